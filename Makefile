@@ -1,0 +1,46 @@
+# pmo-nb: `make help` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test lint demo sample lab bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (pmo-nb)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install pmo-nb with its dev extras
+
+lint: setup ## Run ruff on the package, tests and benchmarks
+	$(BIN)/ruff check pmo_nb tests benchmarks
+
+test: setup lint ## Run ruff and the whole test suite (pytest + nbval on notebooks/)
+	$(BIN)/python -m pytest
+
+demo: setup ## Validate the bundled sample portfolio and run the monthly reports into reports/
+	$(BIN)/pmo-nb validate data/sample
+	$(BIN)/pmo-nb run --source data/sample --out reports
+
+sample: setup ## Regenerate the committed sample portfolio in data/sample/
+	$(BIN)/pmo-nb sample --out data/sample --format csv
+
+lab: setup ## Open JupyterLab on notebooks/ with the project's environment as the kernel
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup ## Run the benchmark scripts in benchmarks/
+	$(BIN)/python benchmarks/bench_kpis.py
+
+clean: ## Remove the virtual environment and caches (keeps reports/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

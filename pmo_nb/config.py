@@ -1,0 +1,317 @@
+"""Configuration: an optional ``pmo.toml`` read with the standard library's ``tomllib``.
+
+Every key has a default (``Config()`` is the default configuration); an unknown key or a bad value
+raises ``ConfigError`` naming the key. docs/configuration.md documents each key::
+
+    organisation = "Acme PMO"          # shown in report headers and on the pack's cover
+    currency = "EUR"                   # ISO code printed next to amounts
+
+    [rag]
+    green = 0.95                       # index >= green is green
+    amber = 0.90                       # amber <= index < green is amber; below amber is red
+    missed_key_milestone = "red"       # status when a key milestone is missed
+    missed_milestone = "amber"         # status when any milestone is missed
+    critical_risk = "amber"            # status when an open critical risk exists ("none" to ignore)
+
+    [risks]
+    bands = { low = [1, 4], medium = [5, 9], high = [10, 16], critical = [20, 25] }
+    probability_scale = { 1 = 0.10, 2 = 0.30, 3 = 0.50, 4 = 0.70, 5 = 0.90 }
+    top_n = 10
+
+    [report]
+    page_size = "A4"                   # A4, A3 or letter
+    orientation = "landscape"          # landscape or portrait
+    stale_after_days = 60              # a project not updated for longer is flagged
+    upcoming_days = 90                 # horizon for upcoming milestones
+
+    [ingest]
+    thousands_separator = ""           # e.g. "," to accept 1,200.50
+    decimal = "."
+
+    [columns]                          # rename a user's headers to canonical ones
+    "Project Code" = "project_id"      # applies to every table
+    [columns.risks]
+    "Likelihood" = "probability"       # applies to one table
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ConfigError
+from .schema import TABLES
+
+STATUS_CHOICES = ("green", "amber", "red", "none")
+DEFAULT_BANDS: dict[str, tuple[int, int]] = {
+    "low": (1, 4),
+    "medium": (5, 9),
+    "high": (10, 16),
+    "critical": (20, 25),
+}
+DEFAULT_PROBABILITY_SCALE: dict[int, float] = {1: 0.10, 2: 0.30, 3: 0.50, 4: 0.70, 5: 0.90}
+
+
+@dataclass(frozen=True)
+class RagConfig:
+    green: float = 0.95
+    amber: float = 0.90
+    missed_key_milestone: str = "red"
+    missed_milestone: str = "amber"
+    critical_risk: str = "amber"
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    bands: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_BANDS))
+    probability_scale: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_PROBABILITY_SCALE))
+    top_n: int = 10
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    page_size: str = "A4"
+    orientation: str = "landscape"
+    stale_after_days: int = 60
+    upcoming_days: int = 90
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    thousands_separator: str = ""
+    decimal: str = "."
+
+
+@dataclass(frozen=True)
+class Config:
+    organisation: str = "PMO"
+    currency: str = "EUR"
+    rag: RagConfig = field(default_factory=RagConfig)
+    risks: RiskConfig = field(default_factory=RiskConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    # table name -> {user header (normalised) -> canonical column}; "*" applies to every table
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly view (used in the run manifest)."""
+        d = asdict(self)
+        d["risks"]["bands"] = {k: list(v) for k, v in self.risks.bands.items()}
+        d["risks"]["probability_scale"] = {str(k): v for k, v in self.risks.probability_scale.items()}
+        return d
+
+    def band_of(self, score: int) -> str:
+        for name, (lo, hi) in self.risks.bands.items():
+            if lo <= score <= hi:
+                return name
+        raise ConfigError(f"risk score {score} falls in no band of [risks].bands", key="risks.bands")
+
+
+def normalise_header(name: object) -> str:
+    """Header matching is case- and whitespace-insensitive: ' Project ID ' -> 'project_id'."""
+    return "_".join(str(name).replace("\ufeff", "").strip().lower().split())
+
+
+def _err(key: str, msg: str, path: str | None) -> ConfigError:
+    where = f" in {path}" if path else ""
+    return ConfigError(f"config key {key!r}{where}: {msg}", key=key, path=path)
+
+
+def _check_keys(section: Mapping[str, Any], allowed: set[str], prefix: str, path: str | None) -> None:
+    for key in section:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise _err(f"{prefix}{key}", f"unknown key; known keys here are: {known}", path)
+
+
+def _number(value: Any, key: str, path: str | None, *, lo: float | None = None, hi: float | None = None,
+            integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _err(key, f"expected a number, got {value!r}", path)
+    if integer and not float(value).is_integer():
+        raise _err(key, f"expected a whole number, got {value!r}", path)
+    if lo is not None and value < lo or hi is not None and value > hi:
+        raise _err(key, f"{value!r} is outside {lo}..{hi}", path)
+    return int(value) if integer else float(value)
+
+
+def _choice(value: Any, key: str, choices: tuple[str, ...], path: str | None) -> str:
+    if not isinstance(value, str) or value.lower() not in choices:
+        raise _err(key, f"expected one of {', '.join(choices)}, got {value!r}", path)
+    return value.lower()
+
+
+def _text(value: Any, key: str, path: str | None) -> str:
+    if not isinstance(value, str):
+        raise _err(key, f"expected text, got {value!r}", path)
+    return value
+
+
+def _parse_rag(raw: Mapping[str, Any], path: str | None) -> RagConfig:
+    _check_keys(raw, set(RagConfig.__dataclass_fields__), "rag.", path)
+    out = RagConfig()
+    vals: dict[str, Any] = {}
+    for k in ("green", "amber"):
+        if k in raw:
+            vals[k] = _number(raw[k], f"rag.{k}", path, lo=0, hi=10)
+    for k in ("missed_key_milestone", "missed_milestone", "critical_risk"):
+        if k in raw:
+            vals[k] = _choice(raw[k], f"rag.{k}", STATUS_CHOICES, path)
+    out = replace(out, **vals)
+    if out.amber > out.green:
+        raise _err("rag.amber", f"must not exceed rag.green ({out.amber} > {out.green})", path)
+    return out
+
+
+def _parse_risks(raw: Mapping[str, Any], path: str | None) -> RiskConfig:
+    _check_keys(raw, set(RiskConfig.__dataclass_fields__), "risks.", path)
+    vals: dict[str, Any] = {}
+    if "bands" in raw:
+        bands_raw = raw["bands"]
+        if not isinstance(bands_raw, Mapping) or not bands_raw:
+            raise _err("risks.bands", "expected a table such as { low = [1, 4], ... }", path)
+        bands: dict[str, tuple[int, int]] = {}
+        for name, rng in bands_raw.items():
+            key = f"risks.bands.{name}"
+            if name not in DEFAULT_BANDS:
+                raise _err(key, f"unknown band; bands are {', '.join(DEFAULT_BANDS)}", path)
+            if not isinstance(rng, list) or len(rng) != 2:
+                raise _err(key, f"expected [lowest, highest] score, got {rng!r}", path)
+            lo, hi = (_number(v, key, path, lo=1, hi=25, integer=True) for v in rng)
+            if lo > hi:
+                raise _err(key, f"lowest score {lo} is above highest {hi}", path)
+            bands[name] = (int(lo), int(hi))
+        covered = sorted(s for lo, hi in bands.values() for s in range(lo, hi + 1))
+        possible = sorted({p * i for p in range(1, 6) for i in range(1, 6)})
+        missing = [s for s in possible if s not in covered]
+        if missing:
+            raise _err("risks.bands", f"scores {missing} fall in no band; every score 1-25 needs one", path)
+        if len(covered) != len(set(covered)):
+            raise _err("risks.bands", "bands overlap", path)
+        vals["bands"] = dict(sorted(bands.items(), key=lambda kv: kv[1][0]))
+    if "probability_scale" in raw:
+        scale_raw = raw["probability_scale"]
+        if not isinstance(scale_raw, Mapping):
+            raise _err("risks.probability_scale", "expected a table such as { 1 = 0.1, ... }", path)
+        scale: dict[int, float] = {}
+        for k, v in scale_raw.items():
+            key = f"risks.probability_scale.{k}"
+            if str(k) not in {"1", "2", "3", "4", "5"}:
+                raise _err(key, "probability levels are 1 to 5", path)
+            scale[int(k)] = _number(v, key, path, lo=0, hi=1)
+        if sorted(scale) != [1, 2, 3, 4, 5]:
+            raise _err("risks.probability_scale", "give a fraction for each level 1 to 5", path)
+        vals["probability_scale"] = scale
+    if "top_n" in raw:
+        vals["top_n"] = _number(raw["top_n"], "risks.top_n", path, lo=1, hi=1000, integer=True)
+    return replace(RiskConfig(), **vals)
+
+
+def _parse_report(raw: Mapping[str, Any], path: str | None) -> ReportConfig:
+    _check_keys(raw, set(ReportConfig.__dataclass_fields__), "report.", path)
+    vals: dict[str, Any] = {}
+    if "page_size" in raw:
+        size = _text(raw["page_size"], "report.page_size", path)
+        if size.upper() not in {"A4", "A3", "LETTER"}:
+            raise _err("report.page_size", f"expected A4, A3 or letter, got {size!r}", path)
+        vals["page_size"] = size.upper() if size.upper() != "LETTER" else "letter"
+    if "orientation" in raw:
+        vals["orientation"] = _choice(raw["orientation"], "report.orientation", ("landscape", "portrait"), path)
+    for k in ("stale_after_days", "upcoming_days"):
+        if k in raw:
+            vals[k] = _number(raw[k], f"report.{k}", path, lo=1, hi=3650, integer=True)
+    return replace(ReportConfig(), **vals)
+
+
+def _parse_ingest(raw: Mapping[str, Any], path: str | None) -> IngestConfig:
+    _check_keys(raw, set(IngestConfig.__dataclass_fields__), "ingest.", path)
+    vals: dict[str, Any] = {}
+    if "thousands_separator" in raw:
+        sep = _text(raw["thousands_separator"], "ingest.thousands_separator", path)
+        if sep not in {"", ",", ".", " ", "'", "\u00a0", "_"}:
+            raise _err("ingest.thousands_separator", f"unsupported separator {sep!r}", path)
+        vals["thousands_separator"] = sep
+    if "decimal" in raw:
+        dec = _text(raw["decimal"], "ingest.decimal", path)
+        if dec not in {".", ","}:
+            raise _err("ingest.decimal", f"expected '.' or ',', got {dec!r}", path)
+        vals["decimal"] = dec
+    out = replace(IngestConfig(), **vals)
+    if out.thousands_separator and out.thousands_separator == out.decimal:
+        raise _err("ingest.thousands_separator", "must differ from ingest.decimal", path)
+    return out
+
+
+def _parse_columns(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+
+    def add(table: str, header: Any, target: Any) -> None:
+        key = f"columns.{header}" if table == "*" else f"columns.{table}.{header}"
+        canon = _text(target, key, path)
+        names = {c for t in TABLES.values() for c in t.column_names} if table == "*" else set(
+            TABLES[table].column_names
+        )
+        if normalise_header(canon) not in names:
+            raise _err(key, f"{canon!r} is not a column of the data model (see docs/data-model.md)", path)
+        out.setdefault(table, {})[normalise_header(header)] = normalise_header(canon)
+
+    for header, target in raw.items():
+        if isinstance(target, Mapping):
+            if header not in TABLES:
+                raise _err(f"columns.{header}", f"unknown table; tables are {', '.join(TABLES)}", path)
+            for h, t in target.items():
+                add(header, h, t)
+        else:
+            add("*", header, target)
+    return out
+
+
+def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
+    """Build a ``Config`` from a parsed TOML mapping, checking every key."""
+    _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns"}, "", path)
+    vals: dict[str, Any] = {"path": path}
+    if "organisation" in raw:
+        vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
+    if "currency" in raw:
+        cur = _text(raw["currency"], "currency", path).strip().upper()
+        if not (len(cur) == 3 and cur.isalpha()):
+            raise _err("currency", f"expected a three-letter ISO code such as EUR, got {raw['currency']!r}", path)
+        vals["currency"] = cur
+    parsers = {"rag": _parse_rag, "risks": _parse_risks, "report": _parse_report, "ingest": _parse_ingest,
+               "columns": _parse_columns}
+    for section, parser in parsers.items():
+        if section in raw:
+            if not isinstance(raw[section], Mapping):
+                raise _err(section, "expected a [table]", path)
+            vals[section] = parser(raw[section], path)
+    return Config(**vals)
+
+
+def load_config(path: str | Path | Config | None = None) -> Config:
+    """Read ``pmo.toml`` (or return the defaults when ``path`` is None).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not valid TOML, or has an unknown key or a bad value.
+    """
+    if path is None or path == "":
+        return Config()
+    if isinstance(path, Config):
+        return path
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} not found: check the path or omit --config for defaults",
+                          path=str(p))
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p} is not valid TOML: {exc}", path=str(p)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p} is not UTF-8 text: save it as UTF-8", path=str(p)) from None
+    return parse_config(raw, str(p))

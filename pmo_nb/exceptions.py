@@ -1,0 +1,135 @@
+"""Exceptions raised by pmo_nb.
+
+Every error a user can meet derives from one root, so a caller (the CLI, a batch worker, a notebook)
+can catch ``PmoError`` and show a message instead of a traceback::
+
+    PmoError
+    ├── SourceError            the source cannot be read (missing folder, unreadable file, bad encoding,
+    │                          wrong sheet, database unreachable, missing table)
+    ├── DataValidationError    the data was read but breaks the data model; carries ``findings``
+    ├── ConfigError            pmo.toml has an unknown key or a bad value; carries ``key``
+    ├── PeriodError            a reporting month outside the data, or malformed
+    ├── UnknownEntityError     an unknown program or project id
+    ├── ReportExecutionError   a report notebook failed; carries ``cell_index``, ``ename``, ``evalue``
+    └── RenderError            an executed notebook could not be turned into HTML or PDF
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class PmoError(Exception):
+    """Root of every pmo_nb error."""
+
+
+class SourceError(PmoError):
+    """A data source could not be read.
+
+    Parameters
+    ----------
+    message:
+        What went wrong and what to do about it.
+    path:
+        The file, folder, sheet or URL concerned, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in the input data, located as the user sees it.
+
+    ``row`` counts like a spreadsheet: the header is row 1, the first record row 2 (for SQL and
+    Parquet sources, which have no header line, the first record is still row 2 so that an export
+    of the same table lines up). ``row`` is None for table-level findings (a missing column).
+    """
+
+    table: str
+    source: str
+    row: int | None
+    column: str | None
+    value: Any
+    rule: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "source": self.source,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "rule": self.rule,
+        }
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column!r}"
+        value = "" if self.value is None else f": value {self.value!r}"
+        return f"{where}{value}: {self.rule}"
+
+
+class DataValidationError(PmoError):
+    """The data breaks the data model. ``findings`` lists every problem found (validation is lazy)."""
+
+    def __init__(self, findings: list[Finding], *, source: str = "") -> None:
+        self.findings = list(findings)
+        self.source = source
+        n = len(self.findings)
+        head = f"{n} problem{'s' if n != 1 else ''} in {source or 'the data'}"
+        detail = "; ".join(str(f) for f in self.findings[:3])
+        more = f"; and {n - 3} more" if n > 3 else ""
+        super().__init__(
+            f"{head}: {detail}{more}. Run `pmo-nb validate {source or 'SOURCE'}` for the full list."
+        )
+
+
+class ConfigError(PmoError):
+    """A configuration key is unknown or has a bad value."""
+
+    def __init__(self, message: str, *, key: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.path = path
+
+
+class PeriodError(PmoError):
+    """A reporting month is malformed or outside the data."""
+
+
+class UnknownEntityError(PmoError):
+    """An unknown program or project id was asked for."""
+
+
+class ReportExecutionError(PmoError):
+    """A report notebook failed while executing."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cell_index: int | None = None,
+        ename: str | None = None,
+        evalue: str | None = None,
+        notebook: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+        self.notebook = notebook
+
+
+class RenderError(PmoError):
+    """An executed notebook could not be rendered to HTML or PDF."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path

@@ -1,0 +1,146 @@
+"""The Portfolio: the six validated, typed tables of the data model in one object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .exceptions import PeriodError, UnknownEntityError
+from .schema import TABLE_NAMES, TABLES, Column
+
+_DTYPES = {
+    "id": "object",
+    "text": "object",
+    "period": "object",
+    "choice": "object",
+    "date": "datetime64[ns]",
+    "money": "float64",
+    "bool": "bool",
+}
+
+
+def _dtype(col: Column) -> str:
+    if col.kind == "int":
+        return "int64" if col.required else "Int64"
+    return _DTYPES[col.kind]
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes of ``name``."""
+    table = TABLES[name]
+    return pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in table.columns})
+
+
+@dataclass
+class Portfolio:
+    """The validated portfolio. Build it with ``pmo_nb.load(source)``.
+
+    Every table is always present with its canonical columns (an optional table that the source
+    lacks is an empty frame, and its name is in ``missing_tables``). Dates are ``datetime64[ns]``,
+    periods are ``YYYY-MM`` strings, money is ``float64``, choices are lower-case strings.
+    """
+
+    programs: pd.DataFrame
+    projects: pd.DataFrame
+    financials: pd.DataFrame
+    milestones: pd.DataFrame = field(default_factory=lambda: empty_table("milestones"))
+    risks: pd.DataFrame = field(default_factory=lambda: empty_table("risks"))
+    issues: pd.DataFrame = field(default_factory=lambda: empty_table("issues"))
+    source: str = ""
+    missing_tables: tuple[str, ...] = ()
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(f"unknown table {name!r}; tables are {', '.join(TABLE_NAMES)}")
+        return getattr(self, name)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: self.table(name) for name in TABLE_NAMES}
+
+    @property
+    def periods(self) -> list[str]:
+        """Months with financials, sorted."""
+        return sorted(self.financials["period"].dropna().unique().tolist())
+
+    def latest_complete_period(self, today: dt.date | None = None) -> str:
+        """The latest month of financials that has ended.
+
+        A month equal to or after ``today``'s month is still being booked, so it is skipped when an
+        earlier month exists. Raises ``PeriodError`` when there are no financials at all.
+        """
+        periods = self.periods
+        if not periods:
+            raise PeriodError(f"{self.source or 'the data'} has no financials, so there is no reporting month")
+        current = (today or dt.date.today()).strftime("%Y-%m")
+        complete = [p for p in periods if p < current]
+        return complete[-1] if complete else periods[-1]
+
+    def check_period(self, period: str) -> str:
+        """Return ``period`` if it is a ``YYYY-MM`` month within the data, else raise ``PeriodError``."""
+        try:
+            pd.Period(str(period), freq="M")
+        except (ValueError, TypeError):
+            raise PeriodError(f"period {period!r} is not a month: use YYYY-MM, e.g. 2026-10") from None
+        if len(str(period)) != 7:
+            raise PeriodError(f"period {period!r} is not a month: use YYYY-MM, e.g. 2026-10")
+        periods = self.periods
+        if not periods or not (periods[0] <= period <= periods[-1]):
+            span = f"{periods[0]} to {periods[-1]}" if periods else "no months"
+            raise PeriodError(f"period {period} is outside the data, which covers {span}")
+        return str(period)
+
+    @property
+    def program_ids(self) -> list[str]:
+        return self.programs["program_id"].tolist()
+
+    def check_program(self, program_id: str) -> str:
+        if program_id not in set(self.programs["program_id"]):
+            known = ", ".join(self.program_ids[:10])
+            raise UnknownEntityError(f"unknown program {program_id!r}; programs are {known}")
+        return program_id
+
+    def for_program(self, program_id: str) -> Portfolio:
+        """The sub-portfolio of one program (same tables, filtered)."""
+        self.check_program(program_id)
+        projects = self.projects[self.projects["program_id"] == program_id]
+        ids = set(projects["project_id"])
+
+        def by_project(df: pd.DataFrame) -> pd.DataFrame:
+            return df[df["project_id"].isin(ids)].reset_index(drop=True)
+
+        return Portfolio(
+            programs=self.programs[self.programs["program_id"] == program_id].reset_index(drop=True),
+            projects=projects.reset_index(drop=True),
+            financials=by_project(self.financials),
+            milestones=by_project(self.milestones),
+            risks=by_project(self.risks),
+            issues=by_project(self.issues),
+            source=self.source,
+            missing_tables=self.missing_tables,
+        )
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical content of the six tables, independent of row order and source format."""
+        h = hashlib.sha256()
+        for name in TABLE_NAMES:
+            df = self.table(name)
+            key = list(TABLES[name].key)
+            df = df[TABLES[name].column_names].sort_values(key, kind="mergesort").reset_index(drop=True)
+            h.update(name.encode())
+            h.update(df.to_csv(index=False, date_format="%Y-%m-%d", float_format="%.6f").encode())
+        return h.hexdigest()
+
+    def summary(self) -> dict[str, object]:
+        """Counts per table, programs and months covered: the one-screen summary of `pmo-nb validate`."""
+        periods = self.periods
+        return {
+            "source": self.source,
+            "counts": {name: len(self.table(name)) for name in TABLE_NAMES},
+            "missing_tables": list(self.missing_tables),
+            "programs": self.program_ids,
+            "periods": (periods[0], periods[-1]) if periods else None,
+            "n_periods": len(periods),
+        }

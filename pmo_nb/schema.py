@@ -1,0 +1,181 @@
+"""The canonical data model: six tables, their columns, types and allowed values.
+
+This module is the contract between users' files and everything downstream. It describes the
+model declaratively; ``pmo_nb.validate`` turns it into pandera schemas and cross-table checks, and
+``pmo_nb.ingest`` uses it to match headers and coerce types. docs/data-model.md explains it to users.
+
+Column kinds and the dtype each becomes once loaded:
+
+========  =====================================================  ==========================
+kind      accepted in files                                      dtype in the Portfolio
+========  =====================================================  ==========================
+id        any non-empty text (ids are text, "007" stays "007")   str (object/string)
+text      any text, may be empty when optional                   str, missing as NA
+date      ISO ``YYYY-MM-DD`` (a real date in Excel/SQL/Parquet)  datetime64[ns], NaT
+period    ``YYYY-MM``                                            str ``YYYY-MM``
+money     a plain number                                         float64
+int       a whole number                                         int64 (Int64 if optional)
+bool      true/false, yes/no, y/n, 1/0 (case-insensitive)        bool
+choice    one of ``allowed`` (case-insensitive, trimmed)         str, lower case
+========  =====================================================  ==========================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["id", "text", "date", "period", "money", "int", "bool", "choice"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = True
+    allowed: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required: bool = True
+    description: str = ""
+    foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+PHASES = ("initiation", "planning", "execution", "closing", "closed")
+RAG = ("green", "amber", "red")
+OPEN_CLOSED = ("open", "closed")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+PROGRAMS = Table(
+    "programs",
+    (
+        Column("program_id", "id", description="Unique program code, e.g. PRG-01. Used in file names."),
+        Column("name", "text", description="Program name as executives know it."),
+        Column("sponsor", "text", description="Accountable executive."),
+        Column("manager", "text", description="Program manager."),
+        Column("objective", "text", required=False, description="One-line objective."),
+    ),
+    key=("program_id",),
+    description="One row per program.",
+)
+
+PROJECTS = Table(
+    "projects",
+    (
+        Column("project_id", "id", description="Unique project code."),
+        Column("program_id", "id", description="The program the project belongs to."),
+        Column("name", "text", description="Project name."),
+        Column("manager", "text", description="Project manager."),
+        Column("phase", "choice", required=False, allowed=PHASES, description="Lifecycle phase."),
+        Column("baseline_start", "date", description="Approved start date."),
+        Column("baseline_finish", "date", description="Approved finish date."),
+        Column("forecast_finish", "date", required=False, description="Current forecast finish date."),
+        Column("budget", "money", min=0, description="Budget at completion (BAC)."),
+        Column("reported_status", "choice", required=False, allowed=RAG,
+               description="RAG status the project manager reported."),
+        Column("status_comment", "text", required=False, description="The manager's status comment."),
+        Column("last_updated", "date", required=False, description="When the record was last updated."),
+    ),
+    key=("project_id",),
+    foreign_keys={"program_id": "programs.program_id"},
+    description="One row per project.",
+)
+
+FINANCIALS = Table(
+    "financials",
+    (
+        Column("project_id", "id", description="The project."),
+        Column("period", "period", description="The month, YYYY-MM."),
+        Column("planned_value", "money", description="PV booked in the month (not cumulative)."),
+        Column("earned_value", "money", description="EV booked in the month (not cumulative)."),
+        Column("actual_cost", "money", description="AC booked in the month (not cumulative)."),
+    ),
+    key=("project_id", "period"),
+    foreign_keys={"project_id": "projects.project_id"},
+    description="One row per project and month: the amounts booked in that month.",
+)
+
+MILESTONES = Table(
+    "milestones",
+    (
+        Column("milestone_id", "id", description="Unique milestone code."),
+        Column("project_id", "id", description="The project."),
+        Column("name", "text", description="Milestone name."),
+        Column("baseline_date", "date", description="Approved date."),
+        Column("forecast_date", "date", required=False, description="Current forecast date."),
+        Column("actual_date", "date", required=False, description="Date achieved; empty if not yet."),
+        Column("key_milestone", "bool", required=False, description="A key (executive) milestone."),
+    ),
+    key=("milestone_id",),
+    required=False,
+    foreign_keys={"project_id": "projects.project_id"},
+    description="Optional. One row per milestone.",
+)
+
+RISKS = Table(
+    "risks",
+    (
+        Column("risk_id", "id", description="Unique risk code."),
+        Column("project_id", "id", description="The project."),
+        Column("title", "text", description="Short description."),
+        Column("category", "text", required=False, description="Free category, e.g. Technical."),
+        Column("probability", "int", min=1, max=5, description="Probability on a 1-5 scale."),
+        Column("impact", "int", min=1, max=5, description="Impact on a 1-5 scale."),
+        Column("cost_impact", "money", required=False, min=0, description="Cost if the risk occurs."),
+        Column("owner", "text", description="Risk owner."),
+        Column("status", "choice", allowed=OPEN_CLOSED, description="open or closed."),
+        Column("raised_date", "date", description="Date raised."),
+        Column("closed_date", "date", required=False, description="Date closed; required when closed."),
+        Column("response", "text", required=False, description="Planned response."),
+        Column("response_due", "date", required=False, description="When the response is due."),
+    ),
+    key=("risk_id",),
+    required=False,
+    foreign_keys={"project_id": "projects.project_id"},
+    description="Optional. The risk register.",
+)
+
+ISSUES = Table(
+    "issues",
+    (
+        Column("issue_id", "id", description="Unique issue code."),
+        Column("project_id", "id", description="The project."),
+        Column("title", "text", description="Short description."),
+        Column("severity", "choice", allowed=SEVERITIES, description="low, medium, high or critical."),
+        Column("status", "choice", allowed=OPEN_CLOSED, description="open or closed."),
+        Column("owner", "text", description="Issue owner."),
+        Column("opened_date", "date", description="Date opened."),
+        Column("closed_date", "date", required=False, description="Date closed; required when closed."),
+    ),
+    key=("issue_id",),
+    required=False,
+    foreign_keys={"project_id": "projects.project_id"},
+    description="Optional. The issue log.",
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (PROGRAMS, PROJECTS, FINANCIALS, MILESTONES, RISKS, ISSUES)}
+TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
+OPTIONAL_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if not t.required)
