@@ -47,6 +47,174 @@ def cli() -> None:
 #   validate (ingest/validate), sample (sample), kpis (KPI engine), run (batch).
 
 
+@cli.command("validate")
+@click.argument("source")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="pmo.toml with column mappings and number format (default: built-in defaults).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
+              help="Show at most this many problems.")
+@handle_errors
+def validate_command(source: str, config_path: str | None, limit: int) -> None:
+    """Check SOURCE (CSV/Parquet folder, .xlsx workbook or database URL) against the data model.
+
+    Prints every problem (exit 1) or a summary of the valid portfolio (exit 0).
+    """
+    from .ingest import check
+    from .validate import render_findings, render_notes, render_summary
+
+    result = check(source, config_path)
+    if result.findings:
+        click.echo(f"source: {result.source}")
+        click.echo(render_findings(result.findings, limit=limit))
+        if result.notes:
+            click.echo(render_notes(result.notes))
+        click.echo("Fix these in the source and run `pmo-nb validate` again (docs/data-model.md explains "
+                   "each rule).")
+        sys.exit(1)
+    click.echo(render_summary(result.portfolio, result.notes))
+
+
+@cli.command("kpis")
+@click.argument("source")
+@click.option("--period", default=None, metavar="YYYY-MM",
+              help="Reporting month (default: the latest month of financials that has ended).")
+@click.option("--level", type=click.Choice(["project", "program", "portfolio"]), default="project",
+              show_default=True, help="One row per project, per program, or one for the portfolio.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Fixed-width table, CSV (undefined empty) or JSON (undefined null).")
+@click.option("--program", "program_id", default=None, help="Restrict to one program id.")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="pmo.toml with thresholds and column mappings (default: built-in defaults).")
+@handle_errors
+def kpis_command(source: str, period: str | None, level: str, fmt: str, program_id: str | None,
+                 config_path: str | None) -> None:
+    """Print earned value, earned schedule and RAG per project, program or the portfolio."""
+    from .config import load_config
+    from .ingest import load
+    from .kpis import compute, kpi_rows, render_rows
+
+    config = load_config(config_path)
+    portfolio = load(source, config=config)
+    if program_id is not None:
+        portfolio.check_program(program_id)
+    result = compute(portfolio, period, config)
+    if program_id is not None:
+        result = result.program(program_id)
+    click.echo(render_rows(kpi_rows(result, level), fmt), nl=False)
+
+
+def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    formats = [f.strip().lower() for f in value.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in ("html", "pdf")]
+    if unknown or not formats:
+        raise click.BadParameter(f"{', '.join(unknown) or 'nothing given'}: use html, pdf or html,pdf")
+    return formats
+
+
+@cli.command("run")
+@click.option("--source", default=None, help="CSV/Parquet folder, .xlsx workbook or database URL "
+              "(default: the bundled sample data).")
+@click.option("--period", default=None, metavar="YYYY-MM",
+              help="Reporting month (default: the latest month of financials that has ended).")
+@click.option("--programs", default=None, metavar="ID,...", help="Only these programs (default: all).")
+@click.option("--formats", default="html,pdf", show_default=True, metavar="html,pdf", callback=_run_formats,
+              help="Report formats; the executive pack is built with pdf.")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/).")
+@click.option("--jobs", default=None, type=click.IntRange(min=1),
+              help="Worker processes (default: one per available CPU).")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="pmo.toml (default: built-in defaults).")
+@click.option("--timeout", default=600, show_default=True, type=click.IntRange(min=1),
+              help="Per-cell execution timeout in seconds.")
+@click.option("--quiet", is_flag=True, help="No progress bar: only the summary and errors (for cron).")
+@click.option("--program-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
+@handle_errors
+def run_command(source: str | None, period: str | None, programs: str | None, formats: list[str],
+                out: str | None, jobs: int | None, config_path: str | None, timeout: int, quiet: bool,
+                program_notebook: str | None, portfolio_notebook: str | None) -> None:
+    """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack.
+
+    Everything is written to a temporary folder inside OUT and swapped into OUT/YYYY-MM/ only when
+    complete. Exit 0 when every report succeeded, 1 when any failed (the others are still published).
+    """
+    from . import batch
+    from .paths import REPORTS_DIR
+    from .validate import render_findings
+
+    notebooks = {k: v for k, v in (("program", program_notebook), ("portfolio", portfolio_notebook)) if v}
+    try:
+        result = batch.run(
+            source, period=period, programs=programs, formats=formats,
+            out=out or REPORTS_DIR, jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
+            notebooks=notebooks,
+        )
+    except DataValidationError as exc:
+        click.echo(f"source: {exc.source}", err=True)
+        click.echo(render_findings(exc.findings), err=True)
+        click.echo("Nothing was run or written. Fix these in the source (`pmo-nb validate` shows the same "
+                   "list; docs/data-model.md explains each rule).", err=True)
+        sys.exit(1)
+    except batch.Interrupted as exc:
+        click.echo(f"interrupted ({exc}): nothing was published; earlier reports are untouched", err=True)
+        sys.exit(128 + exc.signum)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was published; earlier reports are untouched", err=True)
+        sys.exit(130)
+    failed = result.failed
+    if not quiet or not result.ok:
+        for line in batch.summary_lines(result, only_failed=quiet):
+            click.echo(line)
+    n = len(result.reports)
+    if not result.ok:
+        what = f"{len(failed)} of {n} reports failed" if failed else "the executive pack failed"
+        click.echo(f"{what} for {result.period}; the rest is in {result.folder} (failed notebooks are "
+                   f"kept in {result.folder / 'notebooks'}; manifest.json has the details)", err=True)
+        sys.exit(1)
+    click.echo(f"{n} reports for {result.period} in {result.duration:.1f} s: {result.folder} "
+               f"(manifest.json lists every file)")
+
+@cli.command("sample")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write into (created if missing).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "parquet"]), default="csv",
+              show_default=True, help="CSV files, one workbook with a sheet per table, or Parquet files.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same files).")
+@click.option("--period", default=None, metavar="YYYY-MM",
+              help="Reporting month the data ends with (default: 2026-10).")
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Multiply every size (programs, projects, milestones, risks, issues) by N.")
+@click.option("--programs", type=click.IntRange(min=5), default=None, help="Number of programs (>= 5).")
+@click.option("--projects", type=click.IntRange(min=34), default=None, help="Number of projects (>= 34).")
+@click.option("--months", type=click.IntRange(min=24), default=None, help="Months of financials (>= 24).")
+@click.option("--milestones", type=click.IntRange(min=0), default=None, help="Number of milestones.")
+@click.option("--risks", type=click.IntRange(min=0), default=None, help="Number of risks.")
+@click.option("--issues", type=click.IntRange(min=0), default=None, help="Number of issues.")
+@handle_errors
+def sample_command(out: str, fmt: str, seed: int, period: str | None, scale: int,
+                   **counts: int | None) -> None:
+    """Write the deterministic sample portfolio (the same as data/sample/ with the defaults).
+
+    --scale N or the explicit sizes make large portfolios for benchmarks, e.g.
+    `pmo-nb sample --out /tmp/big --projects 10000 --programs 200 --months 60`.
+    """
+    from . import sample
+
+    sizes = {k: v * scale for k, v in sample.DEFAULT_SIZES.items() if k != "months"}
+    sizes.update({k: v for k, v in counts.items() if v is not None})
+    try:
+        tables = sample.generate(seed, period or sample.SAMPLE_PERIOD, **sizes)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        written = sample.write(tables, out, fmt)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the sample to {out}: {exc.strerror or exc}") from None
+    rows = ", ".join(f"{len(df)} {name}" for name, df in tables.items())
+    click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} to {out}: {rows}")
+
+
 def main() -> None:
     cli()
 

@@ -1,0 +1,893 @@
+"""The monthly run: every report of a month, executed in parallel, published atomically.
+
+``run()`` (and ``pmo-nb run``) does, in order:
+
+1. load and validate the source (``pmo_nb.ingest.load``); bad data, an unknown program or a bad
+   month stops here, before anything is written;
+2. create ``OUT/.tmp-<period>-<run id>/`` (a staging folder on the same filesystem as ``OUT``)
+   guarded by a lock file, and remove stale staging folders of crashed runs (those whose lock is free
+   and that are older than this run's start; a running run holds its lock, so it is never touched);
+3. execute ``program_report.ipynb`` once per program and ``portfolio_overview.ipynb`` once with
+   papermill in a pool of worker PROCESSES (spawned, so each worker imports pandas, altair,
+   nbconvert and WeasyPrint once and then handles many reports); a worker executes AND renders its
+   report (HTML, PDF), so rendering runs in parallel too. Meanwhile the parent writes ``kpis.csv``;
+4. build the executive pack in the parent from the executed notebooks (programs that failed are
+   left out with a note), write ``manifest.json`` (see ``pmo_nb.manifest``);
+5. publish: rename the previous ``OUT/<period>/`` aside, rename the staging folder in, delete the
+   old one (rolled back if the second rename fails; SIGINT/SIGTERM are held off during the swap).
+
+A failed report (exception in a cell, cell timeout, dead kernel, render error) never stops the
+others; its executed notebook is kept in ``notebooks/`` for debugging and the run ends "failed"
+(exit code 1). Only a kernel that fails to START (papermill's port race under parallel launch:
+"Address already in use", "Kernel died before replying to kernel_info") is retried, up to
+``KERNEL_START_ATTEMPTS`` times with a short backoff; an exception in a cell is never retried.
+Ctrl-C or SIGTERM kills the workers and their kernels, removes the staging folder and leaves the
+published reports untouched.
+
+Kernel: papermill runs the kernel named ``KERNEL_NAME`` ("python3"), which ``make setup``
+installs into the virtual environment (``python -m ipykernel install --sys-prefix --name python3``).
+jupyter_client replaces a kernelspec's ``python`` command with the interpreter that launches it,
+so the kernel is this environment's Python; ``kernel_executable()`` checks it before a run and
+refuses a kernelspec that points at another interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import importlib
+import logging
+import math
+import multiprocessing
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .config import Config, load_config
+from .exceptions import (
+    ConfigError,
+    DataValidationError,
+    Finding,
+    PmoError,
+    RenderError,
+    ReportExecutionError,
+)
+from .manifest import build_manifest, first_line, sha256_file, write_manifest
+from .paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
+
+KERNEL_NAME = "python3"
+DEFAULT_TIMEOUT = 600.0
+FORMATS: tuple[str, ...] = ("html", "pdf")
+PROGRAM_NOTEBOOK = NOTEBOOKS_DIR / "program_report.ipynb"
+PORTFOLIO_NOTEBOOK = NOTEBOOKS_DIR / "portfolio_overview.ipynb"
+PORTFOLIO = "portfolio"
+KERNEL_START_ATTEMPTS = 3
+KERNEL_START_BACKOFF = 0.5  # seconds, multiplied by the attempt number
+KERNEL_START_TIMEOUT = 60
+LOCK_NAME = ".pmo-nb.lock"
+
+Format = Literal["html", "pdf"]
+Kind = Literal["program", "portfolio"]
+
+log = logging.getLogger(__name__)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by SIGINT (Ctrl-C) or SIGTERM; nothing was published."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs and results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report to execute and render in a worker. Every path is absolute."""
+
+    name: str  # file stem: the program id, or "portfolio"
+    kind: Kind
+    notebook: str  # the report notebook to execute
+    parameters: dict[str, Any]
+    folder: str  # the run's staging folder
+    formats: tuple[str, ...]
+    timeout: float | None
+    kernel_name: str = KERNEL_NAME
+    generated_at: str | None = None
+
+
+@dataclass
+class ReportResult:
+    """What happened to one report. ``timings`` has kernel_start, execute, render_<fmt> (seconds).
+
+    ``error`` (None when ok) has ``ename``, ``evalue`` (first line), ``cell_index`` and ``cell_source``
+    (first line of the failing cell). ``cell_index`` is papermill's: the position in the executed
+    notebook, counting the injected-parameters cell but not the red error banners papermill adds to the
+    saved notebook (the banner sits right above the failing cell).
+    """
+
+    name: str
+    kind: Kind
+    status: Literal["ok", "failed"]
+    duration: float
+    timings: dict[str, float] = field(default_factory=dict)
+    kernel_attempts: int = 0
+    notebook: str | None = None  # relative to the month folder
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # fmt -> {path, sha256}
+    error: dict[str, Any] | None = None
+    worker_pid: int | None = None
+    kernel_executable: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["duration"] = round(self.duration, 3)
+        d["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        return d
+
+
+def _error(ename: str, evalue: object, cell_index: int | None = None, cell_source: object = ""
+           ) -> dict[str, Any]:
+    return {
+        "ename": ename,
+        "evalue": first_line(evalue),
+        "cell_index": cell_index,
+        "cell_source": first_line(cell_source),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker side
+# ---------------------------------------------------------------------------------------------
+
+_LIVE_KERNELS: set[Any] = set()
+
+
+def _kernel_manager_class() -> type:
+    """An AsyncKernelManager that remembers its kernel, so a worker can kill it on SIGTERM."""
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
+
+    class TrackedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            self.pmo_executable = kernel_cmd[0] if kernel_cmd else None
+            # ipykernel's own log lines (not cell output, which papermill keeps) would litter the
+            # terminal of a cron job: discard them.
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            _LIVE_KERNELS.add(self)
+            await KernelManager._async_launch_kernel(self, kernel_cmd, **kw)
+
+    return TrackedKernelManager
+
+
+def _kill_kernels() -> None:
+    """Kill every kernel this process started (each runs in its own session: kill the group)."""
+    for km in list(_LIVE_KERNELS):
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                proc.kill()
+        with contextlib.suppress(Exception):
+            km.cleanup_connection_file()
+        _LIVE_KERNELS.discard(km)
+
+
+def _worker_terminate(signum: int, frame: object) -> None:
+    _kill_kernels()
+    os._exit(128 + signum)
+
+
+def _import_object(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in name.split(".") if name else []:
+        obj = getattr(obj, part)
+    return obj
+
+
+def _worker_init(setup: str | None) -> None:
+    """Runs once in each worker: signals, quiet logging, heavy imports, optional test hook."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent coordinates Ctrl-C
+    signal.signal(signal.SIGTERM, _worker_terminate)
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)  # failures are reported by the batch
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+    with contextlib.suppress(ImportError):
+        importlib.import_module("pmo_nb.render")  # nbconvert, jinja templates, WeasyPrint
+    if setup:
+        _import_object(setup)()
+
+
+def _render(nb: Any, fmt: str, generated_at: str | None, path: str | None = None) -> bytes:
+    """Render an executed notebook to ``fmt`` ("html" or "pdf") with pmo_nb.render."""
+    from . import render
+
+    if fmt == "html":
+        return render.render_html(nb, generated_at=generated_at, path=path).encode("utf-8")
+    if fmt == "pdf":
+        return render.render_pdf(nb, generated_at=generated_at, path=path)
+    raise RenderError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    import zmq
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    if isinstance(exc, NoSuchKernel):
+        return False
+    return isinstance(exc, RuntimeError | TimeoutError | OSError | zmq.ZMQError)
+
+
+def inside(path: str | Path, root: str | Path) -> Path:
+    """``path`` resolved, after checking it lies inside ``root`` (raise ``ReportExecutionError`` if not)."""
+    p = Path(path).resolve()
+    r = Path(root).resolve()
+    if p != r and r not in p.parents:
+        raise ReportExecutionError(f"refusing to write {p}: outside the run's folder {r}", notebook=str(p))
+    return p
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    part = path.with_name(f".{path.name}.part")
+    part.write_bytes(data)
+    os.replace(part, path)
+
+
+def execute_report(job: Job) -> ReportResult:
+    """Execute one report notebook with papermill and render it; never raises for a report failure.
+
+    Runs in a worker process (it can also run in-process). The executed notebook is written to
+    ``<folder>/notebooks/<name>.ipynb`` whether or not it fails; each format to ``<folder>/<name>.<fmt>``.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    folder = Path(job.folder)
+    nb_path = inside(folder / "notebooks" / f"{job.name}.ipynb", folder)
+    result = ReportResult(name=job.name, kind=job.kind, status="failed", duration=0.0, worker_pid=os.getpid())
+    result.notebook = nb_path.relative_to(folder).as_posix()
+    state: dict[str, Any] = {"started": None, "cell": None}
+
+    def on_start(**_: Any) -> None:
+        state["started"] = time.perf_counter()
+
+    def on_cell(cell: Any = None, cell_index: int | None = None, **_: Any) -> None:
+        state["cell"] = (cell_index, (cell or {}).get("source", ""))
+
+    km_class = _kernel_manager_class()
+    nb = None
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        result.kernel_attempts = attempt
+        state["started"] = None
+        t_attempt = time.perf_counter()
+        try:
+            nb = papermill.execute_notebook(
+                job.notebook,
+                str(nb_path),
+                parameters=dict(job.parameters),
+                kernel_name=job.kernel_name,
+                progress_bar=False,
+                cwd=str(Path(job.notebook).parent),
+                start_timeout=KERNEL_START_TIMEOUT,
+                execution_timeout=math.ceil(job.timeout) if job.timeout else None,  # nbclient: whole seconds
+                kernel_manager_class=km_class,
+                on_notebook_start=on_start,
+                on_cell_execute=on_cell,
+            )
+            break
+        except PapermillExecutionError as exc:
+            result.error = _error(exc.ename, exc.evalue, exc.cell_index, exc.source)
+        except CellTimeoutError:
+            idx, src = state["cell"] or (None, "")
+            limit = math.ceil(job.timeout or 0)
+            result.error = _error("CellTimeoutError", f"cell {idx} ran longer than the {limit} s timeout "
+                                  "(raise --timeout if it is expected)", idx, src)
+        except DeadKernelError as exc:
+            idx, src = state["cell"] or (None, "")
+            result.error = _error("DeadKernelError", f"the kernel died while running cell {idx}: {exc}",
+                                  idx, src)
+        except Exception as exc:
+            if state["started"] is None and _is_kernel_start_failure(exc):
+                if attempt < KERNEL_START_ATTEMPTS:
+                    _kill_kernels()
+                    time.sleep(KERNEL_START_BACKOFF * attempt)
+                    continue
+                result.error = _error(type(exc).__name__,
+                                      f"the kernel failed to start {attempt} times: {first_line(exc)}")
+            else:
+                idx, src = state["cell"] or (None, "")
+                result.error = _error(type(exc).__name__, exc, idx, src)
+        finally:
+            if state["started"] is not None:
+                result.timings["kernel_start"] = state["started"] - t_attempt
+                result.timings["execute"] = time.perf_counter() - state["started"]
+            for km in list(_LIVE_KERNELS):
+                result.kernel_executable = getattr(km, "pmo_executable", None) or result.kernel_executable
+            _kill_kernels()  # nbclient shut them down already; this catches any left after a failure
+        break
+
+    if nb is not None:
+        try:
+            for fmt in job.formats:
+                t_fmt = time.perf_counter()
+                data = _render(nb, fmt, job.generated_at, str(nb_path))
+                out = inside(folder / f"{job.name}.{fmt}", folder)
+                _write_bytes(out, data)
+                result.timings[f"render_{fmt}"] = time.perf_counter() - t_fmt
+                result.outputs[fmt] = {"path": out.name, "sha256": sha256_file(out)}
+            result.status = "ok"
+        except Exception as exc:  # a render failure fails this report only
+            result.error = _error(type(exc).__name__, exc)
+            result.outputs = {}
+    result.duration = time.perf_counter() - t0
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The pool
+# ---------------------------------------------------------------------------------------------
+
+
+def _terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now (they kill their kernels on SIGTERM) and wait for them to go."""
+    procs = list(getattr(pool, "_processes", {}) .values())  # no public API before Python 3.14
+    for p in procs:
+        with contextlib.suppress(Exception):
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGTERM)
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 10
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(max(0.1, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(2)
+
+
+def run_reports(
+    jobs: Sequence[Job],
+    *,
+    workers: int,
+    progress: bool = True,
+    worker_setup: str | None = None,
+    while_running: Callable[[], None] | None = None,
+) -> list[ReportResult]:
+    """Execute and render ``jobs`` in ``workers`` spawned processes; results in job order.
+
+    A worker process that dies (not a kernel: the worker itself) breaks the pool; the reports it was
+    running are retried once in a fresh pool, then counted as failed.
+    """
+    from tqdm import tqdm
+
+    results: dict[str, ReportResult] = {}
+    crashes: dict[str, int] = {}
+    pending = list(jobs)
+    bar = tqdm(total=len(jobs), unit="report", desc="reports", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+    ctx = multiprocessing.get_context("spawn")
+    first = True
+    try:
+        while pending:
+            n = max(1, min(workers, len(pending)))
+            pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
+                                       initargs=(worker_setup,))
+            try:
+                futures: dict[Future[ReportResult], Job] = {
+                    pool.submit(execute_report, j): j for j in pending
+                }
+                if first and while_running is not None:
+                    first = False
+                    while_running()
+                retry: list[Job] = []
+                waiting = set(futures)
+                while waiting:
+                    done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        job = futures[fut]
+                        try:
+                            res = fut.result()
+                        except BrokenProcessPool:
+                            crashes[job.name] = crashes.get(job.name, 0) + 1
+                            if crashes[job.name] < 2:
+                                retry.append(job)
+                                continue
+                            res = ReportResult(job.name, job.kind, "failed", 0.0, error=_error(
+                                "WorkerCrash", "the worker process died twice while handling this report"))
+                        results[job.name] = res
+                        bar.update(1)
+                        ok = sum(r.ok for r in results.values())
+                        running = min(n, len(jobs) - len(results))
+                        bar.set_postfix_str(f"ok {ok}, failed {len(results) - ok}, running {running}")
+                pool.shutdown(wait=True)
+                pending = retry
+            except BaseException:
+                _terminate_pool(pool)
+                raise
+    finally:
+        bar.close()
+    return [results[j.name] for j in jobs]
+
+
+# ---------------------------------------------------------------------------------------------
+# Staging folder, locks and the atomic swap
+# ---------------------------------------------------------------------------------------------
+
+
+def _try_lock(path: Path, *, block: bool = False) -> int | None:
+    """Open ``path`` and take an exclusive flock; return the fd, or None if someone else holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return None
+        raise
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM for the few renames of a swap, so it completes or rolls back as a whole."""
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+class Staging:
+    """The run's temporary folder inside ``out`` and the swap that publishes it.
+
+    ``OUT/.tmp-<period>-<run id>/`` holds everything the run writes; ``OUT/.tmp-<period>-<run id>.lock``
+    is flock-ed for the run's lifetime (the kernel releases it if the process dies, which is how a
+    later run tells a crashed run's leftovers from a running one's). ``OUT/.pmo-nb.lock`` serialises
+    publishing.
+    """
+
+    def __init__(self, out: str | Path, period: str, run_id: str, *, started: float | None = None) -> None:
+        self.out = Path(out).resolve()
+        self.period = period
+        self.run_id = run_id
+        self.started = time.time() if started is None else started
+        self.folder = self.out / f".tmp-{period}-{run_id}"
+        self.lock_path = self.out / f".tmp-{period}-{run_id}.lock"
+        self.dest = self.out / period
+        self._fd: int | None = None
+
+    def open(self) -> Staging:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._fd = _try_lock(self.lock_path)
+        if self._fd is None:
+            raise ReportExecutionError(f"another run with id {self.run_id} is using {self.lock_path}")
+        self.remove_stale()
+        self.folder.mkdir()
+        (self.folder / "notebooks").mkdir()
+        return self
+
+    def path(self, rel: str) -> Path:
+        """An output path inside the staging folder (checked: never outside it)."""
+        return inside(self.folder / rel, self.folder)
+
+    def remove_stale(self) -> list[Path]:
+        """Remove staging folders of crashed runs (lock free, older than this run's start)."""
+        removed: list[Path] = []
+        for entry in sorted(self.out.glob(".tmp-*")):
+            if entry.name.endswith(".lock") or not entry.is_dir() or entry == self.folder:
+                continue
+            lock = entry.with_name(entry.name + ".lock")
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime >= self.started:
+                    continue
+            fd = _try_lock(lock)
+            if fd is None:
+                continue  # a running run: leave it alone
+            try:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+            finally:
+                _unlock(fd)
+        return removed
+
+    def _recover(self) -> None:
+        """Called under the publish lock: undo a swap cut short between its two renames."""
+        for old in sorted(self.out.glob(f".old-{self.period}-*")):
+            if not self.dest.exists():
+                os.rename(old, self.dest)
+            else:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def publish(self) -> Path:
+        """Swap the staging folder in as ``OUT/<period>/``; the previous one is removed after."""
+        old = self.out / f".old-{self.period}-{self.run_id}"
+        fd = _try_lock(self.out / LOCK_NAME, block=True)
+        try:
+            with _signals_held():
+                self._recover()
+                moved = False
+                if self.dest.exists():
+                    os.rename(self.dest, old)
+                    moved = True
+                try:
+                    os.rename(self.folder, self.dest)
+                except BaseException:
+                    if moved:
+                        os.rename(old, self.dest)
+                    raise
+            if moved:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            _unlock(fd)
+        self._release()
+        return self.dest
+
+    def discard(self) -> None:
+        """Remove the staging folder and the run's lock file."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.lock_path.unlink()
+            _unlock(self._fd)
+            self._fd = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """The outcome of ``run()``: where the month's folder is and what each report did."""
+
+    folder: Path
+    period: str
+    run_id: str
+    reports: list[ReportResult]
+    manifest: dict[str, Any]
+    duration: float
+    pack_error: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.reports) and self.pack_error is None
+
+    @property
+    def failed(self) -> list[ReportResult]:
+        return [r for r in self.reports if not r.ok]
+
+
+def kernel_executable(kernel_name: str = KERNEL_NAME) -> str:
+    """The interpreter the kernel ``kernel_name`` runs; raise unless it is this environment's Python."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    fix = (f"run `make setup`, or `{sys.executable} -m ipykernel install --sys-prefix --name {kernel_name}`")
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    except NoSuchKernel:
+        raise ReportExecutionError(f"no Jupyter kernel named {kernel_name!r}: {fix}") from None
+    argv0 = spec.argv[0] if spec.argv else ""
+    major, minor = sys.version_info[:2]
+    if argv0 in {"python", f"python{major}", f"python{major}.{minor}"}:
+        return sys.executable  # jupyter_client substitutes the launching interpreter
+    if os.path.abspath(argv0) != os.path.abspath(sys.executable):
+        raise ReportExecutionError(
+            f"the Jupyter kernel {kernel_name!r} runs {argv0}, not this environment's {sys.executable}: {fix}"
+        )
+    return argv0
+
+
+def previous_period(period: str) -> str:
+    """The month before ``period`` ("2026-01" -> "2025-12")."""
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def check_file_name(program_id: str, source: str = "programs") -> str:
+    """Raise ``DataValidationError`` unless ``program_id`` is safe as a file name.
+
+    Validation already refuses unsafe ids (``pmo_nb.validate.SAFE_FILE_NAME``); this re-checks at the
+    point of use, and also refuses "portfolio", the name of the portfolio report's files.
+    """
+    from .validate import SAFE_FILE_NAME, SAFE_FILE_NAME_RULE
+
+    pid = str(program_id)
+    if not SAFE_FILE_NAME.fullmatch(pid) or ".." in pid or pid.lower() == PORTFOLIO:
+        raise DataValidationError([Finding(
+            table="programs", source=source, row=None, column="program_id", value=pid,
+            rule=f"{SAFE_FILE_NAME_RULE} (and not {PORTFOLIO!r}, the portfolio report's name)",
+        )], source=source)
+    return pid
+
+
+def _load(source: str, config: Config) -> Any:
+    from .ingest import load
+
+    return load(source, config)
+
+
+def _snapshot(portfolio: Any, period: str, config: Config) -> tuple[Any, Any]:
+    """(snapshot DataFrame, programs frame with program_id, name, rag, rag_reason)."""
+    from .kpis import compute
+
+    kpis = compute(portfolio, period, config)
+    return kpis.snapshot(), kpis.programs
+
+
+def _stamp() -> tuple[str, str]:
+    """(generated_at, run_id) from pmo_nb.render.run_stamp, the single source of both."""
+    from .render import run_stamp
+
+    stamp = run_stamp()
+    if isinstance(stamp, tuple):
+        return str(stamp[0]), str(stamp[1])
+    return str(stamp.generated_at), str(stamp.run_id)
+
+
+def _build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, config: Config, period: str,
+                generated_at: str) -> bytes:
+    """The executive pack PDF via pmo_nb.pack (entries: notebook, kind, id, title, rag, path)."""
+    from .pack import Omitted, PackEntry, build_pack
+
+    return build_pack(
+        [PackEntry(**e) for e in entries], organisation=config.organisation, period=period,
+        omitted=[Omitted(o["id"], o["name"], o["reason"]) for o in omitted], generated_at=generated_at,
+        page_size=config.report.page_size, orientation=config.report.orientation,
+    )
+
+
+def _source_param(source: str | Path) -> str:
+    s = str(source)
+    return s if "://" in s else str(Path(s).resolve())
+
+
+def parse_programs(programs: str | Iterable[str] | None) -> list[str] | None:
+    """"PRG-A, PRG-B" or an iterable of ids -> a list without blanks or duplicates (None = all)."""
+    if programs is None:
+        return None
+    items = programs.split(",") if isinstance(programs, str) else list(programs)
+    out: list[str] = []
+    for p in (str(i).strip() for i in items):
+        if p and p not in out:
+            out.append(p)
+    return out or None
+
+
+def run(
+    source: str | Path | None = None,
+    *,
+    period: str | None = None,
+    programs: str | Iterable[str] | None = None,
+    formats: Iterable[str] = FORMATS,
+    out: str | Path = REPORTS_DIR,
+    jobs: int | None = None,
+    config: str | Path | Config | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    progress: bool = True,
+    notebooks: Mapping[str, str | Path] | None = None,
+    kernel_name: str = KERNEL_NAME,
+    worker_setup: str | None = None,
+    command: Sequence[str] | None = None,
+) -> RunResult:
+    """Run a month's reports and publish them atomically into ``out/<period>/``.
+
+    Parameters
+    ----------
+    source:
+        A CSV/Parquet folder, an Excel workbook or a SQLAlchemy URL (default: the sample data).
+    period:
+        ``YYYY-MM`` (default: the source's latest complete month).
+    programs:
+        Program ids (list or "A,B"); default every program.
+    formats:
+        Any of "html", "pdf". The executive pack is built when "pdf" is asked for.
+    out:
+        Reports folder; the month goes to ``out/<period>/``.
+    jobs:
+        Worker processes (default: the CPUs available to this process).
+    config:
+        ``pmo.toml`` path or a ``Config``.
+    timeout:
+        Per-cell execution timeout in seconds (None: no limit).
+    notebooks:
+        Override the report notebooks: ``{"program": path, "portfolio": path}`` (tests, custom reports).
+    worker_setup:
+        ``"module:function"`` called once in each worker after start-up (tests and instrumentation).
+    command:
+        The command line to record in the manifest (default ``sys.argv``).
+
+    Returns
+    -------
+    RunResult
+        ``ok`` is False when any report (or the pack) failed; the month is published either way.
+
+    Raises
+    ------
+    DataValidationError, SourceError, ConfigError, PeriodError, UnknownEntityError
+        Before anything is written.
+    Interrupted
+        On SIGINT/SIGTERM: workers and kernels are killed, the staging folder removed, nothing published.
+    """
+    t_start = time.perf_counter()
+    started = time.time()
+    cfg = load_config(config)
+    fmts = tuple(dict.fromkeys(str(f).strip().lower() for f in formats))
+    unknown = [f for f in fmts if f not in FORMATS]
+    if unknown or not fmts:
+        raise ConfigError(f"unknown format {', '.join(unknown) or '(none)'}: choose from "
+                          f"{', '.join(FORMATS)}", key="formats")
+    nb_paths = {"program": PROGRAM_NOTEBOOK, "portfolio": PORTFOLIO_NOTEBOOK}
+    nb_paths.update({k: Path(v) for k, v in (notebooks or {}).items()})
+    for kind, p in nb_paths.items():
+        if not Path(p).is_file():
+            raise ReportExecutionError(f"the {kind} report notebook {p} is missing: restore it from git "
+                                       "(notebooks/) or pass an existing notebook", notebook=str(p))
+    if jobs is not None and jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {jobs}", key="jobs")
+
+    src = str(SAMPLE_DIR if source is None else source)
+    portfolio = _load(src, cfg)
+    period = portfolio.check_period(period) if period else portfolio.latest_complete_period()
+    wanted = parse_programs(programs)
+    program_ids = [portfolio.check_program(p) for p in wanted] if wanted else list(portfolio.program_ids)
+    for pid in program_ids:
+        check_file_name(pid, portfolio.source or src)
+    kernel_exe = kernel_executable(kernel_name)
+    generated_at, run_id = _stamp()
+    workers = jobs or len(os.sched_getaffinity(0))
+
+    out_dir = Path(out).resolve()
+    prev = out_dir / previous_period(period) / "kpis.csv"
+    base = {
+        "period": period,
+        "source": _source_param(src),
+        "config": str(Path(cfg.path).resolve()) if cfg.path else None,
+        "previous_snapshot": str(prev) if prev.is_file() else None,
+    }
+    staging = Staging(out_dir, period, run_id, started=started)
+    old_term = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        staging.open()
+        folder = str(staging.folder)
+        job_list = [Job(PORTFOLIO, "portfolio", str(Path(nb_paths["portfolio"]).resolve()), dict(base),
+                        folder, fmts, timeout, kernel_name, generated_at)]
+        job_list += [Job(pid, "program", str(Path(nb_paths["program"]).resolve()),
+                         {"program_id": pid, **base}, folder, fmts, timeout, kernel_name, generated_at)
+                     for pid in program_ids]
+        parts: dict[str, Any] = {}
+
+        def write_kpis() -> None:
+            snapshot, progs = _snapshot(portfolio, period, cfg)
+            path = staging.path("kpis.csv")
+            snapshot.to_csv(path.with_name(".kpis.csv.part"), index=False)
+            os.replace(path.with_name(".kpis.csv.part"), path)
+            parts["programs"] = progs
+
+        results = run_reports(job_list, workers=workers, progress=progress, worker_setup=worker_setup,
+                              while_running=write_kpis)
+        if "programs" not in parts:
+            write_kpis()
+
+        pack_info: dict[str, Any] | None = None
+        pack_error: dict[str, Any] | None = None
+        if "pdf" in fmts:
+            pack_info, pack_error = _make_pack(staging, results, parts["programs"], cfg, period, generated_at)
+
+        duration = time.perf_counter() - t_start
+        manifest = build_manifest(
+            folder=staging.folder, run_id=run_id, generated_at=generated_at, period=period,
+            command=shlex.join(list(command) if command is not None else sys.argv),
+            source=portfolio.source or src, source_fingerprint=portfolio.fingerprint(),
+            config=cfg.to_dict(), formats=fmts, reports=[r.as_dict() for r in results], pack=pack_info,
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
+            jobs=workers, kernel={"name": kernel_name, "executable": kernel_exe},
+        )
+        write_manifest(staging.folder, manifest)
+        dest = staging.publish()
+    except BaseException:
+        staging.discard()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+    return RunResult(folder=dest, period=period, run_id=run_id, reports=results, manifest=manifest,
+                     duration=duration, pack_error=pack_error)
+
+
+def _make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg: Config, period: str,
+               generated_at: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Build ``executive-pack-<period>.pdf`` from the executed notebooks of the reports that succeeded."""
+    import nbformat
+
+    names = {str(r.program_id): r for r in programs.itertuples(index=False)} if programs is not None else {}
+    entries: list[dict[str, Any]] = []
+    omitted: list[dict[str, Any]] = []
+    for res in results:
+        info = names.get(res.name)
+        title = str(getattr(info, "name", res.name)) if res.kind == "program" else "Portfolio overview"
+        if not res.ok:
+            err = res.error or {}
+            reason = f"report failed: {err.get('ename', '')}: {err.get('evalue', '')}".strip()
+            omitted.append({"id": res.name, "name": title, "reason": reason})
+            continue
+        nb_path = staging.path(res.notebook or "")
+        nb = nbformat.read(nb_path, as_version=4)
+        rag = getattr(info, "rag", None) if info is not None else None
+        entries.append({"notebook": nb, "kind": res.kind, "id": None if res.kind == "portfolio" else res.name,
+                        "title": title, "rag": rag if isinstance(rag, str) and rag else None,
+                        "path": str(nb_path)})
+    name = f"executive-pack-{period}.pdf"
+    info_out: dict[str, Any] = {"path": name, "status": "failed", "omitted": omitted, "sha256": None}
+    t0 = time.perf_counter()
+    try:
+        data = _build_pack(entries, omitted, config=cfg, period=period, generated_at=generated_at)
+        path = staging.path(name)
+        _write_bytes(path, data)
+    except PmoError as exc:
+        err = _error(type(exc).__name__, exc)
+        info_out["error"] = err
+        return info_out, err
+    info_out.update(status="ok", sha256=sha256_file(path), duration=round(time.perf_counter() - t0, 3))
+    return info_out, None
+
+
+def summary_lines(result: RunResult, *, only_failed: bool = False) -> list[str]:
+    """The summary table the CLI prints: report, status, time, first line of the error, failing cell."""
+    rows = [("report", "status", "time", "error")]
+    for r in result.reports:
+        if only_failed and r.ok:
+            continue
+        err = ""
+        if r.error:
+            cell = r.error.get("cell_index")
+            where = f" [cell {cell}: {r.error.get('cell_source', '')}]" if cell is not None else ""
+            err = f"{r.error.get('ename', '')}: {r.error.get('evalue', '')}{where}"
+        rows.append((r.name, r.status, f"{r.duration:.1f}s", err))
+    if result.pack_error:
+        rows.append(("executive pack", "failed", "", f"{result.pack_error['ename']}: "
+                     f"{result.pack_error['evalue']}"))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    w2 = max(len(r[2]) for r in rows)
+    return [f"{a:<{w0}}  {b:<{w1}}  {c:>{w2}}  {d}".rstrip() for a, b, c, d in rows]

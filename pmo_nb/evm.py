@@ -1,0 +1,389 @@
+"""Earned value and earned schedule, as of the end of a reporting month.
+
+Pure, vectorised functions: financials are pivoted once into an entities x months matrix and every
+figure comes from sums, cumulative sums and comparisons over that matrix (no per-project loop).
+Programs and the portfolio re-sum PV, EV, AC and BAC before dividing, and their earned schedule
+comes from their summed cumulative PV curve. docs/kpis.md explains each figure to users.
+
+Conventions (the choices an auditor asks about):
+
+* **Cumulative to month M.** PV, EV and AC are the sums of the monthly amounts booked in months up
+  to and including M. A month with no financial row books 0.
+* **First month** of a project: the earlier of its first financial period (any row, also a planned
+  one after M) and the month of its ``baseline_start``. A program's (or the portfolio's) first month
+  is the earliest first month of its projects.
+* **AT** (actual time): months from the first month to M inclusive, or to the month in which
+  cumulative EV reached BAC when that is earlier (a complete project's clock stops; ES practice
+  measures a finished project against its actual duration).
+* **PD** (planned duration): months from the first month to the later of the ``baseline_finish``
+  month and the last month with PV booked, inclusive. When the first month is the baseline start,
+  that is the baseline's months, or the number of months in the PV baseline when PV extends beyond.
+* **ES** (earned schedule, PMI Practice Standard for EVM 2nd ed., Appendix D; ISO 21508; Lipke,
+  "Schedule is Different", The Measurable News 2003): the cumulative PV curve is the *whole* PV
+  baseline, also months after M (ES needs the plan beyond today when EV runs ahead of it).
+  ``ES = C + (EV - PV_C) / (PV_C+1 - PV_C)`` where C is the number of whole months, counted from the
+  first month, whose cumulative PV <= EV. Counting *every* such month takes the last month that
+  reaches a flat stretch of PV, so ES does not jump back across a month with no PV (the rule of
+  Lipke's ES calculator). Negative PV adjustments are smoothed with a running maximum so the curve
+  is non-decreasing. EV >= the total PV gives ES = PD; a baseline whose total PV is 0 gives ES NaN.
+* **Incomplete PV baseline.** Many exports carry PV only up to the reporting month. When the total
+  PV of all rows is below BAC and PV stops before the end of PD, the plan after the last PV month
+  is unknown: EV beyond the total PV is then placed on the straight line from that month's
+  cumulative PV to BAC at the end of PD, ``ES = L + (EV - PV_L) * (PD - L) / (BAC - PV_L)`` (L the
+  months of PV known), at most PD. So a project exactly on its plan-to-date has SPI(t) 1, not
+  PD / AT.
+* ``SV(t) = ES - AT``, ``SPI(t) = ES / AT``, ``IEAC(t) = PD / SPI(t)``.
+* **ES forecast finish**: the day month number IEAC(t) ends, counting the first month as month 1:
+  ``first month start + IEAC(t) months - 1 day``, with a fractional month taken as that fraction of
+  the month's days (rounded to the nearest day). A forecast more than 100 years out is NaT.
+* **Zero denominators** give NaN (``safe_div``), never inf, never 0, never an exception.
+* A project with no financial row up to M has ``has_financials`` False and every figure NaN except
+  ``bac`` and ``pd``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+EVM_COLUMNS: tuple[str, ...] = (
+    "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
+    "eac_composite", "etc", "vac", "tcpi", "tcpi_eac", "pct_complete", "pct_spent",
+    "es", "at", "sv_t", "spi_t", "pd", "ieac_t",
+)
+"""Numeric columns of ``earned_value``'s output, in order (plus ``es_forecast_finish``, a date)."""
+
+MAX_FORECAST_MONTHS = 1200
+
+
+def safe_div(num: object, den: object) -> object:
+    """``num / den`` with NaN wherever the denominator is 0 or missing (never inf, never an exception).
+
+    Works on scalars, numpy arrays and pandas Series (the result keeps the Series' index).
+
+    Examples
+    --------
+    >>> safe_div(1.0, 0.0)
+    nan
+    >>> safe_div(3.0, 2.0)
+    1.5
+    """
+    index = None
+    for obj in (num, den):
+        if isinstance(obj, pd.Series):
+            index = obj.index
+    n = np.asarray(num, dtype="float64")
+    d = np.asarray(den, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where((d == 0) | np.isnan(d), np.nan, n / np.where(d == 0, 1.0, d))
+    out = np.where(np.isfinite(out) | np.isnan(out), out, np.nan)
+    if index is not None:
+        return pd.Series(out, index=index, dtype="float64")
+    if out.ndim == 0:
+        return float(out)
+    return out
+
+
+def month_number(values: object) -> np.ndarray:
+    """Months since year 0 (``year * 12 + month - 1``) of ``YYYY-MM`` strings or dates; NaN if missing."""
+    s = pd.Series(values)
+    if s.empty:
+        return np.array([], dtype="float64")
+    if pd.api.types.is_datetime64_any_dtype(s):
+        d = s
+    else:
+        d = pd.to_datetime(s.astype("object").where(s.notna(), None), format="%Y-%m", errors="coerce")
+    out = (d.dt.year * 12 + d.dt.month - 1).astype("float64")
+    return out.to_numpy()
+
+
+def month_start(number: np.ndarray) -> np.ndarray:
+    """First day (``datetime64[D]``) of each month number; NaT where the number is NaN."""
+    number = np.asarray(number, dtype="float64")
+    ok = np.isfinite(number)
+    months = np.where(ok, number, 0).astype("int64") - (1970 * 12)
+    out = months.astype("datetime64[M]").astype("datetime64[D]")
+    return np.where(ok, out, np.datetime64("NaT"))
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Monthly amounts of entities (rows) over a month axis (columns), ready for ``earned_value``.
+
+    ``pv`` covers the whole PV baseline (months after the reporting month too); ``ev`` and ``ac``
+    stop at the reporting month (later months are 0). ``first_month``, ``finish_month`` (the later
+    of the baseline finish month and the last month with PV) and ``bac`` are per entity.
+    """
+
+    ids: pd.Index
+    start: int  # month number of column 0
+    period: int  # month number of the reporting month
+    pv: np.ndarray
+    ev: np.ndarray
+    ac: np.ndarray
+    first_month: np.ndarray
+    finish_month: np.ndarray
+    plan_end: np.ndarray  # last month with PV booked (NaN: none)
+    bac: np.ndarray
+    has_financials: np.ndarray
+    months_of_data: np.ndarray
+
+    def group(self, keys: pd.Series) -> Curves:
+        """Re-sum the curves by ``keys`` (aligned with ``ids``): programs, or one portfolio group.
+
+        PV, EV, AC and BAC are summed; the first month is the earliest and the finish month the
+        latest among the members; a group has financials when any member has.
+        """
+        keys = pd.Series(np.asarray(keys), index=self.ids)
+        codes, uniques = pd.factorize(keys, sort=True)
+        n = len(uniques)
+
+        def summed(a: np.ndarray) -> np.ndarray:
+            out = np.zeros((n,) + a.shape[1:], dtype="float64")
+            np.add.at(out, codes, a)
+            return out
+
+        def reduced(a: np.ndarray, func: np.ufunc, empty: float) -> np.ndarray:
+            out = np.full(n, empty, dtype="float64")
+            vals = np.where(np.isnan(a), empty, a)
+            func.at(out, codes, vals)
+            return np.where(np.isinf(out), np.nan, out)
+
+        return Curves(
+            ids=pd.Index(uniques, name=keys.name),
+            start=self.start,
+            period=self.period,
+            pv=summed(self.pv),
+            ev=summed(self.ev),
+            ac=summed(self.ac),
+            first_month=reduced(self.first_month, np.minimum, np.inf),
+            finish_month=reduced(self.finish_month, np.maximum, -np.inf),
+            plan_end=reduced(self.plan_end, np.maximum, -np.inf),
+            bac=summed(np.nan_to_num(self.bac)),
+            has_financials=summed(self.has_financials.astype("float64")) > 0,
+            months_of_data=reduced(self.months_of_data, np.maximum, -np.inf),
+        )
+
+
+def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str) -> Curves:
+    """Pivot financials into per-project monthly curves as of ``period`` (``YYYY-MM``).
+
+    Parameters
+    ----------
+    projects:
+        The projects table (``project_id, budget, baseline_start, baseline_finish``).
+    financials:
+        The financials table (monthly, non-cumulative amounts). Rows of unknown projects are ignored.
+    period:
+        The reporting month M.
+
+    Returns
+    -------
+    Curves
+        One row per project, in the order of ``projects``.
+    """
+    ids = pd.Index(projects["project_id"].astype("object"), name="project_id")
+    m = int(month_number([period])[0])
+    fin = financials[financials["project_id"].isin(ids)]
+    fin_month = month_number(fin["period"])
+    row = ids.get_indexer(fin["project_id"].astype("object"))
+    start = int(np.nanmin(fin_month)) if len(fin_month) else m
+    start = min(start, m)
+    stop = int(np.nanmax(fin_month)) if len(fin_month) else m
+    stop = max(stop, m)
+    width = stop - start + 1
+    col = (fin_month - start).astype("int64")
+    shape = (len(ids), width)
+
+    def pivot(values: pd.Series, mask: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros(shape, dtype="float64")
+        v = np.nan_to_num(values.to_numpy(dtype="float64"))
+        if mask is not None:
+            v = np.where(mask, v, 0.0)
+        np.add.at(out, (row, col), v)
+        return out
+
+    upto = fin_month <= m
+    pv = pivot(fin["planned_value"])
+    ev = pivot(fin["earned_value"], upto)
+    ac = pivot(fin["actual_cost"], upto)
+
+    rows_upto = np.zeros(shape, dtype=bool)
+    rows_upto[row[upto], col[upto]] = True
+    months_of_data = rows_upto.sum(axis=1).astype("float64")
+    has_fin = months_of_data > 0
+
+    first_fin = np.full(len(ids), np.inf)
+    np.minimum.at(first_fin, row, fin_month)
+    base_start = month_number(projects["baseline_start"])
+    first = np.fmin(np.where(np.isinf(first_fin), np.nan, first_fin), base_start)
+
+    last_pv = np.full(len(ids), -np.inf)
+    pv_booked = fin["planned_value"].fillna(0).to_numpy(dtype="float64") != 0
+    np.maximum.at(last_pv, row[pv_booked], fin_month[pv_booked])
+    last_pv = np.where(np.isinf(last_pv), np.nan, last_pv)
+    finish = np.fmax(last_pv, month_number(projects["baseline_finish"]))
+
+    return Curves(
+        ids=ids, start=start, period=m, pv=pv, ev=ev, ac=ac, first_month=first, finish_month=finish,
+        plan_end=last_pv,
+        bac=projects["budget"].to_numpy(dtype="float64"), has_financials=has_fin,
+        months_of_data=months_of_data,
+    )
+
+
+def earned_schedule(
+    cum_pv: np.ndarray, ev: np.ndarray, first_month: np.ndarray, start: int, planned_duration: np.ndarray,
+    bac: np.ndarray | None = None, plan_end: np.ndarray | None = None,
+) -> np.ndarray:
+    """Earned schedule in months from each entity's first month (see the module docstring).
+
+    Parameters
+    ----------
+    cum_pv:
+        Cumulative PV, entities x months; column 0 is month number ``start``; the whole baseline.
+    ev:
+        Cumulative EV at the reporting month, one per entity.
+    first_month:
+        Month number of each entity's first month (may precede ``start``: those months have PV 0).
+    start:
+        Month number of column 0.
+    planned_duration:
+        PD in months, returned as ES when EV reaches the total PV of a complete baseline.
+    bac, plan_end:
+        Budget and last month with PV of each entity. When given, a PV baseline that stops short
+        of BAC (financials that carry PV only up to the reporting month) is taken as incomplete:
+        EV beyond its total PV is placed on the straight line from the last planned month's
+        cumulative PV to BAC at the end of PD, instead of jumping to PD.
+    """
+    n, width = cum_pv.shape
+    curve = np.maximum.accumulate(np.maximum(np.nan_to_num(cum_pv), 0.0), axis=1)
+    curve = np.concatenate([curve, curve[:, -1:] if width else np.zeros((n, 1))], axis=1)
+    first = np.asarray(first_month, dtype="float64")
+    ev = np.asarray(ev, dtype="float64")
+    first_i = np.where(np.isnan(first), start, first).astype("int64")
+    months = start + np.arange(width)
+    in_life = months[None, :] >= first_i[:, None]
+    counted = ((curve[:, :width] <= ev[:, None]) & in_life).sum(axis=1)
+    lead = np.where(ev >= 0, np.clip(start - first_i, 0, None), 0)
+    c = lead + counted
+    col_c = first_i + c - 1 - start  # column of month C, the last whole month earned (-1: none)
+    rows = np.arange(n)
+    pv_c = np.where(col_c >= 0, curve[rows, np.clip(col_c, 0, width)], 0.0)
+    pv_next = curve[rows, np.clip(col_c + 1, 0, width)]
+    es = c + safe_div(ev - pv_c, pv_next - pv_c)
+    total = curve[:, -1]
+    beyond = col_c + 1 >= width  # EV reaches the total PV
+    es = np.where(beyond, planned_duration, es)
+    if bac is not None and plan_end is not None:
+        bac = np.asarray(bac, dtype="float64")
+        known = np.asarray(plan_end, dtype="float64") - first + 1  # months of PV baseline known
+        pdur = np.asarray(planned_duration, dtype="float64")
+        incomplete = (total < bac - 0.005) & (known < pdur)
+        linear = known + safe_div((ev - total) * (pdur - known), bac - total)
+        es = np.where(beyond & incomplete, np.minimum(linear, pdur), es)
+    es = np.where((total <= 0) | np.isnan(ev) | np.isnan(first), np.nan, es)
+    return es.astype("float64")
+
+
+def forecast_finish(first_month: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """The day the ``months``-th month ends, counting ``first_month`` as month 1 (``datetime64[ns]``).
+
+    A fractional month is that fraction of the month's days, rounded to the nearest day;
+    ``months`` NaN, not positive or beyond 100 years gives NaT.
+    """
+    months = np.asarray(months, dtype="float64")
+    first = np.asarray(first_month, dtype="float64")
+    ok = np.isfinite(months) & np.isfinite(first) & (months > 0) & (months <= MAX_FORECAST_MONTHS)
+    whole = np.floor(np.where(ok, months, 0))
+    frac = np.where(ok, months, 0) - whole
+    base = np.where(ok, first, 0) + whole
+    begin = month_start(base)
+    days = (month_start(base + 1) - begin).astype("int64")
+    day = begin + np.rint(frac * np.where(ok, days, 0)).astype("int64") - 1
+    out = np.where(ok, day, np.datetime64("NaT"))
+    return out.astype("datetime64[ns]")
+
+
+def completion_month(curves: Curves) -> np.ndarray:
+    """The month AT counts to: the reporting month, or the earlier month in which EV reached BAC.
+
+    Once a project has earned its whole budget it is complete; its actual time stops at the month
+    of completion, so a finished project's SPI(t) does not decay month after month.
+    """
+    cum_ev = np.cumsum(curves.ev, axis=1)
+    bac = np.nan_to_num(np.asarray(curves.bac, dtype="float64"))
+    done = (cum_ev >= (bac - 1e-9 * np.abs(bac) - 1e-9)[:, None]) & (bac > 0)[:, None]
+    first_done = np.where(done.any(axis=1), done.argmax(axis=1) + curves.start, curves.period)
+    return np.minimum(first_done, curves.period).astype("float64")
+
+
+def earned_value(curves: Curves) -> pd.DataFrame:
+    """Every earned value and earned schedule figure of each entity of ``curves``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the entity id, columns ``has_financials, months_of_data, first_month`` (``YYYY-MM``),
+        the ``EVM_COLUMNS`` and ``es_forecast_finish``. Figures are NaN where a denominator is 0 and,
+        except ``bac`` and ``pd``, for entities with no financials up to the reporting month.
+    """
+    upto = curves.period - curves.start + 1
+    cum_pv_full = np.cumsum(curves.pv, axis=1)
+    pv = cum_pv_full[:, upto - 1] if upto > 0 else np.zeros(len(curves.ids))
+    ev = curves.ev.sum(axis=1)
+    ac = curves.ac.sum(axis=1)
+    bac = curves.bac
+    at = completion_month(curves) - curves.first_month + 1
+    pdur = curves.finish_month - curves.first_month + 1
+
+    cpi = safe_div(ev, ac)
+    spi = safe_div(ev, pv)
+    eac = safe_div(bac, cpi)
+    eac_atypical = ac + (bac - ev)
+    eac_composite = ac + safe_div(bac - ev, cpi * spi)
+    es = earned_schedule(cum_pv_full, ev, curves.first_month, curves.start, pdur, bac, curves.plan_end)
+    spi_t = safe_div(es, at)
+    figures = {
+        "bac": bac,
+        "pv": pv,
+        "ev": ev,
+        "ac": ac,
+        "cv": ev - ac,
+        "sv": ev - pv,
+        "cv_pct": safe_div(ev - ac, ev),
+        "sv_pct": safe_div(ev - pv, pv),
+        "cpi": cpi,
+        "spi": spi,
+        "eac": eac,
+        "eac_atypical": eac_atypical,
+        "eac_composite": eac_composite,
+        "etc": eac - ac,
+        "vac": bac - eac,
+        "tcpi": safe_div(bac - ev, bac - ac),
+        "tcpi_eac": safe_div(bac - ev, eac - ac),
+        "pct_complete": safe_div(ev, bac),
+        "pct_spent": safe_div(ac, bac),
+        "es": es,
+        "at": at,
+        "sv_t": es - at,
+        "spi_t": spi_t,
+        "pd": pdur,
+        "ieac_t": safe_div(pdur, spi_t),
+    }
+    has = np.asarray(curves.has_financials, dtype=bool)
+    out = pd.DataFrame(index=curves.ids)
+    out["has_financials"] = has
+    out["months_of_data"] = np.where(has, curves.months_of_data, 0).astype("int64")
+    first = month_start(curves.first_month)
+    out["first_month"] = pd.Series(pd.to_datetime(first).strftime("%Y-%m"), index=curves.ids).where(
+        ~np.isnan(curves.first_month), None).astype("object")
+    for name in EVM_COLUMNS:
+        values = np.asarray(figures[name], dtype="float64")
+        if name not in ("bac", "pd"):
+            values = np.where(has, values, np.nan)
+        out[name] = values
+    out["es_forecast_finish"] = pd.to_datetime(forecast_finish(curves.first_month, out["ieac_t"].to_numpy()))
+    return out

@@ -1,0 +1,382 @@
+"""``compute()``: every KPI of a portfolio as of a reporting month, in one ``Kpis`` object.
+
+It orchestrates the KPI modules (``evm`` for earned value and earned schedule, ``schedule`` for
+milestones, ``risks``, ``issues``, ``rag``) and rolls projects up to programs and the portfolio.
+Programs and the portfolio re-sum PV, EV, AC and BAC before dividing, and their milestone, risk and
+issue summaries are recomputed from the items (a rate is never an average of rates).
+docs/kpis.md documents each figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from . import evm, issues, rag, risks, schedule
+from .config import Config, load_config
+from .exceptions import UnknownEntityError
+from .model import Portfolio
+
+KPI_COLUMNS: tuple[str, ...] = (
+    "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
+    "eac_composite", "etc", "vac", "tcpi", "tcpi_eac", "pct_complete", "pct_spent", "es", "at", "sv_t",
+    "spi_t", "ieac_t", "rag", "rag_reason",
+)
+"""The KPI contract: the columns ``pmo-nb kpis`` prints and every snapshot row carries."""
+
+PROJECT_IDENTITY: tuple[str, ...] = (
+    "project_id", "program_id", "name", "manager", "phase", "reported_status", "baseline_start",
+    "baseline_finish", "forecast_finish", "last_updated",
+)
+PROGRAM_IDENTITY: tuple[str, ...] = ("program_id", "name", "sponsor", "manager")
+RAG_COLUMNS: tuple[str, ...] = (
+    "rag_cost", "rag_schedule", "rag_milestones", "rag_risks", "rag", "rag_reason", "mismatch",
+)
+COUNT_SUMMARY_COLUMNS: tuple[str, ...] = tuple(
+    c for c in schedule.SUMMARY_COLUMNS + risks.SUMMARY_COLUMNS + issues.SUMMARY_COLUMNS
+    if c not in ("ms_on_time_rate", "ms_max_slip_days", "issues_mean_days_to_close",
+                 "issues_oldest_open_days")
+)
+SNAPSHOT_COLUMNS: tuple[str, ...] = (
+    ("period", "level", "id", "program_id", "project_id", "name") + KPI_COLUMNS
+    + ("forecast_finish", "status", "band", "score")
+)
+PORTFOLIO_ID = "portfolio"
+
+
+def _summaries(status: pd.DataFrame, register: pd.DataFrame, log: pd.DataFrame, by: str,
+               groups: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """Milestone, risk and issue summaries per ``by`` (counts 0 where there is nothing)."""
+    parts = [
+        schedule.milestone_summary(status, by, projects=groups),
+        risks.risk_summary(register, by, projects=groups),
+        issues.issue_summary(log, by, projects=groups),
+    ]
+    out = pd.concat([p.reindex(index) for p in parts], axis=1)
+    for c in COUNT_SUMMARY_COLUMNS:
+        out[c] = out[c].fillna(0).astype("float64" if c == "emv_open" else "int64")
+    return out
+
+
+def _side_by_side(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Frames of equal length joined column-wise by position (their indexes are dropped)."""
+    return pd.concat([f.reset_index(drop=True) for f in frames], axis=1)
+
+
+def _text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Non-bool columns as ``object`` with None for missing (stable across pandas 2 and 3)."""
+    out = {}
+    for c in frame.columns:
+        values = frame[c]
+        if values.dtype == bool:
+            out[c] = values.to_numpy(dtype=bool)
+        else:
+            out[c] = pd.Series(values.to_numpy(dtype="object"), dtype="object").where(
+                values.notna().to_numpy(), None).to_numpy(dtype="object")
+    return pd.DataFrame({c: pd.Series(v, dtype=v.dtype) for c, v in out.items()})
+
+
+def _iso(values: pd.Series) -> pd.Series:
+    d = pd.to_datetime(values)
+    text = pd.Series(d.dt.strftime("%Y-%m-%d").to_numpy(dtype="object"), index=values.index)
+    return text.where(d.notna(), None)
+
+
+@dataclass
+class Kpis:
+    """Every KPI of a portfolio (or one program) as of the end of ``period``. Build it with ``compute``.
+
+    ``projects``, ``programs`` and ``portfolio`` have one row per entity (docs/kpis.md lists the
+    columns); ``milestones``, ``risks`` and ``issues`` are the item-level frames of
+    ``schedule.milestone_status``, ``risks.risk_register`` and ``issues.issue_log`` (with
+    ``program_id``). ``financials`` holds the financial rows up to ``period`` (for S-curves).
+    """
+
+    period: str
+    config: Config
+    projects: pd.DataFrame
+    programs: pd.DataFrame
+    portfolio: pd.DataFrame
+    milestones: pd.DataFrame
+    risks: pd.DataFrame
+    issues: pd.DataFrame
+    financials: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def program(self, program_id: str) -> Kpis:
+        """The KPIs restricted to one program; its ``portfolio`` row is the program's figures."""
+        if program_id not in set(self.programs["program_id"]):
+            known = ", ".join(self.programs["program_id"].astype(str).tolist()[:10])
+            raise UnknownEntityError(f"unknown program {program_id!r}; programs are {known}")
+        ids = set(self.projects.loc[self.projects["program_id"] == program_id, "project_id"])
+        prog = self.programs[self.programs["program_id"] == program_id].reset_index(drop=True)
+
+        def keep(df: pd.DataFrame) -> pd.DataFrame:
+            if "project_id" not in df:
+                return df
+            return df[df["project_id"].isin(ids)].reset_index(drop=True)
+
+        return replace(
+            self, projects=keep(self.projects), programs=prog,
+            portfolio=prog.drop(columns=list(PROGRAM_IDENTITY)), milestones=keep(self.milestones),
+            risks=keep(self.risks), issues=keep(self.issues), financials=keep(self.financials),
+        )
+
+    def _entity(self, level: str, id: str | None) -> tuple[pd.Series, pd.DataFrame]:
+        if level == "portfolio":
+            return self.portfolio.iloc[0], self.financials
+        frame, key = {"program": (self.programs, "program_id"), "project": (self.projects, "project_id")}.get(
+            level, (None, None))
+        if frame is None:
+            raise ValueError(f"level must be portfolio, program or project, not {level!r}")
+        rows = frame[frame[key] == id]
+        if rows.empty:
+            raise UnknownEntityError(f"unknown {level} {id!r}; {level}s are "
+                                     f"{', '.join(frame[key].astype(str).tolist()[:10])}")
+        fin = self.financials
+        if key in fin:
+            fin = fin[fin[key] == id]
+        return rows.iloc[0], fin
+
+    def s_curve(self, level: Literal["portfolio", "program", "project"] = "portfolio",
+                id: str | None = None) -> pd.DataFrame:
+        """Cumulative PV, EV and AC by month from the entity's first month to the reporting month.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``period, pv, ev, ac, bac, eac`` (bac and eac repeat the entity's figure at the
+            reporting month). Empty when the entity has no financials yet.
+        """
+        row, fin = self._entity(level, id)
+        columns = ["period", "pv", "ev", "ac", "bac", "eac"]
+        if not bool(row["has_financials"]) or pd.isna(row["first_month"]):
+            return pd.DataFrame({c: pd.Series(dtype="object" if c == "period" else "float64")
+                                 for c in columns})
+        months = pd.period_range(str(row["first_month"]), self.period, freq="M").strftime("%Y-%m")
+        sums = fin.groupby("period")[["planned_value", "earned_value", "actual_cost"]].sum()
+        monthly = sums.reindex(months.astype("object"), fill_value=0.0).astype("float64")
+        cum = monthly.cumsum()
+        return pd.DataFrame({
+            "period": list(months), "pv": cum["planned_value"].to_numpy(),
+            "ev": cum["earned_value"].to_numpy(),
+            "ac": cum["actual_cost"].to_numpy(), "bac": float(row["bac"]), "eac": float(row["eac"]),
+        })[columns]
+
+    def snapshot(self) -> pd.DataFrame:
+        """One tidy row per entity and item, for ``reports/YYYY-MM/kpis.csv`` and ``changes.compare``.
+
+        Levels portfolio, program, project carry the KPI contract columns and ``forecast_finish``
+        (a project's reported forecast, else its baseline finish; a program's and the portfolio's:
+        the latest of their projects'); milestone, risk and issue rows carry ``status`` (milestone
+        status, or open/closed at the month), ``band`` (risk band; an issue's severity), ``score``
+        (risks) and, for milestones, ``forecast_finish`` (forecast, else baseline date).
+        Dates are ISO text; undefined values are empty.
+        """
+        frames = []
+        pf = self.portfolio.copy()
+        pf["level"], pf["id"], pf["name"] = "portfolio", PORTFOLIO_ID, self.config.organisation
+        frames.append(pf)
+        pg = self.programs.copy()
+        pg["level"], pg["id"] = "program", pg["program_id"]
+        frames.append(pg)
+        pj = self.projects.drop(columns=["forecast_finish"]).copy()
+        pj["forecast_finish"] = self.projects["forecast_finish"].fillna(self.projects["baseline_finish"])
+        pj["level"], pj["id"] = "project", pj["project_id"]
+        frames.append(pj)
+        if len(self.milestones):
+            ms = self.milestones
+            frames.append(pd.DataFrame({
+                "level": "milestone", "id": ms["milestone_id"], "program_id": ms["program_id"],
+                "project_id": ms["project_id"], "name": ms["name"], "status": ms["status"],
+                "forecast_finish": ms["forecast_date"].fillna(ms["baseline_date"]),
+            }))
+        if len(self.risks):
+            rk = self.risks
+            frames.append(pd.DataFrame({
+                "level": "risk", "id": rk["risk_id"], "program_id": rk["program_id"],
+                "project_id": rk["project_id"], "name": rk["title"],
+                "status": np.where(rk["open"].astype(bool), "open", "closed"), "band": rk["band"],
+                "score": rk["score"].astype("float64"),
+            }))
+        if len(self.issues):
+            iss = self.issues
+            frames.append(pd.DataFrame({
+                "level": "issue", "id": iss["issue_id"], "program_id": iss["program_id"],
+                "project_id": iss["project_id"], "name": iss["title"],
+                "status": np.where(iss["open"].astype(bool), "open", "closed"), "band": iss["severity"],
+            }))
+        frames = [f.reset_index(drop=True) for f in frames]
+        out = pd.concat([f.reindex(columns=SNAPSHOT_COLUMNS) for f in frames], ignore_index=True)
+        out["period"] = self.period
+        out["forecast_finish"] = _iso(out["forecast_finish"])
+        for c in ("level", "id", "program_id", "project_id", "name", "rag", "rag_reason", "status", "band"):
+            out[c] = out[c].astype("object").where(out[c].notna(), None)
+        for c in KPI_COLUMNS:
+            if c not in ("rag", "rag_reason"):
+                out[c] = out[c].astype("float64")
+        out["score"] = out["score"].astype("float64")
+        return out
+
+
+def compute(
+    portfolio: Portfolio, period: str | None = None, config: Config | str | Path | None = None
+) -> Kpis:
+    """Compute every KPI of ``portfolio`` as of the end of ``period``.
+
+    Parameters
+    ----------
+    portfolio:
+        The validated portfolio (``pmo_nb.load``).
+    period:
+        The reporting month ``YYYY-MM``; default ``portfolio.latest_complete_period()``.
+    config:
+        A ``Config``, a path to ``pmo.toml``, or None for the defaults.
+
+    Returns
+    -------
+    Kpis
+
+    Raises
+    ------
+    PeriodError
+        ``period`` is malformed or outside the months of the financials.
+    ConfigError
+        The configuration file is bad.
+    """
+    config = load_config(config)
+    period = portfolio.check_period(period) if period is not None else portfolio.latest_complete_period()
+    _, end = schedule.month_bounds(period)
+
+    projects = portfolio.projects.reset_index(drop=True)
+    for c in PROJECT_IDENTITY:
+        if c not in projects:
+            projects[c] = pd.NaT if c in ("forecast_finish", "last_updated") else None
+    program_of = projects.set_index("project_id")["program_id"]
+
+    # Earned value, project level and re-summed.
+    curves = evm.project_curves(projects, portfolio.financials, period)
+    ev_projects = evm.earned_value(curves)
+    program_curves = curves.group(pd.Series(projects["program_id"].to_numpy(), name="program_id"))
+    ev_programs = evm.earned_value(program_curves)
+    ev_portfolio = evm.earned_value(curves.group(pd.Series([PORTFOLIO_ID] * len(projects), name="portfolio")))
+
+    # Items, with program_id for roll-ups.
+    ms = schedule.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days)
+    register = risks.risk_register(portfolio.risks, period, config)
+    log = issues.issue_log(portfolio.issues, period)
+    for item in (ms, register, log):
+        item["program_id"] = item["project_id"].map(program_of).astype("object")
+        item["portfolio"] = PORTFOLIO_ID
+
+    # Projects.
+    finish_slip = (pd.to_datetime(projects["forecast_finish"]) - pd.to_datetime(projects["baseline_finish"]))
+    age = (end - pd.to_datetime(projects["last_updated"])) / pd.Timedelta(days=1)
+    p = _side_by_side(
+        projects[list(PROJECT_IDENTITY)],
+        ev_projects,
+        pd.DataFrame({"finish_slip_days": (finish_slip / pd.Timedelta(days=1)).astype("float64"),
+                      "stale": (age.isna() | (age > config.report.stale_after_days)).to_numpy(dtype=bool)}),
+        _summaries(ms, register, log, "project_id", projects, pd.Index(projects["project_id"])),
+    )
+    project_rag = rag.compute_rag(p.set_index("project_id"), config, rag.missed_key_names(ms, "project_id"))
+    p = _side_by_side(p, _text_columns(project_rag[list(RAG_COLUMNS)]))
+
+    # Programs.
+    prog_table = portfolio.programs.reset_index(drop=True)
+    pids = pd.Index(prog_table["program_id"], name="program_id")
+    counts = pd.crosstab(p["program_id"], p["rag"].fillna("no_data")).reindex(
+        index=pids, columns=["red", "amber", "green", "no_data"], fill_value=0).astype("int64")
+    counts.columns = ["n_red", "n_amber", "n_green", "n_no_data"]
+    counts.insert(0, "n_projects", p.groupby("program_id").size().reindex(pids, fill_value=0).astype("int64"))
+    mismatches = p.groupby("program_id")["mismatch"].sum()
+    counts["n_mismatch"] = mismatches.reindex(pids, fill_value=0).astype("int64")
+    evg = ev_programs.reindex(pids)
+    evg["has_financials"] = evg["has_financials"].fillna(False).astype(bool)
+    evg["months_of_data"] = evg["months_of_data"].fillna(0).astype("int64")
+    evg["bac"] = evg["bac"].fillna(0.0)
+    latest = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
+    evg["forecast_finish"] = latest.groupby(projects["program_id"].to_numpy()).max().reindex(pids).to_numpy()
+    g = _side_by_side(prog_table[list(PROGRAM_IDENTITY)], counts, evg,
+                      _summaries(ms, register, log, "program_id", projects, pids))
+    program_rag = rag.compute_rag(g.set_index("program_id"), config, rag.missed_key_names(ms, "program_id"))
+    g = _side_by_side(g, _text_columns(program_rag[list(RAG_COLUMNS[:-1])]))
+
+    # Portfolio.
+    n = {"n_programs": len(prog_table), "n_projects": len(p)}
+    n.update({f"n_{status}": int((p["rag"] == status).sum()) for status in ("red", "amber", "green")})
+    n.update({"n_no_data": int(p["rag"].isna().sum()), "n_mismatch": int(p["mismatch"].sum())})
+    evf = ev_portfolio.reindex([PORTFOLIO_ID])
+    evf["has_financials"] = evf["has_financials"].fillna(False).astype(bool)
+    evf["months_of_data"] = evf["months_of_data"].fillna(0).astype("int64")
+    evf["bac"] = evf["bac"].fillna(0.0)
+    evf["forecast_finish"] = latest.max() if len(latest) else pd.NaT
+    groups = projects.assign(portfolio=PORTFOLIO_ID)
+    f = _side_by_side(pd.DataFrame(n, index=[0]), evf,
+                      _summaries(ms, register, log, "portfolio", groups, pd.Index([PORTFOLIO_ID])))
+    pf_rag = rag.compute_rag(f.set_index(pd.Index([PORTFOLIO_ID])), config,
+                             rag.missed_key_names(ms, "portfolio"))
+    f = _side_by_side(f, _text_columns(pf_rag[list(RAG_COLUMNS[:-1])]))
+
+    fin = portfolio.financials
+    fin = fin[(fin["period"] <= period) & fin["project_id"].isin(program_of.index)].copy()
+    fin["program_id"] = fin["project_id"].map(program_of).astype("object")
+
+    return Kpis(
+        period=period, config=config, projects=p, programs=g, portfolio=f,
+        milestones=ms.drop(columns=["portfolio"]), risks=register.drop(columns=["portfolio"]),
+        issues=log.drop(columns=["portfolio"]), financials=fin.reset_index(drop=True),
+    )
+
+
+Level = Literal["project", "program", "portfolio"]
+Format = Literal["table", "csv", "json"]
+_ID_COLUMN = {"project": "project_id", "program": "program_id", "portfolio": None}
+_MONEY = ("bac", "pv", "ev", "ac", "cv", "sv", "eac", "eac_atypical", "eac_composite", "etc", "vac")
+_PERCENT = ("cv_pct", "sv_pct", "pct_complete", "pct_spent")
+
+
+def kpi_rows(kpis: Kpis, level: Level = "project") -> pd.DataFrame:
+    """The KPI contract columns at ``level``: one row per entity, the id column first (none at portfolio)."""
+    frame = {"project": kpis.projects, "program": kpis.programs, "portfolio": kpis.portfolio}[level]
+    key = _ID_COLUMN[level]
+    columns = ([key] if key else []) + list(KPI_COLUMNS)
+    return frame[columns].reset_index(drop=True)
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    if isinstance(value, float):
+        if column in _MONEY:
+            return f"{value:,.0f}"
+        if column in _PERCENT:
+            return f"{value:.1%}"
+        return f"{value:.2f}"
+    return str(value)
+
+
+def render_rows(rows: pd.DataFrame, fmt: Format = "table") -> str:
+    """``rows`` as text: a fixed-width table ("n/a" for undefined), CSV (empty) or JSON (null)."""
+    if fmt == "csv":
+        return rows.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        clean = rows.astype("object").where(rows.notna(), None)
+        return clean.to_json(orient="records", indent=2, double_precision=15) + "\n"
+    if fmt != "table":
+        raise ValueError(f"format must be table, csv or json, not {fmt!r}")
+    cells = {c: [_cell(c, v) for v in rows[c].tolist()] for c in rows.columns}
+    widths = {c: max([len(c)] + [len(v) for v in cells[c]]) for c in rows.columns}
+    left = {"project_id", "program_id", "rag", "rag_reason"}
+
+    def line(values: dict[str, str]) -> str:
+        parts = [values[c].ljust(widths[c]) if c in left else values[c].rjust(widths[c])
+                 for c in rows.columns]
+        return "  ".join(parts).rstrip()
+
+    out = [line({c: c for c in rows.columns}), line({c: "-" * widths[c] for c in rows.columns})]
+    out += [line({c: cells[c][i] for c in rows.columns}) for i in range(len(rows))]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,198 @@
+"""Computed RAG status with reasons in words, and the reported-vs-computed mismatch flag.
+
+Four dimensions, each green/amber/red or NA (unknown), and the overall status is the worst known:
+
+* cost: CPI against ``config.rag`` thresholds: green >= ``green`` (0.95), amber >= ``amber`` (0.90),
+  red below;
+* schedule: SPI(t) the same way, or SPI when SPI(t) is undefined;
+* milestones: any missed key milestone gives ``config.rag.missed_key_milestone`` (red), otherwise any
+  missed milestone gives ``config.rag.missed_milestone`` (amber), otherwise green;
+* risks: an open critical-band risk gives ``config.rag.critical_risk`` (amber), otherwise green.
+
+A setting of "none" disables that rule. Milestone and risk dimensions only speak when the index
+dimensions are known or when they find a problem: with no financials and nothing missed or critical
+the status is NA with the reason "no financials yet".
+
+The reason lists the driving (non-green) reasons worst first, e.g. "CPI 0.87 < 0.90; key milestone
+missed: Go-live (DCX-003-M4)", and for a green status "on track: CPI 1.02, SPI(t) 0.98".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import Config
+
+RAG_ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
+RAG_NAMES: tuple[str, ...] = ("green", "amber", "red")
+NO_FINANCIALS = "no financials yet"
+MAX_NAMED_MILESTONES = 3
+
+
+def index_status(values: pd.Series, config: Config) -> pd.Series:
+    """Green/amber/red of a performance index (CPI, SPI, SPI(t)); NA where the index is undefined."""
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    out = np.select([v >= config.rag.green, v >= config.rag.amber, v < config.rag.amber],
+                    ["green", "amber", "red"], default="")
+    return pd.Series(out, index=values.index, dtype="object").replace("", None)
+
+
+def _fmt(value: float, threshold: float) -> str:
+    """Two decimals, more when two would print the value equal to the threshold it is compared with."""
+    for digits in (2, 3, 4):
+        text = f"{value:.{digits}f}"
+        if text != f"{threshold:.{digits}f}":
+            return text
+    return f"{value:.4f}"
+
+
+def _index_reason(name: str, values: pd.Series, status: pd.Series, config: Config) -> pd.Series:
+    thresholds = {"amber": config.rag.green, "red": config.rag.amber}
+    out = []
+    for value, st in zip(values.to_numpy(dtype="float64"), status.to_numpy(dtype="object"), strict=True):
+        if st is None or (isinstance(st, float) and np.isnan(st)):
+            out.append(None)
+        elif st == "green":
+            out.append(f"{name} {value:.2f}")
+        else:
+            limit = thresholds[st]
+            out.append(f"{name} {_fmt(value, limit)} < {limit:.2f}")
+    return pd.Series(out, index=values.index, dtype="object")
+
+
+def missed_key_names(milestones: pd.DataFrame | None, by: str = "project_id") -> pd.Series:
+    """``"Go-live (DCX-003-M4), ..."`` of the missed key milestones per ``by`` (milestone_status rows)."""
+    if milestones is None or milestones.empty or by not in milestones:
+        return pd.Series(dtype="object")
+    rows = milestones[milestones["missed"].astype(bool) & milestones["key_milestone"].astype(bool)]
+    rows = rows.sort_values(["baseline_date", "milestone_id"], kind="mergesort")
+    label = rows["name"].astype("object").fillna("") + " (" + rows["milestone_id"].astype("object") + ")"
+    grouped = label.groupby(rows[by].astype("object"), sort=False)
+    counts = grouped.size()
+    head = grouped.agg(lambda s: ", ".join(s.iloc[:MAX_NAMED_MILESTONES]))
+    more = (counts - MAX_NAMED_MILESTONES).clip(lower=0)
+    return head.where(more == 0, head + " and " + more.astype(str) + " more")
+
+
+def compute_rag(
+    entities: pd.DataFrame, config: Config, key_missed_names: pd.Series | None = None
+) -> pd.DataFrame:
+    """Computed RAG of each row of ``entities`` (projects or programs).
+
+    Parameters
+    ----------
+    entities:
+        Indexed by entity id, with ``cpi, spi, spi_t`` and, when known, ``ms_missed, ms_key_missed,
+        risks_critical_open`` (counts; missing columns count as 0) and ``reported_status``.
+    config:
+        Thresholds and statuses (``config.rag``).
+    key_missed_names:
+        Labels of the missed key milestones per entity id (``missed_key_names``), for the reason.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index; ``rag_cost, rag_schedule, rag_milestones, rag_risks, rag`` (green/amber/red or
+        None), ``rag_reason`` and ``mismatch`` (the reported status is better than the computed one).
+    """
+    idx = entities.index
+    rc = config.rag
+
+    def col(name: str) -> pd.Series:
+        if name in entities:
+            return pd.to_numeric(entities[name], errors="coerce").astype("float64")
+        return pd.Series(np.nan, index=idx, dtype="float64")
+
+    cpi, spi, spi_t = col("cpi"), col("spi"), col("spi_t")
+    use_t = spi_t.notna()
+    sched_index = spi_t.where(use_t, spi)
+    cost = index_status(cpi, config)
+    schedule = index_status(sched_index, config)
+    known = cost.notna() | schedule.notna()
+
+    missed = col("ms_missed").fillna(0)
+    key_missed = col("ms_key_missed").fillna(0)
+    critical = col("risks_critical_open").fillna(0)
+    has_ms = "ms_missed" in entities
+    has_risks = "risks_critical_open" in entities
+
+    def rule_rank(setting: str, hit: pd.Series, present: bool) -> pd.Series:
+        # rank of the status a rule sets when ``hit``; green (0) when the facts are known and clean
+        base = 0.0 if present else np.nan
+        if setting == "none":
+            return pd.Series(base, index=idx, dtype="float64")
+        return pd.Series(np.where(hit, RAG_ORDER[setting], base), index=idx, dtype="float64")
+
+    ms_rank = pd.concat([rule_rank(rc.missed_key_milestone, key_missed > 0, has_ms),
+                         rule_rank(rc.missed_milestone, missed > 0, has_ms)], axis=1).max(axis=1)
+    risk_rank = rule_rank(rc.critical_risk, critical > 0, has_risks)
+    # Without financials a green milestone/risk dimension says nothing: the status stays unknown.
+    ms_rank = ms_rank.where(known | (ms_rank > 0))
+    risk_rank = risk_rank.where(known | (risk_rank > 0))
+    names_of = dict(enumerate(RAG_NAMES))
+    ms_status = ms_rank.map(names_of).astype("object").where(ms_rank.notna(), None)
+    risk_status = risk_rank.map(names_of).astype("object").where(risk_rank.notna(), None)
+
+    ranks = pd.DataFrame({d: s.map(RAG_ORDER) for d, s in
+                          (("cost", cost), ("schedule", schedule), ("ms", ms_status), ("risk", risk_status))})
+    worst = ranks.max(axis=1, skipna=True)
+    overall = worst.map(dict(enumerate(RAG_NAMES))).astype("object").where(worst.notna(), None)
+
+    # Reasons, one column per dimension, then ordered worst first.
+    sched_name = pd.Series(np.where(use_t, "SPI(t)", "SPI"), index=idx)
+    cost_reason = _index_reason("CPI", cpi, cost, config)
+    sched_reason = pd.Series([None] * len(idx), index=idx, dtype="object")
+    for name in ("SPI(t)", "SPI"):
+        mask = sched_name == name
+        sched_reason[mask] = _index_reason(name, sched_index[mask], schedule[mask], config)
+    names = (key_missed_names if key_missed_names is not None else pd.Series(dtype="object")).reindex(idx)
+    key_text = np.where(names.notna(), "key milestone missed: " + names.fillna("").astype(str),
+                        np.where(key_missed == 1, "1 key milestone missed",
+                                 key_missed.astype("int64").astype(str) + " key milestones missed"))
+    other = (missed - key_missed).clip(lower=0)
+    other_text = np.where(other == 1, "1 milestone missed",
+                          other.astype("int64").astype(str) + " milestones missed")
+    ms_reason = pd.Series(np.where(
+        ms_status.isna() | (ms_status == "green"), None,
+        np.where(key_missed > 0, np.where(other > 0, key_text + "; " + other_text, key_text),
+                 np.where(missed == 1, "1 milestone missed", missed.astype("int64").astype(str)
+                          + " milestones missed"))), index=idx, dtype="object")
+    risk_reason = pd.Series(np.where(
+        risk_status.isna() | (risk_status == "green"), None,
+        np.where(critical == 1, "1 open critical risk", critical.astype("int64").astype(str)
+                 + " open critical risks")), index=idx, dtype="object")
+
+    long = pd.concat(
+        [pd.DataFrame({"entity": np.arange(len(idx)), "dim": d, "rank": ranks[key].to_numpy(),
+                       "text": reason.to_numpy(dtype="object")})
+         for d, (key, reason) in enumerate((("cost", cost_reason), ("schedule", sched_reason),
+                                            ("ms", ms_reason), ("risk", risk_reason)))],
+        ignore_index=True,
+    )
+    long = long[long["text"].notna() & long["rank"].notna()]
+    long = long.sort_values(["entity", "rank", "dim"], ascending=[True, False, True], kind="mergesort")
+    overall_rank = worst.to_numpy()[long["entity"].to_numpy()]
+    is_green = overall_rank == 0
+    driving = long[(~is_green) & (long["rank"].to_numpy() > 0)]
+    green = long[is_green & (long["dim"].to_numpy() < 2)]
+    joined_driving = driving.groupby("entity")["text"].agg("; ".join)
+    joined_green = "on track: " + green.groupby("entity")["text"].agg(", ".join)
+    reason = pd.Series([None] * len(idx), dtype="object")
+    reason.loc[joined_green.index] = joined_green.to_numpy()
+    reason.loc[joined_driving.index] = joined_driving.to_numpy()
+    reason = pd.Series(reason.to_numpy(), index=idx, dtype="object")
+    green_no_index = (worst == 0) & reason.isna()
+    reason[green_no_index] = "on track"
+    reason[worst.isna()] = NO_FINANCIALS
+    not_known_note = (~known) & worst.notna()
+    reason[not_known_note] = reason[not_known_note] + " (no financials yet)"
+
+    reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
+    rep_rank = reported.astype("object").str.lower().map(RAG_ORDER)
+    mismatch = (rep_rank.notna() & worst.notna() & (rep_rank < worst)).astype(bool)
+
+    return pd.DataFrame({
+        "rag_cost": cost, "rag_schedule": schedule, "rag_milestones": ms_status, "rag_risks": risk_status,
+        "rag": overall, "rag_reason": reason, "mismatch": mismatch.to_numpy(dtype=bool),
+    }, index=idx)

@@ -1,0 +1,226 @@
+"""Milestones as of the end of a reporting month: status, slip, on-time rate, summaries.
+
+Everything is judged "as of the end of month M": ``end(M)`` is the last calendar day of M.
+
+* achieved by M: ``actual_date <= end(M)``; on time when ``actual_date <= baseline_date``, late otherwise;
+* missed at M: ``baseline_date <= end(M)`` and not achieved by ``end(M)``;
+* due in M: ``baseline_date`` falls in M; achieved in M: ``actual_date`` falls in M;
+* upcoming: not achieved and the forecast date (the baseline when there is no forecast) is in
+  ``(end(M), end(M) + upcoming_days]``. A missed milestone re-forecast into that window is both ``missed``
+  and ``upcoming`` (its ``status`` says ``missed``);
+* slip days: ``(actual or forecast or baseline) - baseline`` in days;
+* on-time rate: achieved on time / milestones due by ``end(M)`` (achieved or missed); NaN when none are due.
+
+The helpers :func:`month_bounds`, :func:`require_columns` and :func:`as_dates` are shared with
+``pmo_nb.risks`` and ``pmo_nb.issues``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataValidationError, Finding, PeriodError
+
+STATUSES = ("achieved_on_time", "achieved_late", "missed", "upcoming", "future")
+
+SUMMARY_COLUMNS = (
+    "ms_total",
+    "ms_due_in_month",
+    "ms_achieved_on_time",
+    "ms_achieved_late",
+    "ms_missed",
+    "ms_key_missed",
+    "ms_upcoming",
+    "ms_on_time_rate",
+    "ms_max_slip_days",
+)
+
+
+def month_bounds(period: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last calendar day (midnight) of the month ``period`` (``YYYY-MM``).
+
+    Raises
+    ------
+    PeriodError
+        ``period`` is not a ``YYYY-MM`` month.
+    """
+    text = str(period)
+    try:
+        if len(text) != 7 or text[4] != "-":
+            raise ValueError(text)
+        p = pd.Period(text, freq="M")
+    except (ValueError, TypeError):
+        raise PeriodError(f"period {period!r} is not a month: use YYYY-MM, e.g. 2026-10") from None
+    return p.start_time.normalize(), p.end_time.normalize()
+
+
+def require_columns(df: pd.DataFrame, table: str, columns: tuple[str, ...] | list[str]) -> None:
+    """Raise ``DataValidationError`` listing every column of ``columns`` missing from ``df``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            [Finding(table, table, None, c, None, "required column missing: load the data with pmo_nb.load")
+             for c in missing],
+            source=table,
+        )
+
+
+def as_dates(df: pd.DataFrame, table: str, column: str, id_column: str) -> pd.Series:
+    """``df[column]`` as ``datetime64`` (NaT for missing); an absent optional column is all NaT.
+
+    Text that is not a date raises ``DataValidationError`` naming the row (spreadsheet numbering),
+    column and value.
+    """
+    if column not in df.columns:
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    s = df[column]
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    out = pd.to_datetime(s, errors="coerce", format="ISO8601")
+    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
+    if bad.any():
+        positions = np.flatnonzero(bad.to_numpy())
+        findings = [
+            Finding(table, table, int(i) + 2, column, s.iloc[i],
+                    f"not a date (use YYYY-MM-DD); {id_column} {df[id_column].iloc[i]!r}"
+                    if id_column in df.columns else "not a date (use YYYY-MM-DD)")
+            for i in positions
+        ]
+        raise DataValidationError(findings, source=table)
+    return out
+
+
+def _as_flag(df: pd.DataFrame, column: str) -> pd.Series:
+    """A boolean column with missing values (or a missing column) read as False."""
+    if column not in df.columns:
+        return pd.Series(False, index=df.index, dtype=bool)
+    return df[column].astype("boolean").fillna(False).astype(bool)
+
+
+def _days(delta: pd.Series) -> pd.Series:
+    """A timedelta series in (fractional) days as float, NaN for NaT."""
+    return (delta / pd.Timedelta(days=1)).astype("float64")
+
+
+def milestone_status(milestones: pd.DataFrame, period: str, *, upcoming_days: int = 90) -> pd.DataFrame:
+    """The status of every milestone as of the end of ``period``.
+
+    Parameters
+    ----------
+    milestones:
+        The milestones table (``milestone_id, project_id, baseline_date`` required;
+        ``forecast_date, actual_date, key_milestone`` optional).
+    period:
+        The reporting month, ``YYYY-MM``.
+    upcoming_days:
+        Horizon after ``end(M)`` within which a milestone not yet achieved is "upcoming".
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per milestone, in input order: the input columns plus ``status`` (one of
+        ``achieved_on_time, achieved_late, missed, upcoming, future``), ``achieved``, ``missed``,
+        ``due`` (baseline on or before ``end(M)``), ``due_in_month``, ``achieved_in_month``, ``upcoming``,
+        ``slip_days`` (float) and ``key_milestone`` (bool, missing read as False).
+    """
+    start, end = month_bounds(period)
+    require_columns(milestones, "milestones", ("milestone_id", "project_id", "baseline_date"))
+    out = milestones.copy()
+    baseline = as_dates(out, "milestones", "baseline_date", "milestone_id")
+    forecast = as_dates(out, "milestones", "forecast_date", "milestone_id")
+    actual = as_dates(out, "milestones", "actual_date", "milestone_id")
+    horizon = end + pd.Timedelta(days=int(upcoming_days))
+
+    achieved = (actual <= end).to_numpy(dtype=bool)
+    due = (baseline <= end).to_numpy(dtype=bool)
+    missed = due & ~achieved
+    on_time = achieved & (actual <= baseline).to_numpy(dtype=bool)
+    target = forecast.fillna(baseline)
+    upcoming = ~achieved & ((target > end) & (target <= horizon)).to_numpy(dtype=bool)
+
+    status = np.select(
+        [on_time, achieved & ~on_time, missed, upcoming],
+        ["achieved_on_time", "achieved_late", "missed", "upcoming"],
+        default="future",
+    )
+    out["status"] = pd.Series(status, index=out.index, dtype=object)
+    out["achieved"] = achieved
+    out["missed"] = missed
+    out["due"] = due
+    out["due_in_month"] = ((baseline >= start) & (baseline <= end)).to_numpy(dtype=bool)
+    out["achieved_in_month"] = achieved & (actual >= start).to_numpy(dtype=bool)
+    out["upcoming"] = upcoming
+    out["slip_days"] = _days(actual.fillna(forecast).fillna(baseline) - baseline)
+    out["key_milestone"] = _as_flag(out, "key_milestone")
+    return out
+
+
+def group_key(frame: pd.DataFrame, by: str, projects: pd.DataFrame | None) -> pd.Series:
+    """The grouping column ``by`` of ``frame``, mapped from ``projects`` through ``project_id`` if absent.
+
+    Rolling up by program needs a ``program_id`` column: callers either merge it in or pass the
+    projects table, whose ``project_id -> program_id`` mapping is then used.
+    """
+    if by in frame.columns:
+        return frame[by]
+    if projects is not None and by in projects.columns and "project_id" in frame.columns:
+        mapping = projects.drop_duplicates("project_id").set_index("project_id")[by]
+        return frame["project_id"].map(mapping)
+    raise ValueError(
+        f"cannot group by {by!r}: the frame has no such column; merge it in from the projects table "
+        f"or pass projects=portfolio.projects"
+    )
+
+
+def milestone_summary(
+    status: pd.DataFrame, by: str = "project_id", *, projects: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Milestone counts per ``by`` (a project, or a program with ``by="program_id"``).
+
+    Parameters
+    ----------
+    status:
+        Output of :func:`milestone_status`.
+    by:
+        The column to group by. ``"program_id"`` works when ``status`` has that column or when
+        ``projects`` is given.
+    projects:
+        The projects table, used to map ``project_id`` to ``by`` when ``status`` lacks it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``by`` (only groups with milestones, sorted): ``ms_total, ms_due_in_month,
+        ms_achieved_on_time, ms_achieved_late, ms_missed, ms_key_missed, ms_upcoming`` (int),
+        ``ms_on_time_rate`` (achieved on time / due by end(M); NaN when none is due) and
+        ``ms_max_slip_days`` (float, NaN when no milestone has a date).
+    """
+    key = group_key(status, by, projects)
+    st = status["status"]
+    due = status["due"] if "due" in status.columns else status["achieved"] | status["missed"]
+    frame = pd.DataFrame(
+        {
+            "ms_total": 1,
+            "ms_due_in_month": status["due_in_month"].astype(int),
+            "ms_achieved_on_time": st.eq("achieved_on_time").astype(int),
+            "ms_achieved_late": st.eq("achieved_late").astype(int),
+            "ms_missed": status["missed"].astype(int),
+            "ms_key_missed": (status["missed"] & status["key_milestone"]).astype(int),
+            "ms_upcoming": status["upcoming"].astype(int),
+            "_due": due.astype(int),
+            "_on_time_due": (st.eq("achieved_on_time") & due).astype(int),
+        },
+        index=status.index,
+    )
+    frame[by] = key.to_numpy()
+    frame["ms_max_slip_days"] = status["slip_days"].astype("float64")
+    grouped = frame.groupby(by, sort=True)
+    summed = [c for c in frame.columns if c.startswith(("ms_", "_")) and c != "ms_max_slip_days"]
+    counts = grouped[summed].sum().astype("int64")
+    out = counts.drop(columns=["_due", "_on_time_due"])
+    denominator = counts["_due"].astype("float64").where(counts["_due"] > 0)
+    out["ms_on_time_rate"] = counts["_on_time_due"] / denominator
+    out["ms_max_slip_days"] = grouped["ms_max_slip_days"].max().astype("float64")
+    out.index.name = by
+    return out[list(SUMMARY_COLUMNS)]

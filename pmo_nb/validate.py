@@ -1,0 +1,453 @@
+"""Validation: every rule of the data model, checked lazily so that all problems are reported at once.
+
+``pmo_nb.ingest`` reads a source into one ``TableData`` per table (typed values, the user's original
+values and the problems met while reading them); ``validate`` then checks
+
+* per table, with pandera schemas built from ``pmo_nb.schema`` (``lazy=True``): types, required
+  (not empty) cells, allowed values, ranges, finite amounts and unique keys;
+* across tables: foreign keys, baseline_finish >= baseline_start, cumulative PV/EV/AC never below
+  zero, closed dates after raised/opened dates, closed items having a closed_date and open ones
+  not having one, program ids that are safe file names, and programs/projects having rows.
+
+Every problem becomes a ``Finding`` located as the user sees it (file or sheet, spreadsheet row,
+column, the original value) with a rule in plain words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .exceptions import Finding
+from .schema import TABLE_NAMES, TABLES, Column, Table
+
+# Working dtypes while validating: nullable so that a cell that failed to parse can stay empty.
+_WORKING_DTYPES = {
+    "id": object,
+    "text": object,
+    "period": object,
+    "choice": object,
+    "date": "datetime64[ns]",
+    "money": "float64",
+    "int": "Int64",
+    "bool": "boolean",
+}
+
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+SAFE_FILE_NAME_RULE = "program_id is used as a file name: use letters, digits, '-', '_' or '.' only"
+MAX_LISTED_ROWS = 3
+
+
+def show_value(v: object) -> object:
+    """A cell's original value as the user would recognise it (an empty cell is ``""``)."""
+    if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, pd.Timestamp | dt.datetime | np.datetime64):
+        ts = pd.Timestamp(v)
+        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def working_dtype(col: Column) -> object:
+    """The dtype a column has while it is validated (nullable versions of the final dtypes)."""
+    return _WORKING_DTYPES[col.kind]
+
+
+@dataclass
+class TableData:
+    """One table as read from a source, ready to be validated.
+
+    Parameters
+    ----------
+    name:
+        Canonical table name (``projects``).
+    source:
+        Where the user keeps it, as they know it: ``projects.csv``, ``workbook.xlsx[risks]``.
+    frame:
+        The canonical columns with working dtypes; the index is the row number as the user sees it
+        (header = row 1, first record = row 2). A cell that could not be parsed is missing here and
+        has a finding in ``findings``.
+    raw:
+        The user's original values (same index and columns), quoted in findings.
+    findings:
+        Problems met while reading (unparseable values, duplicate headers).
+    notes:
+        Warning-level remarks that do not make the data invalid (ignored extra columns).
+    """
+
+    name: str
+    source: str
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
+
+
+def _join(values: Iterable[object]) -> str:
+    items = [str(v) for v in values]
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def _fmt_num(x: float | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _range_rule(col: Column) -> str:
+    what = "a whole number" if col.kind == "int" else "a number"
+    if col.min is not None and col.max is not None:
+        return f"must be {what} from {_fmt_num(col.min)} to {_fmt_num(col.max)}"
+    if col.min is not None:
+        return f"must be {_fmt_num(col.min)} or more"
+    return f"must be {_fmt_num(col.max)} or less"
+
+
+def required_rule(col: Column) -> str:
+    return f"{col.name} is required: the cell must not be empty"
+
+
+def _finite(s: pd.Series) -> pd.Series:
+    return pd.Series(
+        np.isfinite(s.to_numpy(dtype="float64", na_value=np.nan)) | s.isna().to_numpy(), index=s.index
+    )
+
+
+def schema_for(name: str) -> pa.DataFrameSchema:
+    """The pandera schema of one table, built from ``pmo_nb.schema``.
+
+    Each check's ``error`` is the plain-words rule shown to the user.
+    """
+    table = TABLES[name]
+    columns: dict[str, pa.Column] = {}
+    for col in table.columns:
+        checks: list[pa.Check] = []
+        if col.allowed:
+            checks.append(pa.Check.isin(list(col.allowed), error=f"must be one of {_join(col.allowed)}"))
+        if col.kind == "money":
+            checks.append(pa.Check(_finite, error="must be a finite number"))
+        if col.min is not None or col.max is not None:
+            rule = _range_rule(col)
+            if col.min is not None and col.max is not None:
+                checks.append(pa.Check.in_range(col.min, col.max, error=rule))
+            elif col.min is not None:
+                checks.append(pa.Check.ge(col.min, error=rule))
+            else:
+                checks.append(pa.Check.le(col.max, error=rule))
+        columns[col.name] = pa.Column(
+            working_dtype(col), checks=checks, nullable=not col.required, required=True
+        )
+    return pa.DataFrameSchema(columns, unique=list(table.key), strict=False, coerce=False, name=name)
+
+
+_SCHEMAS: dict[str, pa.DataFrameSchema] = {}
+
+
+def _schema(name: str) -> pa.DataFrameSchema:
+    if name not in _SCHEMAS:
+        _SCHEMAS[name] = schema_for(name)
+    return _SCHEMAS[name]
+
+
+class _Collector:
+    """Builds findings for one table, quoting the user's original values."""
+
+    def __init__(self, data: TableData) -> None:
+        self.data = data
+        self.findings: list[Finding] = []
+        # cells that already have a finding from reading: don't report them twice
+        self.flagged = {(f.row, f.column) for f in data.findings}
+
+    def original(self, column: str, row: int) -> object:
+        raw = self.data.raw
+        if column in raw.columns and row in raw.index:
+            return show_value(raw.at[row, column])
+        return None
+
+    def add(self, rows: Iterable[int], column: str | None, rule: str | Iterable[str]) -> None:
+        rows = [int(r) for r in rows]
+        rules = [rule] * len(rows) if isinstance(rule, str) else list(rule)
+        for row, text in zip(rows, rules, strict=True):
+            if (row, column) in self.flagged:
+                continue
+            self.flagged.add((row, column))
+            value = self.original(column, row) if column else None
+            self.findings.append(Finding(self.data.name, self.data.source, row, column, value, text))
+
+    def add_mask(self, mask: pd.Series, column: str, rule: str | pd.Series) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        rows = mask.index[mask.to_numpy()]
+        rules = rule if isinstance(rule, str) else rule[mask].astype(str).tolist()
+        self.add(rows, column, rules)
+
+
+def _duplicate_rules(frame: pd.DataFrame, key: list[str], rows: list[int]) -> list[str]:
+    """'duplicate project_id: also on row 7' for each duplicated row."""
+    sub = frame[key]
+    groups: dict[tuple, list[int]] = {}
+    dup = sub[sub.duplicated(keep=False)]
+    for row, values in zip(dup.index.tolist(), dup.itertuples(index=False, name=None), strict=True):
+        groups.setdefault(values, []).append(int(row))
+    by_row = {r: members for members in groups.values() for r in members}
+    what = " and ".join(key)
+    rules = []
+    for r in rows:
+        others = [o for o in by_row.get(r, []) if o != r]
+        listed = ", ".join(str(o) for o in others[:MAX_LISTED_ROWS])
+        more = f" and {len(others) - MAX_LISTED_ROWS} more" if len(others) > MAX_LISTED_ROWS else ""
+        word = "rows" if len(others) > 1 else "row"
+        rules.append(f"duplicate {what}: also on {word} {listed}{more}")
+    return rules
+
+
+def _check_schema(data: TableData, out: _Collector) -> None:
+    table = TABLES[data.name]
+    try:
+        _schema(data.name).validate(data.frame, lazy=True)
+        return
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna()]
+    key = list(table.key)
+    unique_rows: set[int] = set()
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        rows = [int(i) for i in group["index"]]
+        if check in ("multiple_fields_uniqueness", "field_uniqueness", "unique"):
+            unique_rows.update(rows)
+            continue
+        if check == "not_nullable":
+            out.add(rows, column, required_rule(table.column(column)))
+        elif check.startswith("dtype("):
+            out.add(rows, column, f"has the wrong type ({check})")
+        else:
+            out.add(rows, column, check)
+    if unique_rows:
+        rows = sorted(unique_rows)
+        out.add(rows, key[-1] if len(key) > 1 else key[0], _duplicate_rules(data.frame, key, rows))
+
+
+def _check_no_rows(data: TableData, out: _Collector) -> None:
+    if data.name in ("programs", "projects") and data.frame.empty:
+        out.findings.append(
+            Finding(
+                data.name,
+                data.source,
+                None,
+                None,
+                None,
+                f"no rows: {data.name} needs at least one record under the header",
+            )
+        )
+
+
+def _check_foreign_keys(tables: Mapping[str, TableData], outs: Mapping[str, _Collector]) -> None:
+    for name, data in tables.items():
+        for column, target in TABLES[name].foreign_keys.items():
+            ref_table, ref_col = target.split(".")
+            if ref_table not in tables:
+                continue
+            ref = tables[ref_table]
+            values = data.frame[column]
+            known = values.isin(ref.frame[ref_col].dropna().unique())
+            bad = values.notna() & ~known
+            outs[name].add_mask(bad, column, f"unknown {ref_col}: not in {ref.source}")
+
+
+def _check_program_ids(data: TableData, out: _Collector) -> None:
+    ids = data.frame["program_id"]
+    text = ids.dropna().astype(str)
+    ok = text.str.fullmatch(SAFE_FILE_NAME.pattern) & ~text.isin([".", ".."])
+    out.add_mask(~ok.reindex(ids.index, fill_value=True), "program_id", SAFE_FILE_NAME_RULE)
+
+
+def _check_date_order(data: TableData, out: _Collector, later: str, earlier: str, verb: str) -> None:
+    frame = data.frame
+    bad = frame[later].notna() & frame[earlier].notna() & (frame[later] < frame[earlier])
+    if bad.any():
+        rules = frame.loc[bad, earlier].dt.strftime(f"{later} must not be before {earlier} ({verb} %Y-%m-%d)")
+        out.add_mask(bad, later, rules.reindex(frame.index))
+
+
+def _check_closed(data: TableData, out: _Collector, opened: str) -> None:
+    frame = data.frame
+    _check_date_order(data, out, "closed_date", opened, "which is")
+    status = frame["status"]
+    out.add_mask(
+        (status == "closed") & frame["closed_date"].isna(),
+        "closed_date",
+        "a closed item needs a closed_date: give the date or set status to open",
+    )
+    out.add_mask(
+        (status == "open") & frame["closed_date"].notna(),
+        "closed_date",
+        "an open item must not have a closed_date: set status to closed or clear the date",
+    )
+
+
+def _check_cumulative(data: TableData, out: _Collector) -> None:
+    """Cumulative PV/EV/AC per project, in period order, must never fall below zero."""
+    frame = data.frame
+    if frame.empty:
+        return
+    cols = ["planned_value", "earned_value", "actual_cost"]
+    ordered = frame[["project_id", "period", *cols]].dropna(subset=["project_id", "period"])
+    ordered = ordered.sort_values(["project_id", "period"], kind="mergesort")
+    cum = ordered.groupby("project_id", sort=False)[cols].cumsum()
+    for col in cols:
+        negative = cum[col] < -1e-9
+        if not negative.any():
+            continue
+        firsts = ordered.loc[negative].groupby("project_id", sort=False).head(1)
+        rules = [
+            f"cumulative {col} of {pid} falls below 0 in {period} ({cum.at[row, col]:,.2f}): "
+            f"monthly amounts may be negative corrections, but never more than what was booked before"
+            for row, pid, period in zip(firsts.index, firsts["project_id"], firsts["period"], strict=True)
+        ]
+        out.add(firsts.index, col, rules)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Order findings by table (data-model order), row, then column (data-model order)."""
+
+    def key(f: Finding) -> tuple:
+        t = TABLE_NAMES.index(f.table) if f.table in TABLES else len(TABLE_NAMES)
+        names = TABLES[f.table].column_names if f.table in TABLES else []
+        c = names.index(f.column) if f.column in names else (-1 if f.column is None else len(names))
+        return (t, -1 if f.row is None else f.row, c, str(f.column), f.rule)
+
+    return sorted(findings, key=key)
+
+
+def validate(tables: Mapping[str, TableData]) -> list[Finding]:
+    """Check every rule of the data model and return all findings (empty when the data is valid).
+
+    Parameters
+    ----------
+    tables:
+        Table name -> ``TableData`` for the tables the source has (absent optional tables may be
+        left out or given as empty frames).
+
+    Returns
+    -------
+    list[Finding]
+        Problems met while reading plus every rule broken, sorted by table, row and column.
+    """
+    outs = {name: _Collector(data) for name, data in tables.items()}
+    for name, data in tables.items():
+        _check_no_rows(data, outs[name])
+        _check_schema(data, outs[name])
+    _check_foreign_keys(tables, outs)
+    if "programs" in tables:
+        _check_program_ids(tables["programs"], outs["programs"])
+    if "projects" in tables:
+        _check_date_order(
+            tables["projects"], outs["projects"], "baseline_finish", "baseline_start", "which is"
+        )
+    if "financials" in tables:
+        _check_cumulative(tables["financials"], outs["financials"])
+    if "risks" in tables:
+        _check_closed(tables["risks"], outs["risks"], "raised_date")
+    if "issues" in tables:
+        _check_closed(tables["issues"], outs["issues"], "opened_date")
+    findings = [f for data in tables.values() for f in data.findings]
+    findings += [f for out in outs.values() for f in out.findings]
+    return sort_findings(findings)
+
+
+def finalise(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Turn a validated working frame into the Portfolio's dtypes (int64, bool, 0-based index)."""
+    out = frame.reset_index(drop=True)
+    for col in table.columns:
+        if col.kind == "int":
+            out[col.name] = out[col.name].astype("int64" if col.required else "Int64")
+        elif col.kind == "bool":
+            out[col.name] = out[col.name].fillna(False).astype(bool)
+    return out[table.column_names]
+
+
+# --------------------------------------------------------------------------------------------
+# Plain-text views used by `pmo-nb validate`
+# --------------------------------------------------------------------------------------------
+
+FINDING_HEADERS = ("table", "file", "row", "column", "value", "rule")
+
+
+def _cell(value: object, width: int) -> str:
+    text = "" if value is None else " ".join(str(value).split()) if not isinstance(value, str) else value
+    text = text.replace("\n", " ").replace("\r", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_findings(findings: list[Finding], limit: int = 50) -> str:
+    """A fixed-width table of findings (table | file | row | column | value | rule), at most ``limit`` rows.
+
+    Values are quoted as the user wrote them (``'12%'``); an empty cell shows as ``''``.
+    """
+    shown = findings[:limit]
+    rows = []
+    for f in shown:
+        value = "" if f.value is None else repr(f.value) if isinstance(f.value, str) else str(f.value)
+        rows.append(
+            (f.table, f.source, "" if f.row is None else str(f.row), f.column or "", _cell(value, 30), f.rule)
+        )
+    widths = [
+        max([len(h)] + [len(_cell(r[i], 40)) for r in rows]) for i, h in enumerate(FINDING_HEADERS[:-1])
+    ]
+    lines = []
+    for r in [FINDING_HEADERS, *rows]:
+        lines.append(
+            "  ".join(_cell(v, 40).ljust(w) for v, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        )
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 4)
+    n = len(findings)
+    if n > limit:
+        lines.append(f"... and {n - limit} more")
+    head = f"{n} problem{'s' if n != 1 else ''} found:"
+    return "\n".join([head, *lines])
+
+
+def render_notes(notes: list[Finding]) -> str:
+    """Warning-level notes, one line each (``note: projects.csv: column 'Region' ...``)."""
+    return "\n".join(f"note: {n.source}: column {n.column!r} {n.rule}" for n in notes)
+
+
+def render_summary(portfolio: object, notes: list[Finding] | None = None) -> str:
+    """The one-screen summary of a valid portfolio: counts, absent tables, programs, months."""
+    from .model import Portfolio
+
+    assert isinstance(portfolio, Portfolio)
+    s = portfolio.summary()
+    counts: dict[str, int] = s["counts"]  # type: ignore[assignment]
+    lines = [f"source: {s['source']}", "valid: no problems found", "", "rows per table:"]
+    width = max(len(t) for t in counts)
+    for table, n in counts.items():
+        absent = "  (absent: optional)" if table in portfolio.missing_tables else ""
+        lines.append(f"  {table.ljust(width)}  {n:>8,}{absent}")
+    if portfolio.missing_tables:
+        lines.append(f"absent optional tables: {', '.join(portfolio.missing_tables)}")
+    per_program = portfolio.projects.groupby("program_id").size()
+    lines += ["", f"programs ({len(portfolio.programs)}):"]
+    for pid, name in zip(portfolio.programs["program_id"], portfolio.programs["name"], strict=True):
+        n = int(per_program.get(pid, 0))
+        lines.append(f"  {pid}  {name}: {n} project{'s' if n != 1 else ''}")
+    periods = s["periods"]
+    lines.append("")
+    if periods:
+        lines.append(f"months covered: {periods[0]} .. {periods[1]} ({s['n_periods']} months)")
+    else:
+        lines.append("months covered: none (no financials)")
+    if notes:
+        lines += ["", render_notes(notes)]
+    return "\n".join(lines)

@@ -1,0 +1,376 @@
+"""The monthly run: report execution in workers, failures, kernel retry, staging and the atomic swap.
+
+Reports here are the small scenario notebooks tests/data/notebooks/batch_*.ipynb (papermill
+parameters like the real reports; the cell after "## Environment" prints what the kernel received;
+a fault cell targets the program named in $PMO_NB_TEST_FAULT). The source is a three-program
+portfolio written by ``write_source``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import data_path
+
+from pmo_nb import batch
+from pmo_nb.exceptions import DataValidationError, ReportExecutionError
+from pmo_nb.manifest import read_manifest, sha256_file, verify
+
+NOTEBOOKS = data_path("notebooks")
+
+PROGRAMS = """program_id,name,sponsor,manager,objective
+PRG-A,Alpha Programme,Ann Sponsor,Al Manager,Deliver alpha
+PRG-B,Beta Programme,Bob Sponsor,Bea Manager,Deliver beta
+PRG-C,Gamma Programme,Cat Sponsor,Cy Manager,Deliver gamma
+"""
+PROJECTS = """project_id,program_id,name,manager,phase,baseline_start,baseline_finish,forecast_finish,budget,\
+reported_status,status_comment,last_updated
+A-001,PRG-A,Alpha One,Al Manager,execution,2026-08-01,2026-12-31,2026-12-31,1000,green,fine,2026-10-20
+B-001,PRG-B,Beta One,Bea Manager,execution,2026-08-01,2026-12-31,2027-01-31,1000,green,late,2026-10-20
+C-001,PRG-C,Gamma One,Cy Manager,execution,2026-08-01,2026-12-31,2026-12-31,1000,amber,ok,2026-10-20
+"""
+
+
+def write_source(folder: Path) -> Path:
+    """A valid three-program portfolio (one project each, financials 2026-08..2026-10) as CSV files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "programs.csv").write_text(PROGRAMS, encoding="utf-8")
+    (folder / "projects.csv").write_text(PROJECTS, encoding="utf-8")
+    rows = ["project_id,period,planned_value,earned_value,actual_cost"]
+    for pid, ev in (("A-001", 200), ("B-001", 150), ("C-001", 190)):
+        rows += [f"{pid},2026-{m:02d},200,{ev},200" for m in (8, 9, 10)]
+    (folder / "financials.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def job(tmp_path: Path, notebook: str, name: str = "PRG-B", *, timeout: float | None = 60,
+        formats: tuple[str, ...] = ("html",)) -> batch.Job:
+    folder = tmp_path / "stage"
+    (folder / "notebooks").mkdir(parents=True, exist_ok=True)
+    params = {"program_id": name, "period": "2026-10", "source": str(tmp_path / "src"), "config": None,
+              "previous_snapshot": None}
+    return batch.Job(name, "program", str(NOTEBOOKS / f"{notebook}.ipynb"), params, str(folder), formats,
+                     timeout)
+
+
+def printed(nb_path: Path) -> dict:
+    """The JSON the "## Environment" cell of a batch_* notebook printed."""
+    nb = nbformat.read(nb_path, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("text", "").startswith("{"):
+                return json.loads(out["text"])
+    raise AssertionError(f"{nb_path} printed no environment")
+
+
+# --- worker hooks (imported by name in spawned workers via worker_setup) ----------------------------
+
+
+def flaky_kernel_start() -> None:
+    """Make the first kernel launch in this process die the way papermill's port race does."""
+    from jupyter_client.manager import KernelManager
+
+    real = KernelManager._async_launch_kernel
+    calls = {"n": 0}
+
+    async def launch(self, kernel_cmd, **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return await real(self, kernel_cmd, **kw)
+
+    KernelManager._async_launch_kernel = launch
+    batch.KERNEL_START_BACKOFF = 0.01
+
+
+# --- pure helpers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [("2026-10", "2026-09"), ("2026-01", "2025-12"), ("2000-12", "2000-11")],
+)
+def test_previous_period(period: str, expected: str) -> None:
+    assert batch.previous_period(period) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [(None, None), ("", None), ("PRG-A", ["PRG-A"]), (" PRG-A, PRG-B ,,PRG-A", ["PRG-A", "PRG-B"]),
+     (["PRG-C", "PRG-A"], ["PRG-C", "PRG-A"])],
+)
+def test_parse_programs(given, expected) -> None:
+    assert batch.parse_programs(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["../etc", "a/b", "a\\b", ".hidden", "x" * 65, "portfolio", "PRG 1", "a..b"])
+def test_unsafe_program_id_is_a_finding(bad: str) -> None:
+    with pytest.raises(DataValidationError) as info:
+        batch.check_file_name(bad, "programs.csv")
+    finding = info.value.findings[0]
+    assert (finding.table, finding.column, finding.value) == ("programs", "program_id", bad)
+    assert "used as a file name" in finding.rule
+
+
+def test_safe_program_id_passes() -> None:
+    assert batch.check_file_name("PRG-01_a.b") == "PRG-01_a.b"
+
+
+def test_inside_refuses_paths_outside_the_folder(tmp_path: Path) -> None:
+    assert batch.inside(tmp_path / "a" / "b.html", tmp_path) == (tmp_path / "a" / "b.html").resolve()
+    with pytest.raises(ReportExecutionError, match="outside the run's folder"):
+        batch.inside(tmp_path / ".." / "escape.html", tmp_path)
+
+
+def test_kernel_is_this_environments_python() -> None:
+    assert batch.kernel_executable() == sys.executable
+
+
+def test_unknown_kernel_names_the_fix() -> None:
+    with pytest.raises(ReportExecutionError, match="ipykernel install --sys-prefix"):
+        batch.kernel_executable("no-such-kernel-pmo")
+
+
+# --- one report in-process -------------------------------------------------------------------------
+
+
+def test_report_ok_runs_on_the_venv_kernel_and_renders(tmp_path: Path) -> None:
+    res = batch.execute_report(job(tmp_path, "batch_ok", "PRG-A"))
+    folder = tmp_path / "stage"
+    assert res.status == "ok" and res.error is None and res.kernel_attempts == 1
+    env = printed(folder / "notebooks" / "PRG-A.ipynb")
+    assert env["executable"] == sys.executable and env["prefix"] == sys.prefix
+    assert (env["program_id"], env["period"]) == ("PRG-A", "2026-10")
+    assert env["cwd"] == str(NOTEBOOKS)  # papermill ran the kernel in the notebook's folder
+    nb = nbformat.read(folder / "notebooks" / "PRG-A.ipynb", as_version=4)
+    assert nb.metadata.papermill.parameters["program_id"] == "PRG-A"
+    html = folder / "PRG-A.html"
+    assert res.outputs == {"html": {"path": "PRG-A.html", "sha256": sha256_file(html)}}
+    assert "<html" in html.read_text(encoding="utf-8").lower()
+    assert set(res.timings) == {"kernel_start", "execute", "render_html"}
+    assert all(v > 0 for v in res.timings.values())
+    assert res.duration >= sum(res.timings.values())
+
+
+def test_exception_in_a_cell_fails_the_report_without_retry(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
+    res = batch.execute_report(job(tmp_path, "batch_raise"))
+    assert res.status == "failed" and res.kernel_attempts == 1
+    # cell 5: papermill inserts the injected-parameters cell after the parameters cell
+    assert res.error == {"ename": "ValueError", "evalue": "deliberate failure for PRG-B", "cell_index": 5,
+                         "cell_source": "if program_id == FAULT:"}
+    assert res.outputs == {} and not (tmp_path / "stage" / "PRG-B.html").exists()
+    # the executed notebook is kept for debugging, with papermill's banner above the failing cell
+    nb = nbformat.read(tmp_path / "stage" / "notebooks" / "PRG-B.ipynb", as_version=4)
+    failing = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert [c.source.splitlines()[0] for c in failing] == ["if program_id == FAULT:"]
+
+
+def test_cell_timeout_fails_the_report(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
+    t0 = time.perf_counter()
+    res = batch.execute_report(job(tmp_path, "batch_sleep", timeout=2))
+    assert time.perf_counter() - t0 < 30  # the cell sleeps 60 s
+    assert res.status == "failed"
+    assert res.error["ename"] == "CellTimeoutError" and res.error["cell_index"] == 5
+    assert "2 s timeout" in res.error["evalue"]
+    assert (tmp_path / "stage" / "notebooks" / "PRG-B.ipynb").is_file()
+
+
+def test_dead_kernel_fails_the_report(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
+    res = batch.execute_report(job(tmp_path, "batch_exit"))
+    assert res.status == "failed" and res.kernel_attempts == 1
+    assert res.error["ename"] == "DeadKernelError" and res.error["cell_index"] == 5
+
+
+def test_kernel_start_failure_is_retried(tmp_path: Path, monkeypatch) -> None:
+    from jupyter_client.manager import KernelManager
+
+    monkeypatch.setattr(KernelManager, "_async_launch_kernel", KernelManager._async_launch_kernel)
+    monkeypatch.setattr(batch, "KERNEL_START_BACKOFF", 0.01)
+    flaky_kernel_start()
+    res = batch.execute_report(job(tmp_path, "batch_ok", "PRG-A"))
+    assert res.status == "ok" and res.kernel_attempts == 2
+
+
+def test_kernel_that_never_starts_fails_after_three_attempts(tmp_path: Path, monkeypatch) -> None:
+    from jupyter_client.manager import KernelManager
+
+    attempts = []
+
+    async def never(self, kernel_cmd, **kw):
+        attempts.append(1)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(KernelManager, "_async_launch_kernel", never)
+    monkeypatch.setattr(batch, "KERNEL_START_BACKOFF", 0.01)
+    res = batch.execute_report(job(tmp_path, "batch_ok", "PRG-A"))
+    assert len(attempts) == batch.KERNEL_START_ATTEMPTS == res.kernel_attempts == 3
+    assert res.status == "failed" and res.error["ename"] == "RuntimeError"
+    assert res.error["evalue"].startswith("the kernel failed to start 3 times: Kernel died")
+
+
+# --- staging and publishing ------------------------------------------------------------------------
+
+
+def test_publish_replaces_the_month_and_keeps_other_months(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    (out / "2026-10").mkdir(parents=True)
+    (out / "2026-10" / "old.html").write_text("old")
+    (out / "2026-09").mkdir()
+    (out / "2026-09" / "kpis.csv").write_text("sept")
+    st = batch.Staging(out, "2026-10", "run1").open()
+    assert st.folder.is_dir() and st.lock_path.is_file()
+    st.path("new.html").write_text("new")
+    assert (out / "2026-10" / "old.html").read_text() == "old"  # untouched until publish
+    assert st.publish() == (out / "2026-10").resolve()
+    assert sorted(p.name for p in (out / "2026-10").iterdir()) == ["new.html", "notebooks"]
+    assert (out / "2026-09" / "kpis.csv").read_text() == "sept"
+    assert sorted(p.name for p in out.iterdir()) == [".pmo-nb.lock", "2026-09", "2026-10"]
+
+
+def test_discard_leaves_previous_reports_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    (out / "2026-10").mkdir(parents=True)
+    (out / "2026-10" / "old.html").write_text("old")
+    st = batch.Staging(out, "2026-10", "run1").open()
+    st.path("half.html").write_text("half")
+    st.discard()
+    assert sorted(p.name for p in out.iterdir()) == ["2026-10"]
+    assert (out / "2026-10" / "old.html").read_text() == "old"
+
+
+def test_staging_path_refuses_escape(tmp_path: Path) -> None:
+    st = batch.Staging(tmp_path, "2026-10", "run1").open()
+    with pytest.raises(ReportExecutionError):
+        st.path("../2026-10/x.html")
+    st.discard()
+
+
+def test_stale_staging_of_a_dead_run_is_removed_but_a_running_one_is_kept(tmp_path: Path) -> None:
+    out = tmp_path
+    dead, live, recent = out / ".tmp-2026-10-dead", out / ".tmp-2026-10-live", out / ".tmp-2026-10-new"
+    for d in (dead, live, recent):
+        (d / "notebooks").mkdir(parents=True)
+    (out / ".tmp-2026-10-dead.lock").touch()
+    old = time.time() - 3600
+    for d in (dead, live):
+        os.utime(d, (old, old))
+    held = batch._try_lock(out / ".tmp-2026-10-live.lock")  # a run still going holds its lock
+    try:
+        st = batch.Staging(out, "2026-10", "me", started=time.time() - 60).open()
+        assert not dead.exists() and not (out / ".tmp-2026-10-dead.lock").exists()
+        assert live.is_dir()  # locked: never touch another run's folder
+        assert recent.is_dir()  # younger than this run's start
+        st.discard()
+    finally:
+        batch._unlock(held)
+
+
+def test_publish_recovers_a_swap_cut_short(tmp_path: Path) -> None:
+    # a crash between "rename the month aside" and "rename the new one in" leaves only .old-*
+    (tmp_path / ".old-2026-10-crashed").mkdir()
+    (tmp_path / ".old-2026-10-crashed" / "old.html").write_text("old")
+    st = batch.Staging(tmp_path, "2026-10", "run2").open()
+    st.path("new.html").write_text("new")
+    st.publish()
+    assert sorted(p.name for p in (tmp_path / "2026-10").iterdir()) == ["new.html", "notebooks"]
+    assert not list(tmp_path.glob(".old-*")) and not list(tmp_path.glob(".tmp-*"))
+
+
+# --- whole runs ------------------------------------------------------------------------------------
+
+
+def test_invalid_data_stops_before_anything_is_written(tmp_path: Path) -> None:
+    src = write_source(tmp_path / "src")
+    (src / "programs.csv").write_text(PROGRAMS + "PRG-A,Dup,X,Y,Z\n", encoding="utf-8")
+    out = tmp_path / "reports"
+    with pytest.raises(DataValidationError) as info:
+        batch.run(src, out=out, notebooks={"program": NOTEBOOKS / "batch_ok.ipynb",
+                                          "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
+    assert any(f.column == "program_id" and f.row == 5 for f in info.value.findings)
+    assert not out.exists()
+
+
+# WeasyPrint (imported in this process to build the pack) warns at import when the system lacks
+# libharfbuzz-subset; that is about the machine, not this code.
+@pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, monkeypatch) -> None:
+    """One broken program, a flaky kernel start in every worker, the previous month's snapshot."""
+    from pmo_nb.ingest import load
+
+    monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1793520000")
+    src = write_source(tmp_path / "src")
+    out = tmp_path / "reports"
+    (out / "2026-09").mkdir(parents=True)
+    (out / "2026-09" / "kpis.csv").write_text("level\n")
+    (out / "2026-10").mkdir()
+    (out / "2026-10" / "stale.html").write_text("from an earlier run")
+    result = batch.run(
+        src, out=out, jobs=2, progress=False, command=["pmo-nb", "run", "--test"],
+        notebooks={"program": NOTEBOOKS / "batch_raise.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"},
+        worker_setup="test_batch:flaky_kernel_start",
+    )
+    month = out / "2026-10"
+    assert result.folder == month.resolve() and not result.ok
+    assert [r.name for r in result.failed] == ["PRG-B"]
+    names = sorted(p.relative_to(month).as_posix() for p in month.rglob("*") if p.is_file())
+    assert names == sorted([
+        "PRG-A.html", "PRG-A.pdf", "PRG-C.html", "PRG-C.pdf", "portfolio.html", "portfolio.pdf",
+        "executive-pack-2026-10.pdf", "kpis.csv", "manifest.json",
+        "notebooks/PRG-A.ipynb", "notebooks/PRG-B.ipynb", "notebooks/PRG-C.ipynb",
+        "notebooks/portfolio.ipynb",
+    ])
+    assert sorted(p.name for p in out.iterdir()) == [".pmo-nb.lock", "2026-09", "2026-10"]
+
+    m = read_manifest(month)
+    assert verify(month) == []
+    assert (m["period"], m["status"], m["failed"], m["command"]) == ("2026-10", "failed", ["PRG-B"],
+                                                                     "pmo-nb run --test")
+    assert (m["generated_at"], m["run_id"]) == ("2026-11-01T08:00:00Z", "20261101T080000Z")
+    assert m["source_fingerprint"] == load(src).fingerprint()
+    assert m["config"]["organisation"] == "PMO" and m["formats"] == ["html", "pdf"]
+    assert set(m["versions"]) == {"pmo-nb", "papermill", "nbconvert", "altair", "pandas", "weasyprint",
+                                  "python"}
+    reports = {r["name"]: r for r in m["reports"]}
+    assert list(reports) == ["portfolio", "PRG-A", "PRG-B", "PRG-C"]
+    bad = reports["PRG-B"]
+    assert bad["status"] == "failed" and bad["outputs"] == {} and bad["notebook"] == "notebooks/PRG-B.ipynb"
+    assert bad["error"] == {"ename": "ValueError", "evalue": "deliberate failure for PRG-B", "cell_index": 5,
+                            "cell_source": "if program_id == FAULT:"}
+    for name in ("portfolio", "PRG-A", "PRG-C"):
+        r = reports[name]
+        assert r["status"] == "ok"
+        for fmt in ("html", "pdf"):
+            assert r["outputs"][fmt]["sha256"] == sha256_file(month / f"{name}.{fmt}")
+        assert {"kernel_start", "execute", "render_html", "render_pdf"} <= set(r["timings"])
+    # every worker's first kernel launch failed and was retried; later ones started first time
+    assert sorted(r["kernel_attempts"] for r in m["reports"]).count(2) == 2
+    assert m["pack"]["status"] == "ok"
+    assert m["pack"]["omitted"] == [{"id": "PRG-B", "name": "Beta Programme",
+                                     "reason": "report failed: ValueError: deliberate failure for PRG-B"}]
+    assert m["pack"]["sha256"] == sha256_file(month / "executive-pack-2026-10.pdf")
+
+    env = printed(month / "notebooks" / "PRG-A.ipynb")
+    assert env["source"] == str(src.resolve())
+    assert env["previous_snapshot"] == str((out / "2026-09" / "kpis.csv").resolve())
+    assert printed(month / "notebooks" / "portfolio.ipynb")["program_id"] is None
+    kpis = (month / "kpis.csv").read_text(encoding="utf-8")
+    assert "PRG-A" in kpis and "A-001" in kpis
+
+    # re-running the month replaces it as a whole
+    again = batch.run(src, out=out, programs="PRG-A", formats=["html"], jobs=1, progress=False,
+                      notebooks={"program": NOTEBOOKS / "batch_ok.ipynb",
+                                 "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
+    assert again.ok
+    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "kpis.csv", "manifest.json", "notebooks",
+                                                      "portfolio.html"]
+    assert verify(month) == []

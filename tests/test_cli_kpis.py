@@ -1,0 +1,94 @@
+"""`pmo-nb kpis`: formats, levels, program filter and clean errors (through the real loader)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_kpis import scenario
+
+from pmo_nb.cli import cli
+from pmo_nb.kpis import KPI_COLUMNS
+from pmo_nb.schema import TABLES
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    """The test_kpis scenario written as a CSV folder."""
+    folder = tmp_path_factory.mktemp("scenario")
+    for name, frame in scenario().tables().items():
+        out = frame[TABLES[name].column_names].copy()
+        for column in out.columns:
+            if pd.api.types.is_datetime64_any_dtype(out[column]):
+                out[column] = out[column].dt.strftime("%Y-%m-%d")
+        out.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["kpis", *args])
+
+
+def test_json_project_level(source):
+    result = run(str(source), "--period", "2024-03", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["project_id"] for r in rows] == ["A", "B", "C", "D"]
+    assert list(rows[0]) == ["project_id", *KPI_COLUMNS]
+    a, c = rows[0], rows[2]
+    assert (a["pv"], a["ev"], a["ac"]) == (300.0, 270.0, 300.0)
+    assert a["cpi"] == pytest.approx(0.9) and a["es"] == pytest.approx(2.7) and a["rag"] == "red"
+    assert c["cpi"] is None and c["rag"] is None and c["rag_reason"] == "no financials yet"
+
+
+def test_csv_program_level_leaves_undefined_empty(source):
+    result = run(str(source), "--period", "2024-03", "--level", "program", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == ",".join(["program_id", *KPI_COLUMNS])
+    p1 = dict(zip(lines[0].split(","), lines[1].split(","), strict=False))
+    assert (p1["program_id"], float(p1["ev"]), float(p1["es"])) == ("P1", 520.0, pytest.approx(3.1))
+
+
+def test_table_portfolio_level(source):
+    result = run(str(source), "--period", "2024-03", "--level", "portfolio")
+    assert result.exit_code == 0, result.output
+    header, rule, line = result.output.splitlines()
+    assert header.split()[:4] == ["bac", "pv", "ev", "ac"] and set(rule.replace(" ", "")) == {"-"}
+    assert line.split()[:4] == ["1,700", "600", "620", "580"]
+
+
+def test_program_filter_and_default_period(source):
+    result = run(str(source), "--program", "P2", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["project_id"] for r in rows] == ["C", "D"]
+    # default period: the latest month of financials that has ended (2024-10): D finished, AT stays 2
+    assert rows[1]["at"] == 2.0 and rows[1]["spi_t"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--period", "2030-01"], "period 2030-01 is outside the data, which covers 2024-01 to 2024-10"),
+     (["--period", "oct"], "is not a month: use YYYY-MM"),
+     (["--program", "P9"], "unknown program 'P9'; programs are P1, P2")],
+)
+def test_bad_arguments_exit_1_with_a_message(source, args, message):
+    result = run(str(source), *args)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_bad_config_is_a_clean_error(source, tmp_path):
+    config = tmp_path / "pmo.toml"
+    config.write_text("[rag]\ngreen = 'high'\n", encoding="utf-8")
+    result = run(str(source), "--period", "2024-03", "--config", str(config))
+    assert result.exit_code == 1 and "rag.green" in result.output
+
+
+def test_missing_source_is_a_clean_error(tmp_path):
+    result = run(str(tmp_path / "nowhere"))
+    assert result.exit_code == 2 and "Traceback" not in result.output

@@ -1,0 +1,149 @@
+"""`pmo-nb run`: bad input writes nothing, a failed report exits 1 with a summary, and SIGINT/SIGTERM
+during a run leave the published reports untouched with no temp folder and no orphan kernel."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import data_path
+from test_batch import PROGRAMS, write_source
+
+from pmo_nb.cli import cli
+
+NOTEBOOKS = data_path("notebooks")
+
+
+def run_args(src: Path, out: Path, program_nb: str = "batch_ok", *extra: str) -> list[str]:
+    return ["run", "--source", str(src), "--out", str(out), "--period", "2026-10",
+            "--program-notebook", str(NOTEBOOKS / f"{program_nb}.ipynb"),
+            "--portfolio-notebook", str(NOTEBOOKS / "batch_ok.ipynb"), *extra]
+
+
+def test_invalid_data_prints_the_findings_and_writes_nothing(tmp_path: Path) -> None:
+    src = write_source(tmp_path / "src")
+    (src / "programs.csv").write_text(PROGRAMS.replace("PRG-C,", "PRG/C,"), encoding="utf-8")
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(cli, run_args(src, out))
+    assert res.exit_code == 1
+    assert "programs.csv" in res.stderr and "PRG/C" in res.stderr and "used as a file name" in res.stderr
+    assert "Nothing was run or written" in res.stderr
+    assert "Traceback" not in res.output + res.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--programs", "PRG-A,PRG-X"], "unknown program 'PRG-X'"),
+        (["--period", "2026-13"], "is not a month"),
+        (["--period", "2027-01"], "outside the data, which covers 2026-08 to 2026-10"),
+    ],
+)
+def test_bad_program_or_period_exits_1_and_writes_nothing(tmp_path: Path, extra: list[str],
+                                                          message: str) -> None:
+    src = write_source(tmp_path / "src")
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(cli, run_args(src, out) + extra)
+    assert res.exit_code == 1, res.output
+    assert message in res.stderr and res.stderr.startswith("error: ")
+    assert not out.exists()
+
+
+def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), tmp_path / "r", "batch_ok",
+                                           "--formats", "html,docx"))
+    assert res.exit_code == 2 and "docx: use html, pdf or html,pdf" in res.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_failed_report_exits_1_with_a_summary_and_the_rest_published(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
+    src = write_source(tmp_path / "src")
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(cli, run_args(src, out, "batch_raise", "--programs", "PRG-A,PRG-B",
+                                           "--formats", "html", "--jobs", "2", "--quiet"))
+    assert res.exit_code == 1, res.output + res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["report", "status", "time", "error"]
+    assert len(lines) == 2  # --quiet: only the failed report
+    assert lines[1].startswith("PRG-B") and " failed " in lines[1]
+    assert lines[1].endswith("ValueError: deliberate failure for PRG-B [cell 5: if program_id == FAULT:]")
+    assert "1 of 3 reports failed for 2026-10" in res.stderr
+    assert "reports:" not in res.stderr  # no progress bar
+    month = out / "2026-10"
+    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "kpis.csv", "manifest.json", "notebooks",
+                                                      "portfolio.html"]
+    assert (month / "notebooks" / "PRG-B.ipynb").is_file()
+
+
+# --- interrupting a real run --------------------------------------------------------------------------
+
+
+def kernels_in(cwd: Path) -> list[int]:
+    """PIDs of processes whose working directory is ``cwd`` (the kernels of the run under test)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.readlink(entry / "cwd") == str(cwd):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc")
+@pytest.mark.parametrize(("signum", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
+def test_interrupted_run_leaves_previous_reports_and_no_temp_or_kernel(
+    tmp_path: Path, signum: int, group: bool
+) -> None:
+    src = write_source(tmp_path / "src")
+    nbs = tmp_path / "nbs"  # a private copy: the kernels' cwd identifies them
+    nbs.mkdir()
+    for name in ("batch_sleep", "batch_ok"):
+        shutil.copy(NOTEBOOKS / f"{name}.ipynb", nbs)
+    out = tmp_path / "reports"
+    month = out / "2026-10"
+    month.mkdir(parents=True)
+    (month / "PRG-A.html").write_text("published last week")
+    before = sorted(p.name for p in out.iterdir())
+    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(src), "--out", str(out), "--period",
+           "2026-10", "--formats", "html", "--jobs", "2", "--quiet",
+           "--program-notebook", str(nbs / "batch_sleep.ipynb"),
+           "--portfolio-notebook", str(nbs / "batch_ok.ipynb")]
+    env = {**os.environ, "PMO_NB_TEST_FAULT": "PRG-A"}  # PRG-A sleeps 60 s
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (kernels_in(nbs) and list(out.glob(".tmp-2026-10-*"))):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no kernel started"
+            time.sleep(0.2)
+        if group:
+            os.killpg(proc.pid, signum)  # Ctrl-C in a terminal reaches the whole process group
+        else:
+            os.kill(proc.pid, signum)  # e.g. `kill PID`: only the parent is told
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 128 + signum, stderr
+    assert "nothing was published; earlier reports are untouched" in stderr
+    assert "Traceback" not in stderr
+    assert sorted(p.name for p in out.iterdir()) == before  # no .tmp-*, no lock left behind
+    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html"]
+    assert (month / "PRG-A.html").read_text() == "published last week"
+    deadline = time.monotonic() + 10
+    while kernels_in(nbs) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kernels_in(nbs) == []

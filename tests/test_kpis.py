@@ -1,0 +1,318 @@
+"""compute(): project, program and portfolio KPIs, roll-ups, Kpis helpers and the snapshot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pmo_nb import changes
+from pmo_nb.config import Config, ReportConfig
+from pmo_nb.exceptions import PeriodError, UnknownEntityError
+from pmo_nb.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute, kpi_rows, render_rows
+from pmo_nb.model import Portfolio, empty_table
+
+D = pd.Timestamp
+
+
+def typed(name: str, rows: list[dict]) -> pd.DataFrame:
+    """A table with the canonical columns and dtypes of ``name`` from a few rows (missing cells empty)."""
+    template = empty_table(name)
+    frame = pd.DataFrame(rows, columns=list(template.columns))
+    for column, dtype in template.dtypes.items():
+        if str(dtype) == "bool":
+            frame[column] = frame[column].fillna(False).astype(bool)
+        elif str(dtype).startswith("datetime"):
+            frame[column] = pd.to_datetime(frame[column])
+        elif str(dtype) in ("float64", "int64", "Int64"):
+            frame[column] = frame[column].astype(dtype)
+        else:
+            frame[column] = frame[column].astype("object")
+    return frame
+
+
+def monthly(project: str, start: str, pv: list[float], ev: list[float], ac: list[float]) -> list[dict]:
+    months = pd.period_range(start, periods=len(pv), freq="M").strftime("%Y-%m")
+    return [{"project_id": project, "period": m, "planned_value": p, "earned_value": e, "actual_cost": a}
+            for m, p, e, a in zip(months, pv, ev, ac, strict=True)]
+
+
+def scenario() -> Portfolio:
+    """Two programs, four projects, as of 2024-03.
+
+    * A (P1): behind and over cost: PV 100/month Jan-Oct, EV 80, 90, 100; AC 100 each. Reported green.
+    * B (P1): ahead: PV 100/month Feb-Jun; EV 150, 100; AC 100, 100. Reported amber.
+    * C (P2): starts 2025, no financials yet.
+    * D (P2): finished on budget in Feb: PV 50, 50; EV 50, 50; AC 40, 40. Reported green.
+    """
+    programs = typed("programs", [
+        {"program_id": "P1", "name": "Digital", "sponsor": "S1", "manager": "M1"},
+        {"program_id": "P2", "name": "Estate", "sponsor": "S2", "manager": "M2"},
+    ])
+    projects = typed("projects", [
+        {"project_id": "A", "program_id": "P1", "name": "Alpha", "manager": "m", "phase": "execution",
+         "baseline_start": "2024-01-01", "baseline_finish": "2024-10-31", "forecast_finish": "2024-12-31",
+         "budget": 1000.0, "reported_status": "green", "last_updated": "2024-03-25"},
+        {"project_id": "B", "program_id": "P1", "name": "Beta", "manager": "m", "phase": "execution",
+         "baseline_start": "2024-02-01", "baseline_finish": "2024-06-30", "budget": 500.0,
+         "reported_status": "amber", "last_updated": "2023-12-01"},
+        {"project_id": "C", "program_id": "P2", "name": "Gamma", "manager": "m", "phase": "planning",
+         "baseline_start": "2025-01-01", "baseline_finish": "2025-12-31", "budget": 100.0},
+        {"project_id": "D", "program_id": "P2", "name": "Delta", "manager": "m", "phase": "closed",
+         "baseline_start": "2024-01-01", "baseline_finish": "2024-02-29", "forecast_finish": "2024-02-29",
+         "budget": 100.0, "reported_status": "green", "last_updated": "2024-03-01"},
+    ])
+    financials = typed("financials",
+                       monthly("A", "2024-01", [100.0] * 10, [80, 90, 100] + [0] * 7, [100] * 3 + [0] * 7)
+                       + monthly("B", "2024-02", [100.0] * 5, [150, 100, 0, 0, 0], [100, 100, 0, 0, 0])
+                       + monthly("D", "2024-01", [50.0, 50.0], [50.0, 50.0], [40.0, 40.0]))
+    milestones = typed("milestones", [
+        {"milestone_id": "A-M1", "project_id": "A", "name": "Design", "baseline_date": "2024-02-15",
+         "actual_date": "2024-02-10", "key_milestone": False},
+        {"milestone_id": "A-M2", "project_id": "A", "name": "Go-live", "baseline_date": "2024-03-10",
+         "forecast_date": "2024-05-01", "key_milestone": True},
+        {"milestone_id": "B-M1", "project_id": "B", "name": "Build", "baseline_date": "2024-03-05",
+         "actual_date": "2024-03-20", "key_milestone": False},
+    ])
+    risks = typed("risks", [
+        {"risk_id": "R1", "project_id": "B", "title": "Vendor", "probability": 5, "impact": 4,
+         "cost_impact": 1000.0, "owner": "o", "status": "open", "raised_date": "2024-03-02"},
+        {"risk_id": "R2", "project_id": "B", "title": "Staff", "probability": 2, "impact": 2,
+         "owner": "o", "status": "closed", "raised_date": "2024-01-02", "closed_date": "2024-02-01"},
+    ])
+    issues = typed("issues", [
+        {"issue_id": "I1", "project_id": "A", "title": "Late data", "severity": "high", "status": "open",
+         "owner": "o", "opened_date": "2024-02-01"},
+        {"issue_id": "I2", "project_id": "A", "title": "Access", "severity": "low", "status": "closed",
+         "owner": "o", "opened_date": "2024-01-10", "closed_date": "2024-01-20"},
+    ])
+    return Portfolio(programs=programs, projects=projects, financials=financials, milestones=milestones,
+                     risks=risks, issues=issues, source="scenario")
+
+
+@pytest.fixture(scope="module")
+def kpis():
+    return compute(scenario(), "2024-03")
+
+
+def row(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
+    return frame.set_index(key).loc[value]
+
+
+def test_project_figures(kpis):
+    a = row(kpis.projects, "project_id", "A")
+    # PV 300, EV 270, AC 300; ES = 2 + 70/100 = 2.7, AT 3, PD 10
+    assert (a["pv"], a["ev"], a["ac"]) == (300.0, 270.0, 300.0)
+    assert (a["es"], a["at"], a["pd"]) == pytest.approx((2.7, 3, 10))
+    assert a["cpi"] == pytest.approx(0.9) and a["spi_t"] == pytest.approx(0.9)
+    assert a["finish_slip_days"] == 61.0  # 31 Oct -> 31 Dec
+    assert (a["ms_missed"], a["ms_key_missed"], a["issues_open"], a["issues_open_high"]) == (1, 1, 1, 1)
+    assert a["risks_open"] == 0 and a["emv_open"] == 0.0
+    assert a["rag"] == "red" and bool(a["mismatch"])
+    assert a["rag_reason"] == "key milestone missed: Go-live (A-M2); CPI 0.90 < 0.95; SPI(t) 0.90 < 0.95"
+    b = row(kpis.projects, "project_id", "B")
+    # EV 250 >= total PV? no: total 500. cum PV Feb.. 100, 200, 300: C = 2, ES = 2 + 50/100 = 2.5, AT 2
+    assert (b["es"], b["at"], b["spi_t"]) == pytest.approx((2.5, 2.0, 1.25))
+    assert (b["risks_open"], b["risks_critical_open"], b["emv_open"]) == (1, 1, pytest.approx(900.0))
+    assert b["rag"] == "amber" and b["rag_reason"] == "1 open critical risk" and not b["mismatch"]
+    assert bool(b["stale"]) and not bool(a["stale"])  # B last updated 2023-12-01: 121 days > 60
+
+
+def test_project_without_financials(kpis):
+    c = row(kpis.projects, "project_id", "C")
+    assert not c["has_financials"] and c["months_of_data"] == 0 and c["bac"] == 100.0
+    assert all(math.isnan(c[k]) for k in KPI_COLUMNS if k not in ("bac", "rag", "rag_reason"))
+    assert c["rag"] is None and c["rag_reason"] == "no financials yet"
+    assert bool(c["stale"])  # never updated
+    assert (c["ms_total"], c["risks_open"], c["issues_open"]) == (0, 0, 0)
+    assert math.isnan(c["ms_on_time_rate"])  # a rate with nothing due is undefined, not 0
+
+
+def test_finished_project(kpis):
+    d = row(kpis.projects, "project_id", "D")
+    # EV 100 = total PV: ES = PD = 2; EV reached BAC in February, so AT stops at 2 (not 3)
+    assert (d["es"], d["at"], d["pd"], d["spi_t"]) == pytest.approx((2.0, 2.0, 2.0, 1.0))
+    assert d["cpi"] == pytest.approx(1.25) and d["pct_complete"] == 1.0
+    assert d["rag"] == "green" and d["rag_reason"] == "on track: CPI 1.25, SPI(t) 1.00"
+
+
+def test_programs_resum_before_dividing(kpis):
+    p1 = row(kpis.programs, "program_id", "P1")
+    # A + B: BAC 1500, PV 300 + 200 = 500, EV 270 + 250 = 520, AC 300 + 200 = 500
+    assert (p1["bac"], p1["pv"], p1["ev"], p1["ac"]) == (1500.0, 500.0, 520.0, 500.0)
+    assert p1["cpi"] == pytest.approx(1.04) and p1["spi"] == pytest.approx(1.04)
+    # summed cumulative PV Jan 100, Feb 300, Mar 500, Apr 700: EV 520 -> ES = 3 + 20/200 = 3.1
+    assert (p1["es"], p1["at"]) == pytest.approx((3.1, 3.0))
+    counts = ("n_projects", "n_red", "n_amber", "n_green", "n_no_data", "n_mismatch")
+    assert tuple(p1[list(counts)]) == (2, 1, 1, 0, 0, 1)
+    assert (p1["ms_total"], p1["ms_missed"], p1["ms_key_missed"], p1["risks_critical_open"]) == (3, 1, 1, 1)
+    # on-time rate recomputed from the items: due by end of March: A-M1 on time, A-M2 missed, B-M1 late
+    assert p1["ms_on_time_rate"] == pytest.approx(1 / 3)
+    assert p1["rag"] == "red"
+    assert p1["rag_reason"] == "key milestone missed: Go-live (A-M2); 1 open critical risk"
+    p2 = row(kpis.programs, "program_id", "P2")
+    assert (p2["bac"], p2["ev"], p2["ac"]) == (200.0, 100.0, 80.0)
+    assert p2["forecast_finish"] == D("2025-12-31")  # C's baseline finish is the latest
+
+
+def test_portfolio_row(kpis):
+    f = kpis.portfolio.iloc[0]
+    assert len(kpis.portfolio) == 1 and "project_id" not in kpis.portfolio
+    assert (f["bac"], f["pv"], f["ev"], f["ac"]) == (1700.0, 600.0, 620.0, 580.0)
+    assert f["cpi"] == pytest.approx(620 / 580)
+    # cumulative PV: Jan 150, Feb 400, Mar 600, Apr 800 -> EV 620: ES = 3 + 20/200 = 3.1
+    assert f["es"] == pytest.approx(3.1)
+    assert (f["n_projects"], f["n_red"], f["n_amber"], f["n_green"], f["n_no_data"]) == (4, 1, 1, 1, 1)
+
+
+def test_default_period_is_latest_complete_month():
+    pf = scenario()
+    assert compute(pf).period == pf.latest_complete_period() == "2024-10"
+
+
+@pytest.mark.parametrize("period", ["2023-12", "2025-01", "2024-13", "March", "2024-3"])
+def test_period_outside_data_or_malformed(period):
+    with pytest.raises(PeriodError, match="period"):
+        compute(scenario(), period)
+
+
+def test_program_view(kpis):
+    sub = kpis.program("P1")
+    assert sorted(sub.projects["project_id"]) == ["A", "B"]
+    assert sub.portfolio.iloc[0]["ev"] == 520.0 and set(sub.risks["project_id"]) == {"B"}
+    with pytest.raises(UnknownEntityError, match="unknown program 'P9'"):
+        kpis.program("P9")
+
+
+def test_s_curve(kpis):
+    curve = kpis.s_curve("program", "P1")
+    assert curve["period"].tolist() == ["2024-01", "2024-02", "2024-03"]
+    assert curve["pv"].tolist() == [100.0, 300.0, 500.0]
+    assert curve["ev"].tolist() == [80.0, 320.0, 520.0]
+    assert curve["ac"].tolist() == [100.0, 300.0, 500.0]
+    assert (curve["bac"] == 1500.0).all()
+    assert kpis.s_curve()["ev"].iloc[-1] == 620.0
+    assert kpis.s_curve("project", "C").empty
+    with pytest.raises(UnknownEntityError):
+        kpis.s_curve("program", "nope")
+
+
+def test_config_changes_thresholds():
+    config = Config(report=ReportConfig(stale_after_days=200))
+    out = compute(scenario(), "2024-03", config)
+    assert not row(out.projects, "project_id", "B")["stale"]
+
+
+def test_snapshot_shape(kpis):
+    snap = kpis.snapshot()
+    assert list(snap.columns) == list(SNAPSHOT_COLUMNS)
+    assert snap["level"].value_counts().to_dict() == {
+        "project": 4, "milestone": 3, "program": 2, "risk": 2, "issue": 2, "portfolio": 1}
+    a = snap[(snap["level"] == "project") & (snap["id"] == "A")].iloc[0]
+    assert a["forecast_finish"] == "2024-12-31" and a["cpi"] == pytest.approx(0.9)
+    r1 = snap[snap["id"] == "R1"].iloc[0]
+    assert (r1["status"], r1["band"], r1["score"], r1["program_id"]) == ("open", "critical", 20.0, "P1")
+    m2 = snap[snap["id"] == "A-M2"].iloc[0]
+    assert (m2["status"], m2["forecast_finish"]) == ("missed", "2024-05-01")
+
+
+def test_snapshot_round_trips_through_csv(kpis, tmp_path):
+    previous = compute(scenario(), "2024-02").snapshot()
+    path = tmp_path / "kpis.csv"
+    previous.to_csv(path, index=False)
+    stored = changes.load_snapshot(path)
+    live = changes.compare(kpis.snapshot(), previous)
+    loaded = changes.compare(kpis.snapshot(), stored)
+    assert live.available and loaded.available
+    for name, frame in live.frames().items():
+        other = loaded.frames()[name].reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), other, check_dtype=False, obj=name)
+    assert set(live.risks_raised["id"]) == {"R1"}
+
+
+def test_kpi_rows_and_rendering(kpis):
+    assert list(kpi_rows(kpis, "program").columns) == ["program_id", *KPI_COLUMNS]
+    assert list(kpi_rows(kpis, "portfolio").columns) == list(KPI_COLUMNS)
+    rows = kpi_rows(kpis, "project")
+    lines = render_rows(rows, "table").splitlines()
+    assert lines[0].split()[:3] == ["project_id", "bac", "pv"] and len(lines) == 2 + 4
+    gamma = lines[2 + 2]  # C: no financials
+    assert gamma.startswith("C ") and gamma.count("n/a") == len(KPI_COLUMNS) - 2 and " nan" not in gamma
+    assert lines[2].split()[1:4] == ["1,000", "300", "270"] and "0.90" in lines[2]
+    csv_c = render_rows(rows, "csv").splitlines()[3]
+    assert csv_c.startswith("C,100.0,,,")
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties over random portfolios.
+
+
+@st.composite
+def portfolios(draw):
+    n_projects = draw(st.integers(1, 6))
+    n_months = draw(st.integers(1, 6))
+    money = st.floats(0, 1000, allow_nan=False).map(lambda x: round(x, 2))
+    projects, financials = [], []
+    for i in range(n_projects):
+        start = draw(st.integers(0, 3))
+        projects.append({"project_id": f"J{i}", "program_id": f"P{draw(st.integers(0, 1))}", "name": f"n{i}",
+                         "manager": "m", "baseline_start": D(2024, 1 + start, 1),
+                         "baseline_finish": D(2024, 6 + start, 1), "budget": draw(money)})
+        for m in range(draw(st.integers(0, n_months))):
+            financials.append({"project_id": f"J{i}", "period": f"2024-{1 + start + m:02d}",
+                               "planned_value": draw(money), "earned_value": draw(money),
+                               "actual_cost": draw(money)})
+    financials.append({"project_id": "J0", "period": "2024-01", "planned_value": 1.0, "earned_value": 1.0,
+                       "actual_cost": 1.0})
+    fin = typed("financials", financials).drop_duplicates(["project_id", "period"])
+    programs = typed("programs", [{"program_id": p, "name": p, "sponsor": "s", "manager": "m"}
+                                  for p in ("P0", "P1")])
+    return Portfolio(programs=programs, projects=typed("projects", projects), financials=fin)
+
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(portfolios(), st.integers(0, 3))
+def test_program_totals_equal_the_sum_of_projects(pf, month):
+    period = min(f"2024-{1 + month:02d}", pf.periods[-1])
+    k = compute(pf, period)
+    for column in ("bac", "pv", "ev", "ac"):
+        per_program = k.projects.groupby("program_id")[column].sum(min_count=1)
+        got = k.programs.set_index("program_id")[column].reindex(per_program.index)
+        np.testing.assert_allclose(got.to_numpy(dtype=float), per_program.to_numpy(dtype=float), rtol=1e-9)
+        assert k.portfolio[column].iloc[0] == pytest.approx(k.projects[column].sum(), rel=1e-9)
+
+
+@SETTINGS
+@given(portfolios(), st.integers(0, 3))
+def test_program_cpi_lies_between_its_projects(pf, month):
+    period = min(f"2024-{1 + month:02d}", pf.periods[-1])
+    k = compute(pf, period)
+    projects = k.projects[k.projects["has_financials"]]
+    for program_id, group in projects.groupby("program_id"):
+        cpi = row(k.programs, "program_id", program_id)["cpi"]
+        if (group["ac"] > 0).all() and group["cpi"].notna().all():
+            assert group["cpi"].min() - 1e-12 <= cpi <= group["cpi"].max() + 1e-12
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(portfolios(), st.randoms(use_true_random=False))
+def test_results_do_not_depend_on_row_order(pf, rnd):
+    shuffled = Portfolio(
+        programs=pf.programs.iloc[::-1].reset_index(drop=True),
+        projects=pf.projects.sample(frac=1, random_state=rnd.randint(0, 999)).reset_index(drop=True),
+        financials=pf.financials.sample(frac=1, random_state=rnd.randint(0, 999)).reset_index(drop=True),
+    )
+    period = pf.periods[-1]
+    a, b = compute(pf, period), compute(shuffled, period)
+    for level, key in (("projects", "project_id"), ("programs", "program_id")):
+        left = getattr(a, level).sort_values(key).reset_index(drop=True)
+        right = getattr(b, level).sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(left, right, check_dtype=False)
+    pd.testing.assert_frame_equal(a.portfolio, b.portfolio, check_dtype=False)

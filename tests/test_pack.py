@@ -1,0 +1,183 @@
+"""pmo_nb.pack: the executive pack as one WeasyPrint document."""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+
+import nbformat
+import pypdf
+import pytest
+
+from pmo_nb import pack
+from pmo_nb.exceptions import PeriodError, RenderError
+from pmo_nb.render import REPORT_META_MIMETYPE
+from tests.conftest import data_path
+
+GENERATED = "2026-11-03T07:30:00Z"
+
+
+def load(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(data_path("notebooks", name), as_version=4)
+
+
+def program(nb: nbformat.NotebookNode, pid: str, title: str, rag: str | None) -> pack.PackEntry:
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if REPORT_META_MIMETYPE in output.get("data", {}):
+                output["data"][REPORT_META_MIMETYPE].update(title=title, program_id=pid, rag=rag)
+    return pack.PackEntry(nb, "program", pid, title, rag, path=f"reports/2026-10/{pid}.ipynb")
+
+
+def entry(pid: str | None, title: str, rag: str | None, kind: str = "program") -> pack.PackEntry:
+    return pack.PackEntry(nbformat.v4.new_notebook(), kind, pid, title, rag)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------- ordering
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # worst RAG first, unknown last
+        ([("A", "Alpha", "green"), ("B", "Beta", "red"), ("C", "Gamma", None), ("D", "Delta", "amber")],
+         ["B", "D", "A", "C"]),
+        # same RAG: by name, case-insensitively, then by id
+        ([("3", "zeta", "red"), ("1", "Alpha", "red"), ("2", "beta", "red"), ("0", "alpha", "red")],
+         ["0", "1", "2", "3"]),
+        # RAG spelled in capitals still ranks
+        ([("X", "X", "GREEN"), ("Y", "Y", "Red")], ["Y", "X"]),
+        ([], []),
+    ],
+)
+def test_order_entries_worst_rag_first(given: list, expected: list) -> None:
+    entries = [entry(pid, title, rag) for pid, title, rag in given]
+    assert [e.id for e in pack.order_entries(reversed(entries))] == expected
+    assert [e.id for e in pack.order_entries(entries)] == expected  # input order does not matter
+
+
+def test_order_entries_puts_portfolio_first() -> None:
+    ordered = pack.order_entries(
+        [entry("P1", "Zeta", "red"), entry(None, "Portfolio overview", None, kind="portfolio")]
+    )
+    assert [e.kind for e in ordered] == ["portfolio", "program"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (entry("P9", "Nine", "purple"), r"pack entry 'P9': rag 'purple' is not red, amber, green or None"),
+        (entry("P8", "Eight", "red", kind="project"), r"pack entry 'P8': kind 'project'"),
+    ],
+)
+def test_order_entries_rejects_bad_entries(bad: pack.PackEntry, message: str) -> None:
+    with pytest.raises(RenderError, match=message):
+        pack.order_entries([entry("P1", "One", "red"), bad])
+
+
+# ---------------------------------------------------------------------------------------------- argument errors
+
+
+def test_build_pack_argument_errors() -> None:
+    with pytest.raises(RenderError, match="has no reports to include"):
+        pack.build_pack([], organisation="Org", period="2026-10", generated_at=GENERATED)
+    with pytest.raises(PeriodError, match="'Oct 2026' is not a month like 2026-10"):
+        pack.build_pack([entry("P", "P", "red")], organisation="Org", period="Oct 2026")
+    with pytest.raises(RenderError, match="'sideways' not supported"):
+        pack.build_pack(
+            [entry("P", "P", "red")], organisation="Org", period="2026-10", orientation="sideways"  # type: ignore[arg-type]
+        )
+
+
+def test_build_pack_names_the_report_that_fails() -> None:
+    broken = pack.PackEntry(load("no_meta.ipynb"), "program", "PRG-X", "Broken", "red", path="reports/PRG-X.ipynb")
+    with pytest.raises(RenderError, match=r"reports/PRG-X\.ipynb: no report-meta output"):
+        pack.build_pack([broken], organisation="Org", period="2026-10", generated_at=GENERATED)
+
+
+# ---------------------------------------------------------------------------------------------- the pack PDF
+
+PROGRAMS = [  # (id, title, rag) in a scrambled order
+    ("PRG-04", "Data Platform", "green"),
+    ("PRG-02", "Citizen Portal", None),
+    ("PRG-03", "ERP Modernisation", "red"),
+    ("PRG-01", "Asset Tracking", "amber"),
+    ("PRG-05", "Billing Replacement", "red"),
+]
+EXPECTED_ORDER = ["Billing Replacement", "ERP Modernisation", "Asset Tracking", "Data Platform", "Citizen Portal"]
+
+
+@pytest.fixture(scope="module")
+def pack_pdf() -> pypdf.PdfReader:
+    prog = load("no_charts.ipynb")  # charts are covered by test_render; keep the pack quick
+    entries = [program(prog, pid, title, rag) for pid, title, rag in PROGRAMS]
+    portfolio = load("portfolio_report.ipynb")
+    entries.insert(2, pack.PackEntry(portfolio, "portfolio", None, "Portfolio overview", None))
+    data = pack.build_pack(
+        entries,
+        organisation="Northwind Public Works",
+        period="2026-10",
+        omitted=[("PRG-09", "Legacy <Decommission>", "report failed: ZeroDivisionError in cell 7")],
+        generated_at=GENERATED,
+        page_size="A4",
+        orientation="portrait",
+    )
+    return pypdf.PdfReader(io.BytesIO(data))
+
+
+def test_pack_cover(pack_pdf: pypdf.PdfReader) -> None:
+    cover = pack_pdf.pages[0].extract_text()
+    assert "Northwind Public Works".upper() in cover.upper()
+    assert "Executive pack" in cover and "October 2026" in cover
+    counts = dict(re.findall(r"(RED|AMBER|GREEN|N/A|Total)\s+(\d+)", cover))
+    assert counts == {"RED": "2", "AMBER": "1", "GREEN": "1", "N/A": "1", "Total": "5"}
+    assert "1 program left out" in cover
+
+
+def test_pack_numbering_continuous_and_portrait(pack_pdf: pypdf.PdfReader) -> None:
+    total = len(pack_pdf.pages)
+    assert total >= 8
+    for number, page in enumerate(pack_pdf.pages, start=1):
+        assert f"Page {number} of {total}" in page.extract_text()
+        box = page.mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+
+
+def test_pack_contents_pages_match_real_pages(pack_pdf: pypdf.PdfReader) -> None:
+    contents = pack_pdf.pages[1].extract_text()
+    assert contents.startswith("Contents") or "Contents" in contents.splitlines()[0:3]
+    listed = re.findall(r"^(?:(?:RED|AMBER|GREEN|N/A) )?(.+?)(?: \(PRG-\d\d\))? ?\.{3,}\s*(\d+)$", contents, re.M)
+    titles = [t.strip() for t, _ in listed]
+    assert titles == ["Portfolio overview", *EXPECTED_ORDER]
+    pages = [int(p) for _, p in listed]
+    assert pages == sorted(pages) and pages[0] == 3
+    for title, page in zip(titles, pages, strict=True):
+        text = pack_pdf.pages[page - 1].extract_text()
+        assert title in text.splitlines()[0]  # running header of that page names the report
+        previous = pack_pdf.pages[page - 2].extract_text()
+        assert title not in previous.splitlines()[0]  # ...and the report starts exactly there
+
+
+def test_pack_bookmarks_per_program_in_order(pack_pdf: pypdf.PdfReader) -> None:
+    top = [b for b in pack_pdf.outline if not isinstance(b, list)]
+    assert [b.title for b in top] == ["Cover", "Contents", "Portfolio overview", *EXPECTED_ORDER]
+    contents = pack_pdf.pages[1].extract_text()
+    for bookmark in top[2:]:
+        page = pack_pdf.get_destination_page_number(bookmark) + 1
+        assert re.search(rf"{re.escape(bookmark.title)}.*?\.{{3,}}\s*{page}$", contents, re.M), bookmark.title
+    sections = [b for b in pack_pdf.outline if isinstance(b, list)]
+    assert len(sections) == 1 + len(PROGRAMS)
+    assert [b.title for b in sections[1]] == ["Summary", "Cost and schedule", "Milestones", "Risks & issues"]
+
+
+def test_pack_lists_omitted_programs(pack_pdf: pypdf.PdfReader) -> None:
+    contents = pack_pdf.pages[1].extract_text()
+    assert "Programs left out of this pack" in contents
+    assert re.search(r"PRG-09\s+Legacy <Decommission>\s+report failed: ZeroDivisionError in cell 7", contents)
+
+
+def test_pack_metadata(pack_pdf: pypdf.PdfReader) -> None:
+    assert pack_pdf.metadata.author == "Northwind Public Works"
+    assert pack_pdf.metadata.title == "Executive pack · Northwind Public Works · October 2026"
