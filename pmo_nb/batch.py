@@ -4,7 +4,7 @@
 
 1. load and validate the source (``pmo_nb.ingest.load``); bad data, an unknown program or a bad
    month stops here, before anything is written;
-2. create ``OUT/.tmp-<period>-<run id>/`` (a staging folder on the same filesystem as ``OUT``)
+2. create ``OUT/.tmp-<period>-<run id>-<pid>/`` (a staging folder on the same filesystem as ``OUT``)
    guarded by a lock file, and remove stale staging folders of crashed runs (those whose lock is free
    and that are older than this run's start; a running run holds its lock, so it is never touched);
 3. execute ``program_report.ipynb`` once per program and ``portfolio_overview.ipynb`` once with
@@ -46,6 +46,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -205,7 +206,24 @@ def _import_object(spec: str) -> Any:
     return obj
 
 
-def _worker_init(setup: str | None) -> None:
+_WARM_UP: list[threading.Thread] = []
+
+
+def _warm_up(pdf: bool) -> None:
+    """Fill the renderer's per-process caches (the Vega JavaScript bundle, stylesheets; for PDF the
+    fontconfig/Pango set-up of a first layout). Runs in a thread while the worker's first kernel
+    executes, so the first report rendered by the worker does not pay for it."""
+    with contextlib.suppress(Exception):
+        from . import render
+
+        render.vega_bundle()
+        render.html_css()
+        if pdf:
+            render.pdf_stylesheets()
+            render.write_pdf("<p>warm-up</p>", render.page_css("A4", "landscape"), where="warm-up")
+
+
+def _worker_init(setup: str | None, warm_pdf: bool = False) -> None:
     """Runs once in each worker: signals, quiet logging, heavy imports, optional test hook."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent coordinates Ctrl-C
     signal.signal(signal.SIGTERM, _worker_terminate)
@@ -214,7 +232,10 @@ def _worker_init(setup: str | None) -> None:
     import papermill  # noqa: F401
 
     with contextlib.suppress(ImportError):
-        importlib.import_module("pmo_nb.render")  # nbconvert, jinja templates, WeasyPrint
+        importlib.import_module("pmo_nb.render")  # nbconvert, jinja templates
+    thread = threading.Thread(target=_warm_up, args=(warm_pdf,), name="pmo-warm-up", daemon=True)
+    thread.start()
+    _WARM_UP.append(thread)
     if setup:
         _import_object(setup)()
 
@@ -223,6 +244,8 @@ def _render(nb: Any, fmt: str, generated_at: str | None, path: str | None = None
     """Render an executed notebook to ``fmt`` ("html" or "pdf") with pmo_nb.render."""
     from . import render
 
+    for thread in _WARM_UP:  # never two WeasyPrint layouts at once in one process
+        thread.join()
     if fmt == "html":
         return render.render_html(nb, generated_at=generated_at, path=path).encode("utf-8")
     if fmt == "pdf":
@@ -393,8 +416,9 @@ def run_reports(
     try:
         while pending:
             n = max(1, min(workers, len(pending)))
+            warm_pdf = any("pdf" in j.formats for j in pending)
             pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                                       initargs=(worker_setup,))
+                                       initargs=(worker_setup, warm_pdf))
             try:
                 futures: dict[Future[ReportResult], Job] = {
                     pool.submit(execute_report, j): j for j in pending
@@ -417,6 +441,9 @@ def run_reports(
                                 continue
                             res = ReportResult(job.name, job.kind, "failed", 0.0, error=_error(
                                 "WorkerCrash", "the worker process died twice while handling this report"))
+                        except Exception as exc:  # a bug outside the report's own failure handling
+                            res = ReportResult(job.name, job.kind, "failed", 0.0,
+                                               error=_error(type(exc).__name__, exc))
                         results[job.name] = res
                         bar.update(1)
                         ok = sum(r.ok for r in results.values())
@@ -471,8 +498,8 @@ def _signals_held() -> Iterator[None]:
 class Staging:
     """The run's temporary folder inside ``out`` and the swap that publishes it.
 
-    ``OUT/.tmp-<period>-<run id>/`` holds everything the run writes; ``OUT/.tmp-<period>-<run id>.lock``
-    is flock-ed for the run's lifetime (the kernel releases it if the process dies, which is how a
+    ``OUT/.tmp-<period>-<run id>-<pid>/`` holds everything the run writes; the file of the same name
+    plus ``.lock`` is flock-ed for the run's lifetime (the kernel releases it if the process dies, which is how a
     later run tells a crashed run's leftovers from a running one's). ``OUT/.pmo-nb.lock`` serialises
     publishing.
     """
@@ -482,14 +509,20 @@ class Staging:
         self.period = period
         self.run_id = run_id
         self.started = time.time() if started is None else started
-        self.folder = self.out / f".tmp-{period}-{run_id}"
-        self.lock_path = self.out / f".tmp-{period}-{run_id}.lock"
+        # the pid keeps two runs apart even when SOURCE_DATE_EPOCH gives them the same run id
+        self.folder = self.out / f".tmp-{period}-{run_id}-{os.getpid()}"
+        self.lock_path = self.out / f".tmp-{period}-{run_id}-{os.getpid()}.lock"
         self.dest = self.out / period
         self._fd: int | None = None
 
     def open(self) -> Staging:
-        self.out.mkdir(parents=True, exist_ok=True)
-        self._fd = _try_lock(self.lock_path)
+        """Create the staging folder (and ``out``), take the run's lock, remove stale staging folders."""
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._fd = _try_lock(self.lock_path)
+        except OSError as exc:
+            raise ReportExecutionError(f"cannot write the reports into {self.out}: {exc.strerror or exc}; "
+                                       "check the folder's permissions or pass another --out") from None
         if self._fd is None:
             raise ReportExecutionError(f"another run with id {self.run_id} is using {self.lock_path}")
         self.remove_stale()
@@ -533,7 +566,7 @@ class Staging:
 
     def publish(self) -> Path:
         """Swap the staging folder in as ``OUT/<period>/``; the previous one is removed after."""
-        old = self.out / f".old-{self.period}-{self.run_id}"
+        old = self.out / f".old-{self.period}-{self.run_id}-{os.getpid()}"
         fd = _try_lock(self.out / LOCK_NAME, block=True)
         try:
             with _signals_held():
@@ -556,9 +589,10 @@ class Staging:
         return self.dest
 
     def discard(self) -> None:
-        """Remove the staging folder and the run's lock file."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self._release()
+        """Remove the staging folder and the run's lock file (only if this run holds the lock)."""
+        if self._fd is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self._release()
 
     def _release(self) -> None:
         if self._fd is not None:
@@ -787,7 +821,9 @@ def run(
     def on_term(signum: int, frame: object) -> None:
         raise Interrupted(signum)
 
-    signal.signal(signal.SIGTERM, on_term)
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:  # signal handlers can only be set from the main thread
+        signal.signal(signal.SIGTERM, on_term)
     try:
         staging.open()
         folder = str(staging.folder)
@@ -825,12 +861,17 @@ def run(
             jobs=workers, kernel={"name": kernel_name, "executable": kernel_exe},
         )
         write_manifest(staging.folder, manifest)
-        dest = staging.publish()
+        try:
+            dest = staging.publish()
+        except OSError as exc:
+            raise ReportExecutionError(f"could not publish the reports as {staging.dest}: {exc}; the previous "
+                                       "reports (if any) were left in place") from None
     except BaseException:
         staging.discard()
         raise
     finally:
-        signal.signal(signal.SIGTERM, old_term)
+        if main_thread:
+            signal.signal(signal.SIGTERM, old_term)
     return RunResult(folder=dest, period=period, run_id=run_id, reports=results, manifest=manifest,
                      duration=duration, pack_error=pack_error)
 

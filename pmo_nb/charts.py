@@ -37,11 +37,12 @@ TEXT_COLOR = "#222222"
 MUTED = "#666666"
 GRID = "#e3e3e3"
 
-# RAG colours chosen to differ in lightness too (greyscale L*: red ~35, green ~50, amber ~78, n/a ~68),
+# RAG colours chosen to differ in lightness too (relative luminance: red 0.23, green 0.51, amber 0.71,
+# n/a 0.83),
 # and each paired with a shape and a label so nothing depends on colour alone.
 RAG_ORDER: tuple[str, ...] = ("red", "amber", "green", "n/a")
 RAG_LABELS: dict[str, str] = {"red": "Red", "amber": "Amber", "green": "Green", "n/a": "No data"}
-RAG_COLORS: dict[str, str] = {"red": "#b2182b", "amber": "#f2b134", "green": "#2e8540", "n/a": "#a6a6a6"}
+RAG_COLORS: dict[str, str] = {"red": "#b2182b", "amber": "#f2b134", "green": "#3f9b52", "n/a": "#d4d4d4"}
 RAG_SHAPES: dict[str, str] = {"red": "triangle-down", "amber": "diamond", "green": "circle", "n/a": "square"}
 
 SEVERITY_ORDER: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -535,14 +536,10 @@ def cpi_spi_quadrant(
         title = quadrant_finding(d)
     notes = []
     if dropped:
-        notes.append(
-            f"{_plural(dropped, 'project')} without a defined CPI or SPI(t) (no financials yet) not shown"
-        )
-    notes.append("Bubble size: budget at completion. Dashed lines: amber and green thresholds")
+        notes.append(f"{_plural(dropped, 'project')} without a defined CPI or SPI(t) (no financials yet) not shown")
+    notes.append("Bubble size: budget at completion; dashed lines: amber and green thresholds")
     if d.empty:
-        return no_data(title, "No project has both a CPI and an SPI(t) yet").properties(
-            title=_title(title, notes)
-        )
+        return no_data(title, "No project has both a CPI and an SPI(t) yet").properties(title=_title(title, notes))
     d["rag_key"] = d["rag"].map(_rag_key)
     d["status"] = d["rag_key"].map(RAG_LABELS)
     d["cpi_text"] = d["cpi"].map(fmt.ratio)
@@ -576,7 +573,7 @@ def cpi_spi_quadrant(
     chosen = order[order["p"] < 9].sort_values(["p", "w", "label"]).head(max_labels).index
     d["name_label"] = np.where(d.index.isin(chosen), d["label"], "")
     if len(chosen) < len(d):
-        notes[-1] += "; named: projects needing attention"
+        notes.append("Named: red and amber projects, worst first")
     scale = alt.Scale(domain=[lo, hi], nice=False, zero=False)
     pad = half * 0.04
     corners = pd.DataFrame(
@@ -598,16 +595,8 @@ def cpi_spi_quadrant(
     thresholds = pd.DataFrame({"v": sorted({float(green), float(amber)} - {1.0})})
     rule_x1 = alt.Chart(ones).mark_rule(color="#555555", strokeWidth=1.2).encode(x=alt.X("v:Q", scale=scale))
     rule_y1 = alt.Chart(ones).mark_rule(color="#555555", strokeWidth=1.2).encode(y=alt.Y("v:Q", scale=scale))
-    rule_xt = (
-        alt.Chart(thresholds)
-        .mark_rule(color="#9a9a9a", strokeDash=[4, 4])
-        .encode(x=alt.X("v:Q", scale=scale))
-    )
-    rule_yt = (
-        alt.Chart(thresholds)
-        .mark_rule(color="#9a9a9a", strokeDash=[4, 4])
-        .encode(y=alt.Y("v:Q", scale=scale))
-    )
+    rule_xt = alt.Chart(thresholds).mark_rule(color="#9a9a9a", strokeDash=[4, 4]).encode(x=alt.X("v:Q", scale=scale))
+    rule_yt = alt.Chart(thresholds).mark_rule(color="#9a9a9a", strokeDash=[4, 4]).encode(y=alt.Y("v:Q", scale=scale))
     data = _records(d)
     present = [k for k in RAG_ORDER if k in set(d["rag_key"])]
     domain = [RAG_LABELS[k] for k in present]
@@ -658,8 +647,10 @@ def milestone_timeline(
     df: pd.DataFrame,
     period_end: Any = None,
     title: str | None = None,
-) -> alt.LayerChart | alt.Chart:
+) -> alt.FacetChart | alt.Chart:
     """Milestones on a time axis: baseline (hollow), current date (filled, by status), slip between.
+
+    One panel per project (its name as the panel header), milestones in baseline order.
 
     Parameters
     ----------
@@ -685,19 +676,21 @@ def milestone_timeline(
     d = d.sort_values(["project", "baseline_date", "milestone", "current_date"], kind="stable")
     if title is None:
         title = milestone_finding(d)
-    # One row label per milestone; a project's name shows on its first row only.
-    d["row"] = d["project"] + " · " + d["milestone"]
-    dup = d["row"].duplicated(keep=False)
+    # Within a project, one row per milestone, in baseline order (date added to repeated names).
+    d["row"] = d["milestone"]
+    dup = d.duplicated(["project", "row"], keep=False)
     if dup.any():
-        d.loc[dup, "row"] = (
-            d.loc[dup, "row"] + " (" + d.loc[dup, "baseline_date"].dt.strftime("%Y-%m-%d") + ")"
-        )
-    rows = list(dict.fromkeys(d["row"]))
+        d.loc[dup, "row"] = d.loc[dup, "row"] + " (" + d.loc[dup, "baseline_date"].dt.strftime("%Y-%m-%d") + ")"
+    d["order"] = d.groupby("project", sort=False).cumcount()
+    d["first"] = d["order"] == 0
+    projects = list(dict.fromkeys(d["project"]))
     d["status_label"] = d["status"].map(lambda s: MILESTONE_STATUS_LABELS.get(s, s.replace("_", " ")))
     d["baseline_text"] = d["baseline_date"].map(fmt.date)
     d["current_text"] = d["current_date"].map(fmt.date)
     d["slip_text"] = d["slip_days"].map(lambda v: fmt.delta(v, "days", arrow=False))
     d["slip_label"] = d["slip_days"].map(lambda v: f"+{v:.0f}d" if v is not None and v > 0 else "")
+    end = fmt._timestamp(period_end)
+    d["period_end"] = end.strftime("%Y-%m-%d") if end is not None else None
     present = [s for s in MILESTONE_STATUS_ORDER if s in set(d["status"])]
     present += sorted(set(d["status"]) - set(present))
     domain = [MILESTONE_STATUS_LABELS.get(s, s.replace("_", " ")) for s in present]
@@ -708,7 +701,12 @@ def milestone_timeline(
     # UTC throughout: the dates are calendar dates, so no viewer's time zone may shift them a day.
     utc = alt.Scale(type="utc", padding=16)
     axis = alt.Axis(format="%b %Y", labelAngle=0, title=None, labelOverlap=True)
-    y = alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=260))
+    y = alt.Y(
+        "row:N",
+        sort=alt.EncodingSortField("order", op="min"),
+        title=None,
+        axis=alt.Axis(labelLimit=240),
+    )
     tooltip = [
         alt.Tooltip("project:N", title="Project"),
         alt.Tooltip("milestone:N", title="Milestone"),
@@ -717,13 +715,13 @@ def milestone_timeline(
         alt.Tooltip("current_text:N", title="Actual/forecast"),
         alt.Tooltip("slip_text:N", title="Slip"),
     ]
-    base = alt.Chart(data)
+    base = alt.Chart()
     slip = base.mark_rule(strokeWidth=3, color="#9a9a9a").encode(
         x=alt.X("baseline_date:T", scale=utc, axis=axis), x2="current_date:T", y=y, tooltip=tooltip
     )
-    baseline = base.mark_point(
-        shape="circle", filled=False, size=90, color="#444444", strokeWidth=1.5
-    ).encode(x=alt.X("baseline_date:T", scale=utc, axis=axis), y=y, tooltip=tooltip)
+    baseline = base.mark_point(shape="circle", filled=False, size=90, color="#444444", strokeWidth=1.5).encode(
+        x=alt.X("baseline_date:T", scale=utc, axis=axis), y=y, tooltip=tooltip
+    )
     current = base.mark_point(filled=True, size=110, stroke="#333333", strokeWidth=0.6, opacity=1).encode(
         x=alt.X("current_date:T", scale=utc, axis=axis),
         y=y,
@@ -736,21 +734,30 @@ def milestone_timeline(
     )
     layers: list[alt.Chart] = [slip, baseline, current, slip_text]
     sub = ["Hollow circle: baseline date; filled mark: actual or forecast date; grey bar: slip"]
-    end = fmt._timestamp(period_end)
     if end is not None:
-        end_df = pd.DataFrame({"date": [end.strftime("%Y-%m-%d")], "label": [f"Period end {fmt.date(end)}"]})
+        sub.append(f"Dashed blue line: end of the reporting period, {fmt.date(end)}")
         layers.append(
-            alt.Chart(end_df)
+            base.transform_filter("datum.first")
             .mark_rule(color="#1f5fa8", strokeDash=[6, 3], strokeWidth=1.5)
-            .encode(x=alt.X("date:T", scale=utc, axis=axis), tooltip=[alt.Tooltip("label:N", title="")])
+            .encode(x=alt.X("period_end:T", scale=utc, axis=axis))
         )
-        layers.append(
-            alt.Chart(end_df)
-            .mark_text(align="left", baseline="top", dx=4, dy=2, color="#1f5fa8", fontWeight="bold")
-            .encode(x=alt.X("date:T", scale=utc, axis=axis), y=alt.value(0), text="label:N")
-        )
-    height = max(120, 24 * len(rows))
-    return alt.layer(*layers).properties(title=_title(title, sub), width=WIDTH - 200, height=height)
+    header = alt.Header(
+        title=None,
+        labelAngle=0,
+        labelOrient="top",
+        labelAnchor="start",
+        labelAlign="left",
+        labelFontWeight="bold",
+        labelFontSize=12,
+        labelPadding=4,
+    )
+    return (
+        alt.layer(*layers, data=data)
+        .properties(width=WIDTH - 240, height=alt.Step(22))
+        .facet(row=alt.Row("project:N", sort=projects, header=header), spacing=6)
+        .resolve_scale(y="independent")
+        .properties(title=_title(title, sub))
+    )
 
 
 def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart | alt.Chart:
@@ -871,9 +878,7 @@ def exposure_trend(df: pd.DataFrame, title: str | None = None, *, currency: str 
         .properties(width=WIDTH, height=170)
     )
     long_cols = ["open_risks"] + (["critical_open"] if has_critical else [])
-    long = d.melt(
-        id_vars=["period", "month", "emv_text"], value_vars=long_cols, var_name="what", value_name="n"
-    )
+    long = d.melt(id_vars=["period", "month", "emv_text"], value_vars=long_cols, var_name="what", value_name="n")
     names = {"open_risks": "Open risks", "critical_open": "of which critical"}
     long["what"] = long["what"].map(names)
     long = _records(long.sort_values(["period", "what"]))
@@ -936,17 +941,13 @@ def issues_by_severity(df: pd.DataFrame, title: str | None = None) -> alt.LayerC
             color=alt.Color(
                 "label:N",
                 legend=None,
-                scale=alt.Scale(
-                    domain=labels, range=[SEVERITY_COLORS.get(s, "#bbbbbb") for s in d["severity"]]
-                ),
+                scale=alt.Scale(domain=labels, range=[SEVERITY_COLORS.get(s, "#bbbbbb") for s in d["severity"]]),
             ),
             tooltip=[alt.Tooltip("label:N", title="Severity"), alt.Tooltip("count:Q", title="Open issues")],
         )
     )
     text = (
-        alt.Chart(data)
-        .mark_text(baseline="bottom", dy=-3, fontWeight="bold")
-        .encode(x=x, y="count:Q", text="count:Q")
+        alt.Chart(data).mark_text(baseline="bottom", dy=-3, fontWeight="bold").encode(x=x, y="count:Q", text="count:Q")
     )
     return alt.layer(bars, text).properties(title=_title(title), width=360, height=220)
 
@@ -1005,9 +1006,7 @@ def issue_ageing(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart |
     return alt.layer(bars, text).properties(title=_title(title), width=420, height=240)
 
 
-def rag_counts(
-    df: pd.DataFrame, title: str | None = None, *, noun: str = "project"
-) -> alt.LayerChart | alt.Chart:
+def rag_counts(df: pd.DataFrame, title: str | None = None, *, noun: str = "project") -> alt.LayerChart | alt.Chart:
     """Projects (or programs) per RAG status as labelled horizontal bars, worst first.
 
     Parameters
@@ -1044,9 +1043,5 @@ def rag_counts(
             ],
         )
     )
-    text = (
-        alt.Chart(data)
-        .mark_text(align="left", dx=4, fontWeight="bold")
-        .encode(x="count:Q", y=y, text="text:N")
-    )
+    text = alt.Chart(data).mark_text(align="left", dx=4, fontWeight="bold").encode(x="count:Q", y=y, text="text:N")
     return alt.layer(bars, text).properties(title=_title(title), width=360, height=34 * len(keys))

@@ -75,9 +75,7 @@ def _tile(spec: Tile | Mapping[str, Any]) -> Tile:
             raise ValueError(f"KPI tile {dict(spec)!r} needs at least 'label' and 'value'")
         tile = Tile(**spec)
     if tile.direction not in ("good", "bad", "neutral"):
-        raise ValueError(
-            f"KPI tile {tile.label!r} has direction {tile.direction!r}; use 'good', 'bad' or 'neutral'"
-        )
+        raise ValueError(f"KPI tile {tile.label!r} has direction {tile.direction!r}; use 'good', 'bad' or 'neutral'")
     return tile
 
 

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .exceptions import DataValidationError, Finding
+
 EVM_COLUMNS: tuple[str, ...] = (
     "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
     "eac_composite", "etc", "vac", "tcpi", "tcpi_eac", "pct_complete", "pct_spent",
@@ -188,6 +190,11 @@ def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str
     m = int(month_number([period])[0])
     fin = financials[financials["project_id"].isin(ids)]
     fin_month = month_number(fin["period"])
+    bad = np.flatnonzero(np.isnan(fin_month))
+    if len(bad):
+        findings = [Finding("financials", "financials", None, "period", fin["period"].iloc[i],
+                            "not a YYYY-MM month") for i in bad[:20]]
+        raise DataValidationError(findings, source="financials")
     row = ids.get_indexer(fin["project_id"].astype("object"))
     start = int(np.nanmin(fin_month)) if len(fin_month) else m
     start = min(start, m)

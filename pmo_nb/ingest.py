@@ -122,7 +122,7 @@ def detect_kind(source: str | Path) -> str:
     kinds = {f.suffix.lower() for found in files.values() for f in found}
     if kinds == {".parquet"}:
         return "parquet"
-    return "csv" if kinds <= {".csv"} else "folder"
+    return "csv" if kinds == {".csv"} else "folder"
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,6 +372,9 @@ def _read_sheet(ws: object, table: str, label: str) -> RawTable:
 # --------------------------------------------------------------------------------------------
 
 
+DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary", "cx_Oracle": "oracledb"}
+
+
 def read_sql(source: str, config: Config) -> RawSource:
     """Reader for a SQLAlchemy URL: one database table (or view) per table, names case-insensitive."""
     import sqlalchemy as sa
@@ -415,17 +418,19 @@ def read_sql(source: str, config: Config) -> RawSource:
     except ImportError as exc:
         raise SourceError(
             f"{shown}: the database driver is not installed ({exc.name}): install it with "
-            f"pip install {exc.name}",
+            f"pip install {DRIVER_PACKAGES.get(str(exc.name), exc.name)}",
             path=shown,
         ) from None
     except ArgumentError as exc:
         raise SourceError(f"{shown}: bad database URL ({str(exc).splitlines()[0]})", path=shown) from None
     tables: dict[str, RawTable] = {}
     looked: dict[str, str] = {}
+    where = ""
     try:
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
             names = list(inspector.get_table_names()) + list(inspector.get_view_names())
+            where = f"in {shown} (its tables are: {', '.join(names) or 'none'})"
             by_name = {normalise_header(n): n for n in names}
             for table in TABLE_NAMES:
                 actual = by_name.get(table)
@@ -444,7 +449,7 @@ def read_sql(source: str, config: Config) -> RawSource:
         raise SourceError(f"cannot read the database {shown}: {cause}", path=shown) from None
     finally:
         engine.dispose()
-    return RawSource(label, tables, looked)
+    return RawSource(label, tables, looked, where)
 
 
 register("csv", read_csv_folder)
@@ -464,11 +469,11 @@ DATE_RULE = "must be a date YYYY-MM-DD, e.g. 2026-12-31"
 PERIOD_RULE = "must be a month YYYY-MM, e.g. 2026-03"
 BOOL_RULE = "must be true or false (also yes/no, y/n, 1/0)"
 INT_RULE = "must be a whole number"
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _MIDNIGHT = r"(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?"
-_ISO_TIME = re.compile(_ISO_DATE + r"[T ]\d{2}:\d{2}.*")
-_SERIAL = re.compile(r"\d{5}(?:\.0*)?")
-_DMY = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}")
+_ISO_TIME = re.compile(_ISO_DATE + r"[T ][0-9]{2}:[0-9]{2}.*")
+_SERIAL = re.compile(r"[0-9]{5}(?:\.0*)?")
+_DMY = re.compile(r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}")
 _BOOLS = {
     "true": True,
     "false": False,
@@ -527,10 +532,10 @@ def _split(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _money_pattern(thousands: str, decimal: str) -> re.Pattern[str]:
     d = re.escape(decimal)
-    plain = rf"[+-]?(?:\d+(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?"
+    plain = rf"[+-]?(?:[0-9]+(?:{d}[0-9]*)?|{d}[0-9]+)(?:[eE][+-]?[0-9]+)?"
     if thousands:
         t = re.escape(thousands)
-        return re.compile(rf"{plain}|[+-]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?")
+        return re.compile(rf"{plain}|[+-]?[0-9]{{1,3}}(?:{t}[0-9]{{3}})+(?:{d}[0-9]*)?")
     return re.compile(plain)
 
 
@@ -551,13 +556,13 @@ def _money_rule(value: str, config: Config, required: bool) -> str:
             cand != sep
             and cand != dec
             and re.fullmatch(
-                rf"[+-]?\d{{1,3}}(?:{re.escape(cand)}\d{{3}})+"
-                rf"(?:{re.escape(dec)}\d*)?",
+                rf"[+-]?[0-9]{{1,3}}(?:{re.escape(cand)}[0-9]{{3}})+"
+                rf"(?:{re.escape(dec)}[0-9]*)?",
                 value,
             )
         ):
             return f'not a number; set [ingest] thousands_separator = "{cand}" if your file uses one'
-    if dec != "," and re.fullmatch(r"[+-]?\d+,\d+", value):
+    if dec != "," and re.fullmatch(r"[+-]?[0-9]+,[0-9]+", value):
         return 'not a number; set [ingest] decimal = "," if your file uses decimal commas'
     return "must be a number"
 
@@ -601,7 +606,7 @@ def _coerce_int(raw: pd.Series, col: Column, config: Config) -> Coerced:
         else INT_RULE
     )
     if len(text):
-        ok = text.str.fullmatch(r"[+-]?\d+(?:\.0*)?").astype(bool)
+        ok = text.str.fullmatch(r"[+-]?[0-9]{1,15}(?:\.0*)?").astype(bool)
         good = text[ok]
         values.loc[good.index] = pd.to_numeric(good).astype("int64")
         for row in text.index[~ok.to_numpy()]:
@@ -610,7 +615,8 @@ def _coerce_int(raw: pd.Series, col: Column, config: Config) -> Coerced:
         nums = pd.to_numeric(
             other.where(~other.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)), errors="coerce"
         )
-        whole = nums.notna() & (nums == np.floor(nums)) & np.isfinite(nums.astype("float64"))
+        floats = nums.astype("float64")
+        whole = nums.notna() & (floats == np.floor(floats)) & (floats.abs() < 2**53)
         values.loc[whole.index[whole.to_numpy()]] = nums[whole].astype("int64")
         for row in whole.index[~whole.to_numpy()]:
             problems[row] = rule
@@ -690,7 +696,7 @@ def _coerce_period(raw: pd.Series, col: Column, config: Config) -> Coerced:
         raw = raw.astype(object)
     text, other = _split(raw)
     if len(text):
-        ok = text.str.fullmatch(r"\d{4}-(?:0[1-9]|1[0-2])").astype(bool)
+        ok = text.str.fullmatch(r"[0-9]{4}-(?:0[1-9]|1[0-2])").astype(bool)
         values.loc[text.index[ok.to_numpy()]] = text[ok]
         for row, v in text[~ok].items():
             rule = PERIOD_RULE

@@ -121,7 +121,8 @@ class Kpis:
 
         return replace(
             self, projects=keep(self.projects), programs=prog,
-            portfolio=prog.drop(columns=list(PROGRAM_IDENTITY)), milestones=keep(self.milestones),
+            portfolio=prog.drop(columns=list(PROGRAM_IDENTITY)).assign(n_programs=1),
+            milestones=keep(self.milestones),
             risks=keep(self.risks), issues=keep(self.issues), financials=keep(self.financials),
         )
 
@@ -209,16 +210,21 @@ class Kpis:
                 "project_id": iss["project_id"], "name": iss["title"],
                 "status": np.where(iss["open"].astype(bool), "open", "closed"), "band": iss["severity"],
             }))
-        frames = [f.reset_index(drop=True) for f in frames]
-        out = pd.concat([f.reindex(columns=SNAPSHOT_COLUMNS) for f in frames], ignore_index=True)
+        numeric = [c for c in KPI_COLUMNS if c not in ("rag", "rag_reason")] + ["score"]
+
+        def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+            # one dtype per column in every part, so concat never has to guess from empty parts
+            frame = frame.reset_index(drop=True).reindex(columns=SNAPSHOT_COLUMNS)
+            frame["forecast_finish"] = _iso(pd.to_datetime(frame["forecast_finish"]))
+            return pd.DataFrame({
+                c: frame[c].astype("float64") if c in numeric
+                else pd.Series(frame[c].to_numpy(dtype="object"), dtype="object").where(frame[c].notna().to_numpy(),
+                                                                                       None)
+                for c in SNAPSHOT_COLUMNS
+            })
+
+        out = pd.concat([canonical(f) for f in frames], ignore_index=True)
         out["period"] = self.period
-        out["forecast_finish"] = _iso(out["forecast_finish"])
-        for c in ("level", "id", "program_id", "project_id", "name", "rag", "rag_reason", "status", "band"):
-            out[c] = out[c].astype("object").where(out[c].notna(), None)
-        for c in KPI_COLUMNS:
-            if c not in ("rag", "rag_reason"):
-                out[c] = out[c].astype("float64")
-        out["score"] = out["score"].astype("float64")
         return out
 
 
@@ -295,7 +301,7 @@ def compute(
     mismatches = p.groupby("program_id")["mismatch"].sum()
     counts["n_mismatch"] = mismatches.reindex(pids, fill_value=0).astype("int64")
     evg = ev_programs.reindex(pids)
-    evg["has_financials"] = evg["has_financials"].fillna(False).astype(bool)
+    evg["has_financials"] = evg["has_financials"].astype("object").eq(True).to_numpy(dtype=bool)
     evg["months_of_data"] = evg["months_of_data"].fillna(0).astype("int64")
     evg["bac"] = evg["bac"].fillna(0.0)
     latest = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
@@ -310,7 +316,7 @@ def compute(
     n.update({f"n_{status}": int((p["rag"] == status).sum()) for status in ("red", "amber", "green")})
     n.update({"n_no_data": int(p["rag"].isna().sum()), "n_mismatch": int(p["mismatch"].sum())})
     evf = ev_portfolio.reindex([PORTFOLIO_ID])
-    evf["has_financials"] = evf["has_financials"].fillna(False).astype(bool)
+    evf["has_financials"] = evf["has_financials"].astype("object").eq(True).to_numpy(dtype=bool)
     evf["months_of_data"] = evf["months_of_data"].fillna(0).astype("int64")
     evf["bac"] = evf["bac"].fillna(0.0)
     evf["forecast_finish"] = latest.max() if len(latest) else pd.NaT

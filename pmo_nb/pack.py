@@ -27,8 +27,8 @@ from .exceptions import PeriodError, RenderError
 from .render import (
     ORIENTATIONS,
     PAGE_SIZES,
-    _generated_label,
     body_fragment,
+    generated_label,
     normalise_page_size,
     page_css,
     run_stamp,
@@ -252,10 +252,11 @@ def build_pack(
         f"{_contents(ordered, omitted_rows)}"
         f"{''.join(sections)}</body></html>"
     )
+    stamp = _css_string(f"Generated {generated_label(generated_at)}")
     extra = page_css(page_size, orientation) + (
         ".pmo-pack-title { string-set: pmo-running-title content(); }"
         ".pmo-pack-month { string-set: pmo-running-month content(); }"
-        f'.pmo-pack-cover {{ string-set: pmo-running-stamp "Generated {_css_string(_generated_label(generated_at))}"; }}'
+        f'.pmo-pack-cover {{ string-set: pmo-running-stamp "{stamp}"; }}'
     )
     return write_pdf(markup, extra, where=f"executive pack {period}")
 

@@ -35,7 +35,8 @@ def index_status(values: pd.Series, config: Config) -> pd.Series:
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     out = np.select([v >= config.rag.green, v >= config.rag.amber, v < config.rag.amber],
                     ["green", "amber", "red"], default="")
-    return pd.Series(out, index=values.index, dtype="object").replace("", None)
+    status = pd.Series(out, index=values.index, dtype="object")
+    return status.where(status != "", None)
 
 
 def _fmt(value: float, threshold: float) -> str:

@@ -151,11 +151,12 @@ class ReportMeta:
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (what the template receives), plus ``generated_label``."""
         data = dataclasses.asdict(self)
-        data["generated_label"] = _generated_label(self.generated_at)
+        data["generated_label"] = generated_label(self.generated_at)
         return data
 
 
-def _generated_label(generated_at: str) -> str:
+def generated_label(generated_at: str) -> str:
+    """``"2026-11-03T07:30:00Z"`` -> ``"03 Nov 2026 07:30 UTC"``; any other text is returned unchanged."""
     try:
         moment = datetime.strptime(generated_at, "%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
@@ -394,9 +395,15 @@ class ReportPreprocessor(Preprocessor):
             toc.append((anchor, html.unescape(_TAGS.sub("", inner)).strip()))
             return f'<h2 id="{anchor}" class="pmo-section">{inner}</h2>'
 
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown":
                 cell.metadata["pmo_html"] = _H2.sub(number_heading, renderer.render(cell.source))
+                # keep a markdown cell (a section heading, an intro line) on the same page as the output that
+                # follows it: the template wraps both in <div class="pmo-keep">
+                following = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
+                if following is not None and following.cell_type == "code" and following.get("outputs"):
+                    cell.metadata["pmo_keep_open"] = True
+                    following.metadata["pmo_keep_close"] = True
             elif cell.cell_type == "code":
                 for output in cell.get("outputs", []):
                     if VEGALITE_MIMETYPE in output.get("data", {}):

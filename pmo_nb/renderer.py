@@ -164,9 +164,7 @@ def render(spec: dict[str, Any], **metadata: Any) -> tuple[dict[str, Any], dict[
     bundle = mimebundle(spec)
     meta: dict[str, Any] = {}
     if VEGALITE_V5_MIMETYPE in bundle:
-        meta[VEGALITE_V5_MIMETYPE] = {
-            "embed_options": {"actions": False, **metadata.get("embed_options", {})}
-        }
+        meta[VEGALITE_V5_MIMETYPE] = {"embed_options": {"actions": False, **metadata.get("embed_options", {})}}
     return bundle, meta
 
 

@@ -113,14 +113,10 @@ def _as_col(spec: Col | Mapping[str, Any] | str) -> Col:
         known = {f.name for f in fields(Col)}
         unknown = sorted(set(spec) - known)
         if unknown:
-            raise ValueError(
-                f"table column spec {dict(spec)!r} has unknown key(s) {unknown}; use {sorted(known)}"
-            )
+            raise ValueError(f"table column spec {dict(spec)!r} has unknown key(s) {unknown}; use {sorted(known)}")
         col = Col(**spec)
     else:
-        raise TypeError(
-            f"table column spec must be a Col, a dict or a column name, not {type(spec).__name__}"
-        )
+        raise TypeError(f"table column spec must be a Col, a dict or a column name, not {type(spec).__name__}")
     if col.kind not in NUMERIC_KINDS | {"text", "date", "month", "rag", "bool"}:
         raise ValueError(
             f"table column {col.key!r} has unknown kind {col.kind!r}; use one of "
@@ -194,9 +190,7 @@ def html_table(
     if highlight is not None and highlight not in df.columns:
         missing.append(highlight)
     if missing:
-        raise KeyError(
-            f"html_table: column(s) {missing} not in the data; available: {[str(c) for c in df.columns]}"
-        )
+        raise KeyError(f"html_table: column(s) {missing} not in the data; available: {[str(c) for c in df.columns]}")
     if len(df) == 0:
         return f'<p class="pmo-empty">{esc(empty_text)}</p>'
 

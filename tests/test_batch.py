@@ -299,9 +299,7 @@ def test_invalid_data_stops_before_anything_is_written(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-# WeasyPrint (imported in this process to build the pack) warns at import when the system lacks
-# libharfbuzz-subset; that is about the machine, not this code.
-@pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
+@pytest.mark.slow
 def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, monkeypatch) -> None:
     """One broken program, a flaky kernel start in every worker, the previous month's snapshot."""
     from pmo_nb.ingest import load
@@ -374,3 +372,31 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "kpis.csv", "manifest.json", "notebooks",
                                                       "portfolio.html"]
     assert verify(month) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (batch.PROGRAM_NOTEBOOK.is_file() and batch.PORTFOLIO_NOTEBOOK.is_file()),
+                    reason="the report notebooks are not there yet")
+def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> None:
+    """The shipped notebooks on the sample data: one program and the overview, HTML + PDF + pack."""
+    from pmo_nb.ingest import load
+    from pmo_nb.render import external_refs
+
+    portfolio = load(sample_dir)
+    first = portfolio.program_ids[0]
+    out = tmp_path / "reports"
+    result = batch.run(sample_dir, programs=[first], out=out, jobs=2, progress=False)
+    period = portfolio.latest_complete_period()
+    month = out / period
+    assert result.ok, batch.summary_lines(result)
+    assert verify(month) == []
+    for name in (first, "portfolio"):
+        assert (month / f"{name}.html").stat().st_size > 10_000
+        assert (month / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+        nb = nbformat.read(month / "notebooks" / f"{name}.ipynb", as_version=4)
+        assert nb.metadata.papermill.parameters["period"] == period
+    assert (month / f"executive-pack-{period}.pdf").read_bytes().startswith(b"%PDF")
+    m = read_manifest(month)
+    assert m["source_fingerprint"] == portfolio.fingerprint() and m["pack"]["omitted"] == []
+    html = (month / f"{first}.html").read_text(encoding="utf-8")
+    assert "Traceback" not in html and external_refs(html) == []

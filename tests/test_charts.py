@@ -22,6 +22,8 @@ def layers(spec: dict) -> list[dict]:
     out = []
     if "mark" in spec:
         out.append(spec)
+    if "spec" in spec:  # facet
+        out.extend(layers(spec["spec"]))
     for key in ("layer", "vconcat", "hconcat", "concat"):
         for sub in spec.get(key, []):
             out.extend(layers(sub))
@@ -254,9 +256,7 @@ def test_quadrant(quadrant_df):
     assert marks.count("rule") == 4 and marks.count("point") == 1
     rule_values = sorted(v["v"] for u in units if mark_type(u) == "rule" for v in values(spec, u))
     assert rule_values == [0.9, 0.9, 0.95, 0.95, 1.0, 1.0]
-    corner_text = sorted(
-        r["text"] for u in units if mark_type(u) == "text" for r in values(spec, u) if "text" in r
-    )
+    corner_text = sorted(r["text"] for u in units if mark_type(u) == "text" for r in values(spec, u) if "text" in r)
     assert corner_text == [
         "over budget, early",
         "over budget, late",
@@ -298,15 +298,17 @@ def test_quadrant_all_undefined_is_no_data_with_note(quadrant_df):
 def test_milestone_timeline(milestones_df):
     spec = spec_of(charts.milestone_timeline(milestones_df, period_end="2026-10-31"))
     assert title_text(spec) == "3 of 4 milestones slipped, worst by 61 days; 1 missed"
+    assert subtitle(spec)[1] == "Dashed blue line: end of the reporting period, 31 Oct 2026"
+    assert spec["facet"]["row"]["field"] == "project"
+    assert spec["facet"]["row"]["sort"] == ["CRM", "ERP"]
+    assert spec["resolve"]["scale"]["y"] == "independent"
     units = layers(spec)
-    assert [mark_type(u) for u in units] == ["rule", "point", "point", "text", "rule", "text"]
+    assert [mark_type(u) for u in units] == ["rule", "point", "point", "text", "rule"]
     slip = units[0]
-    assert (
-        slip["encoding"]["x"]["field"] == "baseline_date"
-        and slip["encoding"]["x2"]["field"] == "current_date"
-    )
-    assert slip["encoding"]["y"]["sort"] == ["CRM · Pilot", "CRM · Rollout", "ERP · Design", "ERP · Go-live"]
+    assert slip["encoding"]["x"]["field"] == "baseline_date" and slip["encoding"]["x2"]["field"] == "current_date"
     assert slip["encoding"]["x"]["scale"]["type"] == "utc"
+    assert slip["encoding"]["y"]["field"] == "row"
+    assert slip["encoding"]["y"]["sort"] == {"field": "order", "op": "min"}
     current = units[2]
     assert current["encoding"]["color"]["scale"]["domain"] == [
         "Missed",
@@ -315,15 +317,25 @@ def test_milestone_timeline(milestones_df):
         "Achieved on time",
     ]
     rows = values(spec, slip)
+    assert [(r["project"], r["row"], r["order"]) for r in rows] == [
+        ("CRM", "Pilot", 0),
+        ("CRM", "Rollout", 1),
+        ("ERP", "Design", 0),
+        ("ERP", "Go-live", 1),
+    ]
     assert rows[0]["baseline_date"] == "2026-06-15" and rows[0]["current_text"] == "10 Jun 2026"
     assert [r["slip_label"] for r in rows] == ["", "+45d", "+20d", "+61d"]
-    end = values(spec, units[4])
-    assert end == [{"date": "2026-10-31", "label": "Period end 31 Oct 2026"}]
+    assert {r["period_end"] for r in rows} == {"2026-10-31"}
+    assert units[4]["transform"] == [{"filter": "datum.first"}]  # one period-end rule per project panel
+    assert units[4]["encoding"]["x"]["field"] == "period_end"
 
 
-def test_milestone_timeline_without_period_end(milestones_df):
+def test_milestone_timeline_repeated_names_and_no_period_end(milestones_df):
+    milestones_df.loc[1, "milestone"] = "Rollout"  # CRM now has two "Rollout" milestones
     spec = spec_of(charts.milestone_timeline(milestones_df))
     assert [mark_type(u) for u in layers(spec)] == ["rule", "point", "point", "text"]
+    rows = values(spec, layers(spec)[0])
+    assert [r["row"] for r in rows][:2] == ["Rollout (2026-06-15)", "Rollout (2026-12-01)"]
 
 
 def test_risk_heatmap_fills_the_grid(heatmap_df):
@@ -400,9 +412,7 @@ def test_rag_counts():
         ("Amber", 2, "2 amber"),
         ("Green", 7, "7 green"),
     ]
-    assert bars["encoding"]["color"]["scale"]["range"] == [
-        charts.RAG_COLORS[k] for k in ("red", "amber", "green")
-    ]
+    assert bars["encoding"]["color"]["scale"]["range"] == [charts.RAG_COLORS[k] for k in ("red", "amber", "green")]
 
 
 # ---------------------------------------------------------------------------------------------- shared

@@ -64,6 +64,7 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_failed_report_exits_1_with_a_summary_and_the_rest_published(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
     src = write_source(tmp_path / "src")
@@ -100,6 +101,7 @@ def kernels_in(cwd: Path) -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc")
 @pytest.mark.parametrize(("signum", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
 def test_interrupted_run_leaves_previous_reports_and_no_temp_or_kernel(

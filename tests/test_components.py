@@ -92,17 +92,12 @@ def test_no_tiles_is_an_empty_note():
 def test_note_and_empty():
     assert str(comp.note("CPI = EV / AC")) == '<p class="pmo-note">CPI = EV / AC</p>'
     assert str(comp.empty("risks")) == '<p class="pmo-empty">No risks recorded for this program.</p>'
-    assert (
-        str(comp.empty("issues", "portfolio"))
-        == '<p class="pmo-empty">No issues recorded for this portfolio.</p>'
-    )
+    assert str(comp.empty("issues", "portfolio")) == '<p class="pmo-empty">No issues recorded for this portfolio.</p>'
     assert str(comp.empty("x", text="Nothing <here>.")) == '<p class="pmo-empty">Nothing &lt;here&gt;.</p>'
 
 
 def test_summary_paragraphs_and_bullets():
-    html = str(
-        comp.summary(["Costs over plan.", "- CPI 0.93", "- SPI(t) 0.97", "Watch <ERP>."], heading="Summary")
-    )
+    html = str(comp.summary(["Costs over plan.", "- CPI 0.93", "- SPI(t) 0.97", "Watch <ERP>."], heading="Summary"))
     assert html == (
         '<div class="pmo-summary"><div class="pmo-summary-heading">Summary</div><p>Costs over plan.</p>'
         "<ul><li>CPI 0.93</li><li>SPI(t) 0.97</li></ul><p>Watch &lt;ERP&gt;.</p></div>"
@@ -133,9 +128,7 @@ def test_every_component_escapes_data():
 def test_css_styles_every_class_the_package_emits():
     css = (PACKAGE_DIR / "static" / "pmo.css").read_text(encoding="utf-8")
     defined = set(re.findall(r"\.(pmo-[a-z0-9-]+)", css))
-    source = "".join(
-        (PACKAGE_DIR / name).read_text(encoding="utf-8") for name in ("components.py", "tables.py")
-    )
+    source = "".join((PACKAGE_DIR / name).read_text(encoding="utf-8") for name in ("components.py", "tables.py"))
     used = set(re.findall(r"(pmo-[a-z0-9-]+)", source)) - {"pmo-nb", "pmo-rag-", "pmo-tile-", "pmo-change-"}
     used |= {f"pmo-rag-{k}" for k in ("red", "amber", "green", "na")}
     used |= {f"pmo-tile-{k}" for k in ("good", "bad", "neutral")}

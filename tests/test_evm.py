@@ -286,3 +286,14 @@ def test_group_resums_before_dividing():
     # program cumulative PV 100, 250, 300 (Jan-Mar; A's baseline runs to April, so PD is 4):
     # EV 190 -> C = 1, ES = 1 + 90/150 = 1.6; AT 2 (first month Jan); PD 4.
     assert (prog["es"], prog["at"], prog["pd"]) == pytest.approx((1.6, 2.0, 4.0))
+
+
+def test_malformed_period_is_a_validation_error_not_a_crash():
+    from pmo_nb.exceptions import DataValidationError
+
+    projects = pd.DataFrame({"project_id": ["X"], "budget": [1.0], "baseline_start": [pd.Timestamp("2024-01-01")],
+                             "baseline_finish": [pd.Timestamp("2024-03-31")]})
+    fin = pd.DataFrame({"project_id": ["X"], "period": ["Jan 2024"], "planned_value": [1.0],
+                        "earned_value": [1.0], "actual_cost": [1.0]})
+    with pytest.raises(DataValidationError, match="'Jan 2024': not a YYYY-MM month"):
+        evm.project_curves(projects, fin, "2024-01")

@@ -78,7 +78,9 @@ def test_optional_tables_may_be_absent(tmp_path: Path) -> None:
 def test_missing_required_table_names_what_was_looked_for(tmp_path: Path) -> None:
     folder = csv_folder(tmp_path)
     (folder / "financials.csv").unlink()
-    with pytest.raises(SourceError, match=r"required table financials not found: looked for financials\.csv in "):
+    with pytest.raises(
+        SourceError, match=r"required table financials not found: looked for financials\.csv in "
+    ):
         load(folder)
 
 

@@ -274,7 +274,7 @@ def portfolios(draw):
     return Portfolio(programs=programs, projects=typed("projects", projects), financials=fin)
 
 
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -301,7 +301,7 @@ def test_program_cpi_lies_between_its_projects(pf, month):
             assert group["cpi"].min() - 1e-12 <= cpi <= group["cpi"].max() + 1e-12
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(portfolios(), st.randoms(use_true_random=False))
 def test_results_do_not_depend_on_row_order(pf, rnd):
     shuffled = Portfolio(

@@ -110,9 +110,7 @@ def test_rag_badge(value, expected):
 
 def test_data_is_escaped_everywhere(projects):
     projects.loc[0, "name"] = 'Quote " and <b>bold</b> & co'
-    html = html_table(
-        projects, SPEC, caption="<i>caption</i>", highlight="mismatch", highlight_title='"flag"'
-    )
+    html = html_table(projects, SPEC, caption="<i>caption</i>", highlight="mismatch", highlight_title='"flag"')
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>" not in html and "<i>" not in html
@@ -166,9 +164,7 @@ def test_bad_column_spec_is_explained(projects):
 
 
 def test_default_columns_guess_kinds():
-    df = pd.DataFrame(
-        {"n": [3, 4], "x": [0.5, np.nan], "ok": [True, False], "s": pd.array(["a", None], "string")}
-    )
+    df = pd.DataFrame({"n": [3, 4], "x": [0.5, np.nan], "ok": [True, False], "s": pd.array(["a", None], "string")})
     body = [text for tag, _, text in cells(html_table(df)) if tag == "td"]
     assert body == ["3", "0.50", "yes", "a", "4", "n/a", "no", "n/a"]
 

@@ -83,7 +83,7 @@ def risk_table(rows: int) -> str:
     rags = ["red", "amber", "green", "na"]
     for i in range(rows):
         rag = rags[i % 4]
-        name = "Vendor&nbsp;delay" if i else "Supercalifragilisticexpialidocious-integration-dependency-risk-" * 2
+        name = "Vendor delay" if i else "Supercalifragilisticexpialidocious-integration-dependency-risk-" * 2
         body.append(
             f"<tr><td>R-{i + 1:03d}</td><td>{html.escape(name)}</td>"
             f'<td><span class="pmo-rag pmo-rag-{rag}">{rag.upper() if rag != "na" else "N/A"}</span></td>'

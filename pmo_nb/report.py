@@ -1,0 +1,573 @@
+"""What the report notebooks call: one object per report that loads, computes and lays out each section.
+
+A report notebook stays thin: its cells read like the report (``report.summary()``,
+``report.s_curve()``, ...) and every piece of logic lives here or in the modules it calls. Importing
+this module enables the ``pmo`` chart renderer and theme (``pmo_nb.renderer.enable``), so charts show
+interactively in JupyterLab and carry a static SVG for the PDF.
+
+Each section method returns something the notebook displays: a ``components.HTML`` fragment or an Altair
+chart. A section whose data is absent returns a "no data" note instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from . import charts, components, issues, narrative, renderer, risks
+from . import formatting as fmt
+from .changes import Changes, compare, load_snapshot
+from .config import Config, load_config
+from .ingest import load
+from .kpis import Kpis, compute
+from .model import Portfolio
+from .paths import SAMPLE_DIR
+from .schedule import month_bounds
+from .tables import Col
+
+renderer.enable()
+
+RAG_RANK = {"red": 0, "amber": 1, "green": 2}
+TREND_MONTHS = 12
+
+
+def _resolve_source(source: str | Path | None) -> str | Path:
+    """The sample data when no source is given; a relative folder or file is taken from the cwd."""
+    if source is None or str(source).strip() == "":
+        return SAMPLE_DIR
+    text = str(source)
+    if "://" in text:
+        return text
+    return Path(text).expanduser().resolve()
+
+
+def previous_period(period: str) -> str:
+    return (pd.Period(period, freq="M") - 1).strftime("%Y-%m")
+
+
+def _worst_first(df: pd.DataFrame) -> pd.DataFrame:
+    rank = df["rag"].map(RAG_RANK).fillna(3)
+    mismatch = ~df["mismatch"].fillna(False).astype(bool) if "mismatch" in df else 0
+    return (df.assign(_rank=rank, _mm=mismatch)
+            .sort_values(["_rank", "_mm", "cpi", "name"], kind="mergesort", na_position="last")
+            .drop(columns=["_rank", "_mm"]))
+
+
+@dataclass
+class _Base:
+    portfolio: Portfolio
+    config: Config
+    period: str
+    kpis: Kpis
+    all_kpis: Kpis
+    changes: Changes
+    previous_source: str | None = None
+    _trend: pd.DataFrame | None = field(default=None, repr=False)
+
+    kind = "portfolio"
+    scope = "portfolio"
+
+    # ---------------------------------------------------------------- helpers
+    @property
+    def currency(self) -> str:
+        return self.config.currency
+
+    @property
+    def period_end(self) -> pd.Timestamp:
+        return month_bounds(self.period)[1]
+
+    @property
+    def row(self) -> pd.Series:
+        """The figures of the report's entity (a program, or the portfolio)."""
+        return self.kpis.portfolio.iloc[0]
+
+    def _money(self, x: Any) -> str:
+        return fmt.money(x, self.currency)
+
+    def _change(self) -> dict[str, Any]:
+        level, id_ = ("program", self.program_id) if self.kind == "program" else ("portfolio", None)
+        return self.changes.summary(level, id_)
+
+    program_id: str | None = None
+
+    def _has(self, table: str) -> bool:
+        return table not in self.portfolio.missing_tables
+
+    # ---------------------------------------------------------------- sections
+    def meta(self) -> None:
+        """Display the report metadata the templates read (header, footer, page set-up)."""
+        renderer.report_meta(
+            kind=self.kind, title=self.title_text, program_id=self.program_id,
+            organisation=self.config.organisation, period=self.period, rag=_rag(self.row.get("rag")),
+            rag_reason=str(self.row.get("rag_reason") or ""), source_fingerprint=self.portfolio.fingerprint(),
+            currency=self.currency, page_size=self.config.report.page_size,
+            orientation=self.config.report.orientation,
+        )
+
+    @property
+    def title_text(self) -> str:
+        raise NotImplementedError
+
+    def tiles(self) -> components.HTML:
+        """BAC, EAC, CPI, SPI(t), milestones on time, open critical risks, each with its monthly change."""
+        row, ch = self.row, self._change()
+        prev = fmt.month_short(ch.get("previous_period")) if ch.get("available") else None
+        since = f" since {prev}" if prev else ""
+
+        def tile(label: str, value: str, delta: Any, kind: str, higher_is_better: bool, **kw: Any) -> dict:
+            if prev is None:
+                return {"label": label, "value": value, "change": "no previous month", **kw}
+            if delta is None or pd.isna(delta):
+                return {"label": label, "value": value, "change": f"n/a{since}", **kw}
+            return {"label": label, "value": value,
+                    "change": fmt.delta(delta, kind, currency=self.currency) + since,
+                    "direction": fmt.direction(delta, higher_is_better=higher_is_better), **kw}
+
+        prev_row = self._previous_row()
+        bac_delta = None if prev_row is None else _sub(row.get("bac"), prev_row.get("bac"))
+        ontime_delta = None if prev_row is None else _sub(row.get("ms_on_time_rate"),
+                                                           prev_row.get("ms_on_time_rate"))
+        crit_delta = None if prev_row is None else _sub(row.get("risks_critical_open"),
+                                                         prev_row.get("risks_critical_open"))
+        rate = row.get("ms_on_time_rate")
+        return components.kpi_tiles([
+            tile("Budget (BAC)", self._money(row.get("bac")), bac_delta, "money", True),
+            tile("Forecast (EAC)", self._money(row.get("eac")), ch.get("eac_delta"), "money", False,
+                 note=_vac_note(row, self.currency)),
+            tile("CPI", fmt.ratio(row.get("cpi")), ch.get("cpi_delta"), "ratio", True,
+                 rag=_rag(row.get("rag_cost"))),
+            tile("SPI(t)", fmt.ratio(row.get("spi_t")), ch.get("spi_t_delta"), "ratio", True,
+                 rag=_rag(row.get("rag_schedule"))),
+            tile("Milestones on time", fmt.pct(rate, 0), ontime_delta, "points", True,
+                 note=f"{int(row.get('ms_missed') or 0)} missed"),
+            tile("Open critical risks", fmt.integer(row.get("risks_critical_open")), crit_delta, "int", False,
+                 note=f"{int(row.get('risks_open') or 0)} open in all"),
+        ])
+
+    def _previous_row(self) -> dict[str, Any] | None:
+        """The entity's figures last month (recomputed, or from the stored snapshot), for the tiles."""
+        prev = self._previous_kpis
+        if prev is None:
+            return None
+        frame = prev.programs if self.kind == "program" else prev.portfolio
+        if self.kind == "program":
+            frame = frame[frame["program_id"] == self.program_id]
+        return None if frame.empty else frame.iloc[0].to_dict()
+
+    _previous_kpis: Kpis | None = None
+
+    def s_curve(self) -> alt.TopLevelMixin | components.HTML:
+        level, id_ = ("program", self.program_id) if self.kind == "program" else ("portfolio", None)
+        curve = self.all_kpis.s_curve(level, id_)
+        if curve.empty:
+            return components.empty("financials", self.scope)
+        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency)
+
+    def risk_heatmap(self) -> alt.TopLevelMixin | components.HTML:
+        if not self._has("risks"):
+            return components.empty("", text="No risk register was provided.")
+        open_risks = self.kpis.risks[self.kpis.risks["open"].astype(bool)] if len(self.kpis.risks) else None
+        if open_risks is None or open_risks.empty:
+            return components.empty("open risks", self.scope)
+        return charts.risk_heatmap(risks.heatmap_counts(self.kpis.risks, self.config))
+
+    def top_risks(self) -> components.HTML:
+        if not self._has("risks"):
+            return components.empty("", text="No risk register was provided.")
+        top = risks.top_risks(self.kpis.risks, self.config.risks.top_n) if len(self.kpis.risks) else pd.DataFrame()
+        if top.empty:
+            return components.empty("open risks", self.scope)
+        top = top.assign(
+            cost=top["emv"].where(~top["cost_missing"].astype(bool)),
+            overdue=top["response_overdue"].map(lambda b: "overdue" if bool(b) else ""),
+        )
+        return components.table(top, [
+            Col("risk_id", "Risk"), Col("project_id", "Project"), Col("title", "Title", max_chars=70),
+            Col("score", "Score", "int"), Col("band", "Band"), Col("cost", "EMV", "money"),
+            Col("owner", "Owner"), Col("response_due", "Response due", "date"), Col("overdue", "Overdue"),
+        ], currency=self.currency, highlight="response_overdue", highlight_title="response overdue")
+
+    def exposure_trend(self) -> alt.TopLevelMixin | components.HTML:
+        if not self._has("risks"):
+            return components.empty("", text="No risk register was provided.")
+        ids = set(self.kpis.projects["project_id"])
+        table = self.portfolio.risks[self.portfolio.risks["project_id"].isin(ids)]
+        if table.empty:
+            return components.empty("risks", self.scope)
+        months = pd.period_range(end=pd.Period(self.period, freq="M"), periods=TREND_MONTHS, freq="M")
+        trend = risks.exposure_trend(table, list(months.strftime("%Y-%m")), self.config)
+        return charts.exposure_trend(trend, currency=self.currency)
+
+    def _open_issues(self) -> pd.DataFrame:
+        log = self.kpis.issues
+        return log[log["open"].astype(bool)] if len(log) else log
+
+    def issues_by_severity(self) -> alt.TopLevelMixin | components.HTML:
+        if not self._has("issues"):
+            return components.empty("", text="No issue log was provided.")
+        open_ = self._open_issues()
+        if open_.empty:
+            return components.empty("open issues", self.scope)
+        counts = open_.groupby("severity").size().rename("count").reset_index()
+        return charts.issues_by_severity(counts)
+
+    def issue_ageing(self) -> alt.TopLevelMixin | components.HTML:
+        if not self._has("issues") or self._open_issues().empty:
+            return components.HTML("")
+        return charts.issue_ageing(issues.ageing_buckets(self.kpis.issues))
+
+    def oldest_issues(self) -> components.HTML:
+        if not self._has("issues") or self._open_issues().empty:
+            return components.HTML("")
+        oldest = issues.oldest_open(self.kpis.issues, 10)
+        return components.table(oldest, [
+            Col("issue_id", "Issue"), Col("project_id", "Project"), Col("title", "Title", max_chars=70),
+            Col("severity", "Severity"), Col("owner", "Owner"), Col("opened_date", "Opened", "date"),
+            Col("age_days", "Age", "days"),
+        ], caption="Oldest open issues")
+
+    def changes_section(self) -> components.HTML:
+        """What changed since last month: status changes, index movements, register movements."""
+        ch = self.changes
+        if not ch.available:
+            return components.empty("", text="No comparison with the previous month is available "
+                                              "(no earlier month in the data and no stored snapshot).")
+        ids = set(self.kpis.projects["project_id"])
+        keep_ids = ids | ({self.program_id} if self.program_id else set()) | {"portfolio"}
+        parts = [components.summary([narrative.change_sentence(self._change())],
+                                    heading=f"Compared with {fmt.month(ch.previous_period)}"
+                                    + (f" ({self.previous_source})" if self.previous_source else ""))]
+        rag = ch.rag[ch.rag["id"].isin(keep_ids)] if self.kind == "program" else ch.rag
+        if len(rag):
+            parts.append(components.table(rag.assign(change=rag["from"] + " → " + rag["to"]), [
+                Col("level", "Level"), Col("id", "Id"), Col("name", "Name"), Col("from", "Was", "rag"),
+                Col("to", "Now", "rag"), Col("direction", "Change"),
+            ], caption="Status changes"))
+        metrics = ch.metrics[ch.metrics["id"].isin(keep_ids) & (ch.metrics["metric"] != "forecast_finish")]
+        metrics = metrics[(metrics["level"] != "project") | (metrics["delta"].astype(float).abs() >= 0.02)]
+        if self.kind == "portfolio":
+            metrics = metrics[metrics["level"] != "project"]
+        if len(metrics):
+            shown = metrics.assign(
+                metric=metrics["metric"].map({"cpi": "CPI", "spi": "SPI", "spi_t": "SPI(t)", "eac": "EAC"}),
+                was=[_metric_text(m, v, self.currency) for m, v in zip(metrics["metric"], metrics["previous"],
+                                                                        strict=True)],
+                now=[_metric_text(m, v, self.currency) for m, v in zip(metrics["metric"], metrics["current"],
+                                                                        strict=True)],
+            )
+            parts.append(components.table(shown, [
+                Col("level", "Level"), Col("name", "Name"), Col("metric", "Measure"), Col("was", "Was"),
+                Col("now", "Now"),
+            ], caption="Movements (projects: only changes of 0.02 or more)"))
+        items = []
+        for frame, label in ((ch.milestones_missed, "milestone newly missed"),
+                             (ch.milestones_achieved, "milestone achieved"),
+                             (ch.risks_raised, "risk raised"), (ch.risks_closed, "risk closed"),
+                             (ch.risks_escalated, "risk escalated"), (ch.issues_raised, "issue raised"),
+                             (ch.issues_closed, "issue closed")):
+            f = frame[frame["project_id"].isin(ids)] if len(frame) else frame
+            for _, r in f.iterrows():
+                items.append({"what": label, "id": r["id"], "project_id": r["project_id"], "name": r["name"]})
+        if items:
+            parts.append(components.table(pd.DataFrame(items).head(40), [
+                Col("what", "Change"), Col("id", "Id"), Col("project_id", "Project"),
+                Col("name", "Name", max_chars=70),
+            ], caption="Register and milestone changes" + (" (first 40)" if len(items) > 40 else "")))
+        return _join(parts)
+
+    def data_notes(self) -> components.HTML:
+        """What was missing or stale in the data behind this report."""
+        notes: list[str] = []
+        for t in self.portfolio.missing_tables:
+            notes.append(f"The source has no {t} table: the {t} sections are empty.")
+        proj = self.kpis.projects
+        no_fin = proj[~proj["has_financials"].astype(bool)]
+        if len(no_fin):
+            notes.append(f"No financials yet for {narrative.plural(len(no_fin), 'project')}: "
+                         + ", ".join(f"{r['name']} ({r['project_id']})" for _, r in no_fin.iterrows()) + ".")
+        fin = self.kpis.financials
+        if len(fin):
+            booked = set(fin.loc[fin["period"] == self.period, "project_id"])
+            active = proj[proj["has_financials"].astype(bool) & ~proj["phase"].isin(["closed"])
+                          & ~proj["project_id"].isin(booked)]
+            if len(active):
+                notes.append(f"No amounts booked for {fmt.month(self.period)} on "
+                             + ", ".join(f"{r['name']} ({r['project_id']})" for _, r in active.iterrows())
+                             + ": their figures are as of their last booked month.")
+        stale = proj[proj["stale"].astype(bool)]
+        if len(stale):
+            days = self.config.report.stale_after_days
+            desc = ", ".join(
+                f"{r['name']} ({'never' if pd.isna(r['last_updated']) else 'last ' + fmt.date(r['last_updated'])})"
+                for _, r in stale.iterrows())
+            notes.append(f"Not updated in the last {days} days: {desc}.")
+        if len(self.kpis.risks):
+            missing_cost = self.kpis.risks[self.kpis.risks["open"].astype(bool)
+                                           & self.kpis.risks["cost_missing"].astype(bool)]
+            if len(missing_cost):
+                notes.append(f"{narrative.plural(len(missing_cost), 'open risk')} without a cost impact: "
+                             "their expected cost counts as zero.")
+        notes.append(f"Source: {self.portfolio.source}; data fingerprint {self.portfolio.fingerprint()[:12]}.")
+        return components.summary([f"- {n}" for n in notes])
+
+
+def _rag(x: Any) -> str | None:
+    return x if isinstance(x, str) and x in RAG_RANK else None
+
+
+def _sub(a: Any, b: Any) -> float | None:
+    try:
+        a, b = float(a), float(b)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(a) or pd.isna(b) else a - b
+
+
+def _vac_note(row: pd.Series, currency: str) -> str:
+    vac = row.get("vac")
+    if vac is None or pd.isna(vac):
+        return ""
+    return f"{fmt.money(abs(vac), currency)} {'over' if vac < 0 else 'under'} budget"
+
+
+def _metric_text(metric: str, value: Any, currency: str) -> str:
+    if metric == "eac":
+        return fmt.money(value, currency)
+    return fmt.ratio(value)
+
+
+def _join(parts: list[components.HTML]) -> components.HTML:
+    out = components.HTML("")
+    for p in parts:
+        out = out + p
+    return out
+
+
+def _load(source: str | Path | None, config: str | Path | Config | None) -> tuple[Portfolio, Config]:
+    cfg = load_config(config)
+    return load(_resolve_source(source), cfg), cfg
+
+
+def _previous(portfolio: Portfolio, cfg: Config, period: str, previous_snapshot: str | Path | None,
+              current: Kpis) -> tuple[Changes, Kpis | None, str | None]:
+    """Compare with a stored snapshot when given, else with the month before recomputed from the data."""
+    if previous_snapshot:
+        snap = load_snapshot(previous_snapshot)
+        prev_kpis = None
+        prev_period = previous_period(period)
+        if prev_period in portfolio.periods:
+            prev_kpis = compute(portfolio, prev_period, cfg)
+        return compare(current.snapshot(), snap), prev_kpis, f"stored snapshot {Path(previous_snapshot).name}"
+    prev_period = previous_period(period)
+    if prev_period not in portfolio.periods:
+        return compare(current.snapshot(), None), None, None
+    prev_kpis = compute(portfolio, prev_period, cfg)
+    return compare(current.snapshot(), prev_kpis.snapshot()), prev_kpis, None
+
+
+@dataclass
+class ProgramReport(_Base):
+    """The program report: one program, one month. Build it with :meth:`build`."""
+
+    kind = "program"
+    scope = "program"
+
+    @classmethod
+    def build(cls, program_id: str | None = None, period: str | None = None, source: str | Path | None = None,
+              config: str | Path | Config | None = None, previous_snapshot: str | Path | None = None,
+              today: dt.date | None = None) -> ProgramReport:
+        """Load the source, compute the month's KPIs and the comparison with last month.
+
+        Parameters default so that "Run All" works with no edits: the sample data, its latest complete
+        month, its first program.
+        """
+        portfolio, cfg = _load(source, config)
+        period = portfolio.check_period(period) if period else portfolio.latest_complete_period(today)
+        program_id = program_id or portfolio.program_ids[0]
+        portfolio.check_program(program_id)
+        all_kpis = compute(portfolio, period, cfg)
+        changes, prev_kpis, prev_source = _previous(portfolio, cfg, period, previous_snapshot, all_kpis)
+        report = cls(portfolio=portfolio, config=cfg, period=period, kpis=all_kpis.program(program_id),
+                     all_kpis=all_kpis, changes=changes, previous_source=prev_source)
+        report.program_id = program_id
+        report._previous_kpis = prev_kpis
+        return report
+
+    @property
+    def program(self) -> pd.Series:
+        return self.kpis.programs.iloc[0]
+
+    @property
+    def title_text(self) -> str:
+        return str(self.program["name"])
+
+    def title(self) -> components.HTML:
+        p = self.program
+        sub = f"Sponsor {p['sponsor']} · Program manager {p['manager']}"
+        return components.title_block(self.title_text, sub, period_label=fmt.month(self.period),
+                                      organisation=self.config.organisation, rag=_rag(p.get("rag")),
+                                      rag_reason=str(p.get("rag_reason") or ""))
+
+    def summary(self) -> components.HTML:
+        top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
+        sentences = narrative.program_summary(
+            self.program, self.kpis.projects, period=self.period, currency=self.currency,
+            top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
+            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
+        return components.summary(sentences)
+
+    def projects_table(self) -> components.HTML:
+        proj = self.kpis.projects
+        if proj.empty:
+            return components.empty("projects")
+        proj = _worst_first(proj).assign(
+            eac_vs_bac=lambda d: d["vac"].map(lambda v: "n/a" if pd.isna(v) else fmt.money(-v, self.currency)),
+            flag=lambda d: d["mismatch"].map(lambda b: "reported better" if bool(b) else ""),
+            finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
+        )
+        return components.table(proj, [
+            Col("project_id", "Project"), Col("name", "Name", max_chars=48), Col("rag", "Computed", "rag"),
+            Col("reported_status", "Reported", "rag"), Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
+            Col("bac", "BAC", "money"), Col("eac", "EAC", "money"), Col("eac_vs_bac", "EAC − BAC"),
+            Col("finish", "Forecast finish", "date"), Col("flag", "Mismatch"),
+            Col("rag_reason", "Why", max_chars=90),
+        ], currency=self.currency, highlight="mismatch",
+            highlight_title="reported status is better than the figures show")
+
+    def quadrant(self) -> alt.TopLevelMixin | components.HTML:
+        proj = self.kpis.projects
+        if proj.empty or not proj["has_financials"].any():
+            return components.empty("financials")
+        df = proj.assign(label=proj["name"])[["label", "cpi", "spi_t", "bac", "rag"]]
+        return charts.cpi_spi_quadrant(df, green=self.config.rag.green, amber=self.config.rag.amber,
+                                       currency=self.currency)
+
+    def _milestones(self) -> pd.DataFrame:
+        ms = self.kpis.milestones
+        if ms.empty:
+            return ms
+        names = self.kpis.projects.set_index("project_id")["name"]
+        return ms.assign(project=ms["project_id"].map(names).fillna(ms["project_id"]),
+                         milestone=ms["name"],
+                         current_date=ms["actual_date"].fillna(ms["forecast_date"]).fillna(ms["baseline_date"]))
+
+    def milestone_timeline(self) -> alt.TopLevelMixin | components.HTML:
+        if not self._has("milestones"):
+            return components.empty("", text="No milestone plan was provided.")
+        ms = self._milestones()
+        if ms.empty:
+            return components.empty("milestones")
+        key = ms[ms["key_milestone"].astype(bool)]
+        return charts.milestone_timeline(key if len(key) else ms, period_end=self.period_end,
+                                         title=None)
+
+    def milestone_lists(self) -> components.HTML:
+        if not self._has("milestones"):
+            return components.HTML("")
+        ms = self._milestones()
+        if ms.empty:
+            return components.HTML("")
+        cols = [Col("milestone_id", "Milestone"), Col("project", "Project", max_chars=40),
+                Col("milestone", "Name", max_chars=60), Col("key", "Key"),
+                Col("baseline_date", "Baseline", "date"), Col("current_date", "Forecast / actual", "date"),
+                Col("slip_days", "Slip", "days")]
+        ms = ms.assign(key=ms["key_milestone"].map(lambda b: "key" if bool(b) else ""))
+        missed = ms[ms["status"] == "missed"].sort_values(["baseline_date", "milestone_id"], kind="mergesort")
+        upcoming = ms[ms["upcoming"].astype(bool) & (ms["status"] != "missed")].sort_values(
+            ["current_date", "milestone_id"], kind="mergesort")
+        days = self.config.report.upcoming_days
+        return _join([
+            components.table(missed, cols, caption=f"Missed ({len(missed)})",
+                             empty_text="No milestone missed."),
+            components.table(upcoming, cols, caption=f"Upcoming in the next {days} days ({len(upcoming)})",
+                             empty_text=f"No milestone due in the next {days} days."),
+        ])
+
+
+@dataclass
+class PortfolioReport(_Base):
+    """The portfolio overview: all programs, one month. Build it with :meth:`build`."""
+
+    kind = "portfolio"
+    scope = "portfolio"
+
+    @classmethod
+    def build(cls, period: str | None = None, source: str | Path | None = None,
+              config: str | Path | Config | None = None, previous_snapshot: str | Path | None = None,
+              today: dt.date | None = None) -> PortfolioReport:
+        portfolio, cfg = _load(source, config)
+        period = portfolio.check_period(period) if period else portfolio.latest_complete_period(today)
+        all_kpis = compute(portfolio, period, cfg)
+        changes, prev_kpis, prev_source = _previous(portfolio, cfg, period, previous_snapshot, all_kpis)
+        report = cls(portfolio=portfolio, config=cfg, period=period, kpis=all_kpis, all_kpis=all_kpis,
+                     changes=changes, previous_source=prev_source)
+        report._previous_kpis = prev_kpis
+        return report
+
+    @property
+    def title_text(self) -> str:
+        return "Portfolio overview"
+
+    def title(self) -> components.HTML:
+        n = len(self.kpis.programs)
+        sub = f"{narrative.plural(n, 'program')}, {narrative.plural(len(self.kpis.projects), 'project')}"
+        return components.title_block(self.title_text, sub, period_label=fmt.month(self.period),
+                                      organisation=self.config.organisation, rag=_rag(self.row.get("rag")),
+                                      rag_reason=str(self.row.get("rag_reason") or ""))
+
+    def summary(self) -> components.HTML:
+        top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
+        sentences = narrative.portfolio_summary(
+            self.row, self.kpis.programs, self.kpis.projects, period=self.period,
+            organisation=self.config.organisation, currency=self.currency,
+            top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
+            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
+        return components.summary(sentences)
+
+    def rag_counts(self) -> alt.TopLevelMixin | components.HTML:
+        progs = self.kpis.programs
+        if progs.empty:
+            return components.empty("programs")
+        counts = progs["rag"].fillna("n/a").value_counts().rename_axis("rag").rename("count").reset_index()
+        return charts.rag_counts(counts)
+
+    def programs_table(self) -> components.HTML:
+        progs = self.kpis.programs
+        if progs.empty:
+            return components.empty("programs")
+        progs = _worst_first(progs.assign(mismatch=progs["n_mismatch"] > 0))
+        return components.table(progs, [
+            Col("program_id", "Program"), Col("name", "Name", max_chars=48), Col("rag", "Status", "rag"),
+            Col("n_projects", "Projects", "int"), Col("n_red", "Red", "int"), Col("n_mismatch", "Mismatch", "int"),
+            Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"), Col("bac", "BAC", "money"),
+            Col("eac", "EAC", "money"), Col("risks_critical_open", "Critical risks", "int"),
+            Col("ms_missed", "Missed milestones", "int"), Col("rag_reason", "Why", max_chars=90),
+        ], currency=self.currency, highlight="mismatch",
+            highlight_title="has projects reporting better than their figures")
+
+    def quadrant(self) -> alt.TopLevelMixin | components.HTML:
+        progs = self.kpis.programs
+        if progs.empty:
+            return components.empty("programs")
+        df = progs.assign(label=progs["name"])[["label", "cpi", "spi_t", "bac", "rag"]]
+        return charts.cpi_spi_quadrant(df, green=self.config.rag.green, amber=self.config.rag.amber,
+                                       currency=self.currency)
+
+    def mismatch_table(self) -> components.HTML:
+        proj = self.kpis.projects
+        flagged = proj[proj["mismatch"].fillna(False).astype(bool)]
+        if flagged.empty:
+            return components.empty("", text="Every project's reported status matches or is worse than its "
+                                             "computed status.")
+        names = self.kpis.programs.set_index("program_id")["name"]
+        flagged = _worst_first(flagged).assign(program=flagged["program_id"].map(names))
+        return components.table(flagged, [
+            Col("project_id", "Project"), Col("name", "Name", max_chars=48), Col("program", "Program", max_chars=40),
+            Col("reported_status", "Reported", "rag"), Col("rag", "Computed", "rag"),
+            Col("rag_reason", "Why", max_chars=90), Col("manager", "Manager"),
+        ], currency=self.currency)
