@@ -46,7 +46,8 @@ TEXT_COLUMNS = frozenset(
 NUMERIC_COLUMNS = frozenset(
     {"bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
      "eac_composite", "etc", "vac", "tcpi", "tcpi_eac", "pct_complete", "pct_spent", "es", "at", "sv_t",
-     "spi_t", "pd", "ieac_t", "score"}
+     "spi_t", "pd", "ieac_t", "score", "ms_on_time_rate", "ms_missed", "risks_open",
+     "risks_critical_open", "issues_open"}
 )
 _IDENTITY = ("period", "level", "id", "program_id", "project_id", "name")
 

@@ -41,9 +41,11 @@ COUNT_SUMMARY_COLUMNS: tuple[str, ...] = tuple(
     if c not in ("ms_on_time_rate", "ms_max_slip_days", "issues_mean_days_to_close",
                  "issues_oldest_open_days")
 )
+TILE_COLUMNS: tuple[str, ...] = ("ms_on_time_rate", "ms_missed", "risks_open", "risks_critical_open", "issues_open")
+"""Entity figures the report's KPI tiles compare month on month; kept in the snapshot for that."""
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     ("period", "level", "id", "program_id", "project_id", "name") + KPI_COLUMNS
-    + ("forecast_finish", "status", "band", "score")
+    + ("forecast_finish", "status", "band", "score") + TILE_COLUMNS
 )
 PORTFOLIO_ID = "portfolio"
 
@@ -210,7 +212,7 @@ class Kpis:
                 "project_id": iss["project_id"], "name": iss["title"],
                 "status": np.where(iss["open"].astype(bool), "open", "closed"), "band": iss["severity"],
             }))
-        numeric = [c for c in KPI_COLUMNS if c not in ("rag", "rag_reason")] + ["score"]
+        numeric = [c for c in KPI_COLUMNS if c not in ("rag", "rag_reason")] + ["score", *TILE_COLUMNS]
 
         def canonical(frame: pd.DataFrame) -> pd.DataFrame:
             # one dtype per column in every part, so concat never has to guess from empty parts

@@ -472,7 +472,8 @@ class PmoHTMLExporter(HTMLExporter):
     ) -> tuple[Any, dict[str, Any]]:
         """Render ``nb``; ``resources["pmo_id_prefix"]`` keeps ids unique when bodies are concatenated."""
         resources = dict(resources or {})
-        path = resources.get("pmo_path")
+        path = resources.get("pmo_path") or _nbconvert_path(resources)
+        resources["pmo_path"] = path
         meta = meta_from_notebook(
             nb, generated_at=resources.get("pmo_generated_at") or self.generated_at, path=path
         )
@@ -486,6 +487,14 @@ class PmoHTMLExporter(HTMLExporter):
         }
         resources["pmo_meta"] = meta
         return super().from_notebook_node(nb, resources, **kw)
+
+
+def _nbconvert_path(resources: Mapping[str, Any]) -> str | None:
+    """The input file as ``jupyter nbconvert`` describes it in ``resources["metadata"]`` (name without suffix)."""
+    meta = resources.get("metadata") or {}
+    if not meta.get("name"):
+        return None
+    return str(Path(meta.get("path") or ".") / f"{meta['name']}.ipynb")
 
 
 class PmoPDFExporter(PmoHTMLExporter):

@@ -34,6 +34,8 @@ renderer.enable()
 
 RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 TREND_MONTHS = 12
+# a change smaller than what its format shows is neither good nor bad
+TOLERANCE = {"money": 0.5, "ratio": 0.005, "points": 0.0005, "int": 0.0}
 
 
 def _resolve_source(source: str | Path | None) -> str | Path:
@@ -126,7 +128,8 @@ class _Base:
                 return {"label": label, "value": value, "change": f"n/a{since}", **kw}
             return {"label": label, "value": value,
                     "change": fmt.delta(delta, kind, currency=self.currency) + since,
-                    "direction": fmt.direction(delta, higher_is_better=higher_is_better), **kw}
+                    "direction": fmt.direction(delta, higher_is_better=higher_is_better,
+                                               tolerance=TOLERANCE[kind]), **kw}
 
         prev_row = self._previous_row()
         bac_delta = None if prev_row is None else _sub(row.get("bac"), prev_row.get("bac"))
@@ -151,15 +154,16 @@ class _Base:
 
     def _previous_row(self) -> dict[str, Any] | None:
         """The entity's figures last month (recomputed, or from the stored snapshot), for the tiles."""
-        prev = self._previous_kpis
-        if prev is None:
+        snap = self._previous_snapshot
+        if snap is None or snap.empty:
             return None
-        frame = prev.programs if self.kind == "program" else prev.portfolio
         if self.kind == "program":
-            frame = frame[frame["program_id"] == self.program_id]
-        return None if frame.empty else frame.iloc[0].to_dict()
+            rows = snap[(snap["level"] == "program") & (snap["id"] == self.program_id)]
+        else:
+            rows = snap[snap["level"] == "portfolio"]
+        return None if rows.empty else rows.iloc[0].to_dict()
 
-    _previous_kpis: Kpis | None = None
+    _previous_snapshot: pd.DataFrame | None = None
 
     def s_curve(self) -> alt.TopLevelMixin | components.HTML:
         level, id_ = ("program", self.program_id) if self.kind == "program" else ("portfolio", None)
@@ -354,20 +358,16 @@ def _load(source: str | Path | None, config: str | Path | Config | None) -> tupl
 
 
 def _previous(portfolio: Portfolio, cfg: Config, period: str, previous_snapshot: str | Path | None,
-              current: Kpis) -> tuple[Changes, Kpis | None, str | None]:
+              current: Kpis) -> tuple[Changes, pd.DataFrame | None, str | None]:
     """Compare with a stored snapshot when given, else with the month before recomputed from the data."""
     if previous_snapshot:
         snap = load_snapshot(previous_snapshot)
-        prev_kpis = None
-        prev_period = previous_period(period)
-        if prev_period in portfolio.periods:
-            prev_kpis = compute(portfolio, prev_period, cfg)
-        return compare(current.snapshot(), snap), prev_kpis, f"stored snapshot {Path(previous_snapshot).name}"
+        return compare(current.snapshot(), snap), snap, f"stored snapshot {Path(previous_snapshot).name}"
     prev_period = previous_period(period)
     if prev_period not in portfolio.periods:
         return compare(current.snapshot(), None), None, None
-    prev_kpis = compute(portfolio, prev_period, cfg)
-    return compare(current.snapshot(), prev_kpis.snapshot()), prev_kpis, None
+    snap = compute(portfolio, prev_period, cfg).snapshot()
+    return compare(current.snapshot(), snap), snap, None
 
 
 @dataclass
@@ -391,11 +391,11 @@ class ProgramReport(_Base):
         program_id = program_id or portfolio.program_ids[0]
         portfolio.check_program(program_id)
         all_kpis = compute(portfolio, period, cfg)
-        changes, prev_kpis, prev_source = _previous(portfolio, cfg, period, previous_snapshot, all_kpis)
+        changes, prev_snap, prev_source = _previous(portfolio, cfg, period, previous_snapshot, all_kpis)
         report = cls(portfolio=portfolio, config=cfg, period=period, kpis=all_kpis.program(program_id),
                      all_kpis=all_kpis, changes=changes, previous_source=prev_source)
         report.program_id = program_id
-        report._previous_kpis = prev_kpis
+        report._previous_snapshot = prev_snap
         return report
 
     @property
@@ -503,10 +503,10 @@ class PortfolioReport(_Base):
         portfolio, cfg = _load(source, config)
         period = portfolio.check_period(period) if period else portfolio.latest_complete_period(today)
         all_kpis = compute(portfolio, period, cfg)
-        changes, prev_kpis, prev_source = _previous(portfolio, cfg, period, previous_snapshot, all_kpis)
+        changes, prev_snap, prev_source = _previous(portfolio, cfg, period, previous_snapshot, all_kpis)
         report = cls(portfolio=portfolio, config=cfg, period=period, kpis=all_kpis, all_kpis=all_kpis,
                      changes=changes, previous_source=prev_source)
-        report._previous_kpis = prev_kpis
+        report._previous_snapshot = prev_snap
         return report
 
     @property

@@ -373,7 +373,7 @@ def test_jupyter_nbconvert_pmo_html_and_pdf(tmp_path) -> None:
 def test_jupyter_nbconvert_reports_missing_meta(tmp_path) -> None:
     done = _nbconvert("pmo-html", "no_meta.ipynb", tmp_path)
     assert done.returncode != 0
-    assert "no report-meta output" in done.stderr
+    assert "no_meta.ipynb: no report-meta output" in done.stderr  # the file is named
     assert not (tmp_path / "no_meta.html").exists()
 
 
