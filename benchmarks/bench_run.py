@@ -6,9 +6,10 @@ portfolio overview) in two ways, one after the other on this machine:
 
 (a) the way most teams do it today: a shell loop that calls the ``papermill`` CLI, then
     ``jupyter nbconvert --to html --no-input``, once per report (a fresh Python and kernel each time);
-(b) ``pmo-nb run --formats html`` (worker processes that import everything once, render in parallel).
+(b) ``pmo-nb run --formats html`` (worker processes that import everything once, render in parallel);
+(c) the same with ``--reuse-kernels`` (each worker keeps its kernel, namespace reset between reports).
 
-It prints both wall times, the ratio (target: (b) at least 4x faster than (a) on 2 cores with 12
+It prints the wall times, the ratios (target: (b) at least 4x faster than (a) on 2 cores with 12
 programs) and the per-report time breakdown (kernel start, execution, render) from (b)'s manifest.
 
 Run: ``.venv/bin/python benchmarks/bench_run.py [--programs 12] [--jobs N] [--program-notebook PATH
@@ -81,28 +82,34 @@ def main() -> None:
         t_loop = time.perf_counter() - t0
         html_loop = len(list(loop_out.glob("*.html")))
 
-        run_out = root / "reports"
-        cmd = [str(BIN / "pmo-nb"), "run", "--source", str(src), "--period", period, "--formats", "html",
-               "--out", str(run_out), "--quiet", "--program-notebook", str(args.program_notebook),
-               "--portfolio-notebook", str(args.portfolio_notebook)]
-        if args.jobs:
-            cmd += ["--jobs", str(args.jobs)]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, check=False)
-        t_run = time.perf_counter() - t0
-        manifest = json.loads((run_out / period / "manifest.json").read_text(encoding="utf-8"))
+        runs = {}
+        for label, extra in (("b", []), ("c", ["--reuse-kernels"])):
+            run_out = root / f"reports-{label}"
+            cmd = [str(BIN / "pmo-nb"), "run", "--source", str(src), "--period", period, "--formats", "html",
+                   "--out", str(run_out), "--quiet", "--program-notebook", str(args.program_notebook),
+                   "--portfolio-notebook", str(args.portfolio_notebook), *extra]
+            if args.jobs:
+                cmd += ["--jobs", str(args.jobs)]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, check=False)
+            elapsed = time.perf_counter() - t0
+            manifest = json.loads((run_out / period / "manifest.json").read_text(encoding="utf-8"))
+            runs[label] = (elapsed, proc.returncode, manifest)
 
-    print(f"(a) papermill + nbconvert shell loop: {t_loop:7.1f} s  ({html_loop}/{n} HTML files)")
-    print(f"(b) pmo-nb run --formats html:        {t_run:7.1f} s  (exit {proc.returncode}, "
-          f"{sum(r['status'] == 'ok' for r in manifest['reports'])}/{n} ok, {manifest['jobs']} workers)")
-    print(f"speed-up (a)/(b): {t_loop / t_run:.1f}x  (target >= 4x)")
-    keys = ("kernel_start", "execute", "render_html")
-    print("per report in (b), seconds (mean / max):")
-    for key in keys:
-        vals = [r["timings"].get(key, 0.0) for r in manifest["reports"]]
-        print(f"  {key:<13} {statistics.mean(vals):6.2f} / {max(vals):6.2f}")
-    vals = [r["duration"] for r in manifest["reports"]]
-    print(f"  {'total':<13} {statistics.mean(vals):6.2f} / {max(vals):6.2f}")
+    print(f"(a) papermill + nbconvert shell loop:          {t_loop:7.1f} s  ({html_loop}/{n} HTML files)")
+    for label, name in (("b", "pmo-nb run --formats html"), ("c", "pmo-nb run --formats html --reuse-kernels")):
+        elapsed, rc, manifest = runs[label]
+        ok = sum(r["status"] == "ok" for r in manifest["reports"])
+        print(f"({label}) {name:<42} {elapsed:7.1f} s  (exit {rc}, {ok}/{n} ok, {manifest['jobs']} workers); "
+              f"speed-up over (a): {t_loop / elapsed:.1f}x (target >= 4x)")
+    for label in ("b", "c"):
+        manifest = runs[label][2]
+        print(f"per report in ({label}), seconds (mean / max):")
+        for key in ("kernel_start", "execute", "render_html"):
+            vals = [r["timings"].get(key, 0.0) for r in manifest["reports"]]
+            print(f"  {key:<13} {statistics.mean(vals):6.2f} / {max(vals):6.2f}")
+        vals = [r["duration"] for r in manifest["reports"]]
+        print(f"  {'total':<13} {statistics.mean(vals):6.2f} / {max(vals):6.2f}")
 
 
 if __name__ == "__main__":

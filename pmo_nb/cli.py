@@ -128,12 +128,15 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--timeout", default=600, show_default=True, type=click.IntRange(min=1),
               help="Per-cell execution timeout in seconds.")
 @click.option("--quiet", is_flag=True, help="No progress bar: only the summary and errors (for cron).")
+@click.option("--reuse-kernels", is_flag=True,
+              help="Keep each worker's kernel for its next report (namespace reset in between): faster, "
+                   "less isolated.")
 @click.option("--program-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @handle_errors
 def run_command(source: str | None, period: str | None, programs: str | None, formats: list[str],
                 out: str | None, jobs: int | None, config_path: str | None, timeout: int, quiet: bool,
-                program_notebook: str | None, portfolio_notebook: str | None) -> None:
+                reuse_kernels: bool, program_notebook: str | None, portfolio_notebook: str | None) -> None:
     """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack.
 
     Everything is written to a temporary folder inside OUT and swapped into OUT/YYYY-MM/ only when
@@ -148,7 +151,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
         result = batch.run(
             source, period=period, programs=programs, formats=formats,
             out=out or REPORTS_DIR, jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
-            notebooks=notebooks,
+            notebooks=notebooks, reuse_kernels=reuse_kernels,
         )
     except DataValidationError as exc:
         click.echo(f"source: {exc.source}", err=True)

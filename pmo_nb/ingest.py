@@ -329,7 +329,15 @@ def read_excel(source: str, config: Config) -> RawSource:
             path=source,
         ) from None
     try:
-        sheets = {normalise_header(s): s for s in wb.sheetnames}
+        sheets: dict[str, str] = {}
+        for sheet in wb.sheetnames:
+            key = normalise_header(sheet)
+            if key in TABLES and key in sheets:
+                raise SourceError(
+                    f"{name} has two sheets for the {key} table ({sheets[key]!r} and {sheet!r}): keep only one",
+                    path=source,
+                )
+            sheets[key] = sheet
         tables: dict[str, RawTable] = {}
         looked: dict[str, str] = {}
         for table in TABLE_NAMES:

@@ -188,10 +188,10 @@ class _Base:
             return components.empty("open risks", self.scope)
         top = top.assign(
             cost=top["emv"].where(~top["cost_missing"].astype(bool)),
-            overdue=top["response_overdue"].map(lambda b: "overdue" if bool(b) else ""),
+            overdue=top["response_overdue"].map(lambda b: "yes" if bool(b) else ""),
         )
         return components.table(top, [
-            Col("risk_id", "Risk"), Col("project_id", "Project"), Col("title", "Title", max_chars=70),
+            Col("risk_id", "Risk", "id"), Col("project_id", "Project", "id"), Col("title", "Title", max_chars=70),
             Col("score", "Score", "int"), Col("band", "Band"), Col("cost", "EMV", "money"),
             Col("owner", "Owner"), Col("response_due", "Response due", "date"), Col("overdue", "Overdue"),
         ], currency=self.currency, highlight="response_overdue", highlight_title="response overdue")
@@ -230,7 +230,7 @@ class _Base:
             return components.HTML("")
         oldest = issues.oldest_open(self.kpis.issues, 10)
         return components.table(oldest, [
-            Col("issue_id", "Issue"), Col("project_id", "Project"), Col("title", "Title", max_chars=70),
+            Col("issue_id", "Issue", "id"), Col("project_id", "Project", "id"), Col("title", "Title", max_chars=70),
             Col("severity", "Severity"), Col("owner", "Owner"), Col("opened_date", "Opened", "date"),
             Col("age_days", "Age", "days"),
         ], caption="Oldest open issues")
@@ -242,18 +242,18 @@ class _Base:
             return components.empty("", text="No comparison with the previous month is available "
                                               "(no earlier month in the data and no stored snapshot).")
         ids = set(self.kpis.projects["project_id"])
-        keep_ids = ids | ({self.program_id} if self.program_id else set()) | {"portfolio"}
+        keep_ids = ids | {self.program_id} if self.kind == "program" else set(ch.metrics["id"])
         parts = [components.summary([narrative.change_sentence(self._change())],
                                     heading=f"Compared with {fmt.month(ch.previous_period)}"
                                     + (f" ({self.previous_source})" if self.previous_source else ""))]
         rag = ch.rag[ch.rag["id"].isin(keep_ids)] if self.kind == "program" else ch.rag
         if len(rag):
             parts.append(components.table(rag.assign(change=rag["from"] + " → " + rag["to"]), [
-                Col("level", "Level"), Col("id", "Id"), Col("name", "Name"), Col("from", "Was", "rag"),
+                Col("level", "Level"), Col("id", "Id", "id"), Col("name", "Name"), Col("from", "Was", "rag"),
                 Col("to", "Now", "rag"), Col("direction", "Change"),
             ], caption="Status changes"))
         metrics = ch.metrics[ch.metrics["id"].isin(keep_ids) & (ch.metrics["metric"] != "forecast_finish")]
-        metrics = metrics[(metrics["level"] != "project") | (metrics["delta"].astype(float).abs() >= 0.02)]
+        metrics = metrics[_noticeable(metrics)]
         if self.kind == "portfolio":
             metrics = metrics[metrics["level"] != "project"]
         if len(metrics):
@@ -267,7 +267,7 @@ class _Base:
             parts.append(components.table(shown, [
                 Col("level", "Level"), Col("name", "Name"), Col("metric", "Measure"), Col("was", "Was"),
                 Col("now", "Now"),
-            ], caption="Movements (projects: only changes of 0.02 or more)"))
+            ], caption="Movements (indices by 0.02 or more, EAC by 1% or more)"))
         items = []
         for frame, label in ((ch.milestones_missed, "milestone newly missed"),
                              (ch.milestones_achieved, "milestone achieved"),
@@ -279,7 +279,7 @@ class _Base:
                 items.append({"what": label, "id": r["id"], "project_id": r["project_id"], "name": r["name"]})
         if items:
             parts.append(components.table(pd.DataFrame(items).head(40), [
-                Col("what", "Change"), Col("id", "Id"), Col("project_id", "Project"),
+                Col("what", "Change"), Col("id", "Id", "id"), Col("project_id", "Project", "id"),
                 Col("name", "Name", max_chars=70),
             ], caption="Register and milestone changes" + (" (first 40)" if len(items) > 40 else "")))
         return _join(parts)
@@ -337,6 +337,14 @@ def _vac_note(row: pd.Series, currency: str) -> str:
     if vac is None or pd.isna(vac):
         return ""
     return f"{fmt.money(abs(vac), currency)} {'over' if vac < 0 else 'under'} budget"
+
+
+def _noticeable(metrics: pd.DataFrame) -> pd.Series:
+    """Movements worth a line: indices by 0.02 or more, EAC by 1% or more."""
+    delta = pd.to_numeric(metrics["delta"], errors="coerce").abs()
+    base = pd.to_numeric(metrics["previous"], errors="coerce").abs()
+    is_eac = metrics["metric"] == "eac"
+    return (delta >= 0.02) & ~is_eac | is_eac & (delta >= 0.01 * base)
 
 
 def _metric_text(metric: str, value: Any, currency: str) -> str:
@@ -431,7 +439,7 @@ class ProgramReport(_Base):
             finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
         )
         return components.table(proj, [
-            Col("project_id", "Project"), Col("name", "Name", max_chars=48), Col("rag", "Computed", "rag"),
+            Col("project_id", "Project", "id"), Col("name", "Name", max_chars=48), Col("rag", "Computed", "rag"),
             Col("reported_status", "Reported", "rag"), Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
             Col("bac", "BAC", "money"), Col("eac", "EAC", "money"), Col("eac_vs_bac", "EAC − BAC"),
             Col("finish", "Forecast finish", "date"), Col("flag", "Mismatch"),
@@ -472,7 +480,7 @@ class ProgramReport(_Base):
         ms = self._milestones()
         if ms.empty:
             return components.HTML("")
-        cols = [Col("milestone_id", "Milestone"), Col("project", "Project", max_chars=40),
+        cols = [Col("milestone_id", "Milestone", "id"), Col("project", "Project", max_chars=40),
                 Col("milestone", "Name", max_chars=60), Col("key", "Key"),
                 Col("baseline_date", "Baseline", "date"), Col("current_date", "Forecast / actual", "date"),
                 Col("slip_days", "Slip", "days")]
@@ -542,7 +550,7 @@ class PortfolioReport(_Base):
             return components.empty("programs")
         progs = _worst_first(progs.assign(mismatch=progs["n_mismatch"] > 0))
         return components.table(progs, [
-            Col("program_id", "Program"), Col("name", "Name", max_chars=48), Col("rag", "Status", "rag"),
+            Col("program_id", "Program", "id"), Col("name", "Name", max_chars=48), Col("rag", "Status", "rag"),
             Col("n_projects", "Projects", "int"), Col("n_red", "Red", "int"), Col("n_mismatch", "Mismatch", "int"),
             Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"), Col("bac", "BAC", "money"),
             Col("eac", "EAC", "money"), Col("risks_critical_open", "Critical risks", "int"),
@@ -567,7 +575,8 @@ class PortfolioReport(_Base):
         names = self.kpis.programs.set_index("program_id")["name"]
         flagged = _worst_first(flagged).assign(program=flagged["program_id"].map(names))
         return components.table(flagged, [
-            Col("project_id", "Project"), Col("name", "Name", max_chars=48), Col("program", "Program", max_chars=40),
+            Col("project_id", "Project", "id"), Col("name", "Name", max_chars=48),
+            Col("program", "Program", max_chars=40),
             Col("reported_status", "Reported", "rag"), Col("rag", "Computed", "rag"),
             Col("rag_reason", "Why", max_chars=90), Col("manager", "Manager"),
         ], currency=self.currency)

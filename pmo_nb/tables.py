@@ -18,7 +18,7 @@ formatted by ``pmo_nb.formatting`` and HTML-escaped, so a project named
         highlight_title="Reported status is better than the computed RAG",
     )
 
-Kinds: ``text``, ``money``, ``money_full``, ``pct`` (a fraction), ``ratio``, ``int``, ``days``,
+Kinds: ``text``, ``id`` (never wrapped), ``money``, ``money_full``, ``pct`` (a fraction), ``ratio``, ``int``, ``days``,
 ``date``, ``month``, ``rag`` (a badge with a text label), ``bool`` ("yes"/"no"), ``delta_ratio``,
 ``delta_money``, ``delta_pct``. Numbers are right-aligned (``pmo-num``); undefined values read
 "n/a"; text longer than ``max_chars`` is cut with "…" and the full value kept in ``title``.
@@ -38,6 +38,7 @@ from . import formatting as fmt
 
 Kind = Literal[
     "text",
+    "id",
     "money",
     "money_full",
     "pct",
@@ -87,7 +88,8 @@ def rag_badge(rag: Any) -> str:
 
 def _formatter(kind: str, currency: str) -> Callable[[Any], str]:
     table: dict[str, Callable[[Any], str]] = {
-        "text": lambda v: fmt.NA if fmt.is_missing(v) else str(v),
+        "text": lambda v: "" if isinstance(v, str) and v == "" else (fmt.NA if fmt.is_missing(v) else str(v)),
+        "id": lambda v: fmt.NA if fmt.is_missing(v) else str(v),
         "money": lambda v: fmt.money(v, currency),
         "money_full": lambda v: fmt.money_full(v, currency),
         "pct": fmt.pct,
@@ -117,10 +119,10 @@ def _as_col(spec: Col | Mapping[str, Any] | str) -> Col:
         col = Col(**spec)
     else:
         raise TypeError(f"table column spec must be a Col, a dict or a column name, not {type(spec).__name__}")
-    if col.kind not in NUMERIC_KINDS | {"text", "date", "month", "rag", "bool"}:
+    if col.kind not in NUMERIC_KINDS | {"text", "id", "date", "month", "rag", "bool"}:
         raise ValueError(
             f"table column {col.key!r} has unknown kind {col.kind!r}; use one of "
-            f"{sorted(NUMERIC_KINDS | {'text', 'date', 'month', 'rag', 'bool'})}"
+            f"{sorted(NUMERIC_KINDS | {'text', 'id', 'date', 'month', 'rag', 'bool'})}"
         )
     return col
 
@@ -224,6 +226,8 @@ def html_table(
             classes_td = []
             if c.kind in NUMERIC_KINDS:
                 classes_td.append("pmo-num")
+            elif c.kind in ("id", "date"):
+                classes_td.append("pmo-nowrap")
             if text == fmt.NA:
                 classes_td.append("pmo-na")
             limit = c.max_chars if c.max_chars is not None else (max_chars if c.kind == "text" else None)

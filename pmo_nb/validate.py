@@ -366,6 +366,35 @@ def validate(tables: Mapping[str, TableData]) -> list[Finding]:
     return sort_findings(findings)
 
 
+def validate_portfolio(portfolio: object) -> list[Finding]:
+    """Check an in-memory ``Portfolio`` (e.g. a generated one) against every rule.
+
+    Rows are numbered as if the tables were written to CSV (first record = row 2) and findings
+    name the table (``projects``) as their source. A missing column is a table-level finding.
+    """
+    from .model import Portfolio
+
+    if not isinstance(portfolio, Portfolio):
+        raise TypeError(f"expected a Portfolio, got {type(portfolio).__name__}")
+    tables: dict[str, TableData] = {}
+    findings: list[Finding] = []
+    for name in TABLE_NAMES:
+        if name in portfolio.missing_tables:
+            continue
+        df = portfolio.table(name)
+        table = TABLES[name]
+        absent = [c for c in table.column_names if c not in df.columns]
+        if absent:
+            findings += [Finding(name, name, None, c, None, f"column {c} is missing") for c in absent]
+            continue
+        index = pd.RangeIndex(2, 2 + len(df))
+        frame = pd.DataFrame(
+            {c.name: df[c.name].to_numpy() for c in table.columns}, index=index
+        ).astype({c.name: working_dtype(c) for c in table.columns})
+        tables[name] = TableData(name, name, frame, df[table.column_names].set_axis(index).astype(object))
+    return sort_findings(findings + validate(tables))
+
+
 def finalise(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Turn a validated working frame into the Portfolio's dtypes (int64, bool, 0-based index)."""
     out = frame.reset_index(drop=True)

@@ -400,3 +400,26 @@ def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> N
     assert m["source_fingerprint"] == portfolio.fingerprint() and m["pack"]["omitted"] == []
     html = (month / f"{first}.html").read_text(encoding="utf-8")
     assert "Traceback" not in html and external_refs(html) == []
+
+
+def test_reused_kernel_starts_clean_and_a_failed_one_is_not_reused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B2")
+    runs = [("batch_ok", "PRG-A1"), ("batch_ok", "PRG-A2"),
+            ("batch_raise", "PRG-B1"), ("batch_raise", "PRG-B2"), ("batch_raise", "PRG-B3")]
+    try:
+        results = {}
+        for notebook, name in runs:
+            j = job(tmp_path, notebook, name)
+            results[name] = batch.execute_report(batch.Job(**{**j.__dict__, "reuse_kernel": True}))
+        reused = {n: r.kernel_reused for n, r in results.items()}
+        assert reused == {"PRG-A1": False, "PRG-A2": True, "PRG-B1": False, "PRG-B2": True, "PRG-B3": False}
+        assert [r.status for r in results.values()] == ["ok", "ok", "ok", "failed", "ok"]
+        for name in ("PRG-A2", "PRG-B3"):
+            env = printed(tmp_path / "stage" / "notebooks" / f"{name}.ipynb")
+            # nothing of the previous report's namespace; same working directory
+            assert env["leftover"] == [] and env["cwd"] == str(NOTEBOOKS) and env["program_id"] == name
+        assert sorted(batch._IDLE_KERNELS) == [str(NOTEBOOKS / "batch_ok.ipynb"),
+                                               str(NOTEBOOKS / "batch_raise.ipynb")]
+    finally:
+        batch._kill_kernels()
+    assert batch._IDLE_KERNELS == {} and batch._LIVE_KERNELS == set()

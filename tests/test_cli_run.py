@@ -17,6 +17,7 @@ from conftest import data_path
 from test_batch import PROGRAMS, write_source
 
 from pmo_nb.cli import cli
+from pmo_nb.manifest import read_manifest, verify
 
 NOTEBOOKS = data_path("notebooks")
 
@@ -68,21 +69,36 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
 def test_failed_report_exits_1_with_a_summary_and_the_rest_published(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
     src = write_source(tmp_path / "src")
+    nbs = tmp_path / "nbs"  # a private copy: the kernels' cwd identifies them
+    nbs.mkdir()
+    for name in ("batch_raise", "batch_ok"):
+        shutil.copy(NOTEBOOKS / f"{name}.ipynb", nbs)
     out = tmp_path / "reports"
-    res = CliRunner().invoke(cli, run_args(src, out, "batch_raise", "--programs", "PRG-A,PRG-B",
-                                           "--formats", "html", "--jobs", "2", "--quiet"))
+    args = ["run", "--source", str(src), "--out", str(out), "--programs", "PRG-A,PRG-B,PRG-C", "--formats",
+            "html", "--jobs", "1", "--quiet", "--reuse-kernels", "--program-notebook",
+            str(nbs / "batch_raise.ipynb"), "--portfolio-notebook", str(nbs / "batch_ok.ipynb")]
+    res = CliRunner().invoke(cli, args)
     assert res.exit_code == 1, res.output + res.stderr
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["report", "status", "time", "error"]
     assert len(lines) == 2  # --quiet: only the failed report
     assert lines[1].startswith("PRG-B") and " failed " in lines[1]
     assert lines[1].endswith("ValueError: deliberate failure for PRG-B [cell 5: if program_id == FAULT:]")
-    assert "1 of 3 reports failed for 2026-10" in res.stderr
+    assert "1 of 4 reports failed for 2026-10" in res.stderr
     assert "reports:" not in res.stderr  # no progress bar
     month = out / "2026-10"
-    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "kpis.csv", "manifest.json", "notebooks",
-                                                      "portfolio.html"]
+    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "PRG-C.html", "kpis.csv", "manifest.json",
+                                                      "notebooks", "portfolio.html"]
     assert (month / "notebooks" / "PRG-B.ipynb").is_file()
+    m = read_manifest(month)
+    assert m["kernel"]["reuse"] is True and verify(month) == []
+    # one worker: PRG-B ran in PRG-A's kernel; PRG-B failed, so PRG-C got a fresh one
+    assert {r["name"]: r["kernel_reused"] for r in m["reports"]} == {
+        "portfolio": False, "PRG-A": False, "PRG-B": True, "PRG-C": False}
+    deadline = time.monotonic() + 10
+    while kernels_in(nbs) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kernels_in(nbs) == []  # kept kernels went with their workers
 
 
 # --- interrupting a real run --------------------------------------------------------------------------

@@ -509,6 +509,17 @@ def test_excel_missing_sheet(tmp_path: Path) -> None:
         load(write_xlsx(frames, tmp_path / "book.xlsx"))
 
 
+def test_excel_two_sheets_for_one_table(tmp_path: Path) -> None:
+    path = write_xlsx(small_frames(), tmp_path / "book.xlsx")
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet(" risks ")
+    wb.save(path)
+    with pytest.raises(SourceError, match=r"book\.xlsx has two sheets for the risks table \('Risks' and ' risks '\)"):
+        load(path)
+
+
 def test_csv_renamed_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "book.xlsx"
     path.write_text("program_id,name\nPRG-01,A\n", encoding="utf-8")

@@ -12,7 +12,8 @@ from ingest_helpers import csv_folder, edit_csv, small_frames, write_csv, write_
 
 from pmo_nb.exceptions import Finding
 from pmo_nb.ingest import check
-from pmo_nb.validate import SAFE_FILE_NAME_RULE, render_findings, schema_for, sort_findings
+from pmo_nb.model import Portfolio
+from pmo_nb.validate import SAFE_FILE_NAME_RULE, render_findings, schema_for, sort_findings, validate_portfolio
 
 
 def findings_of(folder: Path) -> list[tuple]:
@@ -378,3 +379,16 @@ def test_600k_financial_rows_validate_in_seconds(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - start
     assert [(f.row, f.column) for f in found] == [(123456 + 2, "actual_cost")]
     assert elapsed < 20, f"600k rows took {elapsed:.1f}s"
+
+
+def test_validate_portfolio_in_memory() -> None:
+    frames = small_frames()
+    assert validate_portfolio(Portfolio(**frames)) == []
+    frames["risks"].loc[1, "impact"] = 9
+    frames["projects"].loc[0, "program_id"] = "PRG-77"
+    frames["financials"] = frames["financials"].drop(columns="actual_cost")
+    assert [(f.table, f.source, f.row, f.column, f.value, f.rule) for f in validate_portfolio(Portfolio(**frames))] == [
+        ("projects", "projects", 2, "program_id", "PRG-77", "unknown program_id: not in programs"),
+        ("financials", "financials", None, "actual_cost", None, "column actual_cost is missing"),
+        ("risks", "risks", 3, "impact", 9, "must be a whole number from 1 to 5"),
+    ]
