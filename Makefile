@@ -26,7 +26,7 @@ lint: setup ## Run ruff on the package, tests and benchmarks
 	$(BIN)/ruff check pmo_nb tests benchmarks
 
 test: setup lint ## Run ruff and the whole test suite (pytest + nbval on notebooks/)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
 demo: setup ## Validate the bundled sample portfolio and run the monthly reports into reports/
 	$(BIN)/pmo-nb validate data/sample

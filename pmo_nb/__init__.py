@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .changes import Changes, compare, load_snapshot
 from .config import Config, load_config
 from .exceptions import (
     ConfigError,
@@ -14,15 +15,19 @@ from .exceptions import (
     SourceError,
     UnknownEntityError,
 )
+from .ingest import check, load
+from .kpis import Kpis, compute
 from .model import Portfolio
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Changes",
     "Config",
     "ConfigError",
     "DataValidationError",
     "Finding",
+    "Kpis",
     "PeriodError",
     "PmoError",
     "Portfolio",
@@ -31,5 +36,10 @@ __all__ = [
     "SourceError",
     "UnknownEntityError",
     "__version__",
+    "check",
+    "compare",
+    "compute",
+    "load",
     "load_config",
+    "load_snapshot",
 ]

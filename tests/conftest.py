@@ -34,3 +34,7 @@ def sample_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def project_root() -> Path:
     return PROJ_ROOT
+
+
+# tests/data holds scenario notebooks (some broken on purpose): fixtures, not tests for nbval to run
+collect_ignore_glob = ["data/*"]
