@@ -222,22 +222,22 @@ def rag_finding(df: pd.DataFrame, noun: str = "project") -> str:
     return f"{totals['green']} of {total} {nouns} green, {totals['n/a']} without data"
 
 
-def quadrant_finding(df: pd.DataFrame) -> str:
+def quadrant_finding(df: pd.DataFrame, noun: str = "project") -> str:
     """Headline for the CPI/SPI(t) quadrant: "2 of 8 projects over budget and late"."""
     if df is None or df.empty:
-        return "No projects with cost and schedule indices"
+        return f"No {noun}s with cost and schedule indices"
     d = df.dropna(subset=["cpi", "spi_t"])
     n = len(d)
     if n == 0:
-        return "No projects with cost and schedule indices yet"
+        return f"No {noun}s with cost and schedule indices yet"
     both = int(((d["cpi"] < 1) & (d["spi_t"] < 1)).sum())
     if both:
-        return f"{both} of {_plural(n, 'project')} over budget and late"
+        return f"{both} of {_plural(n, noun)} over budget and late"
     over = int((d["cpi"] < 1).sum())
     late = int((d["spi_t"] < 1).sum())
     if over or late:
         return f"{over} of {n} over budget, {late} of {n} late"
-    return f"All {_plural(n, 'project')} on or under budget and on or ahead of schedule"
+    return f"All {_plural(n, noun)} on or under budget and on or ahead of schedule"
 
 
 def milestone_finding(df: pd.DataFrame) -> str:
@@ -503,8 +503,9 @@ def cpi_spi_quadrant(
     amber: float = 0.90,
     currency: str = "EUR",
     max_labels: int = 8,
+    noun: str = "project",
 ) -> alt.LayerChart | alt.Chart:
-    """Projects placed by schedule index SPI(t) (x) and cost index CPI (y).
+    """Projects (or programs: ``noun="program"``) placed by schedule index SPI(t) (x) and cost index CPI (y).
 
     Bubbles are sized by BAC and coloured and shaped by RAG; rules mark 1.0 and the amber/green
     thresholds; each quadrant is labelled ("over budget, late" bottom left). Rows whose CPI or SPI(t)
@@ -533,10 +534,10 @@ def cpi_spi_quadrant(
     d["label"] = d["label"].astype("object").map(lambda v: "" if fmt.is_missing(v) else str(v))
     d = d.sort_values(["label", "cpi", "spi_t"], kind="stable")
     if title is None:
-        title = quadrant_finding(d)
+        title = quadrant_finding(d, noun)
     notes = []
     if dropped:
-        notes.append(f"{_plural(dropped, 'project')} without a defined CPI or SPI(t) (no financials yet) not shown")
+        notes.append(f"{_plural(dropped, noun)} without a defined CPI or SPI(t) (no financials yet) not shown")
     notes.append("Bubble size: budget at completion; dashed lines: amber and green thresholds")
     if d.empty:
         return no_data(title, "No project has both a CPI and an SPI(t) yet").properties(title=_title(title, notes))
@@ -573,7 +574,7 @@ def cpi_spi_quadrant(
     chosen = order[order["p"] < 9].sort_values(["p", "w", "label"]).head(max_labels).index
     d["name_label"] = np.where(d.index.isin(chosen), d["label"], "")
     if len(chosen) < len(d):
-        notes.append("Named: red and amber projects, worst first")
+        notes.append(f"Named: red and amber {noun}s, worst first")
     scale = alt.Scale(domain=[lo, hi], nice=False, zero=False)
     pad = half * 0.04
     corners = pd.DataFrame(

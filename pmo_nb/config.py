@@ -27,6 +27,7 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     [ingest]
     thousands_separator = ""           # e.g. "," to accept 1,200.50
     decimal = "."
+    max_file_mb = 100                  # a CSV/Parquet/Excel file larger than this is refused
 
     [columns]                          # rename a user's headers to canonical ones
     "Project Code" = "project_id"      # applies to every table
@@ -84,6 +85,7 @@ class ReportConfig:
 class IngestConfig:
     thousands_separator: str = ""
     decimal: str = "."
+    max_file_mb: int = 100  # a bigger file is refused before reading: it would not fit in memory
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,9 @@ def _parse_ingest(raw: Mapping[str, Any], path: str | None) -> IngestConfig:
         if dec not in {".", ","}:
             raise _err("ingest.decimal", f"expected '.' or ',', got {dec!r}", path)
         vals["decimal"] = dec
+    if "max_file_mb" in raw:
+        vals["max_file_mb"] = _number(raw["max_file_mb"], "ingest.max_file_mb", path, lo=1, hi=1_000_000,
+                                      integer=True)
     out = replace(IngestConfig(), **vals)
     if out.thousands_separator and out.thousands_separator == out.decimal:
         raise _err("ingest.thousands_separator", "must differ from ingest.decimal", path)

@@ -249,13 +249,33 @@ def read_parquet_file(path: Path, table: str) -> RawTable:
     return RawTable(table, path.name, headers, frame)
 
 
+def check_file_size(path: Path, config: Config) -> None:
+    """Refuse a file above ``[ingest] max_file_mb`` before reading it.
+
+    Readers hold a whole file in memory (CSV text becomes several times its size once parsed), so
+    a very large export would exhaust memory instead of failing with a message.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SourceError(f"{path} cannot be read: {exc.strerror}", path=str(path)) from None
+    limit = config.ingest.max_file_mb
+    if size > limit * 2**20:
+        raise SourceError(
+            f"{path.name} is {size / 2**20:,.1f} MB, above the {limit} MB limit ([ingest] max_file_mb): "
+            "load large data from a database (e.g. sqlite:///pmo.db), or raise max_file_mb in pmo.toml "
+            "if this machine has several times that much memory free",
+            path=str(path),
+        )
+
+
 _FILE_READERS: dict[str, Callable[[Path, str], RawTable]] = {
     ".csv": read_csv_file,
     ".parquet": read_parquet_file,
 }
 
 
-def _read_folder(source: str, suffixes: tuple[str, ...]) -> RawSource:
+def _read_folder(source: str, suffixes: tuple[str, ...], config: Config) -> RawSource:
     folder = Path(source)
     if not folder.is_dir():
         raise SourceError(f"folder {source} not found: check the path", path=source)
@@ -272,23 +292,24 @@ def _read_folder(source: str, suffixes: tuple[str, ...]) -> RawSource:
         if not found:
             looked[name] = " or ".join(f"{name}{s}" for s in suffixes)
             continue
+        check_file_size(found[0], config)
         tables[name] = _FILE_READERS[found[0].suffix.lower()](found[0], name)
     return RawSource(str(folder), tables, looked, f"in {folder}")
 
 
 def read_csv_folder(source: str, config: Config) -> RawSource:
     """Reader for a folder of CSV files named after the tables."""
-    return _read_folder(source, (".csv",))
+    return _read_folder(source, (".csv",), config)
 
 
 def read_parquet_folder(source: str, config: Config) -> RawSource:
     """Reader for a folder of Parquet files named after the tables."""
-    return _read_folder(source, (".parquet",))
+    return _read_folder(source, (".parquet",), config)
 
 
 def read_folder(source: str, config: Config) -> RawSource:
     """Reader for a folder mixing CSV and Parquet files (one file per table)."""
-    return _read_folder(source, FOLDER_SUFFIXES)
+    return _read_folder(source, FOLDER_SUFFIXES, config)
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,6 +326,7 @@ def read_excel(source: str, config: Config) -> RawSource:
     name = path.name
     if not path.is_file():
         raise SourceError(f"workbook {source} not found: check the path", path=source)
+    check_file_size(path, config)
     with path.open("rb") as fh:
         magic = fh.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):

@@ -542,7 +542,7 @@ class PortfolioReport(_Base):
         if progs.empty:
             return components.empty("programs")
         counts = progs["rag"].fillna("n/a").value_counts().rename_axis("rag").rename("count").reset_index()
-        return charts.rag_counts(counts)
+        return charts.rag_counts(counts, noun="program")
 
     def programs_table(self) -> components.HTML:
         progs = self.kpis.programs
@@ -564,7 +564,7 @@ class PortfolioReport(_Base):
             return components.empty("programs")
         df = progs.assign(label=progs["name"])[["label", "cpi", "spi_t", "bac", "rag"]]
         return charts.cpi_spi_quadrant(df, green=self.config.rag.green, amber=self.config.rag.amber,
-                                       currency=self.currency)
+                                       currency=self.currency, noun="program")
 
     def mismatch_table(self) -> components.HTML:
         proj = self.kpis.projects
