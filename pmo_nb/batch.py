@@ -491,8 +491,10 @@ def run_reports(
 ) -> list[ReportResult]:
     """Execute and render ``jobs`` in ``workers`` spawned processes; results in job order.
 
-    A worker process that dies (not a kernel: the worker itself) breaks the pool; the reports it was
-    running are retried once in a fresh pool, then counted as failed.
+    A worker process that dies (not a kernel: the worker itself) breaks the pool, and every report
+    the pool still held fails with it without telling which one killed it. Those reports are retried
+    one at a time, each in a fresh single-worker pool: the culprit fails ("WorkerCrash"), the others
+    complete.
     """
     from tqdm import tqdm
 
@@ -503,15 +505,20 @@ def run_reports(
                dynamic_ncols=True)
     ctx = multiprocessing.get_context("spawn")
     first = True
+    isolate = False
     try:
         while pending:
-            n = max(1, min(workers, len(pending)))
-            warm_pdf = any("pdf" in j.formats for j in pending)
+            if isolate:  # after a crash: one suspect per pool
+                batch_jobs, pending = pending[:1], pending[1:]
+            else:
+                batch_jobs, pending = pending, []
+            n = max(1, min(workers, len(batch_jobs)))
+            warm_pdf = any("pdf" in j.formats for j in batch_jobs)
             pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
                                        initargs=(worker_setup, warm_pdf))
             try:
                 futures: dict[Future[ReportResult], Job] = {
-                    pool.submit(execute_report, j): j for j in pending
+                    pool.submit(execute_report, j): j for j in batch_jobs
                 }
                 if first and while_running is not None:
                     first = False
@@ -530,7 +537,8 @@ def run_reports(
                                 retry.append(job)
                                 continue
                             res = ReportResult(job.name, job.kind, "failed", 0.0, error=_error(
-                                "WorkerCrash", "the worker process died twice while handling this report"))
+                                "WorkerCrash", "the worker process died while handling this report, "
+                                "also when it was retried on its own"))
                         except Exception as exc:  # a bug outside the report's own failure handling
                             res = ReportResult(job.name, job.kind, "failed", 0.0,
                                                error=_error(type(exc).__name__, exc))
@@ -540,7 +548,9 @@ def run_reports(
                         running = min(n, len(jobs) - len(results))
                         bar.set_postfix_str(f"ok {ok}, failed {len(results) - ok}, running {running}")
                 pool.shutdown(wait=True)
-                pending = retry
+                if retry:
+                    isolate = True
+                    pending = retry + pending
             except BaseException:
                 _terminate_pool(pool)
                 raise

@@ -922,8 +922,11 @@ def check(
     """
     cfg = load_config(config)
     text = str(source)
-    reader = reader_for(kind or detect_kind(text))
+    reader_kind = kind or detect_kind(text)
+    reader = reader_for(reader_kind)
     raw = reader(text, cfg)
+    # what the Portfolio, findings and reports name: a database URL without its password
+    shown = _without_password(text) if reader_kind == "sql" else text
     absent_required = [t for t in TABLE_NAMES if TABLES[t].required and t not in raw.tables]
     if absent_required:
         looked = "; ".join(raw.looked_for.get(t, t) for t in absent_required)
@@ -957,8 +960,20 @@ def check(
         frames = {name: finalise(data.frame, TABLES[name]) for name, data in tables.items()}
         for name in absent:
             frames[name] = empty_table(name)
-        portfolio = Portfolio(**frames, source=text, missing_tables=absent)
-    return LoadResult(text, findings, notes, portfolio, absent)
+        portfolio = Portfolio(**frames, source=shown, missing_tables=absent)
+    return LoadResult(shown, findings, notes, portfolio, absent)
+
+
+def _without_password(url: str) -> str:
+    """``postgresql://u:secret@h/db`` -> ``postgresql://u:***@h/db``; other text unchanged."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
 
 
 def load(

@@ -449,7 +449,9 @@ class PmoHTMLExporter(HTMLExporter):
             {
                 "TagRemovePreprocessor": {
                     "enabled": True,
-                    "remove_cell_tags": {"remove-cell"},
+                    # papermill's injected-parameters cell holds the run's parameters (a source URL among them)
+                    # and a fresh random cell id each run: it never belongs in a report
+                    "remove_cell_tags": {"remove-cell", "injected-parameters"},
                     "remove_all_outputs_tags": {"remove-output"},
                     "remove_input_tags": {"remove-input", "hide-input"},
                 },

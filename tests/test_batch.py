@@ -89,6 +89,18 @@ def flaky_kernel_start() -> None:
     batch.KERNEL_START_BACKOFF = 0.01
 
 
+def worker_dies_on_prg_b() -> None:
+    """Make this worker process itself die (not its kernel) when it renders PRG-B."""
+    real = batch._render
+
+    def render(nb, fmt, generated_at, path=None):
+        if path and Path(path).stem == "PRG-B":
+            os._exit(3)
+        return real(nb, fmt, generated_at, path)
+
+    batch._render = render
+
+
 # --- pure helpers ----------------------------------------------------------------------------------
 
 
@@ -423,3 +435,19 @@ def test_reused_kernel_starts_clean_and_a_failed_one_is_not_reused(tmp_path: Pat
     finally:
         batch._kill_kernels()
     assert batch._IDLE_KERNELS == {} and batch._LIVE_KERNELS == set()
+
+
+@pytest.mark.slow
+def test_a_dying_worker_fails_only_its_report(tmp_path: Path) -> None:
+    src = write_source(tmp_path / "src")
+    out = tmp_path / "reports"
+    result = batch.run(src, out=out, formats=["html"], jobs=2, progress=False,
+                       notebooks={"program": NOTEBOOKS / "batch_ok.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"},
+                       worker_setup="test_batch:worker_dies_on_prg_b")
+    status = {r.name: r.status for r in result.reports}
+    assert status == {"portfolio": "ok", "PRG-A": "ok", "PRG-B": "failed", "PRG-C": "ok"}
+    bad = result.failed[0]
+    assert bad.error["ename"] == "WorkerCrash" and "retried on its own" in bad.error["evalue"]
+    month = out / "2026-10"
+    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-A.html", "PRG-C.html", "portfolio.html"]
+    assert verify(month) == []

@@ -1,0 +1,298 @@
+"""A generated program report opened in a real headless Chromium (Debian's package, driven by Playwright).
+
+One notebook execution serves the module: the program report on a small *hostile* portfolio, the sample's
+first program with names, titles and comments rewritten to script tags, ``onerror`` images, ``javascript:``
+links, Markdown/LaTeX control characters, right-to-left text, emoji, quotes, newlines and a 500-character
+name. The page is opened from ``file://`` with every other request aborted and recorded, and the tests check
+that it makes no request, logs no error, draws every chart with vega-embed, shows a tooltip on hover, runs
+none of the hostile markup, shows it as text, and does not overflow horizontally.
+
+Skipped where Chromium or Playwright is missing (the reason gives the install command); under ``CI=true`` a
+missing browser fails instead, because ``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from pmo_nb import render
+from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
+
+pytestmark = pytest.mark.slow
+
+GENERATED = "2026-11-03T07:30:00Z"
+PROGRAM = "PRG-DCX"
+PERIOD = "2026-10"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+OVERFLOW_TOLERANCE_PX = 2
+
+# The hostile texts. Each must reach the page as visible text and never as markup.
+SCRIPT = "<script>window.__pwned=1</script>"
+IMG = '<img src=x onerror="window.__pwned=1">'
+JS_MD_LINK = "[details](javascript:window.__pwned=1)"
+JS_HTML_LINK = '<a href="javascript:window.__pwned=1">open</a>'
+MARKUP = r"Cost $5 * 2_000 `rm -rf` \ $$x^2$$ **b** _i_"
+RTL = "مشروع التحول שלום \u202eevil"
+EMOJI = "Launch 🚀 👩🏽‍💻 ✅"
+QUOTES = "O'Brien said \"done\" ‘fine’"
+NEWLINES = "line one\nline two\r\nline three"
+LONG = ("Pneumonoultramicroscopicsilicovolcanoconiosis" * 12)[:500]  # 500 characters, no space to break at
+
+# Shown untruncated somewhere in the report (title block, summary, tables' short columns).
+SHOWN_AS_TEXT = (SCRIPT, IMG, JS_MD_LINK, MARKUP, RTL, EMOJI, QUOTES, NEWLINES, LONG[:40])
+
+
+def chromium_path() -> str | None:
+    """The Chromium binary: ``PMO_CHROMIUM`` if set, else Debian's ``chromium`` on PATH."""
+    explicit = os.environ.get("PMO_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: .ci/run must install it)")
+    pytest.skip(reason)
+
+
+def normalise(text: str) -> str:
+    """Whitespace as a browser's innerText shows it: runs of spaces and newlines become one space."""
+    return " ".join(text.split())
+
+
+# ----------------------------------------------------------------------------------------- the portfolio
+
+
+def hostile_portfolio(folder: Path) -> Path:
+    """Write the sample's first program, with hostile texts in every free-text field, as a CSV folder."""
+    tables = {
+        p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(SAMPLE_DIR.glob("*.csv"))
+    }
+    programs = tables["programs"]
+    programs = programs[programs["program_id"] == PROGRAM].copy()
+    programs["name"] = f"{SCRIPT} {EMOJI}"
+    programs["sponsor"] = IMG
+    programs["manager"] = f"{QUOTES} {RTL}"
+    programs["objective"] = JS_HTML_LINK
+    projects = tables["projects"]
+    projects = projects[projects["program_id"] == PROGRAM].reset_index(drop=True)
+    names = [SCRIPT, IMG, JS_MD_LINK, MARKUP, RTL, EMOJI, NEWLINES, LONG]
+    assert len(projects) >= len(names), "the sample's first program has fewer projects than hostile names"
+    projects.loc[: len(names) - 1, "name"] = names
+    projects["status_comment"] = f"{JS_HTML_LINK}\n{MARKUP}\n{IMG}"
+    projects.loc[0, "manager"] = QUOTES
+    ids = set(projects["project_id"])
+    out = {"programs": programs, "projects": projects}
+    for name, column in (("financials", None), ("milestones", "name"), ("risks", "title"), ("issues", "title")):
+        frame = tables[name]
+        frame = frame[frame["project_id"].isin(ids)].reset_index(drop=True)
+        if column is not None:
+            frame[column] = [names[i % len(names)] for i in range(len(frame))]
+        if name in ("risks", "issues"):
+            frame["owner"] = [(RTL, QUOTES, EMOJI)[i % 3] for i in range(len(frame))]
+        out[name] = frame
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in out.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+# ----------------------------------------------------------------------------------------- the page
+
+
+@dataclass
+class Opened:
+    """The report open in Chromium, with everything it tried to load and everything it logged."""
+
+    page: object
+    url: str
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Execute the program report once on the hostile portfolio and render it to an HTML file."""
+    papermill = pytest.importorskip("papermill")
+    work = tmp_path_factory.mktemp("browser")
+    source = hostile_portfolio(work / "hostile")
+    nb = papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / "program_report.ipynb"),
+        str(work / "program_report.ipynb"),
+        parameters={"program_id": PROGRAM, "period": PERIOD, "source": str(source)},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(work),
+    )
+    page = work / "program_report.html"
+    page.write_text(render.render_html(nbformat.from_dict(nb), generated_at=GENERATED), encoding="utf-8")
+    return page
+
+
+@pytest.fixture(scope="module")
+def opened(report_html: Path) -> Iterator[Opened]:
+    """Open the report in headless Chromium with a fresh profile; abort and record any other request."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable('playwright is not installed: pip install -e ".[dev]" (never run `playwright install`)')
+    executable = chromium_path()
+    if executable is None:
+        _unavailable("Chromium not found: apt-get install chromium (or set PMO_CHROMIUM to its binary)")
+    url = report_html.resolve().as_uri()
+    with tempfile.TemporaryDirectory(prefix="pmo-chromium-") as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile,
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport=VIEWPORT,
+        )
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            state = Opened(page, url)
+
+            def route(r: object) -> None:
+                if r.request.url == url:  # type: ignore[attr-defined]
+                    r.continue_()  # type: ignore[attr-defined]
+                else:
+                    state.blocked.append(r.request.url)  # type: ignore[attr-defined]
+                    r.abort()  # type: ignore[attr-defined]
+
+            context.route("**/*", route)
+            page.on("request", lambda req: state.requests.append(req.url))
+            page.on("console", lambda msg: state.console_errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda exc: state.page_errors.append(str(exc)))
+            page.goto(url, wait_until="load")
+            # every chart either finishes embedding (pmo-chart-interactive) or vega-embed failed
+            page.wait_for_function(
+                "() => document.querySelectorAll('figure.pmo-chart:not(.pmo-chart-interactive)').length === 0",
+                timeout=20_000,
+            )
+            yield state
+        finally:
+            context.close()
+
+
+# ----------------------------------------------------------------------------------------- tests
+
+
+def test_hostile_portfolio_loads(tmp_path: Path) -> None:
+    from pmo_nb import load
+
+    portfolio = load(hostile_portfolio(tmp_path / "p"))
+    assert portfolio.programs.loc[0, "name"] == f"{SCRIPT} {EMOJI}"
+    assert LONG in set(portfolio.projects["name"]) and len(LONG) == 500
+    assert NEWLINES in set(portfolio.projects["name"])  # quoted newlines survive the CSV round trip
+
+
+def test_no_request_leaves_the_page(opened: Opened) -> None:
+    assert opened.blocked == []
+    assert [u for u in opened.requests if u != opened.url] == []
+
+
+def test_no_console_or_page_error(opened: Opened) -> None:
+    assert opened.console_errors == []
+    assert opened.page_errors == []
+
+
+def test_every_chart_is_drawn_by_vega_embed(opened: Opened) -> None:
+    page = opened.page
+    charts = page.evaluate(  # type: ignore[attr-defined]
+        """() => Array.from(document.querySelectorAll('.pmo-chart')).map(f => ({
+            live: f.querySelectorAll('.pmo-chart-live.vega-embed svg.marks, .pmo-chart-live.vega-embed canvas.marks')
+                  .length,
+            marks: f.querySelectorAll('.pmo-chart-live .role-mark').length,
+            interactive: f.classList.contains('pmo-chart-interactive'),
+        }))"""
+    )
+    assert len(charts) >= 5  # s-curve, quadrant, milestones, heat map, exposure, issues...
+    for i, chart in enumerate(charts):
+        assert chart == {"live": 1, "marks": chart["marks"], "interactive": True}, f"chart {i}: {chart}"
+        assert chart["marks"] > 0, f"chart {i} has no marks"
+
+
+def test_hover_over_a_mark_shows_the_vega_tooltip(opened: Opened) -> None:
+    page = opened.page
+    tooltip = page.locator("#vg-tooltip-element")  # type: ignore[attr-defined]
+    # point and bar marks: the marks that carry tooltips in the pmo charts
+    marks = page.locator(  # type: ignore[attr-defined]
+        ".pmo-chart-live .mark-symbol path, .pmo-chart-live .mark-rect path, .pmo-chart-live .mark-bar path"
+    )
+    count = marks.count()
+    assert count > 0
+    for i in range(min(count, 40)):
+        mark = marks.nth(i)
+        mark.scroll_into_view_if_needed()
+        box = mark.bounding_box()
+        if not box or box["width"] == 0:
+            continue
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
+        try:
+            page.wait_for_function(  # type: ignore[attr-defined]
+                "() => { const t = document.querySelector('#vg-tooltip-element');"
+                " return t && t.classList.contains('visible'); }",
+                timeout=1_000,
+            )
+        except Exception:  # noqa: BLE001 - no tooltip on this mark: try the next one
+            continue
+        assert tooltip.is_visible()
+        assert tooltip.inner_text().strip()
+        assert page.evaluate("() => window.__pwned") is None  # type: ignore[attr-defined]
+        return
+    pytest.fail(f"no tooltip appeared over any of {min(count, 40)} chart marks")
+
+
+def test_hostile_markup_never_runs(opened: Opened) -> None:
+    page = opened.page
+    assert page.evaluate("() => typeof window.__pwned") == "undefined"  # type: ignore[attr-defined]
+    dom = page.evaluate(  # type: ignore[attr-defined]
+        """() => ({
+            scripts: document.querySelectorAll('script:not(.pmo-chart-spec)').length,
+            js_links: document.querySelectorAll('[href^="javascript:" i], [src^="javascript:" i]').length,
+            handlers: Array.from(document.querySelectorAll('*')).filter(
+                e => Array.from(e.attributes).some(a => a.name.startsWith('on'))).length,
+            images: Array.from(document.querySelectorAll('img')).filter(i => !i.src.startsWith('data:')).length,
+        })"""
+    )
+    # the two scripts are the template's: the Vega bundle and the embedding code
+    assert dom == {"scripts": 2, "js_links": 0, "handlers": 0, "images": 0}
+
+
+def test_hostile_texts_show_as_text(opened: Opened) -> None:
+    text = normalise(opened.page.inner_text("body"))  # type: ignore[attr-defined]
+    for hostile in SHOWN_AS_TEXT:
+        assert normalise(hostile) in text, f"{hostile[:60]!r} is not shown as text"
+    assert normalise(opened.page.title()).startswith(normalise(SCRIPT))  # type: ignore[attr-defined]
+
+
+def test_layout_does_not_overflow_horizontally(opened: Opened) -> None:
+    page = opened.page
+    widths = page.evaluate(  # type: ignore[attr-defined]
+        "() => ({scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth,"
+        " viewport: window.innerWidth})"
+    )
+    assert widths["scroll"] <= widths["viewport"] + OVERFLOW_TOLERANCE_PX, widths
+    assert widths["body"] <= widths["viewport"] + OVERFLOW_TOLERANCE_PX, widths
