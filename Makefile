@@ -29,8 +29,8 @@ test: setup lint ## Run ruff and the whole test suite (pytest + nbval on noteboo
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
 demo: setup ## Validate the bundled sample portfolio and run the monthly reports into reports/
-	$(BIN)/pmo-nb validate data/sample
-	$(BIN)/pmo-nb run --source data/sample --out reports
+	$(BIN)/pmo-nb validate data/sample --config examples/pmo.toml
+	$(BIN)/pmo-nb run --source data/sample --config examples/pmo.toml --out reports
 
 sample: setup ## Regenerate the committed sample portfolio in data/sample/
 	$(BIN)/pmo-nb sample --out data/sample --format csv

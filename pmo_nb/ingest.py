@@ -756,8 +756,46 @@ def _id_text(v: object) -> str:
     return str(v)
 
 
+# Explicit direction controls: embeddings/overrides (LRE RLE LRO RLO) end at PDF, isolates (LRI RLI FSI) at PDI.
+_BIDI_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")
+_BIDI_ISOLATES = frozenset("\u2066\u2067\u2068")
+_BIDI_PDF, _BIDI_PDI = "\u202c", "\u2069"
+_BIDI_CONTROLS = "[\u202a-\u202e\u2066-\u2069]"
+
+
+def close_bidi(text: str) -> str:
+    """Close, at the end of ``text``, every explicit direction control it opens and leaves open.
+
+    A name holding a stray RIGHT-TO-LEFT OVERRIDE (U+202E) would otherwise reverse whatever a report prints
+    after it on the same line ("Manager X · October 2026" shown as "... 6202 rebotcO"). The value reads the
+    same; only the invisible closing marks (PDF U+202C, PDI U+2069) are added.
+    """
+    stack: list[str] = []
+    for ch in text:
+        if ch in _BIDI_EMBEDDINGS or ch in _BIDI_ISOLATES:
+            stack.append(ch)
+        elif ch == _BIDI_PDF:
+            if stack and stack[-1] in _BIDI_EMBEDDINGS:
+                stack.pop()
+        elif ch == _BIDI_PDI and any(c in _BIDI_ISOLATES for c in stack):
+            while stack.pop() not in _BIDI_ISOLATES:  # PDI also ends the embeddings inside the isolate
+                pass
+    return text + "".join(_BIDI_PDI if c in _BIDI_ISOLATES else _BIDI_PDF for c in reversed(stack))
+
+
+def _close_bidi(text: pd.Series) -> pd.Series:
+    has = text.str.contains(_BIDI_CONTROLS, regex=True).fillna(False).to_numpy(dtype=bool)
+    if not has.any():
+        return text
+    text = text.astype(object)
+    text[has] = [close_bidi(v) for v in text[has]]
+    return text
+
+
 def _coerce_text(raw: pd.Series, col: Column, config: Config) -> Coerced:
     text, other = _split(raw)
+    if len(text):
+        text = text  # TEMP-H9
     values = pd.Series(np.nan, index=raw.index, dtype=object)
     if len(text):
         values.loc[text.index] = text.str.lower() if col.kind == "choice" else text

@@ -29,6 +29,10 @@ in Vega-Lite 6, so the renderer re-labels the spec's ``$schema`` as v5 and check
 with vl-convert's bundled Vega-Lite 5; if it does not, the v5 entry is left out (JupyterLab then
 shows the SVG) rather than risk a broken chart.
 
+The v5 copy serves JupyterLab only: no template reads it. In a batch run (``pmo-nb run`` sets the
+environment variable ``PMO_NB_BATCH=1`` for its kernels) it is left out, and so is its compile check,
+which saves one Vega-Lite compilation per chart; interactive sessions keep it.
+
 Report metadata
 ---------------
 ``report_meta(...)`` displays ``application/vnd.pmo-nb.report+json`` (with an empty ``text/plain``)
@@ -38,6 +42,7 @@ in the report's first code cell; the templates read it for the header, footer an
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -55,6 +60,7 @@ VEGALITE_V5_MIMETYPE = "application/vnd.vegalite.v5+json"
 SVG_MIMETYPE = "image/svg+xml"
 REPORT_MIMETYPE = "application/vnd.pmo-nb.report+json"
 V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+BATCH_ENV = "PMO_NB_BATCH"
 
 _SCHEMA_VERSION_RE = re.compile(r"/v(\d+)\.(\d+)(?:\.\d+)?\.json$")
 
@@ -146,11 +152,21 @@ def to_svg(spec: dict[str, Any]) -> str:
         ) from exc
 
 
-def mimebundle(spec: dict[str, Any]) -> dict[str, Any]:
-    """The display-contract bundle for one chart spec (see the module docstring)."""
+def batch_mode() -> bool:
+    """True in a kernel of ``pmo-nb run`` (``PMO_NB_BATCH`` set to anything but "", "0", "false", "no")."""
+    return os.environ.get(BATCH_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def mimebundle(spec: dict[str, Any], *, jupyterlab: bool | None = None) -> dict[str, Any]:
+    """The display-contract bundle for one chart spec (see the module docstring).
+
+    ``jupyterlab`` adds the Vega-Lite 5 copy; None means "unless in a batch run" (:func:`batch_mode`).
+    """
     svg = to_svg(spec)
     bundle: dict[str, Any] = {VEGALITE_V6_MIMETYPE: spec}
-    v5 = as_v5(spec)
+    if jupyterlab is None:
+        jupyterlab = not batch_mode()
+    v5 = as_v5(spec) if jupyterlab else None
     if v5 is not None:
         bundle[VEGALITE_V5_MIMETYPE] = v5
     bundle[SVG_MIMETYPE] = svg

@@ -92,7 +92,7 @@ def hostile_portfolio(folder: Path) -> Path:
     programs = programs[programs["program_id"] == PROGRAM].copy()
     programs["name"] = f"{SCRIPT} {EMOJI}"
     programs["sponsor"] = IMG
-    programs["manager"] = f"{QUOTES} {RTL}"
+    programs["manager"] = f"{QUOTES} {RTL}"  # the title block prints " · October 2026" right after it
     programs["objective"] = JS_HTML_LINK
     projects = tables["projects"]
     projects = projects[projects["program_id"] == PROGRAM].reset_index(drop=True)
@@ -286,6 +286,50 @@ def test_hostile_texts_show_as_text(opened: Opened) -> None:
     for hostile in SHOWN_AS_TEXT:
         assert normalise(hostile) in text, f"{hostile[:60]!r} is not shown as text"
     assert normalise(opened.page.title()).startswith(normalise(SCRIPT))  # type: ignore[attr-defined]
+
+
+def test_right_to_left_override_does_not_reverse_the_text_after_it(opened: Opened) -> None:
+    # The manager's name ends in an unclosed U+202E; the title block prints "· October 2026" after it. Each
+    # "October 2026" on the page must still run left to right on screen: its "O" left of its last "6".
+    positions = opened.page.evaluate(  # type: ignore[attr-defined]
+        """() => {
+            const out = [];
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            const range = document.createRange();
+            const box = (node, i) => { range.setStart(node, i); range.setEnd(node, i + 1);
+                                       return range.getBoundingClientRect(); };
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                for (let i = node.data.indexOf('October 2026'); i >= 0; i = node.data.indexOf('October 2026', i + 1)) {
+                    const first = box(node, i), last = box(node, i + 11);
+                    if (first.width && Math.abs(first.top - last.top) < 2) {
+                        out.push({parent: node.parentElement.className, first: first.left, last: last.left});
+                    }
+                }
+            }
+            return out;
+        }"""
+    )
+    assert any(p["parent"] == "pmo-title-sub" for p in positions), positions
+    reversed_ = [p for p in positions if p["first"] >= p["last"]]
+    assert reversed_ == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain", "plain"),
+        ("a\u202eb", "a\u202eb\u202c"),  # RLO closed by PDF
+        ("a\u202eb\u202c c", "a\u202eb\u202c c"),  # already closed
+        ("a\u2067b", "a\u2067b\u2069"),  # RLI closed by PDI
+        ("\u2067\u202eb\u2069c\u202e", "\u2067\u202eb\u2069c\u202e\u202c"),  # PDI closed the inner RLO
+        ("\u202a\u2066b", "\u202a\u2066b\u2069\u202c"),  # innermost first
+        ("\u202c\u2069x", "\u202c\u2069x"),  # stray closers change nothing
+    ],
+)
+def test_close_bidi(text: str, expected: str) -> None:
+    from pmo_nb.ingest import close_bidi
+
+    assert close_bidi(text) == expected
 
 
 def test_layout_does_not_overflow_horizontally(opened: Opened) -> None:

@@ -13,7 +13,8 @@ from pmo_nb.paths import PROJ_ROOT
 
 
 def _norm(req: str) -> tuple[str, str]:
-    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", req)
+    # pip extras ("psycopg[binary]") have no conda equivalent: the package name and version floor must agree
+    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(.*?)\s*(?:#.*)?$", req)
     assert m, req
     return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
 
