@@ -76,6 +76,9 @@ from .manifest import build_manifest, first_line, sha256_file, write_manifest
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
 
 KERNEL_NAME = "python3"
+BATCH_ENV = "PMO_NB_BATCH"  # = pmo_nb.renderer.BATCH_ENV (not imported: the parent need not load altair)
+SHARED_ENV = "PMO_NB_SHARED"  # = pmo_nb.report.SHARED_ENV
+SHARED_NAME = ".shared-state.pickle"
 DEFAULT_TIMEOUT = 600.0
 FORMATS: tuple[str, ...] = ("html", "pdf")
 PROGRAM_NOTEBOOK = NOTEBOOKS_DIR / "program_report.ipynb"
@@ -119,6 +122,7 @@ class Job:
     kernel_name: str = KERNEL_NAME
     generated_at: str | None = None
     reuse_kernel: bool = False
+    shared: str | None = None  # the run's shared-state pickle (pmo_nb.report.read_shared), for the kernel
 
 
 @dataclass
@@ -170,6 +174,9 @@ def _error(ename: str, evalue: object, cell_index: int | None = None, cell_sourc
 # ---------------------------------------------------------------------------------------------
 
 _LIVE_KERNELS: set[Any] = set()
+# Environment variables added to the kernels this process starts (set per report by execute_report):
+# PMO_NB_BATCH (pmo_nb.renderer.batch_mode) and PMO_NB_SHARED (pmo_nb.report.read_shared).
+_KERNEL_ENV: dict[str, str] = {}
 
 
 def _kernel_manager_class() -> type:
@@ -183,6 +190,7 @@ def _kernel_manager_class() -> type:
             # terminal of a cron job: discard them.
             kw.setdefault("stdout", subprocess.DEVNULL)
             kw.setdefault("stderr", subprocess.DEVNULL)
+            kw["env"] = {**(kw.get("env") or os.environ), **_KERNEL_ENV}
             _LIVE_KERNELS.add(self)
             await KernelManager._async_launch_kernel(self, kernel_cmd, **kw)
 
@@ -376,6 +384,10 @@ def execute_report(job: Job) -> ReportResult:
 
     km_class = _kernel_manager_class()
     cwd = str(Path(job.notebook).parent)
+    _KERNEL_ENV.clear()
+    _KERNEL_ENV[BATCH_ENV] = "1"
+    if job.shared:
+        _KERNEL_ENV[SHARED_ENV] = job.shared
     nb = None
     keep: Any = None
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
@@ -777,12 +789,19 @@ def _load(source: str, config: Config) -> Any:
     return load(source, config)
 
 
-def _snapshot(portfolio: Any, period: str, config: Config) -> tuple[Any, Any]:
-    """(snapshot DataFrame, programs frame with program_id, name, rag, rag_reason)."""
-    from .kpis import compute
+def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> Any:
+    """Compute the month's shared state (``pmo_nb.report.shared_state``) and pickle it to ``path``.
 
-    kpis = compute(portfolio, period, config)
-    return kpis.snapshot(), kpis.programs
+    ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
+    is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it.
+    """
+    from .report import shared_key, shared_state, write_shared
+
+    state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
+    key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
+    if key is not None:
+        write_shared(path, key, state)
+    return state
 
 
 def _stamp() -> tuple[str, str]:
@@ -906,7 +925,7 @@ def run(
     if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}", key="jobs")
 
-    src = str(SAMPLE_DIR if source is None else source)
+    src = _source_param(SAMPLE_DIR if source is None else source)  # as the notebooks resolve it
     portfolio = _load(src, cfg)
     period = portfolio.check_period(period) if period else portfolio.latest_complete_period()
     wanted = parse_programs(programs)
@@ -937,25 +956,28 @@ def run(
     try:
         staging.open()
         folder = str(staging.folder)
+        # the work every report starts with, done once here and handed to the kernels (pmo_nb.report)
+        shared_path = staging.path(SHARED_NAME)
+        state = _shared(portfolio, cfg, base, shared_path)
         job_list = [Job(PORTFOLIO, "portfolio", str(Path(nb_paths["portfolio"]).resolve()), dict(base),
-                        folder, fmts, timeout, kernel_name, generated_at, reuse_kernels)]
+                        folder, fmts, timeout, kernel_name, generated_at, reuse_kernels, str(shared_path))]
         job_list += [Job(pid, "program", str(Path(nb_paths["program"]).resolve()),
                          {"program_id": pid, **base}, folder, fmts, timeout, kernel_name, generated_at,
-                         reuse_kernels)
+                         reuse_kernels, str(shared_path))
                      for pid in program_ids]
         parts: dict[str, Any] = {}
 
         def write_kpis() -> None:
-            snapshot, progs = _snapshot(portfolio, period, cfg)
             path = staging.path("kpis.csv")
-            snapshot.to_csv(path.with_name(".kpis.csv.part"), index=False)
+            state.kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
             os.replace(path.with_name(".kpis.csv.part"), path)
-            parts["programs"] = progs
+            parts["programs"] = state.kpis.programs
 
         results = run_reports(job_list, workers=workers, progress=progress, worker_setup=worker_setup,
                               while_running=write_kpis)
         if "programs" not in parts:
             write_kpis()
+        shared_path.unlink(missing_ok=True)  # never published
 
         pack_info: dict[str, Any] | None = None
         pack_error: dict[str, Any] | None = None

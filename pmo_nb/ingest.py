@@ -795,7 +795,7 @@ def _close_bidi(text: pd.Series) -> pd.Series:
 def _coerce_text(raw: pd.Series, col: Column, config: Config) -> Coerced:
     text, other = _split(raw)
     if len(text):
-        text = text  # TEMP-H9
+        text = _close_bidi(text)
     values = pd.Series(np.nan, index=raw.index, dtype=object)
     if len(text):
         values.loc[text.index] = text.str.lower() if col.kind == "choice" else text

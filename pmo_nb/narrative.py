@@ -219,15 +219,21 @@ def program_summary(
         ``Changes.summary("program", id)``, or None when there is no previous month.
     """
     name = str(program.get("name") or program.get("program_id") or "The program")
-    out = [status_sentence(name, program, period)]
+    return [status_sentence(name, program, period)] + _figures(
+        program, projects, what="program", currency=currency, top_risk=top_risk, changes=changes,
+        has_risk_register=has_risk_register, upcoming_days=upcoming_days)
+
+
+def _figures(row: Mapping[str, Any], projects: pd.DataFrame, *, what: str, currency: str,
+             top_risk: Mapping[str, Any] | None, changes: Mapping[str, Any] | None, has_risk_register: bool,
+             upcoming_days: int) -> list[str]:
+    """The sentences after the status line: mismatch (if any), cost, schedule, top risk, changes."""
     mismatch = mismatch_sentence(projects)
-    if mismatch:
-        out.append(mismatch)
-    out.append(cost_sentence(program, currency))
-    out.append(schedule_sentence(program, upcoming_days=upcoming_days))
-    out.append(risk_sentence(top_risk, program, currency, has_register=has_risk_register))
-    out.append(change_sentence(changes))
-    return out
+    return [*([mismatch] if mismatch else []),
+            cost_sentence(row, currency, what=what),
+            schedule_sentence(row, upcoming_days=upcoming_days),
+            risk_sentence(top_risk, row, currency, has_register=has_risk_register),
+            change_sentence(changes)]
 
 
 def portfolio_summary(
@@ -260,11 +266,5 @@ def portfolio_summary(
             if len(attention) > 4:
                 text += f" and {len(attention) - 4} more"
         out.append(text + ".")
-    mismatch = mismatch_sentence(projects)
-    if mismatch:
-        out.append(mismatch)
-    out.append(cost_sentence(portfolio, currency, what="portfolio"))
-    out.append(schedule_sentence(portfolio, upcoming_days=upcoming_days))
-    out.append(risk_sentence(top_risk, portfolio, currency, has_register=has_risk_register))
-    out.append(change_sentence(changes))
-    return out
+    return out + _figures(portfolio, projects, what="portfolio", currency=currency, top_risk=top_risk,
+                          changes=changes, has_risk_register=has_risk_register, upcoming_days=upcoming_days)
