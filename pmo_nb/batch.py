@@ -159,6 +159,11 @@ class ReportResult:
         return d
 
 
+def _disk_full(path: str | Path) -> dict[str, Any]:
+    """A report's error for a full disk; ``path`` (the file being written) tells ``run()`` to stop."""
+    return {**_error("DiskFullError", DiskFullError(path)), "path": str(path)}
+
+
 def _error(ename: str, evalue: object, cell_index: int | None = None, cell_source: object = ""
            ) -> dict[str, Any]:
     return {
@@ -339,7 +344,7 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     import zmq
     from jupyter_client.kernelspec import NoSuchKernel
 
-    if isinstance(exc, NoSuchKernel):
+    if isinstance(exc, NoSuchKernel) or _no_space(exc):
         return False
     return isinstance(exc, RuntimeError | TimeoutError | OSError | zmq.ZMQError)
 
@@ -353,9 +358,43 @@ def inside(path: str | Path, root: str | Path) -> Path:
     return p
 
 
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class DiskFullError(ReportExecutionError):
+    """The output folder's filesystem is full (or over quota); the run is abandoned, nothing published."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(f"no space left on the device writing {path}: free space on that filesystem (or pass "
+                         "another --out) and run the month again; nothing was published, the previous reports "
+                         "are untouched", ename="DiskFullError", notebook=None)
+        self.path = str(path)
+
+
+def _no_space(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in NO_SPACE
+
+
+@contextlib.contextmanager
+def _writing(path: str | Path) -> Iterator[None]:
+    """Turn ENOSPC/EDQUOT while writing ``path`` into ``DiskFullError`` naming the path."""
+    try:
+        yield
+    except OSError as exc:
+        if _no_space(exc):
+            raise DiskFullError(path) from None
+        raise
+
+
 def _write_bytes(path: Path, data: bytes) -> None:
     part = path.with_name(f".{path.name}.part")
-    part.write_bytes(data)
+    try:
+        with _writing(path):
+            part.write_bytes(data)
+    except DiskFullError:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
     os.replace(part, path)
 
 
@@ -432,7 +471,9 @@ def execute_report(job: Job) -> ReportResult:
             result.error = _error("DeadKernelError", f"the kernel died while running cell {idx}: {exc}",
                                   idx, src)
         except Exception as exc:
-            if state["started"] is None and _is_kernel_start_failure(exc):
+            if _no_space(exc):  # papermill saving the executed notebook: the whole run stops
+                result.error = _disk_full(getattr(exc, "filename", None) or nb_path)
+            elif state["started"] is None and _is_kernel_start_failure(exc):
                 if attempt < KERNEL_START_ATTEMPTS:
                     time.sleep(KERNEL_START_BACKOFF * attempt)  # (the finally clause kills the kernel)
                     continue
@@ -464,6 +505,9 @@ def execute_report(job: Job) -> ReportResult:
                 result.timings[f"render_{fmt}"] = time.perf_counter() - t_fmt
                 result.outputs[fmt] = {"path": out.name, "sha256": sha256_file(out)}
             result.status = "ok"
+        except DiskFullError as exc:
+            result.error = _disk_full(exc.path)
+            result.outputs = {}
         except Exception as exc:  # a render failure fails this report only
             result.error = _error(type(exc).__name__, exc)
             result.outputs = {}
@@ -633,6 +677,8 @@ class Staging:
             self.out.mkdir(parents=True, exist_ok=True)
             self._fd = _try_lock(self.lock_path)
         except OSError as exc:
+            if _no_space(exc):
+                raise DiskFullError(self.out) from None
             raise ReportExecutionError(f"cannot write the reports into {self.out}: {exc.strerror or exc}; "
                                        "check the folder's permissions or pass another --out") from None
         if self._fd is None:
@@ -969,7 +1015,8 @@ def run(
 
         def write_kpis() -> None:
             path = staging.path("kpis.csv")
-            state.kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
+            with _writing(path):
+                state.kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
             os.replace(path.with_name(".kpis.csv.part"), path)
             parts["programs"] = state.kpis.programs
 
@@ -977,6 +1024,7 @@ def run(
                               while_running=write_kpis)
         if "programs" not in parts:
             write_kpis()
+        _check_reports(results)
         shared_path.unlink(missing_ok=True)  # never published
 
         pack_info: dict[str, Any] | None = None
@@ -993,10 +1041,13 @@ def run(
             started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
             jobs=workers, kernel={"name": kernel_name, "executable": kernel_exe, "reuse": reuse_kernels},
         )
-        write_manifest(staging.folder, manifest)
+        with _writing(staging.folder / "manifest.json"):
+            write_manifest(staging.folder, manifest)
         try:
             dest = staging.publish()
         except OSError as exc:
+            if _no_space(exc):
+                raise DiskFullError(staging.dest) from None
             raise ReportExecutionError(f"could not publish the reports as {staging.dest}: {exc}; the previous "
                                        "reports (if any) were left in place") from None
     except BaseException:
@@ -1007,6 +1058,21 @@ def run(
             signal.signal(signal.SIGTERM, old_term)
     return RunResult(folder=dest, period=period, run_id=run_id, reports=results, manifest=manifest,
                      duration=duration, pack_error=pack_error)
+
+
+def _check_reports(results: Sequence[ReportResult]) -> None:
+    """Raise instead of publishing when the disk filled up, or when no report even started executing
+    (a kernel that never starts, workers that all died): such a month would only hide the last good one."""
+    for res in results:
+        if res.error and res.error.get("ename") == "DiskFullError":
+            raise DiskFullError(res.error.get("path") or res.name)
+    if results and not any(r.ok or "execute" in r.timings for r in results):
+        first = results[0].error or {}
+        raise ReportExecutionError(
+            f"no report started executing ({results[0].name}: {first.get('ename', '')}: {first.get('evalue', '')})"
+            "; nothing was published, the previous reports are untouched. Check the Jupyter kernel "
+            f"(`jupyter kernelspec list`; `make setup` reinstalls {KERNEL_NAME!r}) and run the month again",
+            ename=first.get("ename"), evalue=first.get("evalue"))
 
 
 def _make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg: Config, period: str,
@@ -1038,6 +1104,8 @@ def _make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg
         data = _build_pack(entries, omitted, config=cfg, period=period, generated_at=generated_at)
         path = staging.path(name)
         _write_bytes(path, data)
+    except DiskFullError:
+        raise
     except PmoError as exc:
         err = _error(type(exc).__name__, exc)
         info_out["error"] = err

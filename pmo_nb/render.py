@@ -55,6 +55,8 @@ __all__ = [
     "ReportMeta",
     "RunStamp",
     "run_stamp",
+    "VOLATILE_FIELDS",
+    "volatile_strings",
     "meta_from_notebook",
     "notebook_label",
     "render_html",
@@ -89,6 +91,23 @@ class RunStamp(NamedTuple):
 
     generated_at: str
     run_id: str
+
+
+#: The only fields in which two runs over the same data may differ, all made by :func:`run_stamp`: the
+#: generation time (footer, running header, PDF metadata) and the run id. Every other byte of the HTML, the
+#: PDFs (reports and executive pack) and kpis.csv is a function of the data, the config and the period only:
+#: not of the row order of the source, ``--jobs``, kernel reuse, the machine's clock or temporary paths
+#: (tests/test_determinism.py). ``manifest.json`` is a run record and is not covered (timings, pids, command).
+VOLATILE_FIELDS = ("generated_at", "run_id")
+
+
+def volatile_strings(generated_at: str, run_id: str) -> list[str]:
+    """Every text form in which the :data:`VOLATILE_FIELDS` of one run appear in its outputs, longest first.
+
+    ``generated_at`` shows as itself (ISO 8601) and as :func:`generated_label` ("03 Nov 2026 07:30 UTC").
+    """
+    forms = {generated_at, generated_label(generated_at), run_id} - {""}
+    return sorted(forms, key=len, reverse=True)
 
 
 def run_stamp() -> RunStamp:
