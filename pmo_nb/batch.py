@@ -24,12 +24,23 @@ others; its executed notebook is kept in ``notebooks/`` for debugging and the ru
 Ctrl-C or SIGTERM kills the workers and their kernels, removes the staging folder and leaves the
 published reports untouched.
 
-Speed: the per-report cost that remains is the kernel's: its start (about 0.5-1 s) and, inside it,
-the notebook's imports and vl-convert's start-up (about half of a program report's execution).
-``reuse_kernels=True`` (``--reuse-kernels``) keeps each worker's kernel for its next report of the same
-notebook, with the namespace reset in between (``%reset -f``), trading isolation for that time;
-a kernel whose report failed is never reused. ``manifest.json`` records each report's kernel start,
-execution and render times, and whether its kernel was reused.
+Speed: work common to every report is done once. The parent loads and validates the source and
+computes the month's KPIs and last month's comparison (``pmo_nb.report.shared_state``), pickles them
+into the staging folder (deleted before publishing) and names the file in the kernels' environment
+(``PMO_NB_SHARED``); a notebook's ``build`` uses it only when its key matches the notebook's own
+parameters exactly, and otherwise loads as usual. Kernels also get ``PMO_NB_BATCH=1``, which drops the
+Vega-Lite 5 copy of each chart that only JupyterLab reads (``pmo_nb.renderer``).
+
+The per-report cost that remains is the kernel's: its start (about 0.5-1 s) and, inside it, the
+notebook's imports and vl-convert's start-up. By default (``reuse_kernels=True``; ``--no-reuse-kernels``
+turns it off) each worker keeps its kernel for its next report of the same notebook, with the
+namespace reset in between (``%reset -f``); a kernel whose report failed is never reused. This is
+safe because a report depends on nothing a previous report can leave behind: the notebooks set the
+renderer, theme and data transformer themselves, Altair 6 names parameters and views by a hash of
+their content (not a process-wide counter), and every input comes from the notebook's parameters.
+tests/test_determinism.py checks that reuse, ``--jobs`` and the source's row order change no byte of
+the HTML, PDF and kpis.csv. ``manifest.json`` records each report's kernel start, execution and
+render times, and whether its kernel was reused.
 
 Kernel: papermill runs the kernel named ``KERNEL_NAME`` ("python3"), which ``make setup``
 installs into the virtual environment (``python -m ipykernel install --sys-prefix --name python3``).
@@ -904,7 +915,7 @@ def run(
     kernel_name: str = KERNEL_NAME,
     worker_setup: str | None = None,
     command: Sequence[str] | None = None,
-    reuse_kernels: bool = False,
+    reuse_kernels: bool = True,
 ) -> RunResult:
     """Run a month's reports and publish them atomically into ``out/<period>/``.
 
@@ -935,9 +946,9 @@ def run(
     reuse_kernels:
         Keep each worker's kernel for its next report of the same notebook, with the namespace reset
         (``%reset -f``) in between, instead of a fresh kernel per report. Saves the kernel start, the
-        imports and vl-convert's start-up (about half the execution time of a program report) at the
-        price of isolation: module-level state (pandas options, caches) carries over. A kernel whose
-        report failed is never reused. Off by default.
+        imports and vl-convert's start-up. A kernel whose report failed is never reused. On by default:
+        the outputs are byte-identical either way (see the module docstring); False gives each report
+        a fresh kernel.
 
     Returns
     -------
@@ -1051,7 +1062,8 @@ def run(
             raise ReportExecutionError(f"could not publish the reports as {staging.dest}: {exc}; the previous "
                                        "reports (if any) were left in place") from None
     except BaseException:
-        staging.discard()
+        with _signals_held():  # a second Ctrl-C must not cut the clean-up short
+            staging.discard()
         raise
     finally:
         if main_thread:

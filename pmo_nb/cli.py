@@ -128,9 +128,10 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--timeout", default=600, show_default=True, type=click.IntRange(min=1),
               help="Per-cell execution timeout in seconds.")
 @click.option("--quiet", is_flag=True, help="No progress bar: only the summary and errors (for cron).")
-@click.option("--reuse-kernels", is_flag=True,
-              help="Keep each worker's kernel for its next report (namespace reset in between): faster, "
-                   "less isolated.")
+@click.option("--reuse-kernels/--no-reuse-kernels", default=True, show_default=True,
+              help="Keep each worker's kernel for its next report of the same notebook (namespace reset in "
+                   "between; a kernel whose report failed is never reused). The outputs are byte-identical "
+                   "either way; --no-reuse-kernels gives each report a fresh kernel.")
 @click.option("--program-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @handle_errors

@@ -14,8 +14,9 @@ Reading happens in three steps, each reporting problems the way the user sees th
    pmo.toml) and each cell is coerced to its column's kind, keeping the original text for findings;
 3. ``pmo_nb.validate`` checks every rule; any finding raises ``DataValidationError``.
 
-A source that cannot be read at all (missing folder or table, empty file, bad encoding, missing
-required column, unreachable database) raises ``SourceError``. The source is never modified.
+A source that cannot be read at all (missing folder or table, empty file or one above
+``[ingest] max_file_mb``, bad encoding, stray quote, missing required column, unreachable database)
+raises ``SourceError``. The source is never modified.
 """
 
 from __future__ import annotations
@@ -221,10 +222,22 @@ def read_csv_file(path: Path, table: str) -> RawTable:
     except pd.errors.ParserError as exc:
         msg = str(exc).strip().splitlines()[-1]
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
-        if m:
+        eof = re.search(r"EOF inside string starting at row (\d+)", msg)
+        if m and m.group(1) == "1":  # a title line above the real header
+            first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+            msg = (
+                f"its first row {first!r} has one cell but row {m.group(2)} has {m.group(3)}: the header "
+                "must be the first row, so delete any title or blank rows above it"
+            )
+        elif m:
             msg = (
                 f"row {m.group(2)} has {m.group(3)} cells but the header has {m.group(1)}: "
                 "quote values that contain commas"
+            )
+        elif eof:  # the parser counts records from 0, the header being record 0
+            msg = (
+                f'a quote (") opens a cell in row {int(eof.group(1)) + 1} and is never closed: remove the '
+                'stray quote, or double it ("") inside a quoted value'
             )
         raise SourceError(f"{name} is not valid CSV: {msg}", path=str(path)) from None
     cells = cells.fillna("")
@@ -232,7 +245,33 @@ def read_csv_file(path: Path, table: str) -> RawTable:
     body = cells.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body))
     body.columns = range(len(headers))
+    _check_runaway_quote(body, headers, _delimiter(text), path)
     return RawTable(table, name, headers, body)
+
+
+def _check_runaway_quote(body: pd.DataFrame, headers: list[str], sep: str, path: Path) -> None:
+    """Refuse a file where a stray quote swallowed whole records into one multi-line cell.
+
+    A quote that opens a cell and is closed only by some later quote parses without error, but the
+    records in between become the text of one cell and every later cell shifts. A line inside a
+    cell holding a whole record's worth of delimiters is that case, not a multi-line comment.
+    """
+    width = len(headers)
+    if width < 4:
+        return
+    for col in body.columns:
+        cells = body[col]
+        multi = cells[cells.str.contains("\n", regex=False).fillna(False).astype(bool)]
+        for row, value in multi.items():
+            lines = str(value).split("\n")
+            if any(line.count(sep) >= width - 1 for line in lines[1:]):
+                later = f"{len(lines) - 1} line{'s' if len(lines) > 2 else ''}"
+                raise SourceError(
+                    f'{path.name} is not valid CSV: a quote (") at the start of row {row}, column '
+                    f"{headers[col]!r} is closed only {later} further down, so whole records "
+                    'ended up in one cell: remove the stray quote, or double it ("") inside a quoted value',
+                    path=str(path),
+                )
 
 
 def read_parquet_file(path: Path, table: str) -> RawTable:
@@ -476,10 +515,29 @@ def read_sql(source: str, config: Config) -> RawSource:
     except SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         cause = cause.replace(url.password or "\0", "***") if url.password else cause
-        raise SourceError(f"cannot read the database {shown}: {cause}", path=shown) from None
+        raise SourceError(f"cannot read the database {shown}: {cause}{_sql_hint(cause)}", path=shown) from None
     finally:
         engine.dispose()
     return RawSource(label, tables, looked, where)
+
+
+_SQL_HINTS = (
+    (re.compile(r"connection refused|could not connect|timeout expired|timed out|no route to host", re.I),
+     "check that the server is running and that the host and port in the URL are right"),
+    (re.compile(r"password authentication failed|no password supplied|authentication failed", re.I),
+     "check the user name and password in the URL"),
+    (re.compile(r"database \S+ does not exist|unknown database", re.I), "check the database name in the URL"),
+    (re.compile(r"failed to resolve host|could not translate host name|name or service not known", re.I),
+     "check the host name in the URL"),
+)
+
+
+def _sql_hint(cause: str) -> str:
+    """What to do about a database error, when it is one of the usual connection problems."""
+    for pattern, hint in _SQL_HINTS:
+        if pattern.search(cause):
+            return f" ({hint})"
+    return ""
 
 
 register("csv", read_csv_folder)
@@ -981,8 +1039,10 @@ def check(
         tables[name] = data
         if missing:
             have = ", ".join(repr(h) for h in rt.headers if str(h).strip()) or "none"
+            # nothing matched at all: usually a title or blank rows above the header
+            first_row = "; the header must be the first row" if not match_headers(rt.headers, TABLES[name], cfg) else ""
             missing_columns.append(
-                f"{rt.source} has no column {', '.join(missing)} (its columns are: {have})"
+                f"{rt.source} has no column {', '.join(missing)} (its columns are: {have}{first_row})"
             )
     if missing_columns:
         raise SourceError(

@@ -235,6 +235,8 @@ def test_every_chart_is_drawn_by_vega_embed(opened: Opened) -> None:
 
 
 def test_hover_over_a_mark_shows_the_vega_tooltip(opened: Opened) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = opened.page
     tooltip = page.locator("#vg-tooltip-element")  # type: ignore[attr-defined]
     # point and bar marks: the marks that carry tooltips in the pmo charts
@@ -256,7 +258,7 @@ def test_hover_over_a_mark_shows_the_vega_tooltip(opened: Opened) -> None:
                 " return t && t.classList.contains('visible'); }",
                 timeout=1_000,
             )
-        except Exception:  # noqa: BLE001 - no tooltip on this mark: try the next one
+        except PlaywrightTimeout:  # no tooltip on this mark: try the next one
             continue
         assert tooltip.is_visible()
         assert tooltip.inner_text().strip()

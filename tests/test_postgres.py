@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import nbformat
 import pandas as pd
@@ -28,6 +30,9 @@ from pmo_nb.kpis import compute
 from pmo_nb.model import Portfolio
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.schema import TABLE_NAMES
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +58,7 @@ def pg_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def engine(pg_url: str):  # noqa: ANN201 - a SQLAlchemy Engine
+def engine(pg_url: str) -> Iterator[Engine]:
     import sqlalchemy as sa
 
     eng = sa.create_engine(pg_url)
@@ -72,7 +77,7 @@ def csv_portfolio() -> Portfolio:
 
 
 @pytest.fixture(scope="module")
-def pg_source(engine, csv_portfolio: Portfolio, pg_url: str) -> str:  # noqa: ANN001
+def pg_source(engine: Engine, csv_portfolio: Portfolio, pg_url: str) -> str:
     """The sample portfolio written to PostgreSQL, one table per table, typed columns; returns the URL."""
     import sqlalchemy as sa
 
@@ -106,7 +111,7 @@ def _free_port() -> int:
 # ---------------------------------------------------------------------------------------------- the data
 
 
-def test_the_database_holds_typed_columns(engine, pg_source: str) -> None:  # noqa: ANN001
+def test_the_database_holds_typed_columns(engine: Engine, pg_source: str) -> None:
     import sqlalchemy as sa
 
     columns = {c["name"]: str(c["type"]) for c in sa.inspect(engine).get_columns("projects")}
@@ -199,9 +204,9 @@ def _validate(url: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("wrong port", "Connection refused"),
-        ("wrong password", 'password authentication failed for user "pmo"'),
-        ("unknown database", 'database "pmo_absent" does not exist'),
+        ("wrong port", "Connection refused (check that the server is running and that the host and port"),
+        ("wrong password", 'password authentication failed for user "pmo" (check the user name and password'),
+        ("unknown database", 'database "pmo_absent" does not exist (check the database name in the URL)'),
     ],
 )
 def test_connection_failures_are_one_line_errors(pg_source: str, case: str, expected: str) -> None:

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from adversarial_sources import findings, one_error_line, sample_source, validate
+from adversarial_sources import findings, one_error_line, sample_source, set_cell, validate
 from ingest_helpers import small_frames, write_xlsx
 
 from pmo_nb.config import load_config
@@ -234,9 +234,12 @@ def test_200_mb_csv_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     src = sample_source(tmp_path)
     size = grow_csv(src / "financials.csv", 200)
     assert size > 200 * 2**20
-    proc = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(src)], capture_output=True, text=True, timeout=120
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", MEASURE, str(src)], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        (src / "financials.csv").unlink()  # pytest keeps recent tmp folders: do not leave 200 MB behind
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["code"] == 2, proc.stderr
     assert one_error_line(proc.stderr).startswith(
@@ -245,3 +248,71 @@ def test_200_mb_csv_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     # importing pmo_nb with pandas, pandera and pyarrow takes about 120 MB; reading the file at all
     # would add at least its 200 MB of bytes
     assert result["peak_mb"] < 250, result
+
+
+# --------------------------------------------------------------------------------------------
+# Quotes and title rows: a file that parses into the wrong shape is refused, not misreported
+# --------------------------------------------------------------------------------------------
+
+
+def test_stray_quote_that_swallows_records_is_refused(tmp_path: Path) -> None:
+    src = sample_source(tmp_path)
+    text = (src / "projects.csv").read_text(encoding="utf-8")
+    # row 2's name gets an opening quote; the next quote in the file opens row 8's status_comment
+    (src / "projects.csv").write_text(text.replace(",Customer Portal Redesign,", ',"Customer Portal Redesign,', 1),
+                                      encoding="utf-8")
+    code, out, err = validate(src)
+    assert code == 2 and out == ""
+    assert one_error_line(err) == (
+        "projects.csv is not valid CSV: a quote (\") at the start of row 2, column 'name' is closed only 6 lines "
+        "further down, so whole records ended up in one cell: remove the stray quote, or double it (\"\") inside "
+        "a quoted value"
+    )
+
+
+def test_quote_never_closed_names_the_row(tmp_path: Path) -> None:
+    src = sample_source(tmp_path)
+    with (src / "projects.csv").open("a", encoding="utf-8") as fh:
+        fh.write('X-1,PRG-DCX,"Broken name\n')  # row 36, after the 34 projects
+    code, _, err = validate(src)
+    assert code == 2
+    assert one_error_line(err) == (
+        "projects.csv is not valid CSV: a quote (\") opens a cell in row 36 and is never closed: remove the "
+        "stray quote, or double it (\"\") inside a quoted value"
+    )
+
+
+def test_multi_line_quoted_comment_is_fine(tmp_path: Path) -> None:
+    src = sample_source(tmp_path)
+    set_cell(src, "projects", 2, "status_comment", "Line one.\nLine two, with a comma, and another, and more.")
+    assert validate(src)[0] == 0
+    comment = load(src).projects.set_index("project_id").at["DCX-001", "status_comment"]
+    assert comment == "Line one.\nLine two, with a comma, and another, and more."
+
+
+def test_title_line_above_the_csv_header(tmp_path: Path) -> None:
+    src = sample_source(tmp_path)
+    text = (src / "projects.csv").read_text(encoding="utf-8")
+    (src / "projects.csv").write_text("Project list March 2026\r\n\r\n" + text, encoding="utf-8")
+    code, _, err = validate(src)
+    assert code == 2
+    assert one_error_line(err) == (
+        "projects.csv is not valid CSV: its first row 'Project list March 2026' has one cell but row 3 has 12: "
+        "the header must be the first row, so delete any title or blank rows above it"
+    )
+
+
+def test_title_row_above_the_sheet_header(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = write_xlsx(small_frames(), tmp_path / "book.xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["Projects"].insert_rows(1, 2)
+    wb["Projects"]["A1"] = "Project list"
+    wb.save(book)
+    code, _, err = validate(book)
+    assert code == 2
+    assert one_error_line(err).startswith(
+        "book.xlsx[Projects] has no column project_id, program_id, name, manager, baseline_start, "
+        "baseline_finish, budget (its columns are: 'Project list'; the header must be the first row): "
+    )

@@ -28,20 +28,27 @@ def no_budget_column(src: Path) -> None:
     (src / "projects.csv").write_text(text.replace(",budget,", ",Budjet,", 1), encoding="utf-8")
 
 
+def no_financial_rows(src: Path) -> None:
+    header = (src / "financials.csv").read_text(encoding="utf-8").splitlines()[0]
+    (src / "financials.csv").write_text(header + "\n", encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("damage", "extra", "code", "message"),
     [
-        (bad_cell, [], 1, "projects  projects.csv  2    budget  '12%'  must be an amount, not a percentage"),
-        (latin1, [], 2, "error: programs.csv is not UTF-8: byte 80 (0xE9) is not valid UTF-8"),
-        (no_budget_column, [], 2, "error: projects.csv has no column budget (its columns are: "),
+        (bad_cell, None, 1, "projects  projects.csv  2    budget  '12%'  must be an amount, not a percentage"),
+        (latin1, None, 2, "error: programs.csv is not UTF-8: byte 80 (0xE9) is not valid UTF-8"),
+        (no_budget_column, None, 2, "error: projects.csv has no column budget (its columns are: "),
         (None, ["--period", "2024-10"], 1,
          "error: period 2024-10 is outside the data, which covers 2024-11 to 2026-10"),
         (None, ["--period", "31/10/2026"], 1,
          "error: period '31/10/2026' is not a month: use YYYY-MM, e.g. 2026-10"),
+        (no_financial_rows, [], 1, "has no financials, so there is no reporting month"),
     ],
-    ids=["bad-cell", "latin-1", "missing-column", "period-before-data", "period-not-a-month"],
+    ids=["bad-cell", "latin-1", "missing-column", "period-before-data", "period-not-a-month",
+         "no-financial-rows"],
 )
-def test_bad_source_or_period_writes_nothing(tmp_path: Path, damage, extra: list[str], code: int,
+def test_bad_source_or_period_writes_nothing(tmp_path: Path, damage, extra: list[str] | None, code: int,
                                              message: str) -> None:
     src = sample_source(tmp_path)
     if damage is not None:
@@ -49,7 +56,7 @@ def test_bad_source_or_period_writes_nothing(tmp_path: Path, damage, extra: list
     out = tmp_path / "reports"
     before = previous_month(out)
     exit_code, stdout, stderr = invoke("run", "--source", str(src), "--out", str(out), "--quiet",
-                                       *(extra or ["--period", "2026-10"]))
+                                       *(["--period", "2026-10"] if extra is None else extra))
     assert exit_code == code, stdout + stderr
     assert message in stderr
     assert snapshot(out) == before  # nothing written, nothing lost, no staging folder left

@@ -1,0 +1,281 @@
+"""Load benchmark: `pmo-nb run` on a large generated portfolio, several times in a row.
+
+Generates a portfolio with ``pmo_nb.sample.generate`` (default 200 programs / 4,000 projects, CSV folder in a
+temporary directory) and runs ``pmo-nb run --formats html,pdf`` on it ``--runs`` times (each into a fresh
+``--out``), as a subprocess. While a run goes, the benchmark polls ``/proc`` every 0.5 s for the run's
+process tree and records the peak resident memory (``VmHWM``) of the parent, of each worker and of each
+kernel. After each run it checks, from the run's ``manifest.json`` and the files:
+
+* every report succeeded, and no kernel failed to start (``kernel_attempts`` > 1 is counted: papermill's
+  port race, retried by the batch; a start that failed 3 times fails its report);
+* the executive pack opens with pypdf, has one bookmark per program report (plus cover, contents and the
+  portfolio overview), and its contents pages list every program with the page its bookmark points at.
+
+It prints, per run: wall time, reports/s, reports ok, kernel attempts > 1, peak RSS of the parent, of the
+workers (max) and of the kernels (median / max), pack pages and size; and exits 1 if a check failed.
+
+Run: ``.venv/bin/python benchmarks/bench_load.py [--programs 200 --projects 4000] [--runs 3] [--jobs N]
+[--formats html,pdf] [--keep DIR]``; a smaller size: ``--programs 20 --projects 400``.
+tests/test_load_small.py runs the same checks (``check_run``) on a small portfolio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+
+
+# --- memory of a process tree ----------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (from every /proc/<pid>/task/<tid>/children)."""
+    out: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                out += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return out
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants alive now."""
+    seen, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.append(pid)
+            todo += _children(pid)
+    return seen
+
+
+def peak_rss_kb(pid: int) -> int | None:
+    """The process's peak resident set size (VmHWM, kB), or None if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def role(pid: int, root: int) -> str:
+    """"parent", "worker", "kernel" or "other" (from the command line)."""
+    if pid == root:
+        return "parent"
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    if "ipykernel" in cmd:
+        return "kernel"
+    if "spawn_main" in cmd:
+        return "worker"
+    return "other"
+
+
+@dataclass
+class MemoryWatch:
+    """Polls the process tree of ``root`` every ``interval`` seconds in a thread; keeps each pid's peak."""
+
+    root: int
+    interval: float = 0.5
+    peaks: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid -> (role, VmHWM kB)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            for pid in process_tree(self.root):
+                kb = peak_rss_kb(pid)
+                if kb is None:
+                    continue
+                known = self.peaks.get(pid)
+                self.peaks[pid] = (known[0] if known else role(pid, self.root), max(kb, known[1] if known else 0))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> dict[str, list[int]]:
+        """Stop polling; peak RSS in MB by role."""
+        self._stop.set()
+        self._thread.join()
+        by_role: dict[str, list[int]] = {}
+        for r, kb in self.peaks.values():
+            by_role.setdefault(r, []).append(round(kb / 1024))
+        return by_role
+
+
+# --- checks on a finished run ------------------------------------------------------------------------
+
+
+def check_pack(path: Path, programs: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Open the pack with pypdf; check one bookmark per program and a contents entry with its page.
+
+    ``programs`` maps the id of every program the pack should hold to its name. Returns (facts, problems).
+    """
+    import pypdf
+
+    reader = pypdf.PdfReader(path)
+    facts: dict[str, Any] = {"pages": len(reader.pages), "size_mb": path.stat().st_size / 1e6}
+    problems: list[str] = []
+    top = [b for b in reader.outline if not isinstance(b, list)]
+    marks = [(b.title, reader.get_destination_page_number(b) + 1) for b in top]
+    if [t for t, _ in marks[:3]] != ["Cover", "Contents", "Portfolio overview"]:
+        problems.append(f"pack: the first bookmarks are {[t for t, _ in marks[:3]]}")
+    program_marks = marks[3:]
+    facts["bookmarks"] = len(program_marks)
+    if len(program_marks) != len(programs):
+        problems.append(f"pack: {len(program_marks)} program bookmarks for {len(programs)} programs")
+    first_section = dict(marks).get("Portfolio overview", 3)
+    contents = "\n".join(reader.pages[i].extract_text() for i in range(1, first_section - 1))
+    listed = {pid: int(page) for pid, page in re.findall(r"\(([^()\s]+)\) ?\.{3,}\s*(\d+)\s*$", contents, re.M)}
+    facts["contents_pages"] = first_section - 2
+    missing = sorted(set(programs) - set(listed))
+    if missing:
+        problems.append(f"pack: {len(missing)} programs missing from the contents, e.g. {missing[:3]}")
+    by_title: dict[str, list[int]] = {}
+    for title, page in program_marks:
+        by_title.setdefault(title, []).append(page)
+    wrong = [pid for pid, name in programs.items()
+             if pid in listed and listed[pid] not in by_title.get(name, [])]
+    if wrong:
+        problems.append(f"pack: {len(wrong)} contents entries do not match their bookmark's page, e.g. {wrong[:3]}")
+    return facts, problems
+
+
+def check_run(month: Path, *, formats: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
+    """The checks of one run's month folder: manifest, kernel starts, files, and the pack (with pdf)."""
+    from pmo_nb.manifest import read_manifest, verify
+
+    m = read_manifest(month)
+    reports = m["reports"]
+    problems = [f"{r['name']}: {r['error']['ename']}: {r['error']['evalue']}" for r in reports if r["status"] != "ok"]
+    problems += [f"files: {p}" for p in verify(month)]
+    attempts = [r["kernel_attempts"] for r in reports]
+    facts: dict[str, Any] = {
+        "reports": len(reports),
+        "ok": sum(r["status"] == "ok" for r in reports),
+        "kernel_retried": sum(a > 1 for a in attempts),
+        "kernel_max_attempts": max(attempts, default=0),
+        "workers": len({r["worker_pid"] for r in reports}),
+    }
+    for r in reports:
+        for fmt in formats:
+            if r["status"] == "ok" and not (month / f"{r['name']}.{fmt}").is_file():
+                problems.append(f"{r['name']}: no {fmt} file")
+    if "pdf" in formats:
+        pack = m.get("pack") or {}
+        if pack.get("status") != "ok":
+            problems.append(f"pack: {pack.get('error')}")
+        else:
+            kpis = _program_names(month / "kpis.csv")
+            wanted = {r["name"]: kpis.get(r["name"], r["name"]) for r in reports
+                      if r["kind"] == "program" and r["status"] == "ok"}
+            pack_facts, pack_problems = check_pack(month / pack["path"], wanted)
+            facts.update({f"pack_{k}": v for k, v in pack_facts.items()})
+            problems += pack_problems
+    return facts, problems
+
+
+def _program_names(kpis_csv: Path) -> dict[str, str]:
+    """Program id -> name from a run's kpis.csv (its program-level rows)."""
+    import pandas as pd
+
+    df = pd.read_csv(kpis_csv, dtype=str, keep_default_na=False)
+    rows = df[df["level"] == "program"] if "level" in df.columns else df.iloc[0:0]
+    return dict(zip(rows["id"], rows["name"], strict=True)) if "name" in rows.columns else {}
+
+
+# --- the benchmark -----------------------------------------------------------------------------------
+
+
+def run_once(src: Path, out: Path, period: str, formats: str, jobs: int | None) -> dict[str, Any]:
+    cmd = [str(BIN / "pmo-nb"), "run", "--source", str(src), "--period", period, "--formats", formats,
+           "--out", str(out), "--quiet"]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch = MemoryWatch(proc.pid)
+    stdout, stderr = proc.communicate()
+    elapsed = time.perf_counter() - t0
+    memory = watch.stop()
+    return {"elapsed": elapsed, "rc": proc.returncode, "stdout": stdout, "stderr": stderr, "memory": memory}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--programs", type=int, default=200)
+    parser.add_argument("--projects", type=int, default=4000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=None, help="pmo-nb run --jobs (default: CPUs)")
+    parser.add_argument("--formats", default="html,pdf")
+    parser.add_argument("--keep", type=Path, default=None, help="write source and reports here (kept)")
+    args = parser.parse_args()
+
+    from pmo_nb import sample
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        root = args.keep or Path(tmp)
+        src = root / "source"
+        t0 = time.perf_counter()
+        scale = max(1, args.programs // 5)
+        sizes = {k: v * scale for k, v in sample.DEFAULT_SIZES.items() if k in ("milestones", "risks", "issues")}
+        tables = sample.generate(programs=args.programs, projects=args.projects, **sizes)
+        sample.write(tables, src, format="csv")
+        period = sample.SAMPLE_PERIOD
+        print(f"{args.programs} programs / {args.projects} projects ({', '.join(f'{k} {v}' for k, v in sizes.items())})"
+              f", period {period}, formats {','.join(formats)}, {os.cpu_count()} CPUs; "
+              f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
+        failed = False
+        for i in range(1, args.runs + 1):
+            out = root / f"reports-{i}"
+            res = run_once(src, out, period, ",".join(formats), args.jobs)
+            month = out / period
+            if not (month / "manifest.json").is_file():
+                print(f"run {i}: exit {res['rc']}, nothing published\n{res['stderr'][-2000:]}", flush=True)
+                failed = True
+                continue
+            facts, problems = check_run(month, formats=formats)
+            mem = res["memory"]
+            kernels = mem.get("kernel", [0])
+            line = (f"run {i}: exit {res['rc']}, {res['elapsed']:.1f} s, {facts['reports'] / res['elapsed']:.2f} "
+                    f"reports/s, {facts['ok']}/{facts['reports']} ok, kernel attempts > 1: {facts['kernel_retried']} "
+                    f"(max {facts['kernel_max_attempts']}); peak RSS MB: parent {max(mem.get('parent', [0]))}, "
+                    f"workers {sorted(mem.get('worker', []))}, kernels median {statistics.median(kernels):.0f} / "
+                    f"max {max(kernels)} ({len(kernels)} kernels)")
+            if "pack_pages" in facts:
+                line += (f"; pack {facts['pack_pages']} pages ({facts['pack_contents_pages']} of contents), "
+                         f"{facts['pack_bookmarks']} program bookmarks, {facts['pack_size_mb']:.1f} MB")
+            print(line, flush=True)
+            for p in problems[:20]:
+                print(f"  problem: {p}", flush=True)
+            failed = failed or bool(problems) or res["rc"] != 0
+            (root / f"run-{i}.json").write_text(json.dumps({**facts, "elapsed": res["elapsed"], "memory_mb": mem,
+                                                            "problems": problems}, indent=1), encoding="utf-8")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

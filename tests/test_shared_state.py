@@ -1,0 +1,217 @@
+"""Work shared across the reports of a batch run, and what batch kernels leave out.
+
+``pmo_nb.report.read_shared`` must hand a report the parent's pickled state when, and only when, its key
+matches the report's arguments exactly; anything else (another source, config, period or previous snapshot,
+no period, a Config object, an unreadable or foreign file) falls back to loading normally. In a batch kernel
+(``PMO_NB_BATCH=1``) the renderer leaves out the JupyterLab-only Vega-Lite 5 copy.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import altair as alt
+import nbformat
+import pandas as pd
+import pytest
+from conftest import data_path
+
+from pmo_nb import batch, renderer, report
+from pmo_nb.config import Config, load_config
+from pmo_nb.ingest import load
+from pmo_nb.paths import SAMPLE_DIR
+
+PERIOD = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def state() -> report.SharedState:
+    cfg = load_config(None)
+    return report.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None)
+
+
+class LoadedNormally(Exception):
+    """Raised instead of loading the source: the report did not use the shared state."""
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every time a report loads its source itself is recorded, then stopped with ``LoadedNormally``."""
+    calls: list[str] = []
+
+    def stop(source, cfg):  # type: ignore[no-untyped-def]
+        calls.append(str(source))
+        raise LoadedNormally(str(source))
+
+    monkeypatch.setattr(report, "load", stop)
+    return calls
+
+
+def shared_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: report.SharedState,
+                key: report.SharedKey | None) -> Path:
+    marked = report.SharedState(**{**state.__dict__, "previous_source": "from the shared file"})
+    path = report.write_shared(tmp_path / "shared.pickle", key, marked)  # type: ignore[arg-type]
+    monkeypatch.setenv(report.SHARED_ENV, str(path))
+    return path
+
+
+def test_key_resolves_paths_so_relative_and_absolute_match(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "pmo.toml").write_text("")
+    rel = report.shared_key("src", "pmo.toml", PERIOD, "prev/kpis.csv")
+    absolute = report.shared_key(tmp_path / "src", str(tmp_path / "pmo.toml"), PERIOD,
+                                 str(tmp_path / "prev" / "kpis.csv"))
+    assert rel == absolute == (str(tmp_path / "src"), str(tmp_path / "pmo.toml"), PERIOD,
+                               str(tmp_path / "prev" / "kpis.csv"))
+    assert report.shared_key(None, None, PERIOD, None) == (str(SAMPLE_DIR), None, PERIOD, None)
+    assert report.shared_key("sqlite:///x.db", "", PERIOD, "") == ("sqlite:///x.db", None, PERIOD, None)
+    assert report.shared_key(None, None, None, None) is None  # "latest complete month" depends on today
+    assert report.shared_key(None, Config(), PERIOD, None) is None  # a Config object has no identity
+
+
+def test_matching_key_uses_the_shared_state_without_loading(tmp_path, monkeypatch, state, loads) -> None:
+    shared_file(tmp_path, monkeypatch, state, report.shared_key(SAMPLE_DIR, None, PERIOD, None))
+    program = report.ProgramReport.build("PRG-ERP", PERIOD, str(SAMPLE_DIR), None, None)
+    overview = report.PortfolioReport.build(PERIOD, SAMPLE_DIR, None, None)
+    assert loads == []
+    assert program.previous_source == overview.previous_source == "from the shared file"
+    assert program.program_id == "PRG-ERP" and program.period == PERIOD
+    assert list(program.kpis.programs["program_id"]) == ["PRG-ERP"]
+
+
+def test_shared_and_loaded_reports_are_the_same(tmp_path, monkeypatch, state) -> None:
+    monkeypatch.delenv(report.SHARED_ENV, raising=False)
+    loaded = report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
+    report.write_shared(tmp_path / "s.pickle", report.shared_key(SAMPLE_DIR, None, PERIOD, None), state)
+    monkeypatch.setenv(report.SHARED_ENV, str(tmp_path / "s.pickle"))
+    shared = report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
+    pd.testing.assert_frame_equal(shared.kpis.projects, loaded.kpis.projects)
+    for section in ("summary", "tiles", "projects_table", "changes_section", "data_notes"):
+        assert str(getattr(shared, section)()) == str(getattr(loaded, section)()), section
+
+
+@pytest.mark.parametrize("change", ["source", "config", "period", "previous_snapshot", "no period",
+                                    "Config object"])
+def test_any_mismatch_loads_normally(tmp_path, monkeypatch, state, loads, change) -> None:
+    shared_file(tmp_path, monkeypatch, state, report.shared_key(SAMPLE_DIR, None, PERIOD, None))
+    args = {"source": SAMPLE_DIR, "config": None, "period": PERIOD, "previous_snapshot": None}
+    if change == "source":
+        args["source"] = shutil.copytree(SAMPLE_DIR, tmp_path / "copy")
+    elif change == "config":
+        (tmp_path / "pmo.toml").write_text("")
+        args["config"] = tmp_path / "pmo.toml"
+    elif change == "period":
+        args["period"] = "2026-09"
+    elif change == "previous_snapshot":
+        state.kpis.snapshot().to_csv(tmp_path / "kpis.csv", index=False)
+        args["previous_snapshot"] = tmp_path / "kpis.csv"
+    elif change == "no period":
+        args["period"] = None
+    else:
+        args["config"] = Config()
+    with pytest.raises(LoadedNormally):
+        report.PortfolioReport.build(**args, today=pd.Timestamp("2026-11-15").date())
+    assert len(loads) == 1
+
+
+@pytest.mark.parametrize("content", [b"", b"not a pickle", "truncated", "foreign", "other format"])
+def test_unreadable_or_foreign_file_loads_normally(tmp_path, monkeypatch, state, loads, content) -> None:
+    key = report.shared_key(SAMPLE_DIR, None, PERIOD, None)
+    path = tmp_path / "shared.pickle"
+    if content == "truncated":
+        path.write_bytes(pickle.dumps({"format": report.SHARED_FORMAT, "key": key, "state": state})[:2000])
+    elif content == "foreign":
+        path.write_bytes(pickle.dumps({"format": report.SHARED_FORMAT, "key": key, "state": "a string"}))
+    elif content == "other format":
+        path.write_bytes(pickle.dumps({"format": "pmo-nb shared state 0", "key": key, "state": state}))
+    else:
+        path.write_bytes(content)
+    monkeypatch.setenv(report.SHARED_ENV, str(path))
+    assert report.read_shared(key) is None
+    with pytest.raises(LoadedNormally):
+        report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
+    assert len(loads) == 1
+
+
+def test_no_variable_or_missing_file_loads_normally(tmp_path, monkeypatch, loads) -> None:
+    key = report.shared_key(SAMPLE_DIR, None, PERIOD, None)
+    monkeypatch.delenv(report.SHARED_ENV, raising=False)
+    assert report.read_shared(key) is None
+    monkeypatch.setenv(report.SHARED_ENV, str(tmp_path / "gone.pickle"))
+    assert report.read_shared(key) is None
+    with pytest.raises(LoadedNormally):
+        report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
+    assert len(loads) == 1
+
+
+# --- the v5 copy: interactive only --------------------------------------------------------------------
+
+
+@pytest.fixture
+def chart() -> alt.Chart:
+    return alt.Chart(pd.DataFrame({"rag": ["green", "red"], "count": [7, 3]})).mark_bar().encode(
+        x="rag:N", y="count:Q").properties(title="Status")
+
+
+@pytest.mark.parametrize(("value", "batch_mode"), [(None, False), ("", False), ("0", False), ("no", False),
+                                                   ("1", True), ("yes", True)])
+def test_batch_mode_reads_the_environment(monkeypatch, value, batch_mode) -> None:
+    if value is None:
+        monkeypatch.delenv(renderer.BATCH_ENV, raising=False)
+    else:
+        monkeypatch.setenv(renderer.BATCH_ENV, value)
+    assert renderer.batch_mode() is batch_mode
+
+
+def test_interactive_bundle_keeps_the_v5_copy(monkeypatch, chart) -> None:
+    monkeypatch.delenv(renderer.BATCH_ENV, raising=False)
+    bundle, meta = renderer.render(chart.to_dict())
+    assert bundle[renderer.VEGALITE_V5_MIMETYPE]["$schema"] == renderer.V5_SCHEMA
+    assert renderer.VEGALITE_V5_MIMETYPE in meta
+
+
+def test_batch_bundle_skips_the_v5_copy_and_its_compile_check(monkeypatch, chart) -> None:
+    monkeypatch.setenv(renderer.BATCH_ENV, "1")
+
+    def no_compile(spec):  # type: ignore[no-untyped-def]
+        raise AssertionError("the v5 compile check ran in batch mode")
+
+    monkeypatch.setattr(renderer, "as_v5", no_compile)
+    bundle, meta = renderer.render(chart.to_dict())
+    assert sorted(bundle) == sorted([renderer.VEGALITE_V6_MIMETYPE, renderer.SVG_MIMETYPE, "text/plain"])
+    assert bundle["text/plain"] == "Chart: Status" and bundle[renderer.SVG_MIMETYPE].startswith("<svg")
+    assert meta == {}
+    assert renderer.VEGALITE_V5_MIMETYPE not in renderer.mimebundle(chart.to_dict(), jupyterlab=False)
+
+
+# --- the batch hands the state to its kernels -----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_batch_kernels_get_the_shared_state_and_batch_mode(tmp_path: Path) -> None:
+    nb = nbformat.read(data_path("notebooks", "batch_ok.ipynb"), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import os as _os\nfrom pmo_nb import report as _r\n"
+        "print('SHARED ' + json.dumps({'batch': _os.environ.get('PMO_NB_BATCH'), "
+        "'file': _os.environ.get('PMO_NB_SHARED'), "
+        "'used': _r.read_shared(_r.shared_key(source, config, period, previous_snapshot)) is not None}))"))
+    nbformat.write(nb, tmp_path / "probe.ipynb")
+    src = shutil.copytree(SAMPLE_DIR, tmp_path / "src")
+    result = batch.run(src, period=PERIOD, programs="PRG-DCX", formats=["html"], out=tmp_path / "out", jobs=1,
+                       progress=False, notebooks={"program": tmp_path / "probe.ipynb",
+                                                  "portfolio": tmp_path / "probe.ipynb"})
+    assert result.ok, result.failed
+    seen = []
+    for name in ("portfolio", "PRG-DCX"):
+        executed = nbformat.read(result.folder / "notebooks" / f"{name}.ipynb", as_version=4)
+        texts = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
+        seen.append(json.loads(next(t for t in texts if t.startswith("SHARED "))[len("SHARED "):]))
+    for probe in seen:
+        assert probe["batch"] == "1" and probe["used"] is True
+        assert Path(probe["file"]).name == batch.SHARED_NAME
+    assert not list(result.folder.rglob(batch.SHARED_NAME))  # never published
+    assert batch.SHARED_NAME not in json.dumps(result.manifest)
