@@ -219,6 +219,8 @@ def program_summary(
         ``Changes.summary("program", id)``, or None when there is no previous month.
     """
     name = str(program.get("name") or program.get("program_id") or "The program")
+    if projects is None or projects.empty:
+        return [f"{name} has no projects recorded for {fmt.month(period)}: there are no figures to report."]
     return [status_sentence(name, program, period)] + _figures(
         program, projects, what="program", currency=currency, top_risk=top_risk, changes=changes,
         has_risk_register=has_risk_register, upcoming_days=upcoming_days)

@@ -132,3 +132,8 @@ def test_portfolio_summary_counts_and_attention():
     assert out[0] == "The Acme portfolio is AMBER for October 2026: SPI(t) 0.92 < 0.95."
     assert out[1] == ("Of 4 programs: 1 red, 1 amber, 1 green, 1 without a status; needing attention: "
                       "P2 (RED), P3 (AMBER).")
+
+
+def test_program_without_projects_says_so():
+    assert narrative.program_summary({"name": "Empty"}, pd.DataFrame(), period="2026-10") == [
+        "Empty has no projects recorded for October 2026: there are no figures to report."]
