@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOAD_ARGS ?= --programs 20 --projects 400 --runs 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup test lint demo sample lab bench clean
@@ -39,8 +40,10 @@ lab: setup ## Open JupyterLab on notebooks/ with the project's environment as th
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
 	$(BIN)/jupyter lab notebooks/
 
-bench: setup ## Run the benchmark scripts in benchmarks/
+bench: setup ## Run the benchmarks (load at 20 programs; full 200-program load: make bench LOAD_ARGS=)
 	$(BIN)/python benchmarks/bench_kpis.py
+	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_load.py $(LOAD_ARGS)
 
 clean: ## Remove the virtual environment and caches (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -842,7 +842,7 @@ def close_bidi(text: str) -> str:
 
 
 def _close_bidi(text: pd.Series) -> pd.Series:
-    has = text.str.contains(_BIDI_CONTROLS, regex=True).fillna(False).to_numpy(dtype=bool)
+    has = text.str.contains(_BIDI_CONTROLS, regex=True).to_numpy(dtype=bool, na_value=False)
     if not has.any():
         return text
     text = text.astype(object)

@@ -24,6 +24,7 @@ folder and deleted before publishing; the variable is never set outside a batch 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import pickle
@@ -43,6 +44,7 @@ from .kpis import Kpis, compute
 from .model import Portfolio
 from .paths import SAMPLE_DIR
 from .schedule import month_bounds
+from .schema import TABLES
 from .tables import Col
 
 renderer.enable()
@@ -410,6 +412,18 @@ class SharedState:
     changes: Changes
     previous_frame: pd.DataFrame | None
     previous_source: str | None
+    first_program: str | None = None  # the source's first program (the default of a program report)
+
+
+def in_key_order(portfolio: Portfolio) -> Portfolio:
+    """The portfolio with every table sorted by its key (stable sort, fresh index).
+
+    Reports compute from this, so that nothing they show depends on the row order of the source: not the
+    order of rows and chart data, and not the last bits of a floating-point sum either.
+    """
+    frames = {name: df.sort_values(list(TABLES[name].key), kind="mergesort").reset_index(drop=True)
+              for name, df in portfolio.tables().items()}
+    return dataclasses.replace(portfolio, **frames)
 
 
 def shared_state(portfolio: Portfolio, config: Config, period: str,
@@ -424,11 +438,16 @@ def shared_state(portfolio: Portfolio, config: Config, period: str,
         The reporting month ``YYYY-MM`` (already checked against the data).
     previous_snapshot:
         Path of last month's ``kpis.csv``; None compares with the month before recomputed from the data.
+
+    Every table is first put in key order (:func:`in_key_order`): the results do not depend on the
+    source's row order.
     """
+    first = portfolio.program_ids[0] if len(portfolio.programs) else None
+    portfolio = in_key_order(portfolio)
     kpis = compute(portfolio, period, config)
     changes, prev_frame, prev_source = _previous(portfolio, config, period, previous_snapshot, kpis)
     return SharedState(portfolio=portfolio, config=config, period=period, kpis=kpis, changes=changes,
-                       previous_frame=prev_frame, previous_source=prev_source)
+                       previous_frame=prev_frame, previous_source=prev_source, first_program=first)
 
 
 def _resolved(path: str | Path | None) -> str | None:
@@ -507,7 +526,7 @@ class ProgramReport(_Base):
         month, its first program.
         """
         st = _state(source, config, period, previous_snapshot, today)
-        program_id = program_id or st.portfolio.program_ids[0]
+        program_id = program_id or st.first_program or st.portfolio.program_ids[0]
         st.portfolio.check_program(program_id)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period,
                      kpis=st.kpis.program(program_id), all_kpis=st.kpis, changes=st.changes,

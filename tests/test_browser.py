@@ -152,20 +152,28 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def opened(report_html: Path) -> Iterator[Opened]:
-    """Open the report in headless Chromium with a fresh profile; abort and record any other request."""
+def chromium() -> str:
+    """The Chromium binary, checked (with Playwright) before any notebook is executed."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable('playwright is not installed: pip install -e ".[dev]" (never run `playwright install`)')
     executable = chromium_path()
     if executable is None:
         _unavailable("Chromium not found: apt-get install chromium (or set PMO_CHROMIUM to its binary)")
+    return executable
+
+
+@pytest.fixture(scope="module")
+def opened(chromium: str, report_html: Path) -> Iterator[Opened]:
+    """Open the report in headless Chromium with a fresh profile; abort and record any other request."""
+    from playwright.sync_api import sync_playwright
+
     url = report_html.resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="pmo-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile,
-            executable_path=executable,
+            executable_path=chromium,
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport=VIEWPORT,
