@@ -22,7 +22,10 @@ others; its executed notebook is kept in ``notebooks/`` for debugging and the ru
 "Address already in use", "Kernel died before replying to kernel_info") is retried, up to
 ``KERNEL_START_ATTEMPTS`` times with a short backoff; an exception in a cell is never retried.
 Ctrl-C or SIGTERM kills the workers and their kernels, removes the staging folder and leaves the
-published reports untouched.
+published reports untouched. Two failures also publish nothing (``ReportExecutionError``): a full disk
+(ENOSPC/EDQUOT while writing any file of the run, or while swapping it in: ``DiskFullError`` names the
+path and says to free space) and a run in which no report got as far as executing (a kernel that never
+starts, every worker dead): such a month would only hide the last good one.
 
 Speed: work common to every report is done once. The parent loads and validates the source and
 computes the month's KPIs and last month's comparison (``pmo_nb.report.shared_state``), pickles them
@@ -247,23 +250,53 @@ def _worker_terminate(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
-def _engine_name() -> str:
-    """Register (once) and return the papermill engine that keeps a kernel for reuse.
+def _engine_name(reuse: bool = True) -> str:
+    """Register (once) and return the papermill engine for a report: "pmo", or "pmo-reuse" to keep its kernel.
 
-    It is papermill's nbclient engine, except that it keeps a handle on the notebook client so that,
+    "pmo" is papermill's nbclient engine, except that the executed notebook is written once, when the
+    execution ends (papermill's ``notebook_complete``, which also runs after a cell timeout or a dead
+    kernel), instead of twice per cell: rewriting a notebook full of chart outputs some 60 times cost
+    about half a second per report. "pmo-reuse" also keeps a handle on the notebook client so that,
     after a successful run, it resets the kernel's namespace and closes the client's channels (the
     kernel manager belongs to the batch, which shuts the kernel down when it is not reused).
     """
     from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
     from papermill.utils import merge_kwargs, remove_args
 
-    name = "pmo-reuse"
+    name = "pmo-reuse" if reuse else "pmo"
     with contextlib.suppress(Exception):
         papermill_engines.get_engine(name)
         return name
 
-    class ReusingEngine(NBClientEngine):
+    class FinalSaveManager(NotebookExecutionManager):
+        pmo_final = False
+
+        def save(self, **kwargs: Any) -> None:
+            if self.pmo_final:
+                super().save(**kwargs)
+            else:
+                self.last_save_time = self.now()
+
+        def notebook_complete(self, **kwargs: Any) -> None:
+            self.pmo_final = True
+            super().notebook_complete(**kwargs)
+
+    class FinalSaveEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb: Any, kernel_name: str, output_path: Any = None, progress_bar: bool = True,
+                             log_output: bool = False, autosave_cell_every: int = 30, **kwargs: Any) -> Any:
+            nb_man = FinalSaveManager(nb, output_path=output_path, progress_bar=progress_bar,
+                                      log_output=log_output, autosave_cell_every=autosave_cell_every)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    class ReusingEngine(FinalSaveEngine):
         @classmethod
         def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
                                      stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
@@ -291,7 +324,8 @@ def _engine_name() -> str:
                 if client.kc is not None:
                     client.kc.stop_channels()
 
-    papermill_engines.register(name, ReusingEngine)
+    papermill_engines.register("pmo", FinalSaveEngine)
+    papermill_engines.register("pmo-reuse", ReusingEngine)
     return name
 
 
@@ -444,7 +478,7 @@ def execute_report(job: Job) -> ReportResult:
         result.kernel_attempts = attempt
         state["started"] = None
         t_attempt = time.perf_counter()
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"engine_name": _engine_name(reuse=False)}
         if job.reuse_kernel:
             km = _IDLE_KERNELS.pop(job.notebook, None)
             result.kernel_reused = km is not None and km.has_kernel
@@ -846,19 +880,28 @@ def _load(source: str, config: Config) -> Any:
     return load(source, config)
 
 
-def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> Any:
-    """Compute the month's shared state (``pmo_nb.report.shared_state``) and pickle it to ``path``.
+def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> tuple[Any, bool]:
+    """The month's KPIs, after pickling the shared state (``pmo_nb.report.shared_state``) to ``path``.
 
     ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
-    is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it.
+    is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it. Returns
+    (Kpis, whether the pickle was written). When the shared state cannot be made (an unreadable previous
+    snapshot), nothing is pickled: each report then loads by itself and fails with the error in its own
+    notebook, as it would without sharing, and the run still writes kpis.csv.
     """
-    from .report import shared_key, shared_state, write_shared
+    from .kpis import compute
+    from .report import in_key_order, shared_key, shared_state, write_shared
 
-    state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
+    try:
+        state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
+    except PmoError as exc:
+        log.warning("no shared state for the reports (each loads the source itself): %s", first_line(exc))
+        return compute(in_key_order(portfolio), params["period"], config), False
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
-    if key is not None:
-        write_shared(path, key, state)
-    return state
+    if key is None:
+        return state.kpis, False
+    write_shared(path, key, state)
+    return state.kpis, True
 
 
 def _stamp() -> tuple[str, str]:
@@ -1015,21 +1058,22 @@ def run(
         folder = str(staging.folder)
         # the work every report starts with, done once here and handed to the kernels (pmo_nb.report)
         shared_path = staging.path(SHARED_NAME)
-        state = _shared(portfolio, cfg, base, shared_path)
+        kpis, shared = _shared(portfolio, cfg, base, shared_path)
+        handed = str(shared_path) if shared else None
         job_list = [Job(PORTFOLIO, "portfolio", str(Path(nb_paths["portfolio"]).resolve()), dict(base),
-                        folder, fmts, timeout, kernel_name, generated_at, reuse_kernels, str(shared_path))]
+                        folder, fmts, timeout, kernel_name, generated_at, reuse_kernels, handed)]
         job_list += [Job(pid, "program", str(Path(nb_paths["program"]).resolve()),
                          {"program_id": pid, **base}, folder, fmts, timeout, kernel_name, generated_at,
-                         reuse_kernels, str(shared_path))
+                         reuse_kernels, handed)
                      for pid in program_ids]
         parts: dict[str, Any] = {}
 
         def write_kpis() -> None:
             path = staging.path("kpis.csv")
             with _writing(path):
-                state.kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
+                kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
             os.replace(path.with_name(".kpis.csv.part"), path)
-            parts["programs"] = state.kpis.programs
+            parts["programs"] = kpis.programs
 
         results = run_reports(job_list, workers=workers, progress=progress, worker_setup=worker_setup,
                               while_running=write_kpis)

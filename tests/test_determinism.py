@@ -3,15 +3,17 @@
 Three real ``pmo-nb run`` invocations (HTML + PDF, two programs of the sample plus the portfolio overview):
 
 1. ``SOURCE_DATE_EPOCH=E1``, ``--jobs 1`` with kernel reuse (the second program runs in the first one's kernel);
-2. no ``SOURCE_DATE_EPOCH`` (the clock and a random run id), ``--jobs 2 --no-reuse-kernels``;
+2. no ``SOURCE_DATE_EPOCH`` (the clock and a random run id), ``--jobs 2 --no-reuse-kernels``, HTML only;
 3. ``SOURCE_DATE_EPOCH=E1`` again, ``--jobs 2`` with reuse, after shuffling the rows of every CSV of the source
    in place (same folder, so the source path the data notes show is the same).
 
 Run 1 and run 3 share their stamp, so every HTML, every PDF (reports and executive pack) and kpis.csv must be
 byte-identical: this covers row order, --jobs and kernel reuse with nothing normalised. Run 1 and run 2 differ in
 their stamp: HTML and kpis.csv must be byte-identical once each run's volatile strings (from its manifest,
-``render.volatile_strings``) are replaced by a placeholder; the PDFs, whose text is compressed, must have the same
-pages with the same text after the same replacement.
+``render.volatile_strings``) are replaced by a placeholder. Run 2 makes no PDF: a PDF's text is compressed, so
+it cannot be compared byte for byte after normalising, and it is laid out from the same markup as the HTML
+(the stamp reaches it only as the footer text and the ``dcterms.created`` metadata); leaving it out keeps the
+test within about a minute on an idle 2-core machine.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from pmo_nb import render
 from pmo_nb.paths import SAMPLE_DIR
@@ -43,8 +44,9 @@ def pmo_run(src: Path, out: Path, *extra: str, epoch: str | None) -> Path:
     env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "PMO_NB_SHARED", "PMO_NB_BATCH")}
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = epoch
+    formats = [] if "--formats" in extra else ["--formats", "html,pdf"]
     cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(src), "--out", str(out), "--period",
-           PERIOD, "--programs", PROGRAMS, "--formats", "html,pdf", "--quiet", *extra]
+           PERIOD, "--programs", PROGRAMS, *formats, "--quiet", *extra]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out / PERIOD
@@ -76,17 +78,13 @@ def normalised(data: bytes, manifest: dict) -> bytes:
     return text.encode("utf-8")
 
 
-def pdf_pages(data: bytes, manifest: dict) -> list[bytes]:
-    return [normalised(page.extract_text().encode("utf-8"), manifest) for page in PdfReader(io.BytesIO(data)).pages]
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("determinism")
     src = root / "source"
     shutil.copytree(SAMPLE_DIR, src)
     first = pmo_run(src, root / "r1", "--jobs", "1", epoch=E1)
-    second = pmo_run(src, root / "r2", "--jobs", "2", "--no-reuse-kernels", epoch=None)
+    second = pmo_run(src, root / "r2", "--jobs", "2", "--no-reuse-kernels", "--formats", "html", epoch=None)
     original = {p.name: p.read_bytes() for p in src.glob("*.csv")}
     shuffle_csv_rows(src)
     assert all(src.joinpath(n).read_bytes() != b for n, b in original.items() if b.count(b"\n") > 2)
@@ -122,10 +120,18 @@ def test_same_stamp_gives_identical_bytes_whatever_the_row_order_jobs_and_kernel
 def test_other_stamp_differs_only_in_the_volatile_fields(runs: dict[str, Path]) -> None:
     m1, m2 = manifest(runs["first"]), manifest(runs["second"])
     first, second = outputs(runs["first"]), outputs(runs["second"])
-    assert sorted(second) == sorted(first)
+    assert sorted(second) == ["PRG-DCX.html", "PRG-ERP.html", "kpis.csv", "portfolio.html"]
     assert first["kpis.csv"] == second["kpis.csv"]
-    for name in (n for n in first if n.endswith(".html")):
+    for name in (n for n in second if n.endswith(".html")):
         assert first[name] != second[name]  # the stamps differ ...
         assert normalised(first[name], m1) == normalised(second[name], m2), name  # ... and nothing else
-    for name in (n for n in first if n.endswith(".pdf")):
-        assert pdf_pages(first[name], m1) == pdf_pages(second[name], m2), name
+
+
+def test_normalising_is_not_blind(runs: dict[str, Path]) -> None:
+    """The placeholder replaces the stamp only: a changed figure would still be caught."""
+    m1 = manifest(runs["first"])
+    html = outputs(runs["first"])["PRG-DCX.html"]
+    assert normalised(html, m1).count(b"<volatile>") >= 1
+    assert b"Digital Customer Experience" in normalised(html, m1)
+    tampered = html.replace(b"Digital Customer Experience", b"Digital Customer Experiencf", 1)
+    assert normalised(tampered, m1) != normalised(html, m1)

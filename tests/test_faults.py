@@ -10,7 +10,8 @@ kernels of a test are the processes whose working directory is that copy (see ``
 
 Single-report faults (exception, timeout, dead kernel, kernel start retry) and one interrupt per signal
 are covered in test_batch.py and test_cli_run.py; here they run together in one month, plus the faults
-those files do not cover: a kernel that never starts, a full disk at each point that writes, and a
+those files do not cover: a kernel that never starts, a full disk at each point that writes (a report,
+kpis.csv while the workers run, the executed notebook, the pack, the manifest, the final swap), and a
 second Ctrl-C arriving while the first one is being handled.
 """
 
@@ -269,6 +270,49 @@ def test_fatal_faults_one_after_another_publish_nothing_and_a_rerun_succeeds(wor
         assert "free space on that filesystem" in res.stderr and "previous reports are untouched" in res.stderr
 
     assert_rerun_succeeds(world, {k: v for k, v in before.items() if k.startswith("2026-09/")})
+
+
+def test_a_full_disk_when_papermill_saves_the_notebook_is_not_taken_for_a_kernel_start_failure(
+        tmp_path: Path, monkeypatch) -> None:
+    """papermill saves the executed notebook before the kernel starts: ENOSPC there is no port race."""
+    from papermill.iorw import LocalHandler
+
+    def write(self, buf, path):
+        raise _enospc()
+
+    monkeypatch.setattr(LocalHandler, "write", write)
+    folder = tmp_path / "stage"
+    (folder / "notebooks").mkdir(parents=True)
+    job = batch.Job("PRG-A", "program", str(NOTEBOOKS / "batch_ok.ipynb"), {"program_id": "PRG-A"}, str(folder),
+                    ("html",), 60)
+    res = batch.execute_report(job)
+    assert (res.status, res.kernel_attempts, res.error["ename"]) == ("failed", 1, "DiskFullError")
+    assert res.error["path"] == str((folder / "notebooks" / "PRG-A.ipynb").resolve())
+    with pytest.raises(batch.DiskFullError, match="PRG-A.ipynb: free space on that filesystem"):
+        batch._check_reports([res])
+
+
+def test_a_full_disk_writing_the_pack_stops_the_run_instead_of_dropping_the_pack(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    """A pack that fails to build is reported and the month published; one that cannot be WRITTEN is not."""
+    real = Path.write_bytes
+
+    def write_bytes(self, data):
+        if self.name.startswith(".executive-pack-"):
+            real(self, data[:10])
+            raise _enospc()
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(batch, "_build_pack", lambda *a, **kw: b"%PDF-1.7 pack bytes")
+    staging = batch.Staging(tmp_path, PERIOD, "run1").open()
+    try:
+        with pytest.raises(batch.DiskFullError) as info:
+            batch._make_pack(staging, [], None, batch.Config(), PERIOD, "2026-11-01T08:00:00Z")
+        assert info.value.path == str(staging.folder / f"executive-pack-{PERIOD}.pdf")
+        assert sorted(p.name for p in staging.folder.iterdir()) == ["notebooks"]  # no half-written .part
+    finally:
+        staging.discard()
 
 
 # --- a real interrupt, twice ----------------------------------------------------------------------------

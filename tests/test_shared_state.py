@@ -215,3 +215,25 @@ def test_batch_kernels_get_the_shared_state_and_batch_mode(tmp_path: Path) -> No
         assert Path(probe["file"]).name == batch.SHARED_NAME
     assert not list(result.folder.rglob(batch.SHARED_NAME))  # never published
     assert batch.SHARED_NAME not in json.dumps(result.manifest)
+
+
+def test_batch_pickles_a_state_its_notebooks_accept(tmp_path: Path) -> None:
+    cfg = load_config(None)
+    params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None, "previous_snapshot": None}
+    kpis, written = batch._shared(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / batch.SHARED_NAME)
+    assert written
+    state = report.read_shared(report.shared_key(SAMPLE_DIR, None, PERIOD, None), tmp_path / batch.SHARED_NAME)
+    assert state is not None and state.period == PERIOD
+    pd.testing.assert_frame_equal(state.kpis.snapshot(), kpis.snapshot())
+
+
+def test_batch_shares_nothing_when_the_previous_snapshot_is_unreadable(tmp_path: Path) -> None:
+    """The reports then load by themselves and each reports the bad snapshot; kpis.csv is still written."""
+    cfg = load_config(None)
+    (tmp_path / "kpis.csv").write_text("level\n")
+    params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None,
+              "previous_snapshot": str(tmp_path / "kpis.csv")}
+    kpis, written = batch._shared(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / batch.SHARED_NAME)
+    assert not written and not (tmp_path / batch.SHARED_NAME).exists()
+    expected = report.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None).kpis.snapshot()
+    pd.testing.assert_frame_equal(kpis.snapshot(), expected)  # the same month's KPIs, in the same order
