@@ -115,12 +115,15 @@ class MemoryWatch:
                 self.peaks[pid] = (known[0] if known else role(pid, self.root), max(kb, known[1] if known else 0))
             self._stop.wait(self.interval)
 
-    def stop(self) -> dict[str, list[int]]:
-        """Stop polling; peak RSS in MB by role."""
+    def stop(self, workers: set[int] = frozenset()) -> dict[str, list[int]]:
+        """Stop polling; peak RSS in MB by role. A spawned process whose pid is not in ``workers`` (the
+        manifest's worker pids) is a "helper" (another pool, e.g. one that survived a worker crash)."""
         self._stop.set()
         self._thread.join()
         by_role: dict[str, list[int]] = {}
-        for r, kb in self.peaks.values():
+        for pid, (r, kb) in self.peaks.items():
+            if r == "worker" and workers and pid not in workers:
+                r = "helper"
             by_role.setdefault(r, []).append(round(kb / 1024))
         return by_role
 
@@ -219,7 +222,12 @@ def run_once(src: Path, out: Path, period: str, formats: str, jobs: int | None) 
     watch = MemoryWatch(proc.pid)
     stdout, stderr = proc.communicate()
     elapsed = time.perf_counter() - t0
-    memory = watch.stop()
+    try:
+        manifest = json.loads((out / period / "manifest.json").read_text(encoding="utf-8"))
+        workers = {r["worker_pid"] for r in manifest["reports"] if r.get("worker_pid")}
+    except (OSError, ValueError, KeyError):
+        workers = set()
+    memory = watch.stop(workers)
     return {"elapsed": elapsed, "rc": proc.returncode, "stdout": stdout, "stderr": stderr, "memory": memory}
 
 
@@ -263,7 +271,8 @@ def main() -> None:
             line = (f"run {i}: exit {res['rc']}, {res['elapsed']:.1f} s, {facts['reports'] / res['elapsed']:.2f} "
                     f"reports/s, {facts['ok']}/{facts['reports']} ok, kernel attempts > 1: {facts['kernel_retried']} "
                     f"(max {facts['kernel_max_attempts']}); peak RSS MB: parent {max(mem.get('parent', [0]))}, "
-                    f"workers {sorted(mem.get('worker', []))}, kernels median {statistics.median(kernels):.0f} / "
+                    f"workers {sorted(mem.get('worker', []))}, other spawned {sorted(mem.get('helper', []))}, "
+                    f"kernels median {statistics.median(kernels):.0f} / "
                     f"max {max(kernels)} ({len(kernels)} kernels)")
             if "pack_pages" in facts:
                 line += (f"; pack {facts['pack_pages']} pages ({facts['pack_contents_pages']} of contents), "
