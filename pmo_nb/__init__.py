@@ -7,6 +7,7 @@ from .config import Config, load_config
 from .exceptions import (
     ConfigError,
     DataValidationError,
+    DiskFullError,
     Finding,
     PeriodError,
     PmoError,
@@ -26,6 +27,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataValidationError",
+    "DiskFullError",
     "Finding",
     "Kpis",
     "PeriodError",

@@ -81,6 +81,7 @@ from .config import Config, load_config
 from .exceptions import (
     ConfigError,
     DataValidationError,
+    DiskFullError,
     Finding,
     PmoError,
     RenderError,
@@ -404,16 +405,6 @@ def inside(path: str | Path, root: str | Path) -> Path:
 
 
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
-
-
-class DiskFullError(ReportExecutionError):
-    """The output folder's filesystem is full (or over quota); the run is abandoned, nothing published."""
-
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(f"no space left on the device writing {path}: free space on that filesystem (or pass "
-                         "another --out) and run the month again; nothing was published, the previous reports "
-                         "are untouched", ename="DiskFullError", notebook=None)
-        self.path = str(path)
 
 
 def _no_space(exc: BaseException) -> bool:

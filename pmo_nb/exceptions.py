@@ -11,12 +11,14 @@ can catch ``PmoError`` and show a message instead of a traceback::
     ├── PeriodError            a reporting month outside the data, or malformed
     ├── UnknownEntityError     an unknown program or project id
     ├── ReportExecutionError   a report notebook failed; carries ``cell_index``, ``ename``, ``evalue``
+    │   └── DiskFullError      the output filesystem is full; carries ``path``; the run publishes nothing
     └── RenderError            an executed notebook could not be turned into HTML or PDF
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -125,6 +127,16 @@ class ReportExecutionError(PmoError):
         self.ename = ename
         self.evalue = evalue
         self.notebook = notebook
+
+
+class DiskFullError(ReportExecutionError):
+    """The output folder's filesystem is full (or over quota); the run is abandoned, nothing published."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(f"no space left on the device writing {path}: free space on that filesystem (or pass "
+                         "another --out) and run the month again; nothing was published, the previous reports "
+                         "are untouched", ename="DiskFullError", notebook=None)
+        self.path = str(path)
 
 
 class RenderError(PmoError):

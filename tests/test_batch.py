@@ -321,7 +321,9 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     src = write_source(tmp_path / "src")
     out = tmp_path / "reports"
     (out / "2026-09").mkdir(parents=True)
-    (out / "2026-09" / "kpis.csv").write_text("level\n")
+    from pmo_nb.kpis import compute
+
+    compute(load(src), "2026-09").snapshot().to_csv(out / "2026-09" / "kpis.csv", index=False)
     (out / "2026-10").mkdir()
     (out / "2026-10" / "stale.html").write_text("from an earlier run")
     result = batch.run(
