@@ -789,7 +789,7 @@ def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart |
         title = risk_finding(d)
     d["score"] = d["probability"] * d["impact"]
     d["band_label"] = d["band"].map(lambda b: b.capitalize() if b else "Unbanded")
-    d["count_text"] = d["count"].map(str)
+    d["count_text"] = d["count"].map(lambda c: str(c) if c else "")  # an empty cell reads as none
     d["dark"] = d["band"].isin(["critical", "high"])
     d = d.sort_values(["probability", "impact"])
     bands = [b for b in BAND_ORDER if b in set(d["band"])] + sorted(set(d["band"]) - set(BAND_ORDER) - {""})
@@ -826,7 +826,6 @@ def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart |
             y=y,
             text="count_text:N",
             color=alt.condition("datum.dark", alt.value("white"), alt.value(TEXT_COLOR)),
-            opacity=alt.condition("datum.count > 0", alt.value(1.0), alt.value(0.35)),
             tooltip=tooltip,
         )
     )

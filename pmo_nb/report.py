@@ -285,6 +285,8 @@ class _Base:
                 Col("level", "Level"), Col("name", "Name"), Col("metric", "Measure"), Col("was", "Was"),
                 Col("now", "Now"),
             ], caption="Movements (indices by 0.02 or more, EAC by 1% or more)"))
+        if self.kind == "portfolio":  # item by item belongs in the program reports; the summary counts them
+            return _join(parts)
         items = []
         for frame, label in ((ch.milestones_missed, "milestone newly missed"),
                              (ch.milestones_achieved, "milestone achieved"),

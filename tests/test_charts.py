@@ -475,3 +475,11 @@ def test_empty_frames_give_a_no_data_chart(all_builders):
 def test_missing_column_names_it(s_curve_df):
     with pytest.raises(KeyError, match=r"missing column\(s\) \['ac'\]"):
         charts.s_curve(s_curve_df.drop(columns="ac"))
+
+
+def test_risk_heatmap_leaves_empty_cells_blank():
+    df = pd.DataFrame({"probability": [5, 1], "impact": [5, 1], "count": [2, 0], "band": ["critical", "low"]})
+    spec = charts.risk_heatmap(df).to_dict()
+    rows = [r for values in spec["datasets"].values() for r in values]
+    texts = {(r["probability"], r["impact"]): r["count_text"] for r in rows}
+    assert texts[(5, 5)] == "2" and texts[(1, 1)] == "" and texts[(3, 3)] == ""
