@@ -97,7 +97,7 @@ def kpis_command(source: str, period: str | None, level: str, fmt: str, program_
     portfolio = load(source, config=config)
     if program_id is not None:
         portfolio.check_program(program_id)
-    result = compute(portfolio, period, config)
+    result = compute(portfolio.in_key_order(), period, config)
     if program_id is not None:
         result = result.program(program_id)
     click.echo(render_rows(kpi_rows(result, level), fmt), nl=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -121,6 +121,16 @@ class Portfolio:
             source=self.source,
             missing_tables=self.missing_tables,
         )
+
+    def in_key_order(self) -> Portfolio:
+        """The portfolio with every table sorted by its key (stable sort, fresh index).
+
+        Reports and ``pmo-nb kpis`` compute from this, so nothing they show depends on the row order of
+        the source: not the order of rows and chart data, and not the last bits of a floating-point sum.
+        """
+        frames = {name: df.sort_values(list(TABLES[name].key), kind="mergesort").reset_index(drop=True)
+                  for name, df in self.tables().items()}
+        return replace(self, **frames)
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical content of the six tables, independent of row order and source format."""

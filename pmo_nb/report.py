@@ -24,7 +24,6 @@ folder and deleted before publishing; the variable is never set outside a batch 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import pickle
@@ -44,7 +43,6 @@ from .kpis import Kpis, compute
 from .model import Portfolio
 from .paths import SAMPLE_DIR
 from .schedule import month_bounds
-from .schema import TABLES
 from .tables import Col
 
 renderer.enable()
@@ -418,14 +416,8 @@ class SharedState:
 
 
 def in_key_order(portfolio: Portfolio) -> Portfolio:
-    """The portfolio with every table sorted by its key (stable sort, fresh index).
-
-    Reports compute from this, so that nothing they show depends on the row order of the source: not the
-    order of rows and chart data, and not the last bits of a floating-point sum either.
-    """
-    frames = {name: df.sort_values(list(TABLES[name].key), kind="mergesort").reset_index(drop=True)
-              for name, df in portfolio.tables().items()}
-    return dataclasses.replace(portfolio, **frames)
+    """The portfolio with every table sorted by its key (:meth:`Portfolio.in_key_order`)."""
+    return portfolio.in_key_order()
 
 
 def shared_state(portfolio: Portfolio, config: Config, period: str,

@@ -92,3 +92,24 @@ def test_bad_config_is_a_clean_error(source, tmp_path):
 def test_missing_source_is_a_clean_error(tmp_path):
     result = run(str(tmp_path / "nowhere"))
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_kpis_output_does_not_depend_on_row_order(tmp_path):
+    import shutil
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from pmo_nb.cli import cli
+    from pmo_nb.paths import SAMPLE_DIR
+
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(SAMPLE_DIR, shuffled)
+    for path in shuffled.glob("*.csv"):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df.sample(frac=1, random_state=3).to_csv(path, index=False)
+    args = ["kpis", "--period", "2026-10", "--level", "program", "--format", "csv"]
+    original = CliRunner().invoke(cli, [args[0], str(SAMPLE_DIR), *args[1:]])
+    reordered = CliRunner().invoke(cli, [args[0], str(shuffled), *args[1:]])
+    assert original.exit_code == reordered.exit_code == 0
+    assert original.output == reordered.output
