@@ -25,6 +25,7 @@ folder and deleted before publishing; the variable is never set outside a batch 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from .config import Config, load_config
 from .ingest import load
 from .kpis import Kpis, compute
 from .model import Portfolio
-from .paths import SAMPLE_DIR
+from .paths import PACKAGE_DIR, SAMPLE_DIR
 from .schedule import month_bounds
 from .tables import Col
 
@@ -337,6 +338,19 @@ class _Base:
         return components.summary([f"- {n}" for n in notes])
 
 
+@functools.cache
+def _component_css() -> str:
+    return (PACKAGE_DIR / "static" / "pmo.css").read_text(encoding="utf-8")
+
+
+def _with_style(block: components.HTML) -> components.HTML:
+    """Outside a batch run (JupyterLab, nbval) no report template styles the page: the title block brings
+    pmo.css along so tiles, tables and badges look as in the report. Batch reports get it from the template."""
+    if renderer.batch_mode():
+        return block
+    return components.HTML(f'<style class="pmo-style">{_component_css()}</style>') + block
+
+
 def _rag(x: Any) -> str | None:
     return x if isinstance(x, str) and x in RAG_RANK else None
 
@@ -540,9 +554,9 @@ class ProgramReport(_Base):
     def title(self) -> components.HTML:
         p = self.program
         sub = f"Sponsor {p['sponsor']} · Program manager {p['manager']}"
-        return components.title_block(self.title_text, sub, period_label=fmt.month(self.period),
-                                      organisation=self.config.organisation, rag=_rag(p.get("rag")),
-                                      rag_reason=str(p.get("rag_reason") or ""))
+        return _with_style(components.title_block(
+            self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
+            rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or "")))
 
     def summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
@@ -644,9 +658,9 @@ class PortfolioReport(_Base):
     def title(self) -> components.HTML:
         n = len(self.kpis.programs)
         sub = f"{narrative.plural(n, 'program')}, {narrative.plural(len(self.kpis.projects), 'project')}"
-        return components.title_block(self.title_text, sub, period_label=fmt.month(self.period),
-                                      organisation=self.config.organisation, rag=_rag(self.row.get("rag")),
-                                      rag_reason=str(self.row.get("rag_reason") or ""))
+        return _with_style(components.title_block(
+            self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
+            rag=_rag(self.row.get("rag")), rag_reason=str(self.row.get("rag_reason") or "")))
 
     def summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()

@@ -149,3 +149,12 @@ def test_notebooks_have_a_tagged_parameters_cell_and_hidden_code():
             tags = cell.metadata.get("tags", [])
             assert "hide-input" in tags or "remove-cell" in tags, cell.source
             assert len(cell.source.splitlines()) <= 6, "keep notebook cells short: logic belongs in pmo_nb"
+
+
+def test_title_brings_the_stylesheet_outside_batch_runs(monkeypatch):
+    report = ProgramReport.build(program_id="PRG-ERP")
+    monkeypatch.delenv("PMO_NB_BATCH", raising=False)
+    assert str(report.title()).startswith('<style class="pmo-style">')
+    assert ".pmo-tile" in str(report.title())
+    monkeypatch.setenv("PMO_NB_BATCH", "1")
+    assert "<style" not in str(report.title())
