@@ -104,6 +104,26 @@ def test_failed_report_exits_1_with_a_summary_and_the_rest_published(tmp_path: P
 # --- interrupting a real run --------------------------------------------------------------------------
 
 
+def start_sleeping_run(src: Path, out: Path, nbs: Path, *extra: str) -> subprocess.Popen:
+    """`pmo-nb run` in its own process group, in which PRG-A's notebook sleeps 60 s; returns once a kernel
+    runs and the staging folder exists, i.e. mid-run, ready to be interrupted."""
+    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(src), "--out", str(out), "--period",
+           "2026-10", "--formats", "html", "--jobs", "2", "--quiet", *extra,
+           "--program-notebook", str(nbs / "batch_sleep.ipynb"),
+           "--portfolio-notebook", str(nbs / "batch_ok.ipynb")]
+    env = {**os.environ, "PMO_NB_TEST_FAULT": "PRG-A"}  # PRG-A sleeps 60 s
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (kernels_in(nbs) and list(out.glob(".tmp-2026-10-*"))):
+        if proc.poll() is not None or time.monotonic() >= deadline:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError(f"no kernel started: {proc.communicate()}")
+        time.sleep(0.2)
+    return proc
+
+
 def kernels_in(cwd: Path) -> list[int]:
     """PIDs of processes whose working directory is ``cwd`` (the kernels of the run under test)."""
     pids = []
@@ -133,19 +153,8 @@ def test_interrupted_run_leaves_previous_reports_and_no_temp_or_kernel(
     month.mkdir(parents=True)
     (month / "PRG-A.html").write_text("published last week")
     before = sorted(p.name for p in out.iterdir())
-    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(src), "--out", str(out), "--period",
-           "2026-10", "--formats", "html", "--jobs", "2", "--quiet",
-           "--program-notebook", str(nbs / "batch_sleep.ipynb"),
-           "--portfolio-notebook", str(nbs / "batch_ok.ipynb")]
-    env = {**os.environ, "PMO_NB_TEST_FAULT": "PRG-A"}  # PRG-A sleeps 60 s
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = start_sleeping_run(src, out, nbs)
     try:
-        deadline = time.monotonic() + 60
-        while not (kernels_in(nbs) and list(out.glob(".tmp-2026-10-*"))):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no kernel started"
-            time.sleep(0.2)
         if group:
             os.killpg(proc.pid, signum)  # Ctrl-C in a terminal reaches the whole process group
         else:

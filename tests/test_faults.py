@@ -24,8 +24,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -34,7 +32,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import data_path
 from test_batch import write_source
-from test_cli_run import kernels_in
+from test_cli_run import kernels_in, start_sleeping_run
 
 from pmo_nb import batch
 from pmo_nb.cli import cli
@@ -322,19 +320,8 @@ def test_a_full_disk_writing_the_pack_stops_the_run_instead_of_dropping_the_pack
 def test_a_second_ctrl_c_during_the_clean_up_still_leaves_everything_clean(world) -> None:
     before = published(world["out"])
     out, nbs = world["out"], world["nbs"]
-    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(world["src"]), "--out", str(out),
-           "--period", PERIOD, "--formats", "html", "--jobs", "2", "--quiet", "--programs", "PRG-A,PRG-B",
-           "--program-notebook", str(nbs / "batch_sleep.ipynb"),
-           "--portfolio-notebook", str(nbs / "batch_ok.ipynb")]
-    env = {**os.environ, "PMO_NB_TEST_FAULT": "PRG-A"}  # PRG-A sleeps 60 s
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = start_sleeping_run(world["src"], out, nbs, "--programs", "PRG-A,PRG-B")
     try:
-        deadline = time.monotonic() + 60
-        while not (kernels_in(nbs) and list(out.glob(".tmp-*"))):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no kernel started"
-            time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGINT)
         time.sleep(0.3)  # the run is now stopping its workers and removing the staging folder
         if proc.poll() is None:
