@@ -254,16 +254,21 @@ def milestone_finding(df: pd.DataFrame) -> str:
     return head + (f"; {missed} missed" if missed else "")
 
 
+def _counts_by(df: pd.DataFrame | None, column: str) -> tuple[int, dict[str, int]]:
+    """Total of ``count`` and its sum per value of ``column`` (a band or a severity)."""
+    if df is None or df.empty:
+        return 0, {}
+    counts = pd.to_numeric(df["count"], errors="coerce").fillna(0)
+    per = counts.groupby(df[column].astype("object")).sum()
+    return int(counts.sum()), {str(k): int(v) for k, v in per.items()}
+
+
 def risk_finding(df: pd.DataFrame) -> str:
     """Headline for the risk heat map (``band``, ``count``): "2 critical risks among 14 open"."""
-    if df is None or df.empty:
-        return "No open risks"
-    counts = pd.to_numeric(df["count"], errors="coerce").fillna(0)
-    total = int(counts.sum())
+    total, per = _counts_by(df, "band")
     if total == 0:
         return "No open risks"
-    critical = int(counts[df["band"].astype("object") == "critical"].sum())
-    high = int(counts[df["band"].astype("object") == "high"].sum())
+    critical, high = per.get("critical", 0), per.get("high", 0)
     if critical:
         return f"{_plural(critical, 'critical risk')} among {total} open"
     if high:
@@ -295,13 +300,10 @@ def exposure_finding(df: pd.DataFrame, currency: str = "EUR") -> str:
 
 def issues_finding(df: pd.DataFrame) -> str:
     """Headline for issues by severity: "2 critical issues among 15 open"."""
-    if df is None or df.empty:
-        return "No open issues"
-    counts = pd.to_numeric(df["count"], errors="coerce").fillna(0)
-    total = int(counts.sum())
+    total, per = _counts_by(df, "severity")
     if total == 0:
         return "No open issues"
-    critical = int(counts[df["severity"].astype("object") == "critical"].sum())
+    critical = per.get("critical", 0)
     if critical:
         return f"{_plural(critical, 'critical issue')} among {total} open"
     return f"{_plural(total, 'open issue')}, none critical"
