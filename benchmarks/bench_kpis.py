@@ -1,9 +1,9 @@
 """Benchmark: compute() on a large portfolio against reading the same data back from CSV.
 
 Generates 10,000 projects x 60 months (600,000 financial rows), 20,000 milestones, 100,000 risks and
-50,000 issues with ``pmo_nb.sample.generate`` (every project then gets a row for each of the 60 months,
+50,000 issues with ``pmo_nb.data.sample.generate`` (every project then gets a row for each of the 60 months,
 PV/EV/AC 0 where the sample books nothing), writes them as a CSV folder in a temporary directory, times
-``pmo_nb.ingest.load`` reading them back (parse + validate), times ``pmo_nb.kpis.compute`` for the
+``pmo_nb.data.ingest.load`` reading them back (parse + validate), times ``pmo_nb.metrics.kpis.compute`` for the
 reporting month, and prints both times, their ratio and the peak memory.
 
 Targets: compute faster than reading; peak resident memory under 1.5 GB.
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pmo_nb import sample
-from pmo_nb.ingest import load
-from pmo_nb.kpis import compute
+from pmo_nb.data import sample
+from pmo_nb.data.ingest import load
+from pmo_nb.metrics.kpis import compute
 
 
 def dense_financials(financials: pd.DataFrame, project_ids: pd.Series, periods: list[str]) -> pd.DataFrame:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     tracemalloc.stop()
 
     print(f"CSV folder: {size_mb:.0f} MB; reporting month {period}")
-    print(f"read (pmo_nb.ingest.load): {read_s:8.2f} s")
+    print(f"read (pmo_nb.data.ingest.load): {read_s:8.2f} s")
     print(f"compute():                 {compute_s:8.2f} s")
     print(f"compute / read:            {compute_s / read_s:8.2f}  (target < 1)")
     print(f"peak RSS after read:       {rss_after_read:8.0f} MB")

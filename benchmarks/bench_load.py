@@ -1,6 +1,6 @@
 """Load benchmark: `pmo-nb run` on a large generated portfolio, several times in a row.
 
-Generates a portfolio with ``pmo_nb.sample.generate`` (default 200 programs / 4,000 projects, CSV folder in a
+Generates a portfolio with ``pmo_nb.data.sample.generate`` (default 200 programs / 4,000 projects, CSV folder in a
 temporary directory) and runs ``pmo-nb run --formats html,pdf`` on it ``--runs`` times (each into a fresh
 ``--out``), as a subprocess. While a run goes, the benchmark polls ``/proc`` every 0.5 s for the run's
 process tree and records the peak resident memory (``VmHWM``) of the parent, of each worker and of each
@@ -168,7 +168,7 @@ def check_pack(path: Path, programs: dict[str, str]) -> tuple[dict[str, Any], li
 
 def check_run(month: Path, *, formats: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
     """The checks of one run's month folder: manifest, kernel starts, files, and the pack (with pdf)."""
-    from pmo_nb.manifest import read_manifest, verify
+    from pmo_nb.run.manifest import read_manifest, verify
 
     m = read_manifest(month)
     reports = m["reports"]
@@ -241,7 +241,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="write source and reports here (kept)")
     args = parser.parse_args()
 
-    from pmo_nb import sample
+    from pmo_nb.data import sample
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:

@@ -1,6 +1,6 @@
 """Benchmark: `pmo-nb run` against the usual shell loop of `papermill` + `jupyter nbconvert` per report.
 
-Generates a 12-program portfolio with ``pmo_nb.sample.generate`` (CSV folder in a temporary
+Generates a 12-program portfolio with ``pmo_nb.data.sample.generate`` (CSV folder in a temporary
 directory), then runs the same report notebooks for the same programs (every program's report plus the
 portfolio overview) in two ways, one after the other on this machine:
 
@@ -31,8 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pmo_nb import sample
-from pmo_nb.batch import PORTFOLIO_NOTEBOOK, PROGRAM_NOTEBOOK
+from pmo_nb.data import sample
+from pmo_nb.run.batch import PORTFOLIO_NOTEBOOK, PROGRAM_NOTEBOOK
 
 BIN = Path(sys.executable).parent
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from .changes import Changes, compare, load_snapshot
-from .config import Config, load_config
-from .exceptions import (
+from pmo_nb.config import Config, load_config
+from pmo_nb.data.ingest import check, load
+from pmo_nb.data.model import Portfolio
+from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
     DiskFullError,
@@ -16,9 +17,8 @@ from .exceptions import (
     SourceError,
     UnknownEntityError,
 )
-from .ingest import check, load
-from .kpis import Kpis, compute
-from .model import Portfolio
+from pmo_nb.metrics.changes import Changes, compare, load_snapshot
+from pmo_nb.metrics.kpis import Kpis, compute
 
 __version__ = "0.1.0"
 

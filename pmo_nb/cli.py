@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .exceptions import DataValidationError, PmoError, SourceError
+from pmo_nb import __version__
+from pmo_nb.exceptions import DataValidationError, PmoError, SourceError
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,8 +59,8 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 
     Prints every problem (exit 1) or a summary of the valid portfolio (exit 0).
     """
-    from .ingest import check
-    from .validate import render_findings, render_notes, render_summary
+    from pmo_nb.data.ingest import check
+    from pmo_nb.data.validate import render_findings, render_notes, render_summary
 
     result = check(source, config_path)
     if result.findings:
@@ -89,9 +89,9 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 def kpis_command(source: str, period: str | None, level: str, fmt: str, program_id: str | None,
                  config_path: str | None) -> None:
     """Print earned value, earned schedule and RAG per project, program or the portfolio."""
-    from .config import load_config
-    from .ingest import load
-    from .kpis import compute, kpi_rows, render_rows
+    from pmo_nb.config import load_config
+    from pmo_nb.data.ingest import load
+    from pmo_nb.metrics.kpis import compute, kpi_rows, render_rows
 
     config = load_config(config_path)
     portfolio = load(source, config=config)
@@ -143,9 +143,9 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
     Everything is written to a temporary folder inside OUT and swapped into OUT/YYYY-MM/ only when
     complete. Exit 0 when every report succeeded, 1 when any failed (the others are still published).
     """
-    from . import batch
-    from .paths import REPORTS_DIR
-    from .validate import render_findings
+    from pmo_nb.data.validate import render_findings
+    from pmo_nb.paths import REPORTS_DIR
+    from pmo_nb.run import batch
 
     notebooks = {k: v for k, v in (("program", program_notebook), ("portfolio", portfolio_notebook)) if v}
     try:
@@ -203,7 +203,7 @@ def sample_command(out: str, fmt: str, seed: int, period: str | None, scale: int
     --scale N or the explicit sizes make large portfolios for benchmarks, e.g.
     `pmo-nb sample --out /tmp/big --projects 10000 --programs 200 --months 60`.
     """
-    from . import sample
+    from pmo_nb.data import sample
 
     sizes = {k: v * scale for k, v in sample.DEFAULT_SIZES.items() if k != "months"}
     sizes.update({k: v for k, v in counts.items() if v is not None})

@@ -44,8 +44,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .exceptions import ConfigError
-from .schema import TABLES
+from pmo_nb.exceptions import ConfigError
+from pmo_nb.schema import TABLES
 
 STATUS_CHOICES = ("green", "amber", "red", "none")
 DEFAULT_BANDS: dict[str, tuple[int, int]] = {

@@ -1,8 +1,8 @@
 """The canonical data model: six tables, their columns, types and allowed values.
 
 This module is the contract between users' files and everything downstream. It describes the
-model declaratively; ``pmo_nb.validate`` turns it into pandera schemas and cross-table checks, and
-``pmo_nb.ingest`` uses it to match headers and coerce types. docs/data-model.md explains it to users.
+model declaratively; ``pmo_nb.data.validate`` turns it into pandera schemas and cross-table checks, and
+``pmo_nb.data.ingest`` uses it to match headers and coerce types. docs/data-model.md explains it to users.
 
 Column kinds and the dtype each becomes once loaded:
 

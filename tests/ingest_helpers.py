@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pmo_nb.model import empty_table
+from pmo_nb.data.model import empty_table
 from pmo_nb.schema import TABLE_NAMES
 
 

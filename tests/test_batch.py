@@ -18,9 +18,9 @@ import nbformat
 import pytest
 from conftest import data_path
 
-from pmo_nb import batch
 from pmo_nb.exceptions import DataValidationError, ReportExecutionError
-from pmo_nb.manifest import read_manifest, sha256_file, verify
+from pmo_nb.run import batch
+from pmo_nb.run.manifest import read_manifest, sha256_file, verify
 
 NOTEBOOKS = data_path("notebooks")
 
@@ -314,14 +314,14 @@ def test_invalid_data_stops_before_anything_is_written(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, monkeypatch) -> None:
     """One broken program, a flaky kernel start in every worker, the previous month's snapshot."""
-    from pmo_nb.ingest import load
+    from pmo_nb.data.ingest import load
 
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1793520000")
     src = write_source(tmp_path / "src")
     out = tmp_path / "reports"
     (out / "2026-09").mkdir(parents=True)
-    from pmo_nb.kpis import compute
+    from pmo_nb.metrics.kpis import compute
 
     compute(load(src), "2026-09").snapshot().to_csv(out / "2026-09" / "kpis.csv", index=False)
     (out / "2026-10").mkdir()
@@ -393,8 +393,8 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
                     reason="the report notebooks are not there yet")
 def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> None:
     """The shipped notebooks on the sample data: one program and the overview, HTML + PDF + pack."""
-    from pmo_nb.ingest import load
-    from pmo_nb.render import external_refs
+    from pmo_nb.data.ingest import load
+    from pmo_nb.publish.exporters import external_refs
 
     portfolio = load(sample_dir)
     first = portfolio.program_ids[0]

@@ -24,8 +24,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pmo_nb import render
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
+from pmo_nb.publish import exporters
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +147,7 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=str(work),
     )
     page = work / "program_report.html"
-    page.write_text(render.render_html(nbformat.from_dict(nb), generated_at=GENERATED), encoding="utf-8")
+    page.write_text(exporters.render_html(nbformat.from_dict(nb), generated_at=GENERATED), encoding="utf-8")
     return page
 
 
@@ -337,7 +337,7 @@ def test_right_to_left_override_does_not_reverse_the_text_after_it(opened: Opene
     ],
 )
 def test_close_bidi(text: str, expected: str) -> None:
-    from pmo_nb.ingest import close_bidi
+    from pmo_nb.data.ingest import close_bidi
 
     assert close_bidi(text) == expected
 

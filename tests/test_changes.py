@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_nb.changes import Changes, compare, load_snapshot
 from pmo_nb.exceptions import SourceError
+from pmo_nb.metrics.changes import Changes, compare, load_snapshot
 
 NAN = np.nan
 ENTITY = ["period", "level", "id", "program_id", "project_id", "name", "rag", "cpi", "spi", "spi_t", "eac",
@@ -242,7 +242,7 @@ def test_load_snapshot_rejects_what_is_not_a_snapshot(tmp_path, content, match):
 # --- End to end with compute(): recomputed and stored previous snapshots are interchangeable. ---
 
 def _portfolio():
-    from pmo_nb.model import Portfolio
+    from pmo_nb.data.model import Portfolio
 
     d = pd.to_datetime
     programs = pd.DataFrame({"program_id": ["G1", "G2"], "name": ["Alpha", "Beta"], "sponsor": ["S", "T"],
@@ -292,7 +292,7 @@ def _portfolio():
 
 
 def test_compute_snapshots_recomputed_or_stored_are_interchangeable(tmp_path: Path):
-    kpis = pytest.importorskip("pmo_nb.kpis")
+    kpis = pytest.importorskip("pmo_nb.metrics.kpis")
     portfolio = _portfolio()
     current = kpis.compute(portfolio, "2026-10").snapshot()
     previous = kpis.compute(portfolio, "2026-09").snapshot()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_nb import charts
+from pmo_nb.reporting import charts
 
 
 def spec_of(chart, validate: bool = False) -> dict:

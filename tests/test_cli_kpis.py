@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from test_kpis import scenario
 
 from pmo_nb.cli import cli
-from pmo_nb.kpis import KPI_COLUMNS
+from pmo_nb.metrics.kpis import KPI_COLUMNS
 from pmo_nb.schema import TABLES
 
 

@@ -17,7 +17,7 @@ from conftest import data_path
 from test_batch import PROGRAMS, write_source
 
 from pmo_nb.cli import cli
-from pmo_nb.manifest import read_manifest, verify
+from pmo_nb.run.manifest import read_manifest, verify
 
 NOTEBOOKS = data_path("notebooks")
 

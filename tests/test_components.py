@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from IPython.core.formatters import DisplayFormatter
 
-from pmo_nb import components as comp
 from pmo_nb.paths import PACKAGE_DIR
+from pmo_nb.reporting import components as comp
 
 XSS = "<script>alert(1)</script>"
 
@@ -128,7 +128,8 @@ def test_every_component_escapes_data():
 def test_css_styles_every_class_the_package_emits():
     css = (PACKAGE_DIR / "static" / "pmo.css").read_text(encoding="utf-8")
     defined = set(re.findall(r"\.(pmo-[a-z0-9-]+)", css))
-    source = "".join((PACKAGE_DIR / name).read_text(encoding="utf-8") for name in ("components.py", "tables.py"))
+    reporting = PACKAGE_DIR / "reporting"
+    source = "".join((reporting / name).read_text(encoding="utf-8") for name in ("components.py", "tables.py"))
     used = set(re.findall(r"(pmo-[a-z0-9-]+)", source)) - {"pmo-nb", "pmo-rag-", "pmo-tile-", "pmo-change-"}
     used |= {f"pmo-rag-{k}" for k in ("red", "amber", "green", "na")}
     used |= {f"pmo-tile-{k}" for k in ("good", "bad", "neutral")}

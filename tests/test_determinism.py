@@ -1,4 +1,4 @@
-"""Two runs over the same data give the same bytes, apart from the fields in render.VOLATILE_FIELDS.
+"""Two runs over the same data give the same bytes, apart from the fields in exporters.VOLATILE_FIELDS.
 
 Three real ``pmo-nb run`` invocations (HTML + PDF, two programs of the sample plus the portfolio overview):
 
@@ -10,7 +10,7 @@ Three real ``pmo-nb run`` invocations (HTML + PDF, two programs of the sample pl
 Run 1 and run 3 share their stamp, so every HTML, every PDF (reports and executive pack) and kpis.csv must be
 byte-identical: this covers row order, --jobs and kernel reuse with nothing normalised. Run 1 and run 2 differ in
 their stamp: HTML and kpis.csv must be byte-identical once each run's volatile strings (from its manifest,
-``render.volatile_strings``) are replaced by a placeholder. Run 2 makes no PDF: a PDF's text is compressed, so
+``exporters.volatile_strings``) are replaced by a placeholder. Run 2 makes no PDF: a PDF's text is compressed, so
 it cannot be compared byte for byte after normalising, and it is laid out from the same markup as the HTML
 (the stamp reaches it only as the footer text and the ``dcterms.created`` metadata); leaving it out keeps the
 test within about a minute on an idle 2-core machine.
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from pmo_nb import render
 from pmo_nb.paths import SAMPLE_DIR
+from pmo_nb.publish import exporters
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def outputs(month: Path) -> dict[str, bytes]:
 
 def normalised(data: bytes, manifest: dict) -> bytes:
     text = data.decode("utf-8")
-    for s in render.volatile_strings(manifest["generated_at"], manifest["run_id"]):
+    for s in exporters.volatile_strings(manifest["generated_at"], manifest["run_id"]):
         text = text.replace(s, "<volatile>")
     return text.encode("utf-8")
 
@@ -113,7 +113,7 @@ def test_same_stamp_gives_identical_bytes_whatever_the_row_order_jobs_and_kernel
     differ = [name for name in first if first[name] != third[name]]
     assert differ == []
     # the stamp really is in the outputs (so the comparison with run 2 below normalises something)
-    stamp = render.generated_label(manifest(runs["first"])["generated_at"]).encode()
+    stamp = exporters.generated_label(manifest(runs["first"])["generated_at"]).encode()
     assert stamp in first["PRG-DCX.html"]
 
 

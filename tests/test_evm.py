@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_nb import evm
+from pmo_nb.metrics import evm
 
 
 def curves(pv, ev, ac, *, period, start="2024-01", baseline_start=None, baseline_finish=None, budget=1000.0):

@@ -34,11 +34,11 @@ from conftest import data_path
 from test_batch import write_source
 from test_cli_run import kernels_in, start_sleeping_run
 
-from pmo_nb import batch
 from pmo_nb.cli import cli
-from pmo_nb.ingest import load
-from pmo_nb.kpis import compute
-from pmo_nb.manifest import read_manifest, verify
+from pmo_nb.data.ingest import load
+from pmo_nb.metrics.kpis import compute
+from pmo_nb.run import batch
+from pmo_nb.run.manifest import read_manifest, verify
 
 NOTEBOOKS = data_path("notebooks")
 PERIOD = "2026-10"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_nb import formatting as fmt
+from pmo_nb.reporting import formatting as fmt
 
 MISSING = [None, float("nan"), np.nan, pd.NA, pd.NaT, np.inf, -np.inf, "", "  "]
 

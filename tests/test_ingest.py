@@ -1,4 +1,4 @@
-"""pmo_nb.ingest: every source format, encodings, headers, coercion and the SourceError paths."""
+"""pmo_nb.data.ingest: every source format, encodings, headers, coercion and the SourceError paths."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from ingest_helpers import (
 )
 
 from pmo_nb.config import Config, IngestConfig, parse_config
+from pmo_nb.data.ingest import COERCERS, READERS, check, decode_text, detect_kind, load, reader_for, register
+from pmo_nb.data.model import empty_table
 from pmo_nb.exceptions import DataValidationError, Finding, SourceError
-from pmo_nb.ingest import COERCERS, READERS, check, decode_text, detect_kind, load, reader_for, register
-from pmo_nb.model import empty_table
 from pmo_nb.schema import RISKS, TABLE_NAMES
 
 # ---------------------------------------------------------------- round trips

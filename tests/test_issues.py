@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
+from pmo_nb.data.model import empty_table
 from pmo_nb.exceptions import DataValidationError
-from pmo_nb.issues import ageing_buckets, issue_log, issue_summary, oldest_open
-from pmo_nb.model import empty_table
+from pmo_nb.metrics.issues import ageing_buckets, issue_log, issue_summary, oldest_open
 
 ROWS = [
     # id, project, severity, opened, closed

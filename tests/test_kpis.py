@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pmo_nb import changes
 from pmo_nb.config import Config, ReportConfig
+from pmo_nb.data.model import Portfolio, empty_table
 from pmo_nb.exceptions import PeriodError, UnknownEntityError
-from pmo_nb.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute, kpi_rows, render_rows
-from pmo_nb.model import Portfolio, empty_table
+from pmo_nb.metrics import changes
+from pmo_nb.metrics.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute, kpi_rows, render_rows
 
 D = pd.Timestamp
 

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pmo_nb import sample
-from pmo_nb.batch import KERNEL_START_ATTEMPTS
 from pmo_nb.cli import cli
-from pmo_nb.manifest import read_manifest
+from pmo_nb.data import sample
 from pmo_nb.paths import PROJ_ROOT
+from pmo_nb.run.batch import KERNEL_START_ATTEMPTS
+from pmo_nb.run.manifest import read_manifest
 
 pytestmark = pytest.mark.slow
 

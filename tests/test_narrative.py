@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from pmo_nb import narrative
+from pmo_nb.reporting import narrative
 
 PROGRAM = {
     "program_id": "PRG-ERP",

@@ -1,4 +1,4 @@
-"""pmo_nb.pack: the executive pack as one WeasyPrint document."""
+"""pmo_nb.publish.pack: the executive pack as one WeasyPrint document."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import nbformat
 import pypdf
 import pytest
 
-from pmo_nb import pack
 from pmo_nb.exceptions import PeriodError, RenderError
-from pmo_nb.render import REPORT_META_MIMETYPE
+from pmo_nb.publish import pack
+from pmo_nb.publish.exporters import REPORT_META_MIMETYPE
 from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"

@@ -24,11 +24,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pmo_nb import load, render
+from pmo_nb import load
 from pmo_nb.cli import cli
-from pmo_nb.kpis import compute
-from pmo_nb.model import Portfolio
+from pmo_nb.data.model import Portfolio
+from pmo_nb.metrics.kpis import compute
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
+from pmo_nb.publish import exporters
 from pmo_nb.schema import TABLE_NAMES
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def reports(pg_source: str, csv_portfolio: Portfolio, tmp_path_factory: pytest.T
             progress_bar=False,
             cwd=str(work),
         )
-        return render.render_html(nbformat.from_dict(nb), generated_at=GENERATED)
+        return exporters.render_html(nbformat.from_dict(nb), generated_at=GENERATED)
 
     sources = {"csv": str(SAMPLE_DIR), "postgres": pg_source}
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pmo_nb.config import Config, RagConfig
-from pmo_nb.rag import NO_FINANCIALS, compute_rag, index_status, missed_key_names
+from pmo_nb.metrics.rag import NO_FINANCIALS, compute_rag, index_status, missed_key_names
 
 NAN = math.nan
 

@@ -1,4 +1,4 @@
-"""pmo_nb.render: self-contained HTML, PDF via WeasyPrint, the nbconvert exporters.
+"""pmo_nb.publish.exporters: self-contained HTML, PDF via WeasyPrint, the nbconvert exporters.
 
 The notebooks under tests/data/notebooks/ are synthetic executed reports (see make_notebooks.py there): a
 report-meta output, four `## ` sections, two charts (vegalite + SVG), escaped HTML with a <script> value, a
@@ -19,8 +19,8 @@ import nbformat
 import pypdf
 import pytest
 
-from pmo_nb import render
 from pmo_nb.exceptions import ConfigError, RenderError
+from pmo_nb.publish import exporters
 from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
@@ -34,8 +34,8 @@ def with_meta(nb: nbformat.NotebookNode, **fields: object) -> nbformat.NotebookN
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            if render.REPORT_META_MIMETYPE in output.get("data", {}):
-                output["data"][render.REPORT_META_MIMETYPE].update(fields)
+            if exporters.REPORT_META_MIMETYPE in output.get("data", {}):
+                output["data"][exporters.REPORT_META_MIMETYPE].update(fields)
     return nb
 
 
@@ -46,7 +46,7 @@ def program_nb() -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def program_html(program_nb: nbformat.NotebookNode) -> str:
-    return render.render_html(program_nb, generated_at=GENERATED)
+    return exporters.render_html(program_nb, generated_at=GENERATED)
 
 
 # ---------------------------------------------------------------------------------------------- run stamp
@@ -54,13 +54,13 @@ def program_html(program_nb: nbformat.NotebookNode) -> str:
 
 def test_run_stamp_honours_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
-    assert render.run_stamp() == render.RunStamp("2023-11-14T22:13:20Z", "20231114T221320Z")
-    assert render.run_stamp() == render.run_stamp()
+    assert exporters.run_stamp() == exporters.RunStamp("2023-11-14T22:13:20Z", "20231114T221320Z")
+    assert exporters.run_stamp() == exporters.run_stamp()
 
 
 def test_run_stamp_without_epoch_is_now_and_unique(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    first, second = render.run_stamp(), render.run_stamp()
+    first, second = exporters.run_stamp(), exporters.run_stamp()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first.generated_at)
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", first.run_id)
     assert first.run_id != second.run_id
@@ -69,7 +69,7 @@ def test_run_stamp_without_epoch_is_now_and_unique(monkeypatch: pytest.MonkeyPat
 def test_run_stamp_bad_epoch_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(ConfigError, match="SOURCE_DATE_EPOCH") as info:
-        render.run_stamp()
+        exporters.run_stamp()
     assert info.value.key == "SOURCE_DATE_EPOCH"
 
 
@@ -77,8 +77,8 @@ def test_run_stamp_bad_epoch_names_the_variable(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_meta_from_notebook_reads_the_contract_fields(program_nb: nbformat.NotebookNode) -> None:
-    meta = render.meta_from_notebook(program_nb, generated_at=GENERATED, run_id="r1")
-    assert meta == render.ReportMeta(
+    meta = exporters.meta_from_notebook(program_nb, generated_at=GENERATED, run_id="r1")
+    assert meta == exporters.ReportMeta(
         kind="program",
         title="ERP Modernisation",
         organisation="Northwind Public Works",
@@ -100,7 +100,7 @@ def test_meta_from_notebook_reads_the_contract_fields(program_nb: nbformat.Noteb
 def test_meta_missing_names_the_notebook_and_the_fix() -> None:
     nb = load("no_meta.ipynb")
     with pytest.raises(RenderError, match=r"reports/2026-10/erp\.ipynb: no report-meta output") as info:
-        render.meta_from_notebook(nb, path="reports/2026-10/erp.ipynb")
+        exporters.meta_from_notebook(nb, path="reports/2026-10/erp.ipynb")
     assert "report_meta(" in str(info.value)
     assert info.value.path == "reports/2026-10/erp.ipynb"
 
@@ -118,17 +118,17 @@ def test_meta_missing_names_the_notebook_and_the_fix() -> None:
 )
 def test_meta_bad_values_are_named(program_nb: nbformat.NotebookNode, fields: dict, message: str) -> None:
     with pytest.raises(RenderError, match=message):
-        render.meta_from_notebook(with_meta(program_nb, **fields), generated_at=GENERATED, path="x.ipynb")
+        exporters.meta_from_notebook(with_meta(program_nb, **fields), generated_at=GENERATED, path="x.ipynb")
 
 
 def test_meta_page_size_is_case_insensitive(program_nb: nbformat.NotebookNode) -> None:
-    meta = render.meta_from_notebook(with_meta(program_nb, page_size="a3"), generated_at=GENERATED)
+    meta = exporters.meta_from_notebook(with_meta(program_nb, page_size="a3"), generated_at=GENERATED)
     assert meta.page_size == "A3"
 
 
 def test_render_html_without_meta_raises_render_error_with_path() -> None:
     with pytest.raises(RenderError, match="broken.ipynb: no report-meta output"):
-        render.render_html(load("no_meta.ipynb"), generated_at=GENERATED, path="broken.ipynb")
+        exporters.render_html(load("no_meta.ipynb"), generated_at=GENERATED, path="broken.ipynb")
 
 
 # ---------------------------------------------------------------------------------------------- external_refs
@@ -155,20 +155,20 @@ def test_render_html_without_meta_raises_render_error_with_path() -> None:
     ],
 )
 def test_external_refs(markup: str, expected: list[str]) -> None:
-    assert render.external_refs(markup) == expected
+    assert exporters.external_refs(markup) == expected
 
 
 def test_external_refs_looks_inside_base64_svg_images() -> None:
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://x.org/p.png"/></svg>'
     markup = f'<img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">'
-    assert render.external_refs(markup) == ["https://x.org/p.png"]
+    assert exporters.external_refs(markup) == ["https://x.org/p.png"]
 
 
 # ---------------------------------------------------------------------------------------------- HTML
 
 
 def test_html_is_self_contained(program_html: str) -> None:
-    assert render.external_refs(program_html) == []
+    assert exporters.external_refs(program_html) == []
     lowered = program_html.lower()
     for stock in ("require.js", "require.min.js", "mathjax", "mermaid", "jupyter-widgets", "<link"):
         assert stock not in lowered
@@ -181,18 +181,18 @@ def test_html_vega_bundle_inlined_once_for_two_charts(program_html: str) -> None
 
 
 def test_html_without_charts_has_no_bundle() -> None:
-    markup = render.render_html(load("no_charts.ipynb"), generated_at=GENERATED)
+    markup = exporters.render_html(load("no_charts.ipynb"), generated_at=GENERATED)
     assert "vegaEmbed" not in markup
     assert "pmo-chart" not in markup.split("<body", 1)[1]
-    assert render.external_refs(markup) == []
+    assert exporters.external_refs(markup) == []
 
 
 def test_html_chart_has_spec_and_svg_fallback(program_html: str, program_nb: nbformat.NotebookNode) -> None:
     specs = [
-        o["data"][render.VEGALITE_MIMETYPE]
+        o["data"][exporters.VEGALITE_MIMETYPE]
         for c in program_nb.cells
         for o in c.get("outputs", [])
-        if render.VEGALITE_MIMETYPE in o.get("data", {})
+        if exporters.VEGALITE_MIMETYPE in o.get("data", {})
     ]
     found = re.findall(r'<script class="pmo-chart-spec" type="application/json">(.*?)</script>', program_html)
     assert [json.loads(f) for f in found] == specs
@@ -246,7 +246,7 @@ def test_html_header_toc_and_footer(program_html: str) -> None:
 
 def test_html_title_with_markup_is_escaped(program_nb: nbformat.NotebookNode) -> None:
     nb = with_meta(program_nb, title="R&D <b>Lab</b>", organisation='"Quoted" Org')
-    markup = render.render_html(nb, generated_at=GENERATED)
+    markup = exporters.render_html(nb, generated_at=GENERATED)
     assert "R&amp;D &lt;b&gt;Lab&lt;/b&gt;" in markup
     assert "<b>Lab</b>" not in markup
     author = re.search(r"<meta content=((['\"]).*?\2) name=\"author\"", markup).group(1)
@@ -257,8 +257,8 @@ def test_html_is_reproducible_under_source_date_epoch(
     program_nb: nbformat.NotebookNode, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    first = render.render_html(program_nb)
-    assert first == render.render_html(program_nb)
+    first = exporters.render_html(program_nb)
+    assert first == exporters.render_html(program_nb)
     assert "Generated 14 Nov 2023 22:13 UTC" in first
 
 
@@ -285,7 +285,7 @@ def _image_xobjects(obj, seen=None) -> list:
 
 @pytest.fixture(scope="module")
 def program_pdf(program_nb: nbformat.NotebookNode) -> pypdf.PdfReader:
-    return pypdf.PdfReader(io.BytesIO(render.render_pdf(program_nb, generated_at=GENERATED)))
+    return pypdf.PdfReader(io.BytesIO(exporters.render_pdf(program_nb, generated_at=GENERATED)))
 
 
 def test_pdf_pages_numbered_with_running_header(program_pdf: pypdf.PdfReader) -> None:
@@ -335,8 +335,8 @@ def test_pdf_portrait_from_meta_and_reproducible(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     nb = load("no_charts.ipynb")
     nb = with_meta(nb, orientation="portrait")
-    first = render.render_pdf(nb)
-    assert first == render.render_pdf(nb)  # byte-identical runs
+    first = exporters.render_pdf(nb)
+    assert first == exporters.render_pdf(nb)  # byte-identical runs
     reader = pypdf.PdfReader(io.BytesIO(first))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 portrait
@@ -361,7 +361,7 @@ def test_jupyter_nbconvert_pmo_html_and_pdf(tmp_path) -> None:
     done = _nbconvert("pmo-html", "program_report.ipynb", tmp_path)
     assert done.returncode == 0, done.stderr
     markup = (tmp_path / "program_report.html").read_text(encoding="utf-8")
-    assert render.external_refs(markup) == []
+    assert exporters.external_refs(markup) == []
     assert markup.count("window.vegaEmbed=") == 1
     done = _nbconvert("pmo-pdf", "program_report.ipynb", tmp_path)
     assert done.returncode == 0, done.stderr

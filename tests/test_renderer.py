@@ -12,8 +12,8 @@ import pytest
 import vl_convert as vlc
 from IPython.core.interactiveshell import InteractiveShell
 
-from pmo_nb import charts, renderer
 from pmo_nb.exceptions import RenderError
+from pmo_nb.reporting import charts, display
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -22,7 +22,7 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 def pmo_renderer():
     previous_renderer = alt.renderers.active
     previous_transformer = alt.data_transformers.active
-    renderer.enable()
+    display.enable()
     yield
     alt.renderers.enable(previous_renderer)
     alt.data_transformers.enable(previous_transformer)
@@ -70,7 +70,7 @@ def test_vegalite_json_is_the_full_spec_with_inline_data(rag_chart):
     bundle, _ = rag_chart._repr_mimebundle_()
     spec = bundle["application/vnd.vegalite.v6+json"]
     assert spec["$schema"].endswith(f"/vega-lite/{alt.SCHEMA_VERSION}.json")
-    assert renderer.url_references(spec) == []
+    assert display.url_references(spec) == []
     rows = next(iter(spec["datasets"].values()))
     assert [(r["label"], r["count"]) for r in rows] == [("Red", 3), ("Amber", 2), ("Green", 7)]
     json.dumps(spec)  # plain JSON, as nbformat stores it
@@ -109,19 +109,19 @@ def test_display_emits_one_display_data(rag_chart):
 def test_url_data_is_refused():
     chart = alt.Chart("https://example.com/data.csv").mark_point().encode(x="a:Q").properties(title="Remote")
     with pytest.raises(RenderError, match=r"'Remote' loads data from a URL \(/data/url\)"):
-        renderer.mimebundle(chart.to_dict())
+        display.mimebundle(chart.to_dict())
 
 
 def test_unrenderable_spec_is_a_render_error():
     with pytest.raises(RenderError, match="could not be rendered to SVG"):
-        renderer.to_svg({"mark": "point", "encoding": {"x": {"field": "a", "type": "nonsense"}}, "title": "Bad"})
+        display.to_svg({"mark": "point", "encoding": {"x": {"field": "a", "type": "nonsense"}}, "title": "Bad"})
 
 
 def test_v5_copy_is_left_out_when_vega_lite_5_cannot_compile(rag_chart):
     spec = rag_chart.to_dict()
-    assert renderer.as_v5(spec) is not None
+    assert display.as_v5(spec) is not None
     broken = {"$schema": spec["$schema"], "data": {"values": [{"a": 1}]}, "mark": "no-such-mark"}
-    assert renderer.as_v5(broken) is None
+    assert display.as_v5(broken) is None
 
 
 def test_no_data_chart_renders(rag_chart):
@@ -166,7 +166,7 @@ META = dict(
 
 
 def test_report_meta_bundle():
-    bundle = renderer.report_meta_bundle(**META)
+    bundle = display.report_meta_bundle(**META)
     assert bundle["text/plain"] == ""
     meta = bundle["application/vnd.pmo-nb.report+json"]
     assert meta == {
@@ -183,11 +183,11 @@ def test_report_meta_bundle():
         "page_size": "A4",
         "orientation": "landscape",
     }
-    assert list(meta) == list(renderer.REPORT_FIELDS)
+    assert list(meta) == list(display.REPORT_FIELDS)
 
 
 def test_report_meta_portfolio_defaults():
-    meta = renderer.report_meta_dict(kind="portfolio", title="Portfolio", period="2026-01")
+    meta = display.report_meta_dict(kind="portfolio", title="Portfolio", period="2026-01")
     assert meta["program_id"] is None and meta["rag"] is None
     assert meta["period_label"] == "January 2026"
     assert (meta["page_size"], meta["orientation"]) == ("A4", "landscape")
@@ -206,10 +206,10 @@ def test_report_meta_displays(capsys):
     original = shell.display_pub
     shell.display_pub = Recorder()
     try:
-        returned = renderer.report_meta(**META)
+        returned = display.report_meta(**META)
     finally:
         shell.display_pub = original
-    assert published == [renderer.report_meta_bundle(**META)]
+    assert published == [display.report_meta_bundle(**META)]
     assert returned["title"] == "ERP Modernisation"
 
 
@@ -229,9 +229,9 @@ def test_report_meta_displays(capsys):
 )
 def test_report_meta_rejects_bad_fields(change, message):
     with pytest.raises(RenderError, match=message):
-        renderer.report_meta_bundle(**{**META, **change})
+        display.report_meta_bundle(**{**META, **change})
 
 
 def test_report_meta_requires_kind_title_period():
     with pytest.raises(RenderError, match="'kind', 'title' and 'period' are required"):
-        renderer.report_meta_bundle(title="x", period="2026-10")
+        display.report_meta_bundle(title="x", period="2026-10")

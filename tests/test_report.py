@@ -10,11 +10,11 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from pmo_nb import components
-from pmo_nb.ingest import load
+from pmo_nb.data.ingest import load
+from pmo_nb.data.sample import SAMPLE_PERIOD
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
-from pmo_nb.report import PortfolioReport, ProgramReport
-from pmo_nb.sample import SAMPLE_PERIOD
+from pmo_nb.reporting import components
+from pmo_nb.reporting.report import PortfolioReport, ProgramReport
 
 PROGRAM_SECTIONS = ["title", "summary", "tiles", "projects_table", "s_curve", "quadrant", "milestone_timeline",
                     "milestone_lists", "risk_heatmap", "top_risks", "exposure_trend", "issues_by_severity",
@@ -67,7 +67,7 @@ def test_projects_table_lists_worst_first_and_flags_mismatch():
 
 
 def test_stored_snapshot_gives_the_same_changes_as_recomputing(tmp_path):
-    from pmo_nb.kpis import compute
+    from pmo_nb.metrics.kpis import compute
 
     portfolio = load(SAMPLE_DIR)
     snap = tmp_path / "kpis.csv"

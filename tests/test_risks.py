@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from pmo_nb.config import Config, parse_config
+from pmo_nb.data.model import empty_table
 from pmo_nb.exceptions import DataValidationError, PeriodError
-from pmo_nb.model import empty_table
-from pmo_nb.risks import exposure_trend, heatmap_counts, risk_register, risk_summary, top_risks
+from pmo_nb.metrics.risks import exposure_trend, heatmap_counts, risk_register, risk_summary, top_risks
 
 ROWS = [
     # id, project, p, i, cost, raised, closed, response_due

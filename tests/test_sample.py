@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pmo_nb import sample
 from pmo_nb.cli import cli
-from pmo_nb.ingest import load
-from pmo_nb.model import empty_table
+from pmo_nb.data import sample
+from pmo_nb.data.ingest import load
+from pmo_nb.data.model import empty_table
 from pmo_nb.schema import PHASES, SEVERITIES, TABLE_NAMES, TABLES
 
 REPORT_END = pd.Timestamp("2026-10-31")
@@ -33,7 +33,7 @@ def evm(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def assert_valid(t: dict[str, pd.DataFrame], period: str) -> None:
-    """The data-model rules, checked independently of pmo_nb.validate."""
+    """The data-model rules, checked independently of pmo_nb.data.validate."""
     end = pd.Period(period, freq="M").end_time.normalize()
     for name in TABLE_NAMES:
         df = t[name]

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
+from pmo_nb.data.model import empty_table
 from pmo_nb.exceptions import DataValidationError, PeriodError
-from pmo_nb.model import empty_table
-from pmo_nb.schedule import milestone_status, milestone_summary, month_bounds
+from pmo_nb.metrics.schedule import milestone_status, milestone_summary, month_bounds
 
 # Reporting month 2026-10: end(M) = 2026-10-31; with upcoming_days=90 the horizon ends 2027-01-29.
 ROWS = [

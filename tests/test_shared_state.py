@@ -1,6 +1,6 @@
 """Work shared across the reports of a batch run, and what batch kernels leave out.
 
-``pmo_nb.report.read_shared`` must hand a report the parent's pickled state when, and only when, its key
+``pmo_nb.reporting.report.read_shared`` must hand a report the parent's pickled state when, and only when, its key
 matches the report's arguments exactly; anything else (another source, config, period or previous snapshot,
 no period, a Config object, an unreadable or foreign file) falls back to loading normally. In a batch kernel
 (``PMO_NB_BATCH=1``) the renderer leaves out the JupyterLab-only Vega-Lite 5 copy.
@@ -19,10 +19,11 @@ import pandas as pd
 import pytest
 from conftest import data_path
 
-from pmo_nb import batch, renderer, report
 from pmo_nb.config import Config, load_config
-from pmo_nb.ingest import load
+from pmo_nb.data.ingest import load
 from pmo_nb.paths import SAMPLE_DIR
+from pmo_nb.reporting import display, report
+from pmo_nb.run import batch
 
 PERIOD = "2026-10"
 
@@ -161,31 +162,31 @@ def chart() -> alt.Chart:
                                                    ("1", True), ("yes", True)])
 def test_batch_mode_reads_the_environment(monkeypatch, value, batch_mode) -> None:
     if value is None:
-        monkeypatch.delenv(renderer.BATCH_ENV, raising=False)
+        monkeypatch.delenv(display.BATCH_ENV, raising=False)
     else:
-        monkeypatch.setenv(renderer.BATCH_ENV, value)
-    assert renderer.batch_mode() is batch_mode
+        monkeypatch.setenv(display.BATCH_ENV, value)
+    assert display.batch_mode() is batch_mode
 
 
 def test_interactive_bundle_keeps_the_v5_copy(monkeypatch, chart) -> None:
-    monkeypatch.delenv(renderer.BATCH_ENV, raising=False)
-    bundle, meta = renderer.render(chart.to_dict())
-    assert bundle[renderer.VEGALITE_V5_MIMETYPE]["$schema"] == renderer.V5_SCHEMA
-    assert renderer.VEGALITE_V5_MIMETYPE in meta
+    monkeypatch.delenv(display.BATCH_ENV, raising=False)
+    bundle, meta = display.render(chart.to_dict())
+    assert bundle[display.VEGALITE_V5_MIMETYPE]["$schema"] == display.V5_SCHEMA
+    assert display.VEGALITE_V5_MIMETYPE in meta
 
 
 def test_batch_bundle_skips_the_v5_copy_and_its_compile_check(monkeypatch, chart) -> None:
-    monkeypatch.setenv(renderer.BATCH_ENV, "1")
+    monkeypatch.setenv(display.BATCH_ENV, "1")
 
     def no_compile(spec):  # type: ignore[no-untyped-def]
         raise AssertionError("the v5 compile check ran in batch mode")
 
-    monkeypatch.setattr(renderer, "as_v5", no_compile)
-    bundle, meta = renderer.render(chart.to_dict())
-    assert sorted(bundle) == sorted([renderer.VEGALITE_V6_MIMETYPE, renderer.SVG_MIMETYPE, "text/plain"])
-    assert bundle["text/plain"] == "Chart: Status" and bundle[renderer.SVG_MIMETYPE].startswith("<svg")
+    monkeypatch.setattr(display, "as_v5", no_compile)
+    bundle, meta = display.render(chart.to_dict())
+    assert sorted(bundle) == sorted([display.VEGALITE_V6_MIMETYPE, display.SVG_MIMETYPE, "text/plain"])
+    assert bundle["text/plain"] == "Chart: Status" and bundle[display.SVG_MIMETYPE].startswith("<svg")
     assert meta == {}
-    assert renderer.VEGALITE_V5_MIMETYPE not in renderer.mimebundle(chart.to_dict(), jupyterlab=False)
+    assert display.VEGALITE_V5_MIMETYPE not in display.mimebundle(chart.to_dict(), jupyterlab=False)
 
 
 # --- the batch hands the state to its kernels -----------------------------------------------------------

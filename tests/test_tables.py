@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pmo_nb.paths import PACKAGE_DIR
-from pmo_nb.tables import Col, html_table, rag_badge
+from pmo_nb.reporting.tables import Col, html_table, rag_badge
 
 XSS = "<script>alert(1)</script>"
 

@@ -1,4 +1,4 @@
-"""pmo_nb.validate: each rule of the data model, broken once, gives exactly the expected finding."""
+"""pmo_nb.data.validate: each rule of the data model, broken once, gives exactly the expected finding."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from ingest_helpers import csv_folder, edit_csv, small_frames, write_csv, write_parquet
 
+from pmo_nb.data.ingest import check
+from pmo_nb.data.model import Portfolio
+from pmo_nb.data.validate import SAFE_FILE_NAME_RULE, render_findings, schema_for, sort_findings, validate_portfolio
 from pmo_nb.exceptions import Finding
-from pmo_nb.ingest import check
-from pmo_nb.model import Portfolio
-from pmo_nb.validate import SAFE_FILE_NAME_RULE, render_findings, schema_for, sort_findings, validate_portfolio
 
 
 def findings_of(folder: Path) -> list[tuple]:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from adversarial_sources import findings, one_error_line, read_table, sample_source, set_cell, validate, write_table
 
-from pmo_nb.ingest import load
+from pmo_nb.data.ingest import load
 
 THOUSANDS = 'not a number; set [ingest] thousands_separator = "," if your file uses one'
 SERIAL = (

@@ -19,8 +19,8 @@ from adversarial_sources import findings, one_error_line, sample_source, set_cel
 from ingest_helpers import small_frames, write_xlsx
 
 from pmo_nb.config import load_config
+from pmo_nb.data.ingest import load
 from pmo_nb.exceptions import ConfigError
-from pmo_nb.ingest import load
 
 # data/sample/programs.csv with one accented name (the sponsor of PRG-DCX, row 2)
 PROGRAMS_ACCENT = ("Amelia Hartley", "Amélie Hartley")

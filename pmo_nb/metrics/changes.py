@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import SourceError
+from pmo_nb.exceptions import SourceError
 
 ENTITY_LEVELS = ("portfolio", "program", "project")
 ITEM_LEVELS = ("milestone", "risk", "issue")

@@ -10,7 +10,7 @@ One nbconvert template (``templates/pmo``, inheriting JupyterLab's ``lab``) serv
 - **PDF** (:func:`render_pdf`, exporter ``pmo-pdf``): the same markup with SVG charts (they stay vector),
   laid out by WeasyPrint with paged-media CSS: page size/orientation from the report meta, running header,
   "Page X of Y", bookmarks from the report title and sections. The stylesheets are parsed once per process
-  and re-used (the executive pack in :mod:`pmo_nb.pack` relies on that).
+  and re-used (the executive pack in :mod:`pmo_nb.publish.pack` relies on that).
 
 The page metadata comes from the report-meta output (mimetype ``application/vnd.pmo-nb.report+json``) that
 every report notebook displays in its first code cell; :func:`meta_from_notebook` reads it into a
@@ -45,8 +45,8 @@ from nbformat import NotebookNode
 from traitlets import Unicode, default
 from traitlets.config import Config as TraitletsConfig
 
-from .exceptions import ConfigError, RenderError
-from .paths import PACKAGE_DIR, TEMPLATES_DIR
+from pmo_nb.exceptions import ConfigError, RenderError
+from pmo_nb.paths import PACKAGE_DIR, TEMPLATES_DIR
 
 __all__ = [
     "REPORT_META_MIMETYPE",
@@ -233,7 +233,7 @@ def meta_from_notebook(
     if raw is None:
         raise RenderError(
             f"{where}: no report-meta output ({REPORT_META_MIMETYPE}). Execute the notebook first; its first "
-            "code cell must call pmo_nb.renderer.report_meta(...).",
+            "code cell must call pmo_nb.reporting.display.report_meta(...).",
             path=where,
         )
     if isinstance(raw, str):
@@ -252,7 +252,7 @@ def meta_from_notebook(
             if required:
                 raise RenderError(
                     f"{where}: the report-meta output has no {key!r}; pass {key}=... to "
-                    "pmo_nb.renderer.report_meta().",
+                    "pmo_nb.reporting.display.report_meta().",
                     path=where,
                 )
             return default_value
@@ -297,7 +297,7 @@ def meta_from_notebook(
 
 def _missing(where: str, key: str) -> str:
     raise RenderError(
-        f"{where}: the report-meta output has no {key!r}; pass {key}=... to pmo_nb.renderer.report_meta().",
+        f"{where}: the report-meta output has no {key!r}; pass {key}=... to pmo_nb.reporting.display.report_meta().",
         path=where,
     )
 

@@ -9,7 +9,7 @@ page numbers run on across the pack ("Page X of Y"), the contents page can print
                each with its page number; a note listing the programs left out (id, name, reason)
     sections   the portfolio overview, then each program report, each starting on a new page
 
-The stylesheets are parsed once per process (:func:`pmo_nb.render.pdf_stylesheets`) and each report body is
+The stylesheets are parsed once per process (:func:`pmo_nb.publish.exporters.pdf_stylesheets`) and each report body is
 rendered once, so the work grows linearly with the number of programs.
 """
 
@@ -23,8 +23,8 @@ from typing import Literal, NamedTuple
 
 from nbformat import NotebookNode
 
-from .exceptions import PeriodError, RenderError
-from .render import (
+from pmo_nb.exceptions import PeriodError, RenderError
+from pmo_nb.publish.exporters import (
     ORIENTATIONS,
     PAGE_SIZES,
     body_fragment,
@@ -199,7 +199,7 @@ def build_pack(
     omitted:
         Programs left out, as ``(id, name, reason)``; listed on the contents page.
     generated_at:
-        Generation time for the page footers; None means :func:`pmo_nb.render.run_stamp`.
+        Generation time for the page footers; None means :func:`pmo_nb.publish.exporters.run_stamp`.
     page_size, orientation:
         One page setup for the whole pack (A4 landscape by default).
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import Config
+from pmo_nb.config import Config
 
 RAG_ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
 RAG_NAMES: tuple[str, ...] = ("green", "amber", "red")

@@ -4,7 +4,7 @@ Every builder takes a tidy DataFrame (the KPI engine's output, see docs/kpis.md)
 Altair chart; none reads a file or computes a KPI. They share these habits:
 
 * **One theme**, registered with Altair's theme registry as ``"pmo"`` and enabled when this module
-  is imported (and again by ``pmo_nb.renderer.enable()``): DejaVu Sans (installed on a bare Debian
+  is imported (and again by ``pmo_nb.reporting.display.enable()``): DejaVu Sans (installed on a bare Debian
   machine, and what WeasyPrint and vl-convert fall back to), 12 px labels and 16 px titles so text
   stays readable on an A4 landscape page, charts 700 px wide.
 * **Titles state the finding** ("3 of 12 projects red", "Costs running 8% over plan"). Each builder
@@ -13,7 +13,7 @@ Altair chart; none reads a file or computes a KPI. They share these habits:
 * **RAG reads without colour**: red, amber and green differ in lightness as well as hue, and each is
   paired with a shape (triangle, diamond, circle) and a text label in the legend.
 * **Deterministic**: the input is sorted explicitly, so the same rows in any order give the same spec.
-* **Inline data, no URLs**, and formatted tooltip text from ``pmo_nb.formatting``.
+* **Inline data, no URLs**, and formatted tooltip text from ``pmo_nb.reporting.formatting``.
 * **Empty input** gives a small "No data" chart, never an exception.
 """
 
@@ -27,7 +27,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import formatting as fmt
+from pmo_nb.reporting import formatting as fmt
 
 THEME_NAME = "pmo"
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"

@@ -2,7 +2,7 @@
 
 ``run()`` (and ``pmo-nb run``) does, in order:
 
-1. load and validate the source (``pmo_nb.ingest.load``); bad data, an unknown program or a bad
+1. load and validate the source (``pmo_nb.data.ingest.load``); bad data, an unknown program or a bad
    month stops here, before anything is written;
 2. create ``OUT/.tmp-<period>-<run id>-<pid>/`` (a staging folder on the same filesystem as ``OUT``)
    guarded by a lock file, and remove stale staging folders of crashed runs (those whose lock is free
@@ -12,7 +12,7 @@
    nbconvert and WeasyPrint once and then handles many reports); a worker executes AND renders its
    report (HTML, PDF), so rendering runs in parallel too. Meanwhile the parent writes ``kpis.csv``;
 4. build the executive pack in the parent from the executed notebooks (programs that failed are
-   left out with a note), write ``manifest.json`` (see ``pmo_nb.manifest``);
+   left out with a note), write ``manifest.json`` (see ``pmo_nb.run.manifest``);
 5. publish: rename the previous ``OUT/<period>/`` aside, rename the staging folder in, delete the
    old one (rolled back if the second rename fails; SIGINT/SIGTERM are held off during the swap).
 
@@ -28,11 +28,11 @@ path and says to free space) and a run in which no report got as far as executin
 starts, every worker dead): such a month would only hide the last good one.
 
 Speed: work common to every report is done once. The parent loads and validates the source and
-computes the month's KPIs and last month's comparison (``pmo_nb.report.shared_state``), pickles them
+computes the month's KPIs and last month's comparison (``pmo_nb.reporting.report.shared_state``), pickles them
 into the staging folder (deleted before publishing) and names the file in the kernels' environment
 (``PMO_NB_SHARED``); a notebook's ``build`` uses it only when its key matches the notebook's own
 parameters exactly, and otherwise loads as usual. Kernels also get ``PMO_NB_BATCH=1``, which drops the
-Vega-Lite 5 copy of each chart that only JupyterLab reads (``pmo_nb.renderer``).
+Vega-Lite 5 copy of each chart that only JupyterLab reads (``pmo_nb.reporting.display``).
 
 The per-report cost that remains is the kernel's: its start (about 0.5-1 s) and, inside it, the
 notebook's imports and vl-convert's start-up. By default (``reuse_kernels=True``; ``--no-reuse-kernels``
@@ -77,8 +77,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import Config, load_config
-from .exceptions import (
+from pmo_nb.config import Config, load_config
+from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
     DiskFullError,
@@ -87,12 +87,12 @@ from .exceptions import (
     RenderError,
     ReportExecutionError,
 )
-from .manifest import build_manifest, first_line, sha256_file, write_manifest
-from .paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
+from pmo_nb.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
+from pmo_nb.run.manifest import build_manifest, first_line, sha256_file, write_manifest
 
 KERNEL_NAME = "python3"
-BATCH_ENV = "PMO_NB_BATCH"  # = pmo_nb.renderer.BATCH_ENV (not imported: the parent need not load altair)
-SHARED_ENV = "PMO_NB_SHARED"  # = pmo_nb.report.SHARED_ENV
+BATCH_ENV = "PMO_NB_BATCH"  # = pmo_nb.reporting.display.BATCH_ENV (not imported: the parent need not load altair)
+SHARED_ENV = "PMO_NB_SHARED"  # = pmo_nb.reporting.report.SHARED_ENV
 SHARED_NAME = ".shared-state.pickle"
 DEFAULT_TIMEOUT = 600.0
 FORMATS: tuple[str, ...] = ("html", "pdf")
@@ -137,7 +137,7 @@ class Job:
     kernel_name: str = KERNEL_NAME
     generated_at: str | None = None
     reuse_kernel: bool = False
-    shared: str | None = None  # the run's shared-state pickle (pmo_nb.report.read_shared), for the kernel
+    shared: str | None = None  # the run's shared-state pickle (pmo_nb.reporting.report.read_shared), for the kernel
 
 
 @dataclass
@@ -195,7 +195,7 @@ def _error(ename: str, evalue: object, cell_index: int | None = None, cell_sourc
 
 _LIVE_KERNELS: set[Any] = set()
 # Environment variables added to the kernels this process starts (set per report by execute_report):
-# PMO_NB_BATCH (pmo_nb.renderer.batch_mode) and PMO_NB_SHARED (pmo_nb.report.read_shared).
+# PMO_NB_BATCH (pmo_nb.reporting.display.batch_mode) and PMO_NB_SHARED (pmo_nb.reporting.report.read_shared).
 _KERNEL_ENV: dict[str, str] = {}
 
 
@@ -346,13 +346,13 @@ def _warm_up(pdf: bool) -> None:
     fontconfig/Pango set-up of a first layout). Runs in a thread while the worker's first kernel
     executes, so the first report rendered by the worker does not pay for it."""
     with contextlib.suppress(Exception):
-        from . import render
+        from pmo_nb.publish import exporters
 
-        render.vega_bundle()
-        render.html_css()
+        exporters.vega_bundle()
+        exporters.html_css()
         if pdf:
-            render.pdf_stylesheets()
-            render.write_pdf("<p>warm-up</p>", render.page_css("A4", "landscape"), where="warm-up")
+            exporters.pdf_stylesheets()
+            exporters.write_pdf("<p>warm-up</p>", exporters.page_css("A4", "landscape"), where="warm-up")
 
 
 def _worker_init(setup: str | None, warm_pdf: bool = False) -> None:
@@ -365,7 +365,7 @@ def _worker_init(setup: str | None, warm_pdf: bool = False) -> None:
     import papermill  # noqa: F401
 
     with contextlib.suppress(ImportError):
-        importlib.import_module("pmo_nb.render")  # nbconvert, jinja templates
+        importlib.import_module("pmo_nb.publish.exporters")  # nbconvert, jinja templates
     thread = threading.Thread(target=_warm_up, args=(warm_pdf,), name="pmo-warm-up", daemon=True)
     thread.start()
     _WARM_UP.append(thread)
@@ -374,15 +374,15 @@ def _worker_init(setup: str | None, warm_pdf: bool = False) -> None:
 
 
 def _render(nb: Any, fmt: str, generated_at: str | None, path: str | None = None) -> bytes:
-    """Render an executed notebook to ``fmt`` ("html" or "pdf") with pmo_nb.render."""
-    from . import render
+    """Render an executed notebook to ``fmt`` ("html" or "pdf") with pmo_nb.publish.exporters."""
+    from pmo_nb.publish import exporters
 
     for thread in _WARM_UP:  # never two WeasyPrint layouts at once in one process
         thread.join()
     if fmt == "html":
-        return render.render_html(nb, generated_at=generated_at, path=path).encode("utf-8")
+        return exporters.render_html(nb, generated_at=generated_at, path=path).encode("utf-8")
     if fmt == "pdf":
-        return render.render_pdf(nb, generated_at=generated_at, path=path)
+        return exporters.render_pdf(nb, generated_at=generated_at, path=path)
     raise RenderError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
 
 
@@ -851,10 +851,10 @@ def previous_period(period: str) -> str:
 def check_file_name(program_id: str, source: str = "programs") -> str:
     """Raise ``DataValidationError`` unless ``program_id`` is safe as a file name.
 
-    Validation already refuses unsafe ids (``pmo_nb.validate.SAFE_FILE_NAME``); this re-checks at the
+    Validation already refuses unsafe ids (``pmo_nb.data.validate.SAFE_FILE_NAME``); this re-checks at the
     point of use, and also refuses "portfolio", the name of the portfolio report's files.
     """
-    from .validate import SAFE_FILE_NAME, SAFE_FILE_NAME_RULE
+    from pmo_nb.data.validate import SAFE_FILE_NAME, SAFE_FILE_NAME_RULE
 
     pid = str(program_id)
     if not SAFE_FILE_NAME.fullmatch(pid) or ".." in pid or pid.lower() == PORTFOLIO:
@@ -866,13 +866,13 @@ def check_file_name(program_id: str, source: str = "programs") -> str:
 
 
 def _load(source: str, config: Config) -> Any:
-    from .ingest import load
+    from pmo_nb.data.ingest import load
 
     return load(source, config)
 
 
 def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> tuple[Any, bool]:
-    """The month's KPIs, after pickling the shared state (``pmo_nb.report.shared_state``) to ``path``.
+    """The month's KPIs, after pickling the shared state (``pmo_nb.reporting.report.shared_state``) to ``path``.
 
     ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
     is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it. Returns
@@ -880,8 +880,8 @@ def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Pat
     snapshot), nothing is pickled: each report then loads by itself and fails with the error in its own
     notebook, as it would without sharing, and the run still writes kpis.csv.
     """
-    from .kpis import compute
-    from .report import in_key_order, shared_key, shared_state, write_shared
+    from pmo_nb.metrics.kpis import compute
+    from pmo_nb.reporting.report import in_key_order, shared_key, shared_state, write_shared
 
     try:
         state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
@@ -896,8 +896,8 @@ def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Pat
 
 
 def _stamp() -> tuple[str, str]:
-    """(generated_at, run_id) from pmo_nb.render.run_stamp, the single source of both."""
-    from .render import run_stamp
+    """(generated_at, run_id) from pmo_nb.publish.exporters.run_stamp, the single source of both."""
+    from pmo_nb.publish.exporters import run_stamp
 
     stamp = run_stamp()
     if isinstance(stamp, tuple):
@@ -907,8 +907,8 @@ def _stamp() -> tuple[str, str]:
 
 def _build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, config: Config, period: str,
                 generated_at: str) -> bytes:
-    """The executive pack PDF via pmo_nb.pack (entries: notebook, kind, id, title, rag, path)."""
-    from .pack import Omitted, PackEntry, build_pack
+    """The executive pack PDF via pmo_nb.publish.pack (entries: notebook, kind, id, title, rag, path)."""
+    from pmo_nb.publish.pack import Omitted, PackEntry, build_pack
 
     return build_pack(
         [PackEntry(**e) for e in entries], organisation=config.organisation, period=period,
@@ -1047,7 +1047,7 @@ def run(
     try:
         staging.open()
         folder = str(staging.folder)
-        # the work every report starts with, done once here and handed to the kernels (pmo_nb.report)
+        # the work every report starts with, done once here and handed to the kernels (pmo_nb.reporting.report)
         shared_path = staging.path(SHARED_NAME)
         kpis, shared = _shared(portfolio, cfg, base, shared_path)
         handed = str(shared_path) if shared else None

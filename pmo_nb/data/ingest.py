@@ -12,7 +12,7 @@ Reading happens in three steps, each reporting problems the way the user sees th
    each table's headers and cells, and the row numbers a spreadsheet would show;
 2. headers are matched to the data model (case/space-insensitive, ``[columns]`` mapping in
    pmo.toml) and each cell is coerced to its column's kind, keeping the original text for findings;
-3. ``pmo_nb.validate`` checks every rule; any finding raises ``DataValidationError``.
+3. ``pmo_nb.data.validate`` checks every rule; any finding raises ``DataValidationError``.
 
 A source that cannot be read at all (missing folder or table, empty file or one above
 ``[ingest] max_file_mb``, bad encoding, stray quote, missing required column, unreachable database)
@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import Config, load_config, normalise_header
-from .exceptions import DataValidationError, Finding, SourceError
-from .model import Portfolio, empty_table
-from .schema import TABLE_NAMES, TABLES, Column, Table
-from .validate import TableData, finalise, show_value, validate, working_dtype
+from pmo_nb.config import Config, load_config, normalise_header
+from pmo_nb.data.model import Portfolio, empty_table
+from pmo_nb.data.validate import TableData, finalise, show_value, validate, working_dtype
+from pmo_nb.exceptions import DataValidationError, Finding, SourceError
+from pmo_nb.schema import TABLE_NAMES, TABLES, Column, Table
 
 # --------------------------------------------------------------------------------------------
 # What readers return

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .schedule import as_dates, group_key, month_bounds, require_columns
-from .schema import SEVERITIES
+from pmo_nb.metrics.schedule import as_dates, group_key, month_bounds, require_columns
+from pmo_nb.schema import SEVERITIES
 
 SUMMARY_COLUMNS = (
     "issues_open",

@@ -12,7 +12,7 @@ Everything is judged "as of the end of month M": ``end(M)`` is the last calendar
 * on-time rate: achieved on time / milestones due by ``end(M)`` (achieved or missed); NaN when none are due.
 
 The helpers :func:`month_bounds`, :func:`require_columns` and :func:`as_dates` are shared with
-``pmo_nb.risks`` and ``pmo_nb.issues``.
+``pmo_nb.metrics.risks`` and ``pmo_nb.metrics.issues``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataValidationError, Finding, PeriodError
+from pmo_nb.exceptions import DataValidationError, Finding, PeriodError
 
 STATUSES = ("achieved_on_time", "achieved_late", "missed", "upcoming", "future")
 

@@ -3,7 +3,7 @@
 Each function takes plain values (a row of ``Kpis.programs`` / ``Kpis.portfolio`` as a mapping, the
 projects or programs below it, the top risk, and ``Changes.summary(...)``) and returns a list of plain-text
 sentences. Nothing here escapes HTML: the components that display the sentences do. Every number goes
-through ``pmo_nb.formatting`` so it reads the same as in the tables and tiles.
+through ``pmo_nb.reporting.formatting`` so it reads the same as in the tables and tiles.
 
 The sentences, in order: overall status (with the reason and any reported-vs-computed mismatch), cost,
 schedule and milestones, the most important risk, and what changed since last month.
@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import formatting as fmt
+from pmo_nb.reporting import formatting as fmt
 
 RAG_WORDS = {"green": "GREEN", "amber": "AMBER", "red": "RED"}
 RAG_RANK = {"red": 0, "amber": 1, "green": 2}

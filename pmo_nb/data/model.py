@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from .exceptions import PeriodError, UnknownEntityError
-from .schema import TABLE_NAMES, TABLES, Column
+from pmo_nb.exceptions import PeriodError, UnknownEntityError
+from pmo_nb.schema import TABLE_NAMES, TABLES, Column
 
 _DTYPES = {
     "id": "object",

@@ -1,7 +1,7 @@
 """The sample portfolio: a deterministic, realistic PMO data set for demos, notebooks, tests and benchmarks.
 
 ``generate()`` builds the six tables of ``pmo_nb.schema`` (canonical columns, in order, typed as in
-``pmo_nb.model``); ``write()`` saves them as a CSV folder, an Excel workbook or a Parquet folder. The CSV
+``pmo_nb.data.model``); ``write()`` saves them as a CSV folder, an Excel workbook or a Parquet folder. The CSV
 output of ``generate()`` with the defaults is committed in ``data/sample/`` (``make sample`` regenerates it;
 ``tests/test_sample.py`` checks that nobody edits it by hand).
 
@@ -33,8 +33,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .model import empty_table
-from .schema import TABLE_NAMES, TABLES
+from pmo_nb.data.model import empty_table
+from pmo_nb.schema import TABLE_NAMES, TABLES
 
 SAMPLE_PERIOD = "2026-10"
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet")
@@ -708,7 +708,7 @@ def _issues(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndar
 
 
 def _typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Canonical columns in schema order with the dtypes of ``pmo_nb.model``."""
+    """Canonical columns in schema order with the dtypes of ``pmo_nb.data.model``."""
     template = empty_table(name)
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     for col in template.columns:

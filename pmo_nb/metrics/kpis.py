@@ -16,10 +16,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from . import evm, issues, rag, risks, schedule
-from .config import Config, load_config
-from .exceptions import UnknownEntityError
-from .model import Portfolio
+from pmo_nb.config import Config, load_config
+from pmo_nb.data.model import Portfolio
+from pmo_nb.exceptions import UnknownEntityError
+from pmo_nb.metrics import evm, issues, rag, risks, schedule
 
 KPI_COLUMNS: tuple[str, ...] = (
     "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",

@@ -51,7 +51,7 @@ def versions() -> dict[str, str]:
             out[key] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             if key == "pmo-nb":
-                from . import __version__
+                from pmo_nb import __version__
 
                 out[key] = __version__
             else:

@@ -24,7 +24,7 @@ would show as a static SVG. Its renderer has rank 57, ahead of the SVG renderer 
 ``text/html`` (50), so when a v5 spec is present JupyterLab picks it and draws an interactive chart
 with the vega-embed it already ships: no network request, no script in the output. A ``text/html``
 output would instead need the ~1 MB vega bundle inlined in every chart output (or a CDN), and would
-win over everything else in every frontend. The charts of ``pmo_nb.charts`` use nothing that is new
+win over everything else in every frontend. The charts of ``pmo_nb.reporting.charts`` use nothing that is new
 in Vega-Lite 6, so the renderer re-labels the spec's ``$schema`` as v5 and checks that it compiles
 with vl-convert's bundled Vega-Lite 5; if it does not, the v5 entry is left out (JupyterLab then
 shows the SVG) rather than risk a broken chart.
@@ -50,9 +50,9 @@ from typing import Any
 import altair as alt
 import vl_convert as vlc
 
-from . import charts
-from .exceptions import RenderError
-from .formatting import month
+from pmo_nb.exceptions import RenderError
+from pmo_nb.reporting import charts
+from pmo_nb.reporting.formatting import month
 
 RENDERER_NAME = "pmo"
 VEGALITE_V6_MIMETYPE = "application/vnd.vegalite.v6+json"
@@ -141,7 +141,7 @@ def to_svg(spec: dict[str, Any]) -> str:
         raise RenderError(
             f"chart {chart_title(spec)!r} loads data from a URL ({', '.join(urls)}); report charts must "
             "carry their data inline: build them from a DataFrame and keep Altair's default data "
-            "transformer (pmo_nb.renderer.enable() sets it)."
+            "transformer (pmo_nb.reporting.display.enable() sets it)."
         )
     try:
         return vlc.vegalite_to_svg(spec, vl_version=_vl_version(spec), allowed_base_urls=[])

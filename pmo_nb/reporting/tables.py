@@ -1,7 +1,7 @@
 """Formatted HTML tables for reports (plain HTML styled by ``pmo_nb/static/pmo.css``).
 
 ``html_table(df, columns=[...])`` writes a ``<table class="pmo-table">`` in which every value is
-formatted by ``pmo_nb.formatting`` and HTML-escaped, so a project named
+formatted by ``pmo_nb.reporting.formatting`` and HTML-escaped, so a project named
 ``<script>alert(1)</script>`` shows as that text. Each column is described by a ``Col``
 (or a dict with the same keys)::
 
@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from . import formatting as fmt
+from pmo_nb.reporting import formatting as fmt
 
 Kind = Literal[
     "text",

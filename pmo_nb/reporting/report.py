@@ -2,7 +2,7 @@
 
 A report notebook stays thin: its cells read like the report (``report.summary()``,
 ``report.s_curve()``, ...) and every piece of logic lives here or in the modules it calls. Importing
-this module enables the ``pmo`` chart renderer and theme (``pmo_nb.renderer.enable``), so charts show
+this module enables the ``pmo`` chart renderer and theme (``pmo_nb.reporting.display.enable``), so charts show
 interactively in JupyterLab and carry a static SVG for the PDF.
 
 Each section method returns something the notebook displays: a ``components.HTML`` fragment or an Altair
@@ -11,7 +11,7 @@ chart. A section whose data is absent returns a "no data" note instead of failin
 Shared state in a batch run
 ---------------------------
 Every report of a month starts from the same work: load and validate the source, compute the month's KPIs
-and the comparison with the month before. ``pmo-nb run`` (``pmo_nb.batch``) does it once in the parent
+and the comparison with the month before. ``pmo-nb run`` (``pmo_nb.run.batch``) does it once in the parent
 (:func:`shared_state`), pickles the result into the run's staging folder (:func:`write_shared`) and names
 the file in the kernels' environment variable ``PMO_NB_SHARED``. ``ProgramReport.build`` and
 ``PortfolioReport.build`` use it when, and only when, its key (:func:`shared_key`: the resolved source,
@@ -35,18 +35,19 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from . import charts, components, issues, narrative, renderer, risks
-from . import formatting as fmt
-from .changes import Changes, compare, load_snapshot
-from .config import Config, load_config
-from .ingest import load
-from .kpis import Kpis, compute
-from .model import Portfolio
-from .paths import PACKAGE_DIR, SAMPLE_DIR
-from .schedule import month_bounds
-from .tables import Col
+from pmo_nb.config import Config, load_config
+from pmo_nb.data.ingest import load
+from pmo_nb.data.model import Portfolio
+from pmo_nb.metrics import issues, risks
+from pmo_nb.metrics.changes import Changes, compare, load_snapshot
+from pmo_nb.metrics.kpis import Kpis, compute
+from pmo_nb.metrics.schedule import month_bounds
+from pmo_nb.paths import PACKAGE_DIR, SAMPLE_DIR
+from pmo_nb.reporting import charts, components, display, narrative
+from pmo_nb.reporting import formatting as fmt
+from pmo_nb.reporting.tables import Col
 
-renderer.enable()
+display.enable()
 
 RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 TREND_MONTHS = 12
@@ -119,7 +120,7 @@ class _Base:
     # ---------------------------------------------------------------- sections
     def meta(self) -> None:
         """Display the report metadata the templates read (header, footer, page set-up)."""
-        renderer.report_meta(
+        display.report_meta(
             kind=self.kind, title=self.title_text, program_id=self.program_id,
             organisation=self.config.organisation, period=self.period, rag=_rag(self.row.get("rag")),
             rag_reason=str(self.row.get("rag_reason") or ""), source_fingerprint=self.portfolio.fingerprint(),
@@ -346,7 +347,7 @@ def _component_css() -> str:
 def _with_style(block: components.HTML) -> components.HTML:
     """Outside a batch run (JupyterLab, nbval) no report template styles the page: the title block brings
     pmo.css along so tiles, tables and badges look as in the report. Batch reports get it from the template."""
-    if renderer.batch_mode():
+    if display.batch_mode():
         return block
     return components.HTML(f'<style class="pmo-style">{_component_css()}</style>') + block
 

@@ -1,6 +1,6 @@
 """Validation: every rule of the data model, checked lazily so that all problems are reported at once.
 
-``pmo_nb.ingest`` reads a source into one ``TableData`` per table (typed values, the user's original
+``pmo_nb.data.ingest`` reads a source into one ``TableData`` per table (typed values, the user's original
 values and the problems met while reading them); ``validate`` then checks
 
 * per table, with pandera schemas built from ``pmo_nb.schema`` (``lazy=True``): types, required
@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .exceptions import Finding
-from .schema import TABLE_NAMES, TABLES, Column, Table
+from pmo_nb.exceptions import Finding
+from pmo_nb.schema import TABLE_NAMES, TABLES, Column, Table
 
 # Working dtypes while validating: nullable so that a cell that failed to parse can stay empty.
 _WORKING_DTYPES = {
@@ -372,7 +372,7 @@ def validate_portfolio(portfolio: object) -> list[Finding]:
     Rows are numbered as if the tables were written to CSV (first record = row 2) and findings
     name the table (``projects``) as their source. A missing column is a table-level finding.
     """
-    from .model import Portfolio
+    from pmo_nb.data.model import Portfolio
 
     if not isinstance(portfolio, Portfolio):
         raise TypeError(f"expected a Portfolio, got {type(portfolio).__name__}")
@@ -454,7 +454,7 @@ def render_notes(notes: list[Finding]) -> str:
 
 def render_summary(portfolio: object, notes: list[Finding] | None = None) -> str:
     """The one-screen summary of a valid portfolio: counts, absent tables, programs, months."""
-    from .model import Portfolio
+    from pmo_nb.data.model import Portfolio
 
     assert isinstance(portfolio, Portfolio)
     s = portfolio.summary()

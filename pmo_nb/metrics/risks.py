@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import Config
-from .exceptions import DataValidationError, Finding
-from .schedule import as_dates, group_key, month_bounds, require_columns
+from pmo_nb.config import Config
+from pmo_nb.exceptions import DataValidationError, Finding
+from pmo_nb.metrics.schedule import as_dates, group_key, month_bounds, require_columns
 
 SUMMARY_COLUMNS = (
     "risks_open",

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .tables import Col, esc, html_table, rag_badge
+from pmo_nb.reporting.tables import Col, esc, html_table, rag_badge
 
 Direction = Literal["good", "bad", "neutral"]
 
