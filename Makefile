@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOAD_ARGS ?= --programs 20 --projects 400 --runs 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lint demo sample lab bench clean
+.PHONY: help setup test test-fast lint demo sample lab bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -23,11 +23,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 setup: $(STAMP) ## Create .venv and install pmo-nb with its dev extras
 
-lint: setup ## Run ruff on the package, tests and benchmarks
+lint: setup ## Run ruff, the layering contract (import-linter) and the type checker (mypy)
 	$(BIN)/ruff check pmo_nb tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
-test: setup lint ## Run ruff and the whole test suite (pytest + nbval on notebooks/)
-	$(BIN)/python -m pytest --nbval-lax tests notebooks
+test: setup lint ## Run the linters and the whole test suite (pytest + nbval on the report notebooks)
+	$(BIN)/python -m pytest --nbval-lax tests pmo_nb/notebooks
+
+test-fast: setup ## Run everything but the slow end-to-end, browser and load tests (about two minutes)
+	$(BIN)/python -m pytest -m "not slow" tests
 
 demo: setup ## Validate the bundled sample portfolio and run the monthly reports into reports/
 	$(BIN)/pmo-nb validate data/sample --config examples/pmo.toml
@@ -36,9 +41,9 @@ demo: setup ## Validate the bundled sample portfolio and run the monthly reports
 sample: setup ## Regenerate the committed sample portfolio in data/sample/
 	$(BIN)/pmo-nb sample --out data/sample --format csv
 
-lab: setup ## Open JupyterLab on notebooks/ with the project's environment as the kernel
+lab: setup ## Open JupyterLab on the report notebooks with the project's environment as the kernel
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab pmo_nb/notebooks/
 
 bench: setup ## Run the benchmarks (load at 20 programs; full 200-program load: make bench LOAD_ARGS=)
 	$(BIN)/python benchmarks/bench_kpis.py

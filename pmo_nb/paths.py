@@ -1,12 +1,20 @@
-"""Paths defined once, anchored on the project root."""
+"""Where pmo-nb's own files are: package data found with ``importlib.resources``, so an installed wheel works.
+
+The report notebooks, the nbconvert template, the component stylesheet and the sample portfolio ship inside the
+package. ``REPORTS_DIR`` is the default output folder: ``reports/`` of the current folder.
+"""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(str(files("pmo_nb")))
+NOTEBOOKS_DIR = PACKAGE_DIR / "notebooks"
+TEMPLATES_DIR = PACKAGE_DIR / "publish" / "templates"
+STATIC_DIR = PACKAGE_DIR / "reporting" / "static"
+COMPONENT_CSS = STATIC_DIR / "pmo.css"
+SAMPLE_DIR = PACKAGE_DIR / "sample_data"
 PROJ_ROOT = PACKAGE_DIR.parent
-SAMPLE_DIR = PROJ_ROOT / "data" / "sample"
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-TEMPLATES_DIR = PROJ_ROOT / "templates"
+"""The checkout's root in a development install (tests and benchmarks use it); meaningless in a wheel."""
 REPORTS_DIR = PROJ_ROOT / "reports"

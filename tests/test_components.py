@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from IPython.core.formatters import DisplayFormatter
 
-from pmo_nb.paths import PACKAGE_DIR
+from pmo_nb.paths import COMPONENT_CSS, PACKAGE_DIR
 from pmo_nb.reporting import components as comp
 
 XSS = "<script>alert(1)</script>"
@@ -126,7 +126,7 @@ def test_every_component_escapes_data():
 
 
 def test_css_styles_every_class_the_package_emits():
-    css = (PACKAGE_DIR / "static" / "pmo.css").read_text(encoding="utf-8")
+    css = COMPONENT_CSS.read_text(encoding="utf-8")
     defined = set(re.findall(r"\.(pmo-[a-z0-9-]+)", css))
     reporting = PACKAGE_DIR / "reporting"
     source = "".join((reporting / name).read_text(encoding="utf-8") for name in ("components.py", "tables.py"))
@@ -155,5 +155,5 @@ def test_css_ships_with_the_package(project_root):
     import tomllib
 
     pyproject = tomllib.loads((project_root / "pyproject.toml").read_text(encoding="utf-8"))
-    assert "static/*" in pyproject["tool"]["setuptools"]["package-data"]["pmo_nb"]
-    assert (PACKAGE_DIR / "static" / "pmo.css").is_file()
+    assert "reporting/static/*" in pyproject["tool"]["setuptools"]["package-data"]["pmo_nb"]
+    assert COMPONENT_CSS.is_file()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_nb.paths import PACKAGE_DIR
+from pmo_nb.paths import COMPONENT_CSS
 from pmo_nb.reporting.tables import Col, html_table, rag_badge
 
 XSS = "<script>alert(1)</script>"
@@ -181,7 +181,7 @@ def test_pdf_repeats_header_and_keeps_rows_whole():
     weasyprint = pytest.importorskip("weasyprint")
     from pypdf import PdfReader
 
-    css = (PACKAGE_DIR / "static" / "pmo.css").read_text(encoding="utf-8")
+    css = COMPONENT_CSS.read_text(encoding="utf-8")
     df = pd.DataFrame({"name": [f"Project {i:03d}" for i in range(120)], "eac": np.arange(120) * 1000.0})
     html = html_table(df, [Col("name", "Project name"), Col("eac", "EAC", kind="money")])
     doc = f"<html><head><style>{css}@page {{ size: A4 landscape; }}</style></head><body>{html}</body></html>"

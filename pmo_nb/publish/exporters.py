@@ -46,7 +46,7 @@ from traitlets import Unicode, default
 from traitlets.config import Config as TraitletsConfig
 
 from pmo_nb.exceptions import ConfigError, RenderError
-from pmo_nb.paths import PACKAGE_DIR, TEMPLATES_DIR
+from pmo_nb.paths import COMPONENT_CSS, TEMPLATES_DIR
 
 __all__ = [
     "REPORT_META_MIMETYPE",
@@ -70,7 +70,6 @@ REPORT_META_MIMETYPE = "application/vnd.pmo-nb.report+json"
 VEGALITE_MIMETYPE = "application/vnd.vegalite.v6+json"
 TEMPLATE_NAME = "pmo"
 TEMPLATE_STATIC = TEMPLATES_DIR / TEMPLATE_NAME / "static"
-COMPONENT_CSS = PACKAGE_DIR / "static" / "pmo.css"
 
 #: Page sizes WeasyPrint understands by name and that a report may ask for.
 PAGE_SIZES = ("A3", "A4", "A5", "letter", "legal")
@@ -318,7 +317,7 @@ def _read(path: Path) -> str:
 
 
 def _component_css() -> str:
-    # pmo_nb/static/pmo.css styles the package's HTML fragments; without it they still read, unstyled.
+    # pmo_nb/reporting/static/pmo.css styles the package's HTML fragments; without it they still read, unstyled.
     return _read(COMPONENT_CSS) if COMPONENT_CSS.is_file() else ""
 
 

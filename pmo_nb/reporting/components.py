@@ -1,7 +1,7 @@
 """HTML building blocks for report notebooks: title block, KPI tiles, notes, "no data" messages.
 
 Each function returns an ``HTML`` object: ``display()`` it in a notebook (it has ``_repr_html_``,
-so the output is a ``text/html`` display_data the templates style with ``pmo_nb/static/pmo.css``),
+so the output is a ``text/html`` display_data the templates style with ``pmo_nb/reporting/static/pmo.css``),
 or ``str()`` it. Every value that comes from data is HTML-escaped here; callers pass plain text.
 CSS classes follow the display contract: ``pmo-title``, ``pmo-tiles``, ``pmo-tile``, ``pmo-rag``,
 ``pmo-note``, ``pmo-empty``, ``pmo-summary``.

@@ -42,7 +42,7 @@ from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes, compare, load_snapshot
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.metrics.schedule import month_bounds
-from pmo_nb.paths import PACKAGE_DIR, SAMPLE_DIR
+from pmo_nb.paths import COMPONENT_CSS, SAMPLE_DIR
 from pmo_nb.reporting import charts, components, display, narrative
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.tables import Col
@@ -341,7 +341,7 @@ class _Base:
 
 @functools.cache
 def _component_css() -> str:
-    return (PACKAGE_DIR / "static" / "pmo.css").read_text(encoding="utf-8")
+    return COMPONENT_CSS.read_text(encoding="utf-8")
 
 
 def _with_style(block: components.HTML) -> components.HTML:

@@ -1,4 +1,4 @@
-"""Formatted HTML tables for reports (plain HTML styled by ``pmo_nb/static/pmo.css``).
+"""Formatted HTML tables for reports (plain HTML styled by ``pmo_nb/reporting/static/pmo.css``).
 
 ``html_table(df, columns=[...])`` writes a ``<table class="pmo-table">`` in which every value is
 formatted by ``pmo_nb.reporting.formatting`` and HTML-escaped, so a project named
