@@ -1,6 +1,6 @@
 """Work shared across the reports of a batch run, and what batch kernels leave out.
 
-``pmo_nb.reporting.report.read_shared`` must hand a report the parent's pickled state when, and only when, its key
+``pmo_nb.reporting.month.read_shared`` must hand a report the parent's pickled state when, and only when, its key
 matches the report's arguments exactly; anything else (another source, config, period or previous snapshot,
 no period, a Config object, an unreadable or foreign file) falls back to loading normally. In a batch kernel
 (``PMO_NB_BATCH=1``) the renderer leaves out the JupyterLab-only Vega-Lite 5 copy.
@@ -21,6 +21,7 @@ from conftest import data_path
 
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.ingest import load
+from pmo_nb.metrics import month
 from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.reporting import display, report
 from pmo_nb.run import batch
@@ -29,9 +30,9 @@ PERIOD = "2026-10"
 
 
 @pytest.fixture(scope="module")
-def state() -> report.SharedState:
+def state() -> month.SharedState:
     cfg = load_config(None)
-    return report.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None)
+    return month.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None)
 
 
 class LoadedNormally(Exception):
@@ -47,15 +48,15 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(str(source))
         raise LoadedNormally(str(source))
 
-    monkeypatch.setattr(report, "load", stop)
+    monkeypatch.setattr(month, "load", stop)
     return calls
 
 
-def shared_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: report.SharedState,
-                key: report.SharedKey | None) -> Path:
-    marked = report.SharedState(**{**state.__dict__, "previous_source": "from the shared file"})
-    path = report.write_shared(tmp_path / "shared.pickle", key, marked)  # type: ignore[arg-type]
-    monkeypatch.setenv(report.SHARED_ENV, str(path))
+def shared_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: month.SharedState,
+                key: month.SharedKey | None) -> Path:
+    marked = month.SharedState(**{**state.__dict__, "previous_source": "from the shared file"})
+    path = month.write_shared(tmp_path / "shared.pickle", key, marked)  # type: ignore[arg-type]
+    monkeypatch.setenv(month.SHARED_ENV, str(path))
     return path
 
 
@@ -63,19 +64,19 @@ def test_key_resolves_paths_so_relative_and_absolute_match(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     (tmp_path / "src").mkdir()
     (tmp_path / "pmo.toml").write_text("")
-    rel = report.shared_key("src", "pmo.toml", PERIOD, "prev/kpis.csv")
-    absolute = report.shared_key(tmp_path / "src", str(tmp_path / "pmo.toml"), PERIOD,
+    rel = month.shared_key("src", "pmo.toml", PERIOD, "prev/kpis.csv")
+    absolute = month.shared_key(tmp_path / "src", str(tmp_path / "pmo.toml"), PERIOD,
                                  str(tmp_path / "prev" / "kpis.csv"))
     assert rel == absolute == (str(tmp_path / "src"), str(tmp_path / "pmo.toml"), PERIOD,
                                str(tmp_path / "prev" / "kpis.csv"))
-    assert report.shared_key(None, None, PERIOD, None) == (str(SAMPLE_DIR), None, PERIOD, None)
-    assert report.shared_key("sqlite:///x.db", "", PERIOD, "") == ("sqlite:///x.db", None, PERIOD, None)
-    assert report.shared_key(None, None, None, None) is None  # "latest complete month" depends on today
-    assert report.shared_key(None, Config(), PERIOD, None) is None  # a Config object has no identity
+    assert month.shared_key(None, None, PERIOD, None) == (str(SAMPLE_DIR), None, PERIOD, None)
+    assert month.shared_key("sqlite:///x.db", "", PERIOD, "") == ("sqlite:///x.db", None, PERIOD, None)
+    assert month.shared_key(None, None, None, None) is None  # "latest complete month" depends on today
+    assert month.shared_key(None, Config(), PERIOD, None) is None  # a Config object has no identity
 
 
 def test_matching_key_uses_the_shared_state_without_loading(tmp_path, monkeypatch, state, loads) -> None:
-    shared_file(tmp_path, monkeypatch, state, report.shared_key(SAMPLE_DIR, None, PERIOD, None))
+    shared_file(tmp_path, monkeypatch, state, month.shared_key(SAMPLE_DIR, None, PERIOD, None))
     program = report.ProgramReport.build("PRG-ERP", PERIOD, str(SAMPLE_DIR), None, None)
     overview = report.PortfolioReport.build(PERIOD, SAMPLE_DIR, None, None)
     assert loads == []
@@ -85,10 +86,10 @@ def test_matching_key_uses_the_shared_state_without_loading(tmp_path, monkeypatc
 
 
 def test_shared_and_loaded_reports_are_the_same(tmp_path, monkeypatch, state) -> None:
-    monkeypatch.delenv(report.SHARED_ENV, raising=False)
+    monkeypatch.delenv(month.SHARED_ENV, raising=False)
     loaded = report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
-    report.write_shared(tmp_path / "s.pickle", report.shared_key(SAMPLE_DIR, None, PERIOD, None), state)
-    monkeypatch.setenv(report.SHARED_ENV, str(tmp_path / "s.pickle"))
+    month.write_shared(tmp_path / "s.pickle", month.shared_key(SAMPLE_DIR, None, PERIOD, None), state)
+    monkeypatch.setenv(month.SHARED_ENV, str(tmp_path / "s.pickle"))
     shared = report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
     pd.testing.assert_frame_equal(shared.kpis.projects, loaded.kpis.projects)
     for section in ("summary", "tiles", "projects_table", "changes_section", "data_notes"):
@@ -98,7 +99,7 @@ def test_shared_and_loaded_reports_are_the_same(tmp_path, monkeypatch, state) ->
 @pytest.mark.parametrize("change", ["source", "config", "period", "previous_snapshot", "no period",
                                     "Config object"])
 def test_any_mismatch_loads_normally(tmp_path, monkeypatch, state, loads, change) -> None:
-    shared_file(tmp_path, monkeypatch, state, report.shared_key(SAMPLE_DIR, None, PERIOD, None))
+    shared_file(tmp_path, monkeypatch, state, month.shared_key(SAMPLE_DIR, None, PERIOD, None))
     args = {"source": SAMPLE_DIR, "config": None, "period": PERIOD, "previous_snapshot": None}
     if change == "source":
         args["source"] = shutil.copytree(SAMPLE_DIR, tmp_path / "copy")
@@ -121,29 +122,29 @@ def test_any_mismatch_loads_normally(tmp_path, monkeypatch, state, loads, change
 
 @pytest.mark.parametrize("content", [b"", b"not a pickle", "truncated", "foreign", "other format"])
 def test_unreadable_or_foreign_file_loads_normally(tmp_path, monkeypatch, state, loads, content) -> None:
-    key = report.shared_key(SAMPLE_DIR, None, PERIOD, None)
+    key = month.shared_key(SAMPLE_DIR, None, PERIOD, None)
     path = tmp_path / "shared.pickle"
     if content == "truncated":
-        path.write_bytes(pickle.dumps({"format": report.SHARED_FORMAT, "key": key, "state": state})[:2000])
+        path.write_bytes(pickle.dumps({"format": month.SHARED_FORMAT, "key": key, "state": state})[:2000])
     elif content == "foreign":
-        path.write_bytes(pickle.dumps({"format": report.SHARED_FORMAT, "key": key, "state": "a string"}))
+        path.write_bytes(pickle.dumps({"format": month.SHARED_FORMAT, "key": key, "state": "a string"}))
     elif content == "other format":
         path.write_bytes(pickle.dumps({"format": "pmo-nb shared state 0", "key": key, "state": state}))
     else:
         path.write_bytes(content)
-    monkeypatch.setenv(report.SHARED_ENV, str(path))
-    assert report.read_shared(key) is None
+    monkeypatch.setenv(month.SHARED_ENV, str(path))
+    assert month.read_shared(key) is None
     with pytest.raises(LoadedNormally):
         report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
     assert len(loads) == 1
 
 
 def test_no_variable_or_missing_file_loads_normally(tmp_path, monkeypatch, loads) -> None:
-    key = report.shared_key(SAMPLE_DIR, None, PERIOD, None)
-    monkeypatch.delenv(report.SHARED_ENV, raising=False)
-    assert report.read_shared(key) is None
-    monkeypatch.setenv(report.SHARED_ENV, str(tmp_path / "gone.pickle"))
-    assert report.read_shared(key) is None
+    key = month.shared_key(SAMPLE_DIR, None, PERIOD, None)
+    monkeypatch.delenv(month.SHARED_ENV, raising=False)
+    assert month.read_shared(key) is None
+    monkeypatch.setenv(month.SHARED_ENV, str(tmp_path / "gone.pickle"))
+    assert month.read_shared(key) is None
     with pytest.raises(LoadedNormally):
         report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
     assert len(loads) == 1
@@ -223,7 +224,7 @@ def test_batch_pickles_a_state_its_notebooks_accept(tmp_path: Path) -> None:
     params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None, "previous_snapshot": None}
     kpis, written = batch._shared(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / batch.SHARED_NAME)
     assert written
-    state = report.read_shared(report.shared_key(SAMPLE_DIR, None, PERIOD, None), tmp_path / batch.SHARED_NAME)
+    state = month.read_shared(month.shared_key(SAMPLE_DIR, None, PERIOD, None), tmp_path / batch.SHARED_NAME)
     assert state is not None and state.period == PERIOD
     pd.testing.assert_frame_equal(state.kpis.snapshot(), kpis.snapshot())
 
@@ -236,5 +237,5 @@ def test_batch_shares_nothing_when_the_previous_snapshot_is_unreadable(tmp_path:
               "previous_snapshot": str(tmp_path / "kpis.csv")}
     kpis, written = batch._shared(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / batch.SHARED_NAME)
     assert not written and not (tmp_path / batch.SHARED_NAME).exists()
-    expected = report.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None).kpis.snapshot()
+    expected = month.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None).kpis.snapshot()
     pd.testing.assert_frame_equal(kpis.snapshot(), expected)  # the same month's KPIs, in the same order

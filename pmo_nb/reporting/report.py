@@ -8,26 +8,14 @@ interactively in JupyterLab and carry a static SVG for the PDF.
 Each section method returns something the notebook displays: a ``components.HTML`` fragment or an Altair
 chart. A section whose data is absent returns a "no data" note instead of failing.
 
-Shared state in a batch run
----------------------------
-Every report of a month starts from the same work: load and validate the source, compute the month's KPIs
-and the comparison with the month before. ``pmo-nb run`` (``pmo_nb.run.batch``) does it once in the parent
-(:func:`shared_state`), pickles the result into the run's staging folder (:func:`write_shared`) and names
-the file in the kernels' environment variable ``PMO_NB_SHARED``. ``ProgramReport.build`` and
-``PortfolioReport.build`` use it when, and only when, its key (:func:`shared_key`: the resolved source,
-the resolved config path, the period, the resolved previous snapshot) equals the key of their own
-arguments; any mismatch, an unreadable or foreign file, or no variable means they load and compute as
-usual. The notebook's parameters (what papermill records) are unchanged either way, and so is every output:
-both paths run the same :func:`shared_state`. The file is written by the run itself into its own staging
-folder and deleted before publishing; the variable is never set outside a batch kernel.
+The month's data and figures come from :func:`pmo_nb.metrics.month.month_state`: computed once by a batch run
+and shared with its kernels, or loaded and computed here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,14 +23,14 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from pmo_nb.config import Config, load_config
-from pmo_nb.data.ingest import load
+from pmo_nb.config import Config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics import issues, risks
-from pmo_nb.metrics.changes import Changes, compare, load_snapshot
-from pmo_nb.metrics.kpis import Kpis, compute
+from pmo_nb.metrics.changes import Changes
+from pmo_nb.metrics.kpis import Kpis
+from pmo_nb.metrics.month import month_state
 from pmo_nb.metrics.schedule import month_bounds
-from pmo_nb.paths import COMPONENT_CSS, SAMPLE_DIR
+from pmo_nb.paths import COMPONENT_CSS
 from pmo_nb.reporting import charts, components, display, narrative
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.tables import Col
@@ -53,20 +41,6 @@ RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 TREND_MONTHS = 12
 # a change smaller than what its format shows is neither good nor bad
 TOLERANCE = {"money": 0.5, "ratio": 0.005, "points": 0.0005, "int": 0.0}
-
-
-def _resolve_source(source: str | Path | None) -> str | Path:
-    """The sample data when no source is given; a relative folder or file is taken from the cwd."""
-    if source is None or str(source).strip() == "":
-        return SAMPLE_DIR
-    text = str(source)
-    if "://" in text:
-        return text
-    return Path(text).expanduser().resolve()
-
-
-def previous_period(period: str) -> str:
-    return (pd.Period(period, freq="M") - 1).strftime("%Y-%m")
 
 
 def _worst_first(df: pd.DataFrame) -> pd.DataFrame:
@@ -392,132 +366,6 @@ def _join(parts: list[components.HTML]) -> components.HTML:
     return out
 
 
-def _load(source: str | Path | None, config: str | Path | Config | None) -> tuple[Portfolio, Config]:
-    cfg = load_config(config)
-    return load(_resolve_source(source), cfg), cfg
-
-
-def _previous(portfolio: Portfolio, cfg: Config, period: str, previous_snapshot: str | Path | None,
-              current: Kpis) -> tuple[Changes, pd.DataFrame | None, str | None]:
-    """Compare with a stored snapshot when given, else with the month before recomputed from the data."""
-    if previous_snapshot:
-        snap = load_snapshot(previous_snapshot)
-        return compare(current.snapshot(), snap), snap, f"stored snapshot {Path(previous_snapshot).name}"
-    prev_period = previous_period(period)
-    if prev_period not in portfolio.periods:
-        return compare(current.snapshot(), None), None, None
-    snap = compute(portfolio, prev_period, cfg).snapshot()
-    return compare(current.snapshot(), snap), snap, None
-
-
-SHARED_ENV = "PMO_NB_SHARED"
-SHARED_FORMAT = "pmo-nb shared state 1"
-
-SharedKey = tuple[str, str | None, str, str | None]
-
-
-@dataclass
-class SharedState:
-    """What every report of one month computes first: the data, the month's KPIs, last month's comparison."""
-
-    portfolio: Portfolio
-    config: Config
-    period: str
-    kpis: Kpis
-    changes: Changes
-    previous_frame: pd.DataFrame | None
-    previous_source: str | None
-    first_program: str | None = None  # the source's first program (the default of a program report)
-
-
-def in_key_order(portfolio: Portfolio) -> Portfolio:
-    """The portfolio with every table sorted by its key (:meth:`Portfolio.in_key_order`)."""
-    return portfolio.in_key_order()
-
-
-def shared_state(portfolio: Portfolio, config: Config, period: str,
-                 previous_snapshot: str | Path | None = None) -> SharedState:
-    """Compute the month's KPIs and the comparison with last month (stored snapshot, else recomputed).
-
-    Parameters
-    ----------
-    portfolio, config:
-        The loaded and validated source and its settings.
-    period:
-        The reporting month ``YYYY-MM`` (already checked against the data).
-    previous_snapshot:
-        Path of last month's ``kpis.csv``; None compares with the month before recomputed from the data.
-
-    Every table is first put in key order (:func:`in_key_order`): the results do not depend on the
-    source's row order.
-    """
-    first = portfolio.program_ids[0] if len(portfolio.programs) else None
-    portfolio = in_key_order(portfolio)
-    kpis = compute(portfolio, period, config)
-    changes, prev_frame, prev_source = _previous(portfolio, config, period, previous_snapshot, kpis)
-    return SharedState(portfolio=portfolio, config=config, period=period, kpis=kpis, changes=changes,
-                       previous_frame=prev_frame, previous_source=prev_source, first_program=first)
-
-
-def _resolved(path: str | Path | None) -> str | None:
-    if path is None or str(path).strip() == "":
-        return None
-    return str(Path(path).expanduser().resolve())
-
-
-def shared_key(source: str | Path | None, config: str | Path | Config | None, period: str | None,
-               previous_snapshot: str | Path | None) -> SharedKey | None:
-    """The identity of a report's inputs, as :func:`read_shared` compares it; None when it cannot be shared.
-
-    Paths are resolved (a relative path and its absolute form match); a ``Config`` object or a missing
-    period (meaning "the latest complete month", which depends on today) never matches anything.
-    """
-    if period is None or str(period).strip() == "" or isinstance(config, Config):
-        return None
-    return (str(_resolve_source(source)), _resolved(config), str(period), _resolved(previous_snapshot))
-
-
-def write_shared(path: str | Path, key: SharedKey, state: SharedState) -> Path:
-    """Pickle ``state`` with its ``key`` to ``path`` (atomically: a reader never sees half a file)."""
-    path = Path(path)
-    part = path.with_name(f".{path.name}.part")
-    with open(part, "wb") as fh:
-        pickle.dump({"format": SHARED_FORMAT, "key": key, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(part, path)
-    return path
-
-
-def read_shared(key: SharedKey | None, path: str | Path | None = None) -> SharedState | None:
-    """The shared state at ``path`` (default: ``$PMO_NB_SHARED``) if it was written for exactly ``key``.
-
-    Returns None, so that the caller loads and computes by itself, when there is no file, the file cannot
-    be read or unpickled, it is not a pmo-nb shared state, or its key differs from ``key``.
-    """
-    path = os.environ.get(SHARED_ENV) if path is None else path
-    if key is None or not path:
-        return None
-    try:
-        with open(path, "rb") as fh:
-            payload = pickle.load(fh)
-    except Exception:  # missing, truncated or foreign file: fall back to loading normally
-        return None
-    if not isinstance(payload, dict) or payload.get("format") != SHARED_FORMAT or payload.get("key") != key:
-        return None
-    state = payload.get("state")
-    return state if isinstance(state, SharedState) else None
-
-
-def _state(source: str | Path | None, config: str | Path | Config | None, period: str | None,
-           previous_snapshot: str | Path | None, today: dt.date | None) -> SharedState:
-    """The shared state of a batch run when it matches these arguments, else loaded and computed here."""
-    state = read_shared(shared_key(source, config, period, previous_snapshot))
-    if state is not None:
-        return state
-    portfolio, cfg = _load(source, config)
-    period = portfolio.check_period(period) if period else portfolio.latest_complete_period(today)
-    return shared_state(portfolio, cfg, period, previous_snapshot)
-
-
 @dataclass
 class ProgramReport(_Base):
     """The program report: one program, one month. Build it with :meth:`build`."""
@@ -534,7 +382,7 @@ class ProgramReport(_Base):
         Parameters default so that "Run All" works with no edits: the sample data, its latest complete
         month, its first program.
         """
-        st = _state(source, config, period, previous_snapshot, today)
+        st = month_state(source, config, period, previous_snapshot, today)
         program_id = program_id or st.first_program or st.portfolio.program_ids[0]
         st.portfolio.check_program(program_id)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period,
@@ -646,7 +494,7 @@ class PortfolioReport(_Base):
     def build(cls, period: str | None = None, source: str | Path | None = None,
               config: str | Path | Config | None = None, previous_snapshot: str | Path | None = None,
               today: dt.date | None = None) -> PortfolioReport:
-        st = _state(source, config, period, previous_snapshot, today)
+        st = month_state(source, config, period, previous_snapshot, today)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period, kpis=st.kpis,
                      all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source)
         report._previous_snapshot = st.previous_frame

@@ -28,7 +28,7 @@ path and says to free space) and a run in which no report got as far as executin
 starts, every worker dead): such a month would only hide the last good one.
 
 Speed: work common to every report is done once. The parent loads and validates the source and
-computes the month's KPIs and last month's comparison (``pmo_nb.reporting.report.shared_state``), pickles them
+computes the month's KPIs and last month's comparison (``pmo_nb.metrics.month.shared_state``), pickles them
 into the staging folder (deleted before publishing) and names the file in the kernels' environment
 (``PMO_NB_SHARED``); a notebook's ``build`` uses it only when its key matches the notebook's own
 parameters exactly, and otherwise loads as usual. Kernels also get ``PMO_NB_BATCH=1``, which drops the
@@ -92,7 +92,7 @@ from pmo_nb.run.manifest import build_manifest, first_line, sha256_file, write_m
 
 KERNEL_NAME = "python3"
 BATCH_ENV = "PMO_NB_BATCH"  # = pmo_nb.reporting.display.BATCH_ENV (not imported: the parent need not load altair)
-SHARED_ENV = "PMO_NB_SHARED"  # = pmo_nb.reporting.report.SHARED_ENV
+SHARED_ENV = "PMO_NB_SHARED"  # = pmo_nb.contract.SHARED_ENV
 SHARED_NAME = ".shared-state.pickle"
 DEFAULT_TIMEOUT = 600.0
 FORMATS: tuple[str, ...] = ("html", "pdf")
@@ -137,7 +137,7 @@ class Job:
     kernel_name: str = KERNEL_NAME
     generated_at: str | None = None
     reuse_kernel: bool = False
-    shared: str | None = None  # the run's shared-state pickle (pmo_nb.reporting.report.read_shared), for the kernel
+    shared: str | None = None  # the run's shared-state pickle (pmo_nb.metrics.month.read_shared), for the kernel
 
 
 @dataclass
@@ -195,7 +195,7 @@ def _error(ename: str, evalue: object, cell_index: int | None = None, cell_sourc
 
 _LIVE_KERNELS: set[Any] = set()
 # Environment variables added to the kernels this process starts (set per report by execute_report):
-# PMO_NB_BATCH (pmo_nb.reporting.display.batch_mode) and PMO_NB_SHARED (pmo_nb.reporting.report.read_shared).
+# PMO_NB_BATCH (pmo_nb.reporting.display.batch_mode) and PMO_NB_SHARED (pmo_nb.metrics.month.read_shared).
 _KERNEL_ENV: dict[str, str] = {}
 
 
@@ -872,7 +872,7 @@ def _load(source: str, config: Config) -> Any:
 
 
 def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> tuple[Any, bool]:
-    """The month's KPIs, after pickling the shared state (``pmo_nb.reporting.report.shared_state``) to ``path``.
+    """The month's KPIs, after pickling the shared state (``pmo_nb.metrics.month.shared_state``) to ``path``.
 
     ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
     is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it. Returns
@@ -881,7 +881,7 @@ def _shared(portfolio: Any, config: Config, params: Mapping[str, Any], path: Pat
     notebook, as it would without sharing, and the run still writes kpis.csv.
     """
     from pmo_nb.metrics.kpis import compute
-    from pmo_nb.reporting.report import in_key_order, shared_key, shared_state, write_shared
+    from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, write_shared
 
     try:
         state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])

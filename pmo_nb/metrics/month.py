@@ -1,0 +1,169 @@
+"""The computed month every report of a run starts from, and the run's way of sharing it with its kernels.
+
+Every report of a month starts from the same work: load and validate the source, compute the month's KPIs and
+the comparison with the month before (:func:`shared_state`). ``pmo-nb run`` does it once in the parent, pickles
+the result into its staging folder (:func:`write_shared`) and names the file in the kernels' environment
+variable (:data:`pmo_nb.contract.SHARED_ENV`). A report uses it when, and only when, its key (:func:`shared_key`)
+equals the key of its own arguments (:func:`month_state`); otherwise it loads and computes as usual, with the same
+:func:`shared_state`, so every output is the same either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pmo_nb.config import Config, load_config
+from pmo_nb.contract import SHARED_ENV
+from pmo_nb.data.ingest import load
+from pmo_nb.data.model import Portfolio
+from pmo_nb.metrics.changes import Changes, compare, load_snapshot
+from pmo_nb.metrics.kpis import Kpis, compute
+from pmo_nb.paths import SAMPLE_DIR
+from pmo_nb.periods import Period
+
+__all__ = ["SharedState", "SharedKey", "resolve_source", "shared_state", "shared_key", "write_shared",
+           "read_shared", "month_state", "in_key_order"]
+
+
+def resolve_source(source: str | Path | None) -> str | Path:
+    """The sample data when no source is given; a relative folder or file is taken from the cwd."""
+    if source is None or str(source).strip() == "":
+        return SAMPLE_DIR
+    text = str(source)
+    if "://" in text:
+        return text
+    return Path(text).expanduser().resolve()
+
+
+def previous_period(period: str) -> str:
+    return (pd.Period(period, freq="M") - 1).strftime("%Y-%m")
+
+def _load(source: str | Path | None, config: str | Path | Config | None) -> tuple[Portfolio, Config]:
+    cfg = load_config(config)
+    return load(resolve_source(source), cfg), cfg
+
+
+def _previous(portfolio: Portfolio, cfg: Config, period: str, previous_snapshot: str | Path | None,
+              current: Kpis) -> tuple[Changes, pd.DataFrame | None, str | None]:
+    """Compare with a stored snapshot when given, else with the month before recomputed from the data."""
+    if previous_snapshot:
+        snap = load_snapshot(previous_snapshot)
+        return compare(current.snapshot(), snap), snap, f"stored snapshot {Path(previous_snapshot).name}"
+    prev_period = Period(period).previous()
+    if prev_period not in portfolio.periods:
+        return compare(current.snapshot(), None), None, None
+    snap = compute(portfolio, prev_period, cfg).snapshot()
+    return compare(current.snapshot(), snap), snap, None
+
+
+SHARED_FORMAT = "pmo-nb shared state 1"
+
+SharedKey = tuple[str, str | None, str, str | None]
+
+
+@dataclass
+class SharedState:
+    """What every report of one month computes first: the data, the month's KPIs, last month's comparison."""
+
+    portfolio: Portfolio
+    config: Config
+    period: str
+    kpis: Kpis
+    changes: Changes
+    previous_frame: pd.DataFrame | None
+    previous_source: str | None
+    first_program: str | None = None  # the source's first program (the default of a program report)
+
+
+def in_key_order(portfolio: Portfolio) -> Portfolio:
+    """The portfolio with every table sorted by its key (:meth:`Portfolio.in_key_order`)."""
+    return portfolio.in_key_order()
+
+
+def shared_state(portfolio: Portfolio, config: Config, period: str,
+                 previous_snapshot: str | Path | None = None) -> SharedState:
+    """Compute the month's KPIs and the comparison with last month (stored snapshot, else recomputed).
+
+    Parameters
+    ----------
+    portfolio, config:
+        The loaded and validated source and its settings.
+    period:
+        The reporting month ``YYYY-MM`` (already checked against the data).
+    previous_snapshot:
+        Path of last month's ``kpis.csv``; None compares with the month before recomputed from the data.
+
+    Every table is first put in key order (:func:`in_key_order`): the results do not depend on the
+    source's row order.
+    """
+    first = portfolio.program_ids[0] if len(portfolio.programs) else None
+    portfolio = in_key_order(portfolio)
+    kpis = compute(portfolio, period, config)
+    changes, prev_frame, prev_source = _previous(portfolio, config, period, previous_snapshot, kpis)
+    return SharedState(portfolio=portfolio, config=config, period=period, kpis=kpis, changes=changes,
+                       previous_frame=prev_frame, previous_source=prev_source, first_program=first)
+
+
+def _resolved(path: str | Path | None) -> str | None:
+    if path is None or str(path).strip() == "":
+        return None
+    return str(Path(path).expanduser().resolve())
+
+
+def shared_key(source: str | Path | None, config: str | Path | Config | None, period: str | None,
+               previous_snapshot: str | Path | None) -> SharedKey | None:
+    """The identity of a report's inputs, as :func:`read_shared` compares it; None when it cannot be shared.
+
+    Paths are resolved (a relative path and its absolute form match); a ``Config`` object or a missing
+    period (meaning "the latest complete month", which depends on today) never matches anything.
+    """
+    if period is None or str(period).strip() == "" or isinstance(config, Config):
+        return None
+    return (str(resolve_source(source)), _resolved(config), str(period), _resolved(previous_snapshot))
+
+
+def write_shared(path: str | Path, key: SharedKey, state: SharedState) -> Path:
+    """Pickle ``state`` with its ``key`` to ``path`` (atomically: a reader never sees half a file)."""
+    path = Path(path)
+    part = path.with_name(f".{path.name}.part")
+    with open(part, "wb") as fh:
+        pickle.dump({"format": SHARED_FORMAT, "key": key, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(part, path)
+    return path
+
+
+def read_shared(key: SharedKey | None, path: str | Path | None = None) -> SharedState | None:
+    """The shared state at ``path`` (default: ``$PMO_NB_SHARED``) if it was written for exactly ``key``.
+
+    Returns None, so that the caller loads and computes by itself, when there is no file, the file cannot
+    be read or unpickled, it is not a pmo-nb shared state, or its key differs from ``key``.
+    """
+    path = os.environ.get(SHARED_ENV) if path is None else path
+    if key is None or not path:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            payload = pickle.load(fh)
+    except Exception:  # missing, truncated or foreign file: fall back to loading normally
+        return None
+    if not isinstance(payload, dict) or payload.get("format") != SHARED_FORMAT or payload.get("key") != key:
+        return None
+    state = payload.get("state")
+    return state if isinstance(state, SharedState) else None
+
+
+def month_state(source: str | Path | None, config: str | Path | Config | None, period: str | None,
+           previous_snapshot: str | Path | None, today: dt.date | None) -> SharedState:
+    """The shared state of a batch run when it matches these arguments, else loaded and computed here."""
+    state = read_shared(shared_key(source, config, period, previous_snapshot))
+    if state is not None:
+        return state
+    portfolio, cfg = _load(source, config)
+    period = portfolio.check_period(period) if period else portfolio.latest_complete_period(today)
+    return shared_state(portfolio, cfg, period, previous_snapshot)
