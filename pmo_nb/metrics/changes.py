@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pmo_nb.contract import RAG_SEVERITY
 from pmo_nb.exceptions import SourceError
 
 ENTITY_LEVELS = ("portfolio", "program", "project")
 ITEM_LEVELS = ("milestone", "risk", "issue")
 LEVELS = ENTITY_LEVELS + ITEM_LEVELS
 METRICS = ("cpi", "spi", "spi_t", "eac", "forecast_finish")
-RAG_ORDER = {"green": 0, "amber": 1, "red": 2}
 BAND_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 ACHIEVED = ("achieved_on_time", "achieved_late")
 
@@ -269,8 +269,8 @@ def _level_rank(level: pd.Series) -> pd.Series:
 
 
 def _rag_changes(both: pd.DataFrame) -> pd.DataFrame:
-    prev = both["rag_previous"].map(RAG_ORDER)
-    cur = both["rag_current"].map(RAG_ORDER)
+    prev = both["rag_previous"].map(RAG_SEVERITY)
+    cur = both["rag_current"].map(RAG_SEVERITY)
     mask = prev.notna() & cur.notna() & (prev != cur)
     out = both.loc[mask].copy()
     out["from"] = out["rag_previous"]

@@ -1,6 +1,6 @@
 """``compute()``: every KPI of a portfolio as of a reporting month, in one ``Kpis`` object.
 
-It orchestrates the KPI modules (``evm`` for earned value and earned schedule, ``schedule`` for
+It orchestrates the KPI modules (``evm`` for earned value and earned schedule, ``milestones`` for
 milestones, ``risks``, ``issues``, ``rag``) and rolls projects up to programs and the portfolio.
 Programs and the portfolio re-sum PV, EV, AC and BAC before dividing, and their milestone, risk and
 issue summaries are recomputed from the items (a rate is never an average of rates).
@@ -19,7 +19,8 @@ import pandas as pd
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import UnknownEntityError
-from pmo_nb.metrics import evm, issues, rag, risks, schedule
+from pmo_nb.metrics import evm, issues, milestones, rag, risks
+from pmo_nb.periods import Period
 
 KPI_COLUMNS: tuple[str, ...] = (
     "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
@@ -37,7 +38,7 @@ RAG_COLUMNS: tuple[str, ...] = (
     "rag_cost", "rag_schedule", "rag_milestones", "rag_risks", "rag", "rag_reason", "mismatch",
 )
 COUNT_SUMMARY_COLUMNS: tuple[str, ...] = tuple(
-    c for c in schedule.SUMMARY_COLUMNS + risks.SUMMARY_COLUMNS + issues.SUMMARY_COLUMNS
+    c for c in milestones.SUMMARY_COLUMNS + risks.SUMMARY_COLUMNS + issues.SUMMARY_COLUMNS
     if c not in ("ms_on_time_rate", "ms_max_slip_days", "issues_mean_days_to_close",
                  "issues_oldest_open_days")
 )
@@ -54,7 +55,7 @@ def _summaries(status: pd.DataFrame, register: pd.DataFrame, log: pd.DataFrame, 
                groups: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """Milestone, risk and issue summaries per ``by`` (counts 0 where there is nothing)."""
     parts = [
-        schedule.milestone_summary(status, by, projects=groups),
+        milestones.milestone_summary(status, by, projects=groups),
         risks.risk_summary(register, by, projects=groups),
         issues.issue_summary(log, by, projects=groups),
     ]
@@ -94,7 +95,7 @@ class Kpis:
 
     ``projects``, ``programs`` and ``portfolio`` have one row per entity (docs/kpis.md lists the
     columns); ``milestones``, ``risks`` and ``issues`` are the item-level frames of
-    ``schedule.milestone_status``, ``risks.risk_register`` and ``issues.issue_log`` (with
+    ``milestones.milestone_status``, ``risks.risk_register`` and ``issues.issue_log`` (with
     ``program_id``). ``financials`` holds the financial rows up to ``period`` (for S-curves).
     """
 
@@ -159,12 +160,14 @@ class Kpis:
         if not bool(row["has_financials"]) or pd.isna(row["first_month"]):
             return pd.DataFrame({c: pd.Series(dtype="object" if c == "period" else "float64")
                                  for c in columns})
-        months = pd.period_range(str(row["first_month"]), self.period, freq="M").strftime("%Y-%m")
+        first, last = Period(row["first_month"]), Period(self.period)
+        months = pd.Index([first.shift(i) for i in range((last.year - first.year) * 12 + last.month - first.month + 1)],
+                          dtype="object")
         sums = fin.groupby("period")[["planned_value", "earned_value", "actual_cost"]].sum()
-        monthly = sums.reindex(months.astype("object"), fill_value=0.0).astype("float64")
+        monthly = sums.reindex(months, fill_value=0.0).astype("float64")
         cum = monthly.cumsum()
         return pd.DataFrame({
-            "period": list(months), "pv": cum["planned_value"].to_numpy(),
+            "period": [str(m) for m in months], "pv": cum["planned_value"].to_numpy(),
             "ev": cum["earned_value"].to_numpy(),
             "ac": cum["actual_cost"].to_numpy(), "bac": float(row["bac"]), "eac": float(row["eac"]),
         })[columns]
@@ -256,8 +259,8 @@ def compute(
         The configuration file is bad.
     """
     config = load_config(config)
-    period = portfolio.check_period(period) if period is not None else portfolio.latest_complete_period()
-    _, end = schedule.month_bounds(period)
+    period = Period(portfolio.check_period(period) if period is not None else portfolio.latest_complete_period())
+    end = period.end
 
     projects = portfolio.projects.reset_index(drop=True)
     for c in PROJECT_IDENTITY:
@@ -273,7 +276,7 @@ def compute(
     ev_portfolio = evm.earned_value(curves.group(pd.Series([PORTFOLIO_ID] * len(projects), name="portfolio")))
 
     # Items, with program_id for roll-ups.
-    ms = schedule.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days)
+    ms = milestones.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days)
     register = risks.risk_register(portfolio.risks, period, config)
     log = issues.issue_log(portfolio.issues, period)
     for item in (ms, register, log):
