@@ -90,8 +90,9 @@ def kpis_command(source: str, period: str | None, level: str, fmt: str, program_
                  config_path: str | None) -> None:
     """Print earned value, earned schedule and RAG per project, program or the portfolio."""
     from pmo_nb.config import load_config
+    from pmo_nb.console.kpis import render_rows
     from pmo_nb.data.ingest import load
-    from pmo_nb.metrics.kpis import compute, kpi_rows, render_rows
+    from pmo_nb.metrics.kpis import compute, kpi_rows
 
     config = load_config(config_path)
     portfolio = load(source, config=config)

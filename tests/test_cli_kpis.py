@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from test_kpis import scenario
 
 from pmo_nb.cli import cli
-from pmo_nb.metrics.kpis import KPI_COLUMNS
+from pmo_nb.console.kpis import render_rows
+from pmo_nb.metrics.kpis import KPI_COLUMNS, compute, kpi_rows
 from pmo_nb.schema import TABLES
 
 
@@ -113,3 +114,21 @@ def test_kpis_output_does_not_depend_on_row_order(tmp_path):
     reordered = CliRunner().invoke(cli, [args[0], str(shuffled), *args[1:]])
     assert original.exit_code == reordered.exit_code == 0
     assert original.output == reordered.output
+
+
+@pytest.fixture(scope="module")
+def kpis():
+    return compute(scenario(), "2024-03")
+
+
+def test_kpi_rows_and_rendering(kpis):
+    assert list(kpi_rows(kpis, "program").columns) == ["program_id", *KPI_COLUMNS]
+    assert list(kpi_rows(kpis, "portfolio").columns) == list(KPI_COLUMNS)
+    rows = kpi_rows(kpis, "project")
+    lines = render_rows(rows, "table").splitlines()
+    assert lines[0].split()[:3] == ["project_id", "bac", "pv"] and len(lines) == 2 + 4
+    gamma = lines[2 + 2]  # C: no financials
+    assert gamma.startswith("C ") and gamma.count("n/a") == len(KPI_COLUMNS) - 2 and " nan" not in gamma
+    assert lines[2].split()[1:4] == ["1,000", "300", "270"] and "0.90" in lines[2]
+    csv_c = render_rows(rows, "csv").splitlines()[3]
+    assert csv_c.startswith("C,100.0,,,")

@@ -14,7 +14,7 @@ from pmo_nb.config import Config, ReportConfig
 from pmo_nb.data.model import Portfolio, empty_table
 from pmo_nb.exceptions import PeriodError, UnknownEntityError
 from pmo_nb.metrics import changes
-from pmo_nb.metrics.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute, kpi_rows, render_rows
+from pmo_nb.metrics.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute
 
 D = pd.Timestamp
 
@@ -232,19 +232,6 @@ def test_snapshot_round_trips_through_csv(kpis, tmp_path):
         other = loaded.frames()[name].reset_index(drop=True)
         pd.testing.assert_frame_equal(frame.reset_index(drop=True), other, check_dtype=False, obj=name)
     assert set(live.risks_raised["id"]) == {"R1"}
-
-
-def test_kpi_rows_and_rendering(kpis):
-    assert list(kpi_rows(kpis, "program").columns) == ["program_id", *KPI_COLUMNS]
-    assert list(kpi_rows(kpis, "portfolio").columns) == list(KPI_COLUMNS)
-    rows = kpi_rows(kpis, "project")
-    lines = render_rows(rows, "table").splitlines()
-    assert lines[0].split()[:3] == ["project_id", "bac", "pv"] and len(lines) == 2 + 4
-    gamma = lines[2 + 2]  # C: no financials
-    assert gamma.startswith("C ") and gamma.count("n/a") == len(KPI_COLUMNS) - 2 and " nan" not in gamma
-    assert lines[2].split()[1:4] == ["1,000", "300", "270"] and "0.90" in lines[2]
-    csv_c = render_rows(rows, "csv").splitlines()[3]
-    assert csv_c.startswith("C,100.0,,,")
 
 
 # ---------------------------------------------------------------------------------------------
