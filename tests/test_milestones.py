@@ -149,7 +149,7 @@ def test_no_milestones_gives_empty_summary():
     assert len(summary) == 0
     assert list(summary.columns) == [
         "ms_total", "ms_due_in_month", "ms_achieved_on_time", "ms_achieved_late", "ms_missed",
-        "ms_key_missed", "ms_upcoming", "ms_on_time_rate", "ms_max_slip_days",
+        "ms_key_missed", "ms_upcoming", "ms_key_upcoming", "ms_on_time_rate", "ms_max_slip_days",
     ]
 
 

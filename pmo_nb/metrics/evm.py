@@ -146,6 +146,16 @@ class Curves:
     has_financials: np.ndarray
     months_of_data: np.ndarray
 
+    def select(self, mask: np.ndarray) -> Curves:
+        """The entities where ``mask`` is true (e.g. the open projects), same month axis."""
+        mask = np.asarray(mask, dtype=bool)
+        return Curves(
+            ids=self.ids[mask], start=self.start, period=self.period, pv=self.pv[mask], ev=self.ev[mask],
+            ac=self.ac[mask], first_month=self.first_month[mask], finish_month=self.finish_month[mask],
+            plan_end=self.plan_end[mask], bac=self.bac[mask], has_financials=self.has_financials[mask],
+            months_of_data=self.months_of_data[mask],
+        )
+
     def group(self, keys: pd.Series) -> Curves:
         """Re-sum the curves by ``keys`` (aligned with ``ids``): programs, or one portfolio group.
 

@@ -49,6 +49,14 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = (
     + ("forecast_finish", "status", "band", "score") + TILE_COLUMNS
 )
 PORTFOLIO_ID = "portfolio"
+CLOSED_PHASE = "closed"
+"""A project in this phase is not rated, never flagged, and out of its program's RAG and counts."""
+OPEN_INDICES: tuple[str, ...] = ("cpi", "spi", "spi_t")
+CLOSED_COLUMNS: tuple[str, ...] = (
+    "project_id", "program_id", "name", "manager", "phase", "baseline_finish", "forecast_finish",
+    "closed_in_period", "bac", "ev", "ac", "cv", "cpi", "pct_complete", "pct_spent",
+)
+"""The final figures ``Kpis.closed_projects()`` lists for each closed project."""
 
 
 def _summaries(status: pd.DataFrame, register: pd.DataFrame, log: pd.DataFrame, by: str,
@@ -63,6 +71,17 @@ def _summaries(status: pd.DataFrame, register: pd.DataFrame, log: pd.DataFrame, 
     for c in COUNT_SUMMARY_COLUMNS:
         out[c] = out[c].fillna(0).astype("float64" if c == "emv_open" else "int64")
     return out
+
+
+def _open_indices(ev: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """The rated indices (``cpi_open, spi_open, spi_t_open``) of the open projects re-summed per ``index``."""
+    rows = ev.reindex(index)
+    return pd.DataFrame({f"{c}_open": rows[c].astype("float64").to_numpy() for c in OPEN_INDICES})
+
+
+def _rated(entities: pd.DataFrame) -> pd.DataFrame:
+    """A program or portfolio row as the RAG rules see it: the open projects' indices."""
+    return entities.assign(**{c: entities[f"{c}_open"] for c in OPEN_INDICES})
 
 
 def _side_by_side(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -128,6 +147,31 @@ class Kpis:
             milestones=keep(self.milestones),
             risks=keep(self.risks), issues=keep(self.issues), financials=keep(self.financials),
         )
+
+    def closed_projects(self, *, this_period: bool = False) -> pd.DataFrame:
+        """The closed projects with their final figures (``CLOSED_COLUMNS``), listed once in a report.
+
+        ``this_period`` keeps those whose finish (``forecast_finish``, else ``baseline_finish``) falls in
+        the reporting month ("Closed this period"); otherwise every closed project ("Closed").
+        """
+        rows = self.projects[self.projects["closed"].astype(bool)]
+        if this_period:
+            rows = rows[rows["closed_in_period"].astype(bool)]
+        return rows[list(CLOSED_COLUMNS)].reset_index(drop=True)
+
+    def upcoming_milestones(self, *, key_only: bool = False) -> pd.DataFrame:
+        """The milestones counted by ``ms_upcoming`` (``ms_key_upcoming`` with ``key_only``), open projects only.
+
+        Not achieved, forecast (else baseline) date within ``report.upcoming_days`` after the reporting
+        date, including missed milestones re-forecast into that window; ordered by that date, then id.
+        """
+        ms = self.milestones
+        rows = ms[ms["upcoming"].astype(bool) & ~ms["project_closed"].astype(bool)]
+        if key_only:
+            rows = rows[rows["key_milestone"].astype(bool)]
+        target = pd.to_datetime(rows["forecast_date"]).fillna(pd.to_datetime(rows["baseline_date"]))
+        return rows.assign(_t=target).sort_values(["_t", "milestone_id"], kind="mergesort").drop(
+            columns="_t").reset_index(drop=True)
 
     def _entity(self, level: str, id: str | None) -> tuple[pd.Series, pd.DataFrame]:
         if level == "portfolio":
@@ -267,6 +311,7 @@ def compute(
         if c not in projects:
             projects[c] = pd.NaT if c in ("forecast_finish", "last_updated") else None
     program_of = projects.set_index("project_id")["program_id"]
+    closed = projects["phase"].astype("object").astype(str).str.strip().str.lower().eq(CLOSED_PHASE).to_numpy(dtype=bool)
 
     # Earned value, project level and re-summed.
     curves = evm.project_curves(projects, portfolio.financials, period)
@@ -274,23 +319,36 @@ def compute(
     program_curves = curves.group(pd.Series(projects["program_id"].to_numpy(), name="program_id"))
     ev_programs = evm.earned_value(program_curves)
     ev_portfolio = evm.earned_value(curves.group(pd.Series([PORTFOLIO_ID] * len(projects), name="portfolio")))
+    # The rated figures of programs and the portfolio: their open projects re-summed.
+    open_curves = curves.select(~closed)
+    open_programs = evm.earned_value(open_curves.group(
+        pd.Series(projects.loc[~closed, "program_id"].to_numpy(), name="program_id")))
+    open_portfolio = evm.earned_value(open_curves.group(
+        pd.Series([PORTFOLIO_ID] * int((~closed).sum()), name="portfolio")))
 
     # Items, with program_id for roll-ups.
     ms = milestones.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days)
     register = risks.risk_register(portfolio.risks, period, config)
     log = issues.issue_log(portfolio.issues, period)
+    closed_ids = set(projects.loc[closed, "project_id"])
     for item in (ms, register, log):
         item["program_id"] = item["project_id"].map(program_of).astype("object")
         item["portfolio"] = PORTFOLIO_ID
+        item["project_closed"] = item["project_id"].isin(closed_ids).to_numpy(dtype=bool)
+    # Roll-ups count the items of open projects only: a closed project is never flagged.
+    ms_open, register_open, log_open = (item[~item["project_closed"]] for item in (ms, register, log))
 
     # Projects.
     finish_slip = (pd.to_datetime(projects["forecast_finish"]) - pd.to_datetime(projects["baseline_finish"]))
     age = (end - pd.to_datetime(projects["last_updated"])) / pd.Timedelta(days=1)
+    finish = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
     p = _side_by_side(
         projects[list(PROJECT_IDENTITY)],
         ev_projects,
         pd.DataFrame({"finish_slip_days": (finish_slip / pd.Timedelta(days=1)).astype("float64"),
-                      "stale": (age.isna() | (age > config.report.stale_after_days)).to_numpy(dtype=bool)}),
+                      "stale": (age.isna() | (age > config.report.stale_after_days)).to_numpy(dtype=bool),
+                      "closed": closed,
+                      "closed_in_period": closed & ((finish >= period.start) & (finish <= end)).to_numpy(dtype=bool)}),
         _summaries(ms, register, log, "project_id", projects, pd.Index(projects["project_id"])),
     )
     project_rag = rag.compute_rag(p.set_index("project_id"), config, rag.missed_key_names(ms, "project_id"))
@@ -299,9 +357,10 @@ def compute(
     # Programs.
     prog_table = portfolio.programs.reset_index(drop=True)
     pids = pd.Index(prog_table["program_id"], name="program_id")
-    counts = pd.crosstab(p["program_id"], p["rag"].fillna("no_data")).reindex(
-        index=pids, columns=["red", "amber", "green", "no_data"], fill_value=0).astype("int64")
-    counts.columns = ["n_red", "n_amber", "n_green", "n_no_data"]
+    rated = p["rag"].where(~p["closed"], "closed").fillna("no_data")
+    counts = pd.crosstab(p["program_id"], rated).reindex(
+        index=pids, columns=["red", "amber", "green", "no_data", "closed"], fill_value=0).astype("int64")
+    counts.columns = ["n_red", "n_amber", "n_green", "n_no_data", "n_closed"]
     counts.insert(0, "n_projects", p.groupby("program_id").size().reindex(pids, fill_value=0).astype("int64"))
     mismatches = p.groupby("program_id")["mismatch"].sum()
     counts["n_mismatch"] = mismatches.reindex(pids, fill_value=0).astype("int64")
@@ -312,24 +371,27 @@ def compute(
     latest = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
     evg["forecast_finish"] = latest.groupby(projects["program_id"].to_numpy()).max().reindex(pids).to_numpy()
     g = _side_by_side(prog_table[list(PROGRAM_IDENTITY)], counts, evg,
-                      _summaries(ms, register, log, "program_id", projects, pids))
-    program_rag = rag.compute_rag(g.set_index("program_id"), config, rag.missed_key_names(ms, "program_id"))
+                      _open_indices(open_programs, pids),
+                      _summaries(ms_open, register_open, log_open, "program_id", projects, pids))
+    program_rag = rag.compute_rag(_rated(g.set_index("program_id")), config,
+                                  rag.missed_key_names(ms_open, "program_id"))
     g = _side_by_side(g, _text_columns(program_rag[list(RAG_COLUMNS[:-1])]))
 
     # Portfolio.
     n = {"n_programs": len(prog_table), "n_projects": len(p)}
-    n.update({f"n_{status}": int((p["rag"] == status).sum()) for status in ("red", "amber", "green")})
-    n.update({"n_no_data": int(p["rag"].isna().sum()), "n_mismatch": int(p["mismatch"].sum())})
+    n.update({f"n_{status}": int((rated == status).sum()) for status in ("red", "amber", "green")})
+    n.update({"n_no_data": int((rated == "no_data").sum()), "n_closed": int(p["closed"].sum()),
+              "n_mismatch": int(p["mismatch"].sum())})
     evf = ev_portfolio.reindex([PORTFOLIO_ID])
     evf["has_financials"] = evf["has_financials"].astype("object").eq(True).to_numpy(dtype=bool)
     evf["months_of_data"] = evf["months_of_data"].fillna(0).astype("int64")
     evf["bac"] = evf["bac"].fillna(0.0)
     evf["forecast_finish"] = latest.max() if len(latest) else pd.NaT
     groups = projects.assign(portfolio=PORTFOLIO_ID)
-    f = _side_by_side(pd.DataFrame(n, index=[0]), evf,
-                      _summaries(ms, register, log, "portfolio", groups, pd.Index([PORTFOLIO_ID])))
-    pf_rag = rag.compute_rag(f.set_index(pd.Index([PORTFOLIO_ID])), config,
-                             rag.missed_key_names(ms, "portfolio"))
+    f = _side_by_side(pd.DataFrame(n, index=[0]), evf, _open_indices(open_portfolio, pd.Index([PORTFOLIO_ID])),
+                      _summaries(ms_open, register_open, log_open, "portfolio", groups, pd.Index([PORTFOLIO_ID])))
+    pf_rag = rag.compute_rag(_rated(f.set_index(pd.Index([PORTFOLIO_ID]))), config,
+                             rag.missed_key_names(ms_open, "portfolio"))
     f = _side_by_side(f, _text_columns(pf_rag[list(RAG_COLUMNS[:-1])]))
 
     fin = portfolio.financials

@@ -32,6 +32,7 @@ SUMMARY_COLUMNS = (
     "ms_missed",
     "ms_key_missed",
     "ms_upcoming",
+    "ms_key_upcoming",
     "ms_on_time_rate",
     "ms_max_slip_days",
 )
@@ -121,7 +122,8 @@ def milestone_summary(
     -------
     pandas.DataFrame
         Indexed by ``by`` (only groups with milestones, sorted): ``ms_total, ms_due_in_month,
-        ms_achieved_on_time, ms_achieved_late, ms_missed, ms_key_missed, ms_upcoming`` (int),
+        ms_achieved_on_time, ms_achieved_late, ms_missed, ms_key_missed, ms_upcoming, ms_key_upcoming``
+        (int),
         ``ms_on_time_rate`` (achieved on time / due by end(M); NaN when none is due) and
         ``ms_max_slip_days`` (float, NaN when no milestone has a date).
     """
@@ -137,6 +139,7 @@ def milestone_summary(
             "ms_missed": status["missed"].astype(int),
             "ms_key_missed": (status["missed"] & status["key_milestone"]).astype(int),
             "ms_upcoming": status["upcoming"].astype(int),
+            "ms_key_upcoming": (status["upcoming"] & status["key_milestone"]).astype(int),
             "_due": due.astype(int),
             "_on_time_due": (st.eq("achieved_on_time") & due).astype(int),
         },

@@ -26,6 +26,7 @@ from pmo_nb.config import Config
 from pmo_nb.contract import RAG_SEVERITY, RAG_STATUSES
 
 NO_FINANCIALS = "no financials yet"
+CLOSED = "closed"
 MAX_NAMED_MILESTONES = 3
 
 
@@ -191,6 +192,14 @@ def compute_rag(
     reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
     rep_rank = reported.astype("object").str.lower().map(RAG_SEVERITY)
     mismatch = (rep_rank.notna() & worst.notna() & (rep_rank < worst)).astype(bool)
+
+    if "closed" in entities:
+        # A closed project is not rated and never flagged.
+        done = entities["closed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        cost, schedule, ms_status, risk_status, overall = (
+            s.where(~done, None) for s in (cost, schedule, ms_status, risk_status, overall))
+        reason[done] = CLOSED
+        mismatch = mismatch & ~done
 
     return pd.DataFrame({
         "rag_cost": cost, "rag_schedule": schedule, "rag_milestones": ms_status, "rag_risks": risk_status,
