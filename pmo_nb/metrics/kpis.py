@@ -311,7 +311,8 @@ def compute(
         if c not in projects:
             projects[c] = pd.NaT if c in ("forecast_finish", "last_updated") else None
     program_of = projects.set_index("project_id")["program_id"]
-    closed = projects["phase"].astype("object").astype(str).str.strip().str.lower().eq(CLOSED_PHASE).to_numpy(dtype=bool)
+    phase = projects["phase"].astype("object").astype(str).str.strip().str.lower()
+    closed = phase.eq(CLOSED_PHASE).to_numpy(dtype=bool)
 
     # Earned value, project level and re-summed.
     curves = evm.project_curves(projects, portfolio.financials, period)
