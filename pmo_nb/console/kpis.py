@@ -7,6 +7,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from pmo_nb.metrics.spreadsheet import to_csv
+
 __all__ = ["Format", "render_rows"]
 
 Format = Literal["table", "csv", "json"]
@@ -26,10 +28,11 @@ def _cell(column: str, value: object) -> str:
     return str(value)
 
 
-def render_rows(rows: pd.DataFrame, fmt: Format = "table") -> str:
-    """``rows`` as text: a fixed-width table ("n/a" for undefined), CSV (empty) or JSON (null)."""
+def render_rows(rows: pd.DataFrame, fmt: Format = "table", currency: str = "EUR") -> str:
+    """``rows`` as text: a fixed-width table ("n/a" for undefined), CSV (empty; safe to open in a spreadsheet,
+    money to the ``currency``'s minor unit) or JSON (null)."""
     if fmt == "csv":
-        return rows.to_csv(index=False, lineterminator="\n")
+        return to_csv(rows, currency)
     if fmt == "json":
         clean = rows.astype("object").where(rows.notna(), None)
         return clean.to_json(orient="records", indent=2, double_precision=15) + "\n"
@@ -37,7 +40,7 @@ def render_rows(rows: pd.DataFrame, fmt: Format = "table") -> str:
         raise ValueError(f"format must be table, csv or json, not {fmt!r}")
     cells = {c: [_cell(c, v) for v in rows[c].tolist()] for c in rows.columns}
     widths = {c: max([len(c)] + [len(v) for v in cells[c]]) for c in rows.columns}
-    left = {"project_id", "program_id", "rag", "rag_reason"}
+    left = {"project_id", "program_id", "name", "rag", "rag_reason"}
 
     def line(values: dict[str, str]) -> str:
         parts = [values[c].ljust(widths[c]) if c in left else values[c].rjust(widths[c])

@@ -407,12 +407,13 @@ def compute(
 
 
 Level = Literal["project", "program", "portfolio"]
-_ID_COLUMN = {"project": "project_id", "program": "program_id", "portfolio": None}
+_NAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "project": ("project_id", "name", "program_id"), "program": ("program_id", "name"), "portfolio": ()}
 
 
 def kpi_rows(kpis: Kpis, level: Level = "project") -> pd.DataFrame:
-    """The KPI contract columns at ``level``: one row per entity, the id column first (none at portfolio)."""
+    """The KPI contract columns at ``level``: one row per entity, its id and name first (a project's program id
+    too); the portfolio row has neither."""
     frame = {"project": kpis.projects, "program": kpis.programs, "portfolio": kpis.portfolio}[level]
-    key = _ID_COLUMN[level]
-    columns = ([key] if key else []) + list(KPI_COLUMNS)
+    columns = list(_NAME_COLUMNS[level]) + list(KPI_COLUMNS)
     return frame[columns].reset_index(drop=True)
