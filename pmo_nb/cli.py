@@ -88,10 +88,14 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 @handle_errors
 def kpis_command(source: str, period: str | None, level: str, fmt: str, program_id: str | None,
                  config_path: str | None) -> None:
-    """Print earned value, earned schedule and RAG per project, program or the portfolio."""
+    """Print earned value, earned schedule and RAG per project, program or the portfolio.
+
+    Rows carry names next to ids; CSV cells that a spreadsheet would run as formulas are escaped.
+    """
     from pmo_nb.config import load_config
+    from pmo_nb.console.kpis import render_rows
     from pmo_nb.data.ingest import load
-    from pmo_nb.metrics.kpis import compute, kpi_rows, render_rows
+    from pmo_nb.metrics.kpis import compute, kpi_rows
 
     config = load_config(config_path)
     portfolio = load(source, config=config)
@@ -100,7 +104,7 @@ def kpis_command(source: str, period: str | None, level: str, fmt: str, program_
     result = compute(portfolio.in_key_order(), period, config)
     if program_id is not None:
         result = result.program(program_id)
-    click.echo(render_rows(kpi_rows(result, level), fmt), nl=False)
+    click.echo(render_rows(kpi_rows(result, level), fmt, config.currency), nl=False)
 
 
 def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:

@@ -317,3 +317,68 @@ def test_compute_snapshots_recomputed_or_stored_are_interchangeable(tmp_path: Pa
     assert (cpi["previous"], cpi["current"]) == (1.0, pytest.approx(260 / 320))
     seven = recomputed.summary("project", "007")
     assert seven["risks_raised"] == ["R3"] and seven["issues_raised"] == ["I2"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe spreadsheets out, and back (issue 13 item 5).
+
+HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "=2+5", "@SUM(A1)", "-2+3",
+                 "\tTab", "'=quoted", "Plain"]
+
+
+def test_written_snapshot_is_escaped_and_reads_back_unchanged(tmp_path):
+    from pmo_nb.metrics.changes import write_snapshot
+
+    snap = CURRENT.copy()
+    snap.loc[: len(HOSTILE_NAMES) - 1, "name"] = HOSTILE_NAMES
+    snap.loc[1, "id"] = "=G1"
+    snap.loc[0, "eac"] = 10737470.649999999
+    path = write_snapshot(snap, tmp_path / "kpis.csv", "EUR")
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert all(not line.split(",")[5].startswith(("=", "+", "@")) for line in lines[1:] if line.count(",") > 5)
+    assert "'=HYPERLINK" in text and "'+cmd" in text and ",'=G1," in text and "''=quoted" in text
+    assert "10737470.65," in text and "649999" not in text
+    back = load_snapshot(path)
+    assert back.loc[: len(HOSTILE_NAMES) - 1, "name"].tolist() == HOSTILE_NAMES
+    assert back.loc[1, "id"] == "=G1" and back.loc[0, "eac"] == 10737470.65
+
+
+def test_older_unescaped_snapshot_still_reads(tmp_path):
+    path = tmp_path / "kpis.csv"
+    path.write_text("period,level,id,program_id,project_id,name,cpi\n"
+                    "2026-09,project,P1,G1,P1,=2+5,0.95\n"
+                    "2026-09,project,P2,G1,P2,'quoted,1.0\n", encoding="utf-8")
+    snap = load_snapshot(path)
+    assert snap["name"].tolist() == ["=2+5", "'quoted"] and snap["cpi"].tolist() == [0.95, 1.0]
+
+
+def test_snapshot_resaved_with_semicolons_and_decimal_commas_is_read(tmp_path):
+    path = tmp_path / "kpis.csv"
+    path.write_bytes("\ufeffperiod;level;id;program_id;project_id;name;cpi;eac;forecast_finish\n"
+                     "2026-09;project;P1;G1;P1;'=2+5;0,95;1.234,5;2027-01-31\n".encode())
+    snap = load_snapshot(path)
+    assert (snap.loc[0, "name"], snap.loc[0, "cpi"], snap.loc[0, "eac"]) == ("=2+5", 0.95, 1234.5)
+    assert snap.loc[0, "forecast_finish"] == "2027-01-31"
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("period;level;id;forecast_finish\n2026-09;project;P1;31/01/2027\n",
+         r"row 2, column 'forecast_finish': value '31/01/2027' is not a YYYY-MM-DD date; it looks re-saved"),
+        ("period;level;id;cpi\n2026-09;project;P1;0,95 x\n", r"row 2, column 'cpi'.*re-saved"),
+    ],
+)
+def test_snapshot_a_spreadsheet_changed_is_refused_clearly(tmp_path, content, match):
+    path = tmp_path / "kpis.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SourceError, match=match):
+        load_snapshot(path)
+
+
+def test_snapshot_not_in_utf8_is_refused_clearly(tmp_path):
+    path = tmp_path / "kpis.csv"
+    path.write_bytes("period,level,id,name\n2026-09,project,P1,Caf\xe9\n".encode("cp1252"))
+    with pytest.raises(SourceError, match="not UTF-8"):
+        load_snapshot(path)

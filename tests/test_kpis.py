@@ -14,7 +14,7 @@ from pmo_nb.config import Config, ReportConfig
 from pmo_nb.data.model import Portfolio, empty_table
 from pmo_nb.exceptions import PeriodError, UnknownEntityError
 from pmo_nb.metrics import changes
-from pmo_nb.metrics.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute, kpi_rows, render_rows
+from pmo_nb.metrics.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute
 
 D = pd.Timestamp
 
@@ -47,7 +47,7 @@ def scenario() -> Portfolio:
     * A (P1): behind and over cost: PV 100/month Jan-Oct, EV 80, 90, 100; AC 100 each. Reported green.
     * B (P1): ahead: PV 100/month Feb-Jun; EV 150, 100; AC 100, 100. Reported amber.
     * C (P2): starts 2025, no financials yet.
-    * D (P2): finished on budget in Feb: PV 50, 50; EV 50, 50; AC 40, 40. Reported green.
+    * D (P2): finished on budget in Feb (phase closing): PV 50, 50; EV 50, 50; AC 40, 40. Reported green.
     """
     programs = typed("programs", [
         {"program_id": "P1", "name": "Digital", "sponsor": "S1", "manager": "M1"},
@@ -62,7 +62,7 @@ def scenario() -> Portfolio:
          "reported_status": "amber", "last_updated": "2023-12-01"},
         {"project_id": "C", "program_id": "P2", "name": "Gamma", "manager": "m", "phase": "planning",
          "baseline_start": "2025-01-01", "baseline_finish": "2025-12-31", "budget": 100.0},
-        {"project_id": "D", "program_id": "P2", "name": "Delta", "manager": "m", "phase": "closed",
+        {"project_id": "D", "program_id": "P2", "name": "Delta", "manager": "m", "phase": "closing",
          "baseline_start": "2024-01-01", "baseline_finish": "2024-02-29", "forecast_finish": "2024-02-29",
          "budget": 100.0, "reported_status": "green", "last_updated": "2024-03-01"},
     ])
@@ -234,19 +234,6 @@ def test_snapshot_round_trips_through_csv(kpis, tmp_path):
     assert set(live.risks_raised["id"]) == {"R1"}
 
 
-def test_kpi_rows_and_rendering(kpis):
-    assert list(kpi_rows(kpis, "program").columns) == ["program_id", *KPI_COLUMNS]
-    assert list(kpi_rows(kpis, "portfolio").columns) == list(KPI_COLUMNS)
-    rows = kpi_rows(kpis, "project")
-    lines = render_rows(rows, "table").splitlines()
-    assert lines[0].split()[:3] == ["project_id", "bac", "pv"] and len(lines) == 2 + 4
-    gamma = lines[2 + 2]  # C: no financials
-    assert gamma.startswith("C ") and gamma.count("n/a") == len(KPI_COLUMNS) - 2 and " nan" not in gamma
-    assert lines[2].split()[1:4] == ["1,000", "300", "270"] and "0.90" in lines[2]
-    csv_c = render_rows(rows, "csv").splitlines()[3]
-    assert csv_c.startswith("C,100.0,,,")
-
-
 # ---------------------------------------------------------------------------------------------
 # Properties over random portfolios.
 
@@ -316,3 +303,90 @@ def test_results_do_not_depend_on_row_order(pf, rnd):
         right = getattr(b, level).sort_values(key).reset_index(drop=True)
         pd.testing.assert_frame_equal(left, right, check_dtype=False)
     pd.testing.assert_frame_equal(a.portfolio, b.portfolio, check_dtype=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle: closed projects (issue 11 item 2).
+
+
+def with_closed_project() -> Portfolio:
+    """The scenario plus E (P1), phase closed, finished 2024-03-15, reported green but on the figures red:
+    BAC 200, PV 100, 100; EV 50, 50; AC 150, 150 (CPI 0.33); key milestone E-M1 (due 2024-02-01) never
+    achieved; an open critical risk R3."""
+    pf = scenario()
+    extra = typed("projects", [
+        {"project_id": "E", "program_id": "P1", "name": "Epsilon", "manager": "m", "phase": "closed",
+         "baseline_start": "2024-01-01", "baseline_finish": "2024-02-29", "forecast_finish": "2024-03-15",
+         "budget": 200.0, "reported_status": "green", "last_updated": "2024-03-20"}])
+    fin = typed("financials", monthly("E", "2024-01", [100.0, 100.0], [50.0, 50.0], [150.0, 150.0]))
+    ms = typed("milestones", [{"milestone_id": "E-M1", "project_id": "E", "name": "Handover",
+                               "baseline_date": "2024-02-01", "key_milestone": True}])
+    rk = typed("risks", [{"risk_id": "R3", "project_id": "E", "title": "Legacy", "probability": 5, "impact": 5,
+                          "owner": "o", "status": "open", "raised_date": "2024-01-05"}])
+    return Portfolio(programs=pf.programs, projects=pd.concat([pf.projects, extra], ignore_index=True),
+                     financials=pd.concat([pf.financials, fin], ignore_index=True),
+                     milestones=pd.concat([pf.milestones, ms], ignore_index=True),
+                     risks=pd.concat([pf.risks, rk], ignore_index=True), issues=pf.issues, source="closed")
+
+
+@pytest.fixture(scope="module")
+def closed_kpis():
+    return compute(with_closed_project(), "2024-03")
+
+
+def test_closed_project_is_not_rated(closed_kpis):
+    e = row(closed_kpis.projects, "project_id", "E")
+    assert e["closed"] and e["cpi"] == pytest.approx(100 / 300)  # its figures are still computed
+    assert [e[c] for c in ("rag_cost", "rag_schedule", "rag_milestones", "rag_risks", "rag")] == [None] * 5
+    assert e["rag_reason"] == "closed"
+
+
+def test_closed_project_is_never_flagged(closed_kpis):
+    e = row(closed_kpis.projects, "project_id", "E")
+    assert not e["mismatch"]  # reported green, red on the figures: not "reported better than the figures"
+    p1 = row(closed_kpis.programs, "program_id", "P1")
+    assert p1["n_mismatch"] == 1  # A only, as without E
+
+
+def test_closed_project_is_out_of_the_rag_counts(closed_kpis):
+    p1 = row(closed_kpis.programs, "program_id", "P1")
+    counts = ("n_projects", "n_red", "n_amber", "n_green", "n_no_data", "n_closed")
+    assert tuple(p1[list(counts)]) == (3, 1, 1, 0, 0, 1)
+    f = closed_kpis.portfolio.iloc[0]
+    assert tuple(f[list(counts)]) == (5, 1, 1, 1, 1, 1) and f["n_mismatch"] == 1
+
+
+def test_closed_project_is_out_of_the_program_rag(closed_kpis):
+    p1 = row(closed_kpis.programs, "program_id", "P1")
+    # rated on A + B only: CPI 520 / 500 = 1.04 (green); E's missed key milestone and critical risk ignored
+    assert p1["cpi_open"] == pytest.approx(1.04) and p1["rag_cost"] == "green"
+    assert (p1["ms_key_missed"], p1["risks_critical_open"]) == (1, 1)
+    assert p1["rag_reason"] == "key milestone missed: Go-live (A-M2); 1 open critical risk"
+    assert "E-M1" not in str(closed_kpis.portfolio.iloc[0]["rag_reason"])
+
+
+def test_closed_project_stays_in_money_totals(closed_kpis):
+    p1 = row(closed_kpis.programs, "program_id", "P1")
+    assert (p1["bac"], p1["ev"], p1["ac"]) == (1700.0, 620.0, 800.0)
+    assert p1["cpi"] == pytest.approx(620 / 800)  # the money spent, all projects
+    assert closed_kpis.portfolio.iloc[0]["ac"] == 880.0
+
+
+def test_closed_projects_listed_once_with_final_figures(closed_kpis):
+    closed = closed_kpis.closed_projects()
+    assert closed["project_id"].tolist() == ["E"]
+    e = closed.iloc[0]
+    assert (e["bac"], e["ev"], e["ac"], e["cv"]) == (200.0, 100.0, 300.0, -200.0) and e["closed_in_period"]
+    assert closed_kpis.closed_projects(this_period=True)["project_id"].tolist() == ["E"]
+    later = compute(with_closed_project(), "2024-04")
+    assert later.closed_projects(this_period=True).empty and len(later.closed_projects()) == 1
+    assert closed_kpis.program("P2").closed_projects().empty
+
+
+def test_upcoming_milestones_count_and_list_agree():
+    kp = compute(scenario(), "2024-03")
+    # A-M2 (key) missed on 2024-03-10, re-forecast to 2024-05-01: within 90 days, so counted as upcoming
+    listed = kp.upcoming_milestones(key_only=True)
+    assert listed["milestone_id"].tolist() == ["A-M2"]
+    assert kp.portfolio.iloc[0]["ms_key_upcoming"] == len(listed) == 1
+    assert kp.portfolio.iloc[0]["ms_upcoming"] == len(kp.upcoming_milestones()) == 1

@@ -20,6 +20,8 @@ With no previous snapshot, ``available`` is False and every frame is empty (neve
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pmo_nb.contract import RAG_SEVERITY
 from pmo_nb.exceptions import SourceError
+from pmo_nb.metrics.spreadsheet import to_csv, unescape
 
 ENTITY_LEVELS = ("portfolio", "program", "project")
 ITEM_LEVELS = ("milestone", "risk", "issue")
 LEVELS = ENTITY_LEVELS + ITEM_LEVELS
 METRICS = ("cpi", "spi", "spi_t", "eac", "forecast_finish")
-RAG_ORDER = {"green": 0, "amber": 1, "red": 2}
 BAND_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 ACHIEVED = ("achieved_on_time", "achieved_late")
 
@@ -141,10 +144,58 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def write_snapshot(snapshot: pd.DataFrame, path: str | Path, currency: str = "EUR") -> Path:
+    """Write ``snapshot`` (``Kpis.snapshot()``) as ``kpis.csv``, safe to open in a spreadsheet.
+
+    Text that a spreadsheet would run as a formula is escaped and money is rounded to the currency's minor
+    unit (:func:`pmo_nb.metrics.spreadsheet.to_csv`); :func:`load_snapshot` reads it back.
+    """
+    p = Path(path)
+    p.write_text(to_csv(snapshot, currency), encoding="utf-8")
+    return p
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_COLUMNS = ("forecast_finish", "baseline_start", "baseline_finish", "es_forecast_finish", "last_updated",
+                 "status_date")
+_RESAVED = ("it looks re-saved by a spreadsheet; point at the kpis.csv the run wrote (or save it again as "
+            "'CSV UTF-8 (comma delimited)' with dates as YYYY-MM-DD)")
+
+
+def _read_table(p: Path) -> pd.DataFrame:
+    """The cells of ``p`` as text: comma-separated, or ``;``-separated as spreadsheets in many locales save it."""
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceError(f"{p} is not a KPI snapshot (kpis.csv): it is not UTF-8 text; {_RESAVED}",
+                          path=str(p)) from None
+    except OSError as exc:
+        raise SourceError(f"cannot read the KPI snapshot {p}: {exc.strerror or exc}", path=str(p)) from None
+    header = text.split("\n", 1)[0]
+    sep = ";" if header.count(";") > header.count(",") else ","
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"{p} is not a KPI snapshot (kpis.csv): {exc}", path=str(p)) from None
+    raw.attrs["separator"] = sep
+    return raw
+
+
+def _number_text(text: pd.Series, decimal_comma: bool) -> pd.Series:
+    """Numbers from text; with ``decimal_comma`` (a ``;`` file) ``1.234,5`` and ``0,95`` read as 1234.5, 0.95."""
+    if decimal_comma:
+        text = text.where(~text.str.contains(",", na=False, regex=False),
+                          text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    return pd.to_numeric(text, errors="coerce")
+
+
 def load_snapshot(path: str | Path) -> pd.DataFrame:
     """Read a stored snapshot (``reports/YYYY-MM/kpis.csv``).
 
-    Ids, names, RAG, status, band and dates stay text; metric columns are float; empty cells are NA.
+    Ids, names, RAG, status, band and dates stay text (spreadsheet escaping undone, :func:`write_snapshot`);
+    metric columns are float; empty cells are NA. Older snapshots (written before the escaping) read the
+    same. A copy re-saved by a spreadsheet with ``;`` separators and decimal commas is read; one whose dates
+    or numbers a spreadsheet changed is refused with a message saying so.
 
     Raises
     ------
@@ -158,10 +209,8 @@ def load_snapshot(path: str | Path) -> pd.DataFrame:
             f"or report without a comparison",
             path=str(p),
         )
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{p} is not a KPI snapshot (kpis.csv): {exc}", path=str(p)) from None
+    raw = _read_table(p)
+    decimal_comma = raw.attrs.get("separator") == ";"
     missing = [c for c in ("period", "level", "id") if c not in raw.columns]
     if missing:
         raise SourceError(
@@ -173,21 +222,31 @@ def load_snapshot(path: str | Path) -> pd.DataFrame:
     for column in raw.columns:
         text = raw[column].astype(object).where(raw[column].str.strip() != "", np.nan)
         if column in TEXT_COLUMNS:
-            out[column] = text
+            out[column] = text.map(unescape)
             continue
-        numbers = pd.to_numeric(text, errors="coerce")
+        numbers = _number_text(text, decimal_comma)
         if column in NUMERIC_COLUMNS or numbers.notna().sum() == text.notna().sum():
             bad = numbers.isna() & text.notna()
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise SourceError(
                     f"{p}, row {i + 2}, column {column!r}: value {text.iloc[i]!r} is not a number; "
-                    f"the snapshot is damaged: re-run the previous month's batch",
+                    f"the snapshot is damaged ({_RESAVED}) or re-run the previous month's batch",
                     path=str(p),
                 )
             out[column] = numbers.astype("float64")
         else:
-            out[column] = text
+            out[column] = text.map(unescape)
+    for column in (c for c in _DATE_COLUMNS if c in out.columns):
+        dates = out[column]
+        bad = dates.notna() & ~dates.astype(str).str.fullmatch(_ISO_DATE.pattern)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise SourceError(
+                f"{p}, row {i + 2}, column {column!r}: value {dates.iloc[i]!r} is not a YYYY-MM-DD date; "
+                f"{_RESAVED}",
+                path=str(p),
+            )
     unknown = sorted(set(out["level"].dropna()) - set(LEVELS))
     if unknown:
         raise SourceError(
@@ -269,8 +328,8 @@ def _level_rank(level: pd.Series) -> pd.Series:
 
 
 def _rag_changes(both: pd.DataFrame) -> pd.DataFrame:
-    prev = both["rag_previous"].map(RAG_ORDER)
-    cur = both["rag_current"].map(RAG_ORDER)
+    prev = both["rag_previous"].map(RAG_SEVERITY)
+    cur = both["rag_current"].map(RAG_SEVERITY)
     mask = prev.notna() & cur.notna() & (prev != cur)
     out = both.loc[mask].copy()
     out["from"] = out["rag_previous"]

@@ -43,12 +43,14 @@ Conventions (the choices an auditor asks about):
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from pmo_nb.exceptions import DataValidationError, Finding
+from pmo_nb.exceptions import DataValidationError, Finding, PeriodError
+from pmo_nb.periods import Period
 
 EVM_COLUMNS: tuple[str, ...] = (
     "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
@@ -89,16 +91,28 @@ def safe_div(num: object, den: object) -> object:
 
 
 def month_number(values: object) -> np.ndarray:
-    """Months since year 0 (``year * 12 + month - 1``) of ``YYYY-MM`` strings or dates; NaN if missing."""
+    """Months since year 0 (``year * 12 + month - 1``) of periods (``YYYY-MM``) or dates; NaN if missing.
+
+    Text goes through :class:`~pmo_nb.periods.Period` (once per distinct value); text that is not a month is NaN.
+    """
     s = pd.Series(values)
     if s.empty:
         return np.array([], dtype="float64")
     if pd.api.types.is_datetime64_any_dtype(s):
-        d = s
-    else:
-        d = pd.to_datetime(s.astype("object").where(s.notna(), None), format="%Y-%m", errors="coerce")
-    out = (d.dt.year * 12 + d.dt.month - 1).astype("float64")
-    return out.to_numpy()
+        return (s.dt.year * 12 + s.dt.month - 1).astype("float64").to_numpy()
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    numbers = np.array([_period_number(u) for u in uniques] + [np.nan], dtype="float64")
+    return numbers[codes]
+
+
+def _period_number(value: object) -> float:
+    if isinstance(value, dt.date):
+        return float(value.year * 12 + value.month - 1)
+    try:
+        period = Period(value)
+    except PeriodError:
+        return np.nan
+    return float(period.year * 12 + period.month - 1)
 
 
 def month_start(number: np.ndarray) -> np.ndarray:
@@ -131,6 +145,16 @@ class Curves:
     bac: np.ndarray
     has_financials: np.ndarray
     months_of_data: np.ndarray
+
+    def select(self, mask: np.ndarray) -> Curves:
+        """The entities where ``mask`` is true (e.g. the open projects), same month axis."""
+        mask = np.asarray(mask, dtype=bool)
+        return Curves(
+            ids=self.ids[mask], start=self.start, period=self.period, pv=self.pv[mask], ev=self.ev[mask],
+            ac=self.ac[mask], first_month=self.first_month[mask], finish_month=self.finish_month[mask],
+            plan_end=self.plan_end[mask], bac=self.bac[mask], has_financials=self.has_financials[mask],
+            months_of_data=self.months_of_data[mask],
+        )
 
     def group(self, keys: pd.Series) -> Curves:
         """Re-sum the curves by ``keys`` (aligned with ``ids``): programs, or one portfolio group.
@@ -169,7 +193,7 @@ class Curves:
         )
 
 
-def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str) -> Curves:
+def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str | Period) -> Curves:
     """Pivot financials into per-project monthly curves as of ``period`` (``YYYY-MM``).
 
     Parameters
@@ -187,7 +211,8 @@ def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str
         One row per project, in the order of ``projects``.
     """
     ids = pd.Index(projects["project_id"].astype("object"), name="project_id")
-    m = int(month_number([period])[0])
+    month = Period(period)
+    m = month.year * 12 + month.month - 1
     fin = financials[financials["project_id"].isin(ids)]
     fin_month = month_number(fin["period"])
     bad = np.flatnonzero(np.isnan(fin_month))

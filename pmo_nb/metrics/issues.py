@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pmo_nb.metrics.schedule import as_dates, group_key, month_bounds, require_columns
+from pmo_nb.metrics.frames import as_dates, group_key, require_columns
+from pmo_nb.periods import Period
 from pmo_nb.schema import SEVERITIES
 
 SUMMARY_COLUMNS = (
@@ -32,7 +33,7 @@ BUCKETS = ("0-30", "31-60", "61-90", "91-180", ">180")
 _BUCKET_EDGES = (30, 60, 90, 180)  # upper bound (inclusive) of each bucket but the last
 
 
-def issue_log(issues: pd.DataFrame, period: str) -> pd.DataFrame:
+def issue_log(issues: pd.DataFrame, period: str | Period) -> pd.DataFrame:
     """Every issue opened by the end of ``period``, with its standing at that date.
 
     Parameters
@@ -49,7 +50,7 @@ def issue_log(issues: pd.DataFrame, period: str) -> pd.DataFrame:
         columns plus ``open``, ``raised_in_month``, ``closed_in_month`` (bool), ``age_days`` (float;
         open issues only, NaN otherwise) and ``days_to_close`` (float; issues closed by end(M) only).
     """
-    start, end = month_bounds(period)
+    start, end = Period(period).start, Period(period).end
     require_columns(issues, "issues", ("issue_id", "project_id", "severity", "opened_date"))
     opened = as_dates(issues, "issues", "opened_date", "issue_id")
     keep = (opened <= end).to_numpy(dtype=bool)

@@ -1,6 +1,6 @@
 """``compute()``: every KPI of a portfolio as of a reporting month, in one ``Kpis`` object.
 
-It orchestrates the KPI modules (``evm`` for earned value and earned schedule, ``schedule`` for
+It orchestrates the KPI modules (``evm`` for earned value and earned schedule, ``milestones`` for
 milestones, ``risks``, ``issues``, ``rag``) and rolls projects up to programs and the portfolio.
 Programs and the portfolio re-sum PV, EV, AC and BAC before dividing, and their milestone, risk and
 issue summaries are recomputed from the items (a rate is never an average of rates).
@@ -19,7 +19,8 @@ import pandas as pd
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import UnknownEntityError
-from pmo_nb.metrics import evm, issues, rag, risks, schedule
+from pmo_nb.metrics import evm, issues, milestones, rag, risks
+from pmo_nb.periods import Period
 
 KPI_COLUMNS: tuple[str, ...] = (
     "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
@@ -37,7 +38,7 @@ RAG_COLUMNS: tuple[str, ...] = (
     "rag_cost", "rag_schedule", "rag_milestones", "rag_risks", "rag", "rag_reason", "mismatch",
 )
 COUNT_SUMMARY_COLUMNS: tuple[str, ...] = tuple(
-    c for c in schedule.SUMMARY_COLUMNS + risks.SUMMARY_COLUMNS + issues.SUMMARY_COLUMNS
+    c for c in milestones.SUMMARY_COLUMNS + risks.SUMMARY_COLUMNS + issues.SUMMARY_COLUMNS
     if c not in ("ms_on_time_rate", "ms_max_slip_days", "issues_mean_days_to_close",
                  "issues_oldest_open_days")
 )
@@ -48,13 +49,21 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = (
     + ("forecast_finish", "status", "band", "score") + TILE_COLUMNS
 )
 PORTFOLIO_ID = "portfolio"
+CLOSED_PHASE = "closed"
+"""A project in this phase is not rated, never flagged, and out of its program's RAG and counts."""
+OPEN_INDICES: tuple[str, ...] = ("cpi", "spi", "spi_t")
+CLOSED_COLUMNS: tuple[str, ...] = (
+    "project_id", "program_id", "name", "manager", "phase", "baseline_finish", "forecast_finish",
+    "closed_in_period", "bac", "ev", "ac", "cv", "cpi", "pct_complete", "pct_spent",
+)
+"""The final figures ``Kpis.closed_projects()`` lists for each closed project."""
 
 
 def _summaries(status: pd.DataFrame, register: pd.DataFrame, log: pd.DataFrame, by: str,
                groups: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """Milestone, risk and issue summaries per ``by`` (counts 0 where there is nothing)."""
     parts = [
-        schedule.milestone_summary(status, by, projects=groups),
+        milestones.milestone_summary(status, by, projects=groups),
         risks.risk_summary(register, by, projects=groups),
         issues.issue_summary(log, by, projects=groups),
     ]
@@ -62,6 +71,17 @@ def _summaries(status: pd.DataFrame, register: pd.DataFrame, log: pd.DataFrame, 
     for c in COUNT_SUMMARY_COLUMNS:
         out[c] = out[c].fillna(0).astype("float64" if c == "emv_open" else "int64")
     return out
+
+
+def _open_indices(ev: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """The rated indices (``cpi_open, spi_open, spi_t_open``) of the open projects re-summed per ``index``."""
+    rows = ev.reindex(index)
+    return pd.DataFrame({f"{c}_open": rows[c].astype("float64").to_numpy() for c in OPEN_INDICES})
+
+
+def _rated(entities: pd.DataFrame) -> pd.DataFrame:
+    """A program or portfolio row as the RAG rules see it: the open projects' indices."""
+    return entities.assign(**{c: entities[f"{c}_open"] for c in OPEN_INDICES})
 
 
 def _side_by_side(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +114,7 @@ class Kpis:
 
     ``projects``, ``programs`` and ``portfolio`` have one row per entity (docs/kpis.md lists the
     columns); ``milestones``, ``risks`` and ``issues`` are the item-level frames of
-    ``schedule.milestone_status``, ``risks.risk_register`` and ``issues.issue_log`` (with
+    ``milestones.milestone_status``, ``risks.risk_register`` and ``issues.issue_log`` (with
     ``program_id``). ``financials`` holds the financial rows up to ``period`` (for S-curves).
     """
 
@@ -128,6 +148,31 @@ class Kpis:
             risks=keep(self.risks), issues=keep(self.issues), financials=keep(self.financials),
         )
 
+    def closed_projects(self, *, this_period: bool = False) -> pd.DataFrame:
+        """The closed projects with their final figures (``CLOSED_COLUMNS``), listed once in a report.
+
+        ``this_period`` keeps those whose finish (``forecast_finish``, else ``baseline_finish``) falls in
+        the reporting month ("Closed this period"); otherwise every closed project ("Closed").
+        """
+        rows = self.projects[self.projects["closed"].astype(bool)]
+        if this_period:
+            rows = rows[rows["closed_in_period"].astype(bool)]
+        return rows[list(CLOSED_COLUMNS)].reset_index(drop=True)
+
+    def upcoming_milestones(self, *, key_only: bool = False) -> pd.DataFrame:
+        """The milestones counted by ``ms_upcoming`` (``ms_key_upcoming`` with ``key_only``), open projects only.
+
+        Not achieved, forecast (else baseline) date within ``report.upcoming_days`` after the reporting
+        date, including missed milestones re-forecast into that window; ordered by that date, then id.
+        """
+        ms = self.milestones
+        rows = ms[ms["upcoming"].astype(bool) & ~ms["project_closed"].astype(bool)]
+        if key_only:
+            rows = rows[rows["key_milestone"].astype(bool)]
+        target = pd.to_datetime(rows["forecast_date"]).fillna(pd.to_datetime(rows["baseline_date"]))
+        return rows.assign(_t=target).sort_values(["_t", "milestone_id"], kind="mergesort").drop(
+            columns="_t").reset_index(drop=True)
+
     def _entity(self, level: str, id: str | None) -> tuple[pd.Series, pd.DataFrame]:
         if level == "portfolio":
             return self.portfolio.iloc[0], self.financials
@@ -159,12 +204,14 @@ class Kpis:
         if not bool(row["has_financials"]) or pd.isna(row["first_month"]):
             return pd.DataFrame({c: pd.Series(dtype="object" if c == "period" else "float64")
                                  for c in columns})
-        months = pd.period_range(str(row["first_month"]), self.period, freq="M").strftime("%Y-%m")
+        first, last = Period(row["first_month"]), Period(self.period)
+        months = pd.Index([first.shift(i) for i in range((last.year - first.year) * 12 + last.month - first.month + 1)],
+                          dtype="object")
         sums = fin.groupby("period")[["planned_value", "earned_value", "actual_cost"]].sum()
-        monthly = sums.reindex(months.astype("object"), fill_value=0.0).astype("float64")
+        monthly = sums.reindex(months, fill_value=0.0).astype("float64")
         cum = monthly.cumsum()
         return pd.DataFrame({
-            "period": list(months), "pv": cum["planned_value"].to_numpy(),
+            "period": [str(m) for m in months], "pv": cum["planned_value"].to_numpy(),
             "ev": cum["earned_value"].to_numpy(),
             "ac": cum["actual_cost"].to_numpy(), "bac": float(row["bac"]), "eac": float(row["eac"]),
         })[columns]
@@ -256,14 +303,16 @@ def compute(
         The configuration file is bad.
     """
     config = load_config(config)
-    period = portfolio.check_period(period) if period is not None else portfolio.latest_complete_period()
-    _, end = schedule.month_bounds(period)
+    period = Period(portfolio.check_period(period) if period is not None else portfolio.latest_complete_period())
+    end = period.end
 
     projects = portfolio.projects.reset_index(drop=True)
     for c in PROJECT_IDENTITY:
         if c not in projects:
             projects[c] = pd.NaT if c in ("forecast_finish", "last_updated") else None
     program_of = projects.set_index("project_id")["program_id"]
+    phase = projects["phase"].astype("object").astype(str).str.strip().str.lower()
+    closed = phase.eq(CLOSED_PHASE).to_numpy(dtype=bool)
 
     # Earned value, project level and re-summed.
     curves = evm.project_curves(projects, portfolio.financials, period)
@@ -271,23 +320,36 @@ def compute(
     program_curves = curves.group(pd.Series(projects["program_id"].to_numpy(), name="program_id"))
     ev_programs = evm.earned_value(program_curves)
     ev_portfolio = evm.earned_value(curves.group(pd.Series([PORTFOLIO_ID] * len(projects), name="portfolio")))
+    # The rated figures of programs and the portfolio: their open projects re-summed.
+    open_curves = curves.select(~closed)
+    open_programs = evm.earned_value(open_curves.group(
+        pd.Series(projects.loc[~closed, "program_id"].to_numpy(), name="program_id")))
+    open_portfolio = evm.earned_value(open_curves.group(
+        pd.Series([PORTFOLIO_ID] * int((~closed).sum()), name="portfolio")))
 
     # Items, with program_id for roll-ups.
-    ms = schedule.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days)
+    ms = milestones.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days)
     register = risks.risk_register(portfolio.risks, period, config)
     log = issues.issue_log(portfolio.issues, period)
+    closed_ids = set(projects.loc[closed, "project_id"])
     for item in (ms, register, log):
         item["program_id"] = item["project_id"].map(program_of).astype("object")
         item["portfolio"] = PORTFOLIO_ID
+        item["project_closed"] = item["project_id"].isin(closed_ids).to_numpy(dtype=bool)
+    # Roll-ups count the items of open projects only: a closed project is never flagged.
+    ms_open, register_open, log_open = (item[~item["project_closed"]] for item in (ms, register, log))
 
     # Projects.
     finish_slip = (pd.to_datetime(projects["forecast_finish"]) - pd.to_datetime(projects["baseline_finish"]))
     age = (end - pd.to_datetime(projects["last_updated"])) / pd.Timedelta(days=1)
+    finish = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
     p = _side_by_side(
         projects[list(PROJECT_IDENTITY)],
         ev_projects,
         pd.DataFrame({"finish_slip_days": (finish_slip / pd.Timedelta(days=1)).astype("float64"),
-                      "stale": (age.isna() | (age > config.report.stale_after_days)).to_numpy(dtype=bool)}),
+                      "stale": (age.isna() | (age > config.report.stale_after_days)).to_numpy(dtype=bool),
+                      "closed": closed,
+                      "closed_in_period": closed & ((finish >= period.start) & (finish <= end)).to_numpy(dtype=bool)}),
         _summaries(ms, register, log, "project_id", projects, pd.Index(projects["project_id"])),
     )
     project_rag = rag.compute_rag(p.set_index("project_id"), config, rag.missed_key_names(ms, "project_id"))
@@ -296,9 +358,10 @@ def compute(
     # Programs.
     prog_table = portfolio.programs.reset_index(drop=True)
     pids = pd.Index(prog_table["program_id"], name="program_id")
-    counts = pd.crosstab(p["program_id"], p["rag"].fillna("no_data")).reindex(
-        index=pids, columns=["red", "amber", "green", "no_data"], fill_value=0).astype("int64")
-    counts.columns = ["n_red", "n_amber", "n_green", "n_no_data"]
+    rated = p["rag"].where(~p["closed"], "closed").fillna("no_data")
+    counts = pd.crosstab(p["program_id"], rated).reindex(
+        index=pids, columns=["red", "amber", "green", "no_data", "closed"], fill_value=0).astype("int64")
+    counts.columns = ["n_red", "n_amber", "n_green", "n_no_data", "n_closed"]
     counts.insert(0, "n_projects", p.groupby("program_id").size().reindex(pids, fill_value=0).astype("int64"))
     mismatches = p.groupby("program_id")["mismatch"].sum()
     counts["n_mismatch"] = mismatches.reindex(pids, fill_value=0).astype("int64")
@@ -309,24 +372,27 @@ def compute(
     latest = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
     evg["forecast_finish"] = latest.groupby(projects["program_id"].to_numpy()).max().reindex(pids).to_numpy()
     g = _side_by_side(prog_table[list(PROGRAM_IDENTITY)], counts, evg,
-                      _summaries(ms, register, log, "program_id", projects, pids))
-    program_rag = rag.compute_rag(g.set_index("program_id"), config, rag.missed_key_names(ms, "program_id"))
+                      _open_indices(open_programs, pids),
+                      _summaries(ms_open, register_open, log_open, "program_id", projects, pids))
+    program_rag = rag.compute_rag(_rated(g.set_index("program_id")), config,
+                                  rag.missed_key_names(ms_open, "program_id"))
     g = _side_by_side(g, _text_columns(program_rag[list(RAG_COLUMNS[:-1])]))
 
     # Portfolio.
     n = {"n_programs": len(prog_table), "n_projects": len(p)}
-    n.update({f"n_{status}": int((p["rag"] == status).sum()) for status in ("red", "amber", "green")})
-    n.update({"n_no_data": int(p["rag"].isna().sum()), "n_mismatch": int(p["mismatch"].sum())})
+    n.update({f"n_{status}": int((rated == status).sum()) for status in ("red", "amber", "green")})
+    n.update({"n_no_data": int((rated == "no_data").sum()), "n_closed": int(p["closed"].sum()),
+              "n_mismatch": int(p["mismatch"].sum())})
     evf = ev_portfolio.reindex([PORTFOLIO_ID])
     evf["has_financials"] = evf["has_financials"].astype("object").eq(True).to_numpy(dtype=bool)
     evf["months_of_data"] = evf["months_of_data"].fillna(0).astype("int64")
     evf["bac"] = evf["bac"].fillna(0.0)
     evf["forecast_finish"] = latest.max() if len(latest) else pd.NaT
     groups = projects.assign(portfolio=PORTFOLIO_ID)
-    f = _side_by_side(pd.DataFrame(n, index=[0]), evf,
-                      _summaries(ms, register, log, "portfolio", groups, pd.Index([PORTFOLIO_ID])))
-    pf_rag = rag.compute_rag(f.set_index(pd.Index([PORTFOLIO_ID])), config,
-                             rag.missed_key_names(ms, "portfolio"))
+    f = _side_by_side(pd.DataFrame(n, index=[0]), evf, _open_indices(open_portfolio, pd.Index([PORTFOLIO_ID])),
+                      _summaries(ms_open, register_open, log_open, "portfolio", groups, pd.Index([PORTFOLIO_ID])))
+    pf_rag = rag.compute_rag(_rated(f.set_index(pd.Index([PORTFOLIO_ID]))), config,
+                             rag.missed_key_names(ms_open, "portfolio"))
     f = _side_by_side(f, _text_columns(pf_rag[list(RAG_COLUMNS[:-1])]))
 
     fin = portfolio.financials
@@ -341,50 +407,13 @@ def compute(
 
 
 Level = Literal["project", "program", "portfolio"]
-Format = Literal["table", "csv", "json"]
-_ID_COLUMN = {"project": "project_id", "program": "program_id", "portfolio": None}
-_MONEY = ("bac", "pv", "ev", "ac", "cv", "sv", "eac", "eac_atypical", "eac_composite", "etc", "vac")
-_PERCENT = ("cv_pct", "sv_pct", "pct_complete", "pct_spent")
+_NAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "project": ("project_id", "name", "program_id"), "program": ("program_id", "name"), "portfolio": ()}
 
 
 def kpi_rows(kpis: Kpis, level: Level = "project") -> pd.DataFrame:
-    """The KPI contract columns at ``level``: one row per entity, the id column first (none at portfolio)."""
+    """The KPI contract columns at ``level``: one row per entity, its id and name first (a project's program id
+    too); the portfolio row has neither."""
     frame = {"project": kpis.projects, "program": kpis.programs, "portfolio": kpis.portfolio}[level]
-    key = _ID_COLUMN[level]
-    columns = ([key] if key else []) + list(KPI_COLUMNS)
+    columns = list(_NAME_COLUMNS[level]) + list(KPI_COLUMNS)
     return frame[columns].reset_index(drop=True)
-
-
-def _cell(column: str, value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "n/a"
-    if isinstance(value, float):
-        if column in _MONEY:
-            return f"{value:,.0f}"
-        if column in _PERCENT:
-            return f"{value:.1%}"
-        return f"{value:.2f}"
-    return str(value)
-
-
-def render_rows(rows: pd.DataFrame, fmt: Format = "table") -> str:
-    """``rows`` as text: a fixed-width table ("n/a" for undefined), CSV (empty) or JSON (null)."""
-    if fmt == "csv":
-        return rows.to_csv(index=False, lineterminator="\n")
-    if fmt == "json":
-        clean = rows.astype("object").where(rows.notna(), None)
-        return clean.to_json(orient="records", indent=2, double_precision=15) + "\n"
-    if fmt != "table":
-        raise ValueError(f"format must be table, csv or json, not {fmt!r}")
-    cells = {c: [_cell(c, v) for v in rows[c].tolist()] for c in rows.columns}
-    widths = {c: max([len(c)] + [len(v) for v in cells[c]]) for c in rows.columns}
-    left = {"project_id", "program_id", "rag", "rag_reason"}
-
-    def line(values: dict[str, str]) -> str:
-        parts = [values[c].ljust(widths[c]) if c in left else values[c].rjust(widths[c])
-                 for c in rows.columns]
-        return "  ".join(parts).rstrip()
-
-    out = [line({c: c for c in rows.columns}), line({c: "-" * widths[c] for c in rows.columns})]
-    out += [line({c: cells[c][i] for c in rows.columns}) for i in range(len(rows))]
-    return "\n".join(out) + "\n"

@@ -41,8 +41,6 @@ def resolve_source(source: str | Path | None) -> str | Path:
     return Path(text).expanduser().resolve()
 
 
-def previous_period(period: str) -> str:
-    return (pd.Period(period, freq="M") - 1).strftime("%Y-%m")
 
 def _load(source: str | Path | None, config: str | Path | Config | None) -> tuple[Portfolio, Config]:
     cfg = load_config(config)

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from pmo_nb.config import Config
+from pmo_nb.contract import RAG_SEVERITY, RAG_STATUSES
 
-RAG_ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
-RAG_NAMES: tuple[str, ...] = ("green", "amber", "red")
 NO_FINANCIALS = "no financials yet"
+CLOSED = "closed"
 MAX_NAMED_MILESTONES = 3
 
 
@@ -123,7 +123,7 @@ def compute_rag(
         base = 0.0 if present else np.nan
         if setting == "none":
             return pd.Series(base, index=idx, dtype="float64")
-        return pd.Series(np.where(hit, RAG_ORDER[setting], base), index=idx, dtype="float64")
+        return pd.Series(np.where(hit, RAG_SEVERITY[setting], base), index=idx, dtype="float64")
 
     ms_rank = pd.concat([rule_rank(rc.missed_key_milestone, key_missed > 0, has_ms),
                          rule_rank(rc.missed_milestone, missed > 0, has_ms)], axis=1).max(axis=1)
@@ -131,14 +131,14 @@ def compute_rag(
     # Without financials a green milestone/risk dimension says nothing: the status stays unknown.
     ms_rank = ms_rank.where(known | (ms_rank > 0))
     risk_rank = risk_rank.where(known | (risk_rank > 0))
-    names_of = dict(enumerate(RAG_NAMES))
+    names_of = dict(enumerate(RAG_STATUSES))
     ms_status = ms_rank.map(names_of).astype("object").where(ms_rank.notna(), None)
     risk_status = risk_rank.map(names_of).astype("object").where(risk_rank.notna(), None)
 
-    ranks = pd.DataFrame({d: s.map(RAG_ORDER) for d, s in
+    ranks = pd.DataFrame({d: s.map(RAG_SEVERITY) for d, s in
                           (("cost", cost), ("schedule", schedule), ("ms", ms_status), ("risk", risk_status))})
     worst = ranks.max(axis=1, skipna=True)
-    overall = worst.map(dict(enumerate(RAG_NAMES))).astype("object").where(worst.notna(), None)
+    overall = worst.map(dict(enumerate(RAG_STATUSES))).astype("object").where(worst.notna(), None)
 
     # Reasons, one column per dimension, then ordered worst first.
     sched_name = pd.Series(np.where(use_t, "SPI(t)", "SPI"), index=idx)
@@ -190,8 +190,16 @@ def compute_rag(
     reason[not_known_note] = reason[not_known_note] + " (no financials yet)"
 
     reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
-    rep_rank = reported.astype("object").str.lower().map(RAG_ORDER)
+    rep_rank = reported.astype("object").str.lower().map(RAG_SEVERITY)
     mismatch = (rep_rank.notna() & worst.notna() & (rep_rank < worst)).astype(bool)
+
+    if "closed" in entities:
+        # A closed project is not rated and never flagged.
+        done = entities["closed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        cost, schedule, ms_status, risk_status, overall = (
+            s.where(~done, None) for s in (cost, schedule, ms_status, risk_status, overall))
+        reason[done] = CLOSED
+        mismatch = mismatch & ~done
 
     return pd.DataFrame({
         "rag_cost": cost, "rag_schedule": schedule, "rag_milestones": ms_status, "rag_risks": risk_status,

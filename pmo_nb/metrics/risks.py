@@ -20,7 +20,8 @@ import pandas as pd
 
 from pmo_nb.config import Config
 from pmo_nb.exceptions import DataValidationError, Finding
-from pmo_nb.metrics.schedule import as_dates, group_key, month_bounds, require_columns
+from pmo_nb.metrics.frames import as_dates, group_key, require_columns
+from pmo_nb.periods import Period
 
 SUMMARY_COLUMNS = (
     "risks_open",
@@ -84,7 +85,7 @@ def _scored(risks: pd.DataFrame, config: Config) -> pd.DataFrame:
     )
 
 
-def risk_register(risks: pd.DataFrame, period: str, config: Config | None = None) -> pd.DataFrame:
+def risk_register(risks: pd.DataFrame, period: str | Period, config: Config | None = None) -> pd.DataFrame:
     """Every risk raised by the end of ``period``, with its standing at that date.
 
     Parameters
@@ -104,7 +105,7 @@ def risk_register(risks: pd.DataFrame, period: str, config: Config | None = None
         ``response_overdue``, ``raised_in_month`` and ``closed_in_month`` (bool).
     """
     config = config or Config()
-    start, end = month_bounds(period)
+    start, end = Period(period).start, Period(period).end
     require_columns(risks, "risks", _REQUIRED)
     raised = as_dates(risks, "risks", "raised_date", "risk_id")
     keep = (raised <= end).to_numpy(dtype=bool)
@@ -246,7 +247,7 @@ def exposure_trend(
     """
     config = config or Config()
     months = sorted({str(p) for p in periods})
-    ends = np.array([month_bounds(p)[1] for p in months], dtype="datetime64[ns]")
+    ends = np.array([Period(p).end for p in months], dtype="datetime64[ns]")
     require_columns(risks, "risks", _REQUIRED)
     if by is not None:
         require_columns(risks, "risks", (by,))

@@ -29,8 +29,8 @@ from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
 from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
-from pmo_nb.metrics.schedule import month_bounds
 from pmo_nb.paths import COMPONENT_CSS
+from pmo_nb.periods import Period
 from pmo_nb.reporting import charts, components, display, narrative
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.tables import Col
@@ -72,7 +72,7 @@ class _Base:
 
     @property
     def period_end(self) -> pd.Timestamp:
-        return month_bounds(self.period)[1]
+        return Period(self.period).end
 
     @property
     def row(self) -> pd.Series:

@@ -1060,9 +1060,11 @@ def run(
         parts: dict[str, Any] = {}
 
         def write_kpis() -> None:
+            from pmo_nb.metrics.changes import write_snapshot
+
             path = staging.path("kpis.csv")
             with _writing(path):
-                kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
+                write_snapshot(kpis.snapshot(), path.with_name(".kpis.csv.part"), kpis.config.currency)
             os.replace(path.with_name(".kpis.csv.part"), path)
             parts["programs"] = kpis.programs
 

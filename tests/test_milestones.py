@@ -9,7 +9,8 @@ import pytest
 
 from pmo_nb.data.model import empty_table
 from pmo_nb.exceptions import DataValidationError, PeriodError
-from pmo_nb.metrics.schedule import milestone_status, milestone_summary, month_bounds
+from pmo_nb.metrics.milestones import milestone_status, milestone_summary
+from pmo_nb.periods import Period
 
 # Reporting month 2026-10: end(M) = 2026-10-31; with upcoming_days=90 the horizon ends 2027-01-29.
 ROWS = [
@@ -148,7 +149,7 @@ def test_no_milestones_gives_empty_summary():
     assert len(summary) == 0
     assert list(summary.columns) == [
         "ms_total", "ms_due_in_month", "ms_achieved_on_time", "ms_achieved_late", "ms_missed",
-        "ms_key_missed", "ms_upcoming", "ms_on_time_rate", "ms_max_slip_days",
+        "ms_key_missed", "ms_upcoming", "ms_key_upcoming", "ms_on_time_rate", "ms_max_slip_days",
     ]
 
 
@@ -175,8 +176,13 @@ def test_optional_columns_may_be_absent():
     [("2026-10", "2026-10-01", "2026-10-31"), ("2028-02", "2028-02-01", "2028-02-29"),
      ("2026-12", "2026-12-01", "2026-12-31")],
 )
-def test_month_bounds(period, first, last):
-    assert month_bounds(period) == (pd.Timestamp(first), pd.Timestamp(last))
+def test_judged_at_the_period_bounds(period, first, last):
+    # a milestone due on the month's last day is due in the month; one due the day after is not
+    ms = pd.DataFrame({"milestone_id": ["A", "B", "C"], "project_id": "P",
+                       "baseline_date": pd.to_datetime([first, last, pd.Timestamp(last) + pd.Timedelta(days=1)])})
+    st = milestone_status(ms, period).set_index("milestone_id")
+    assert st["due_in_month"].tolist() == [True, True, False]
+    assert (Period(period).start, Period(period).end) == (pd.Timestamp(first), pd.Timestamp(last))
 
 
 @pytest.mark.parametrize("period", ["2026-13", "2026/10", "Oct 2026", "2026-1", ""])

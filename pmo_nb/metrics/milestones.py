@@ -11,8 +11,7 @@ Everything is judged "as of the end of month M": ``end(M)`` is the last calendar
 * slip days: ``(actual or forecast or baseline) - baseline`` in days;
 * on-time rate: achieved on time / milestones due by ``end(M)`` (achieved or missed); NaN when none are due.
 
-The helpers :func:`month_bounds`, :func:`require_columns` and :func:`as_dates` are shared with
-``pmo_nb.metrics.risks`` and ``pmo_nb.metrics.issues``.
+Frame helpers shared with risks and issues live in :mod:`pmo_nb.metrics.frames`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pmo_nb.exceptions import DataValidationError, Finding, PeriodError
+from pmo_nb.metrics.frames import as_dates, group_key, require_columns
+from pmo_nb.periods import Period
 
 STATUSES = ("achieved_on_time", "achieved_late", "missed", "upcoming", "future")
 
@@ -32,63 +32,10 @@ SUMMARY_COLUMNS = (
     "ms_missed",
     "ms_key_missed",
     "ms_upcoming",
+    "ms_key_upcoming",
     "ms_on_time_rate",
     "ms_max_slip_days",
 )
-
-
-def month_bounds(period: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last calendar day (midnight) of the month ``period`` (``YYYY-MM``).
-
-    Raises
-    ------
-    PeriodError
-        ``period`` is not a ``YYYY-MM`` month.
-    """
-    text = str(period)
-    try:
-        if len(text) != 7 or text[4] != "-":
-            raise ValueError(text)
-        p = pd.Period(text, freq="M")
-    except (ValueError, TypeError):
-        raise PeriodError(f"period {period!r} is not a month: use YYYY-MM, e.g. 2026-10") from None
-    return p.start_time.normalize(), p.end_time.normalize()
-
-
-def require_columns(df: pd.DataFrame, table: str, columns: tuple[str, ...] | list[str]) -> None:
-    """Raise ``DataValidationError`` listing every column of ``columns`` missing from ``df``."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataValidationError(
-            [Finding(table, table, None, c, None, "required column missing: load the data with pmo_nb.load")
-             for c in missing],
-            source=table,
-        )
-
-
-def as_dates(df: pd.DataFrame, table: str, column: str, id_column: str) -> pd.Series:
-    """``df[column]`` as ``datetime64`` (NaT for missing); an absent optional column is all NaT.
-
-    Text that is not a date raises ``DataValidationError`` naming the row (spreadsheet numbering),
-    column and value.
-    """
-    if column not in df.columns:
-        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    s = df[column]
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s
-    out = pd.to_datetime(s, errors="coerce", format="ISO8601")
-    bad = out.isna() & s.notna() & s.astype("string").str.strip().ne("")
-    if bad.any():
-        positions = np.flatnonzero(bad.to_numpy())
-        findings = [
-            Finding(table, table, int(i) + 2, column, s.iloc[i],
-                    f"not a date (use YYYY-MM-DD); {id_column} {df[id_column].iloc[i]!r}"
-                    if id_column in df.columns else "not a date (use YYYY-MM-DD)")
-            for i in positions
-        ]
-        raise DataValidationError(findings, source=table)
-    return out
 
 
 def _as_flag(df: pd.DataFrame, column: str) -> pd.Series:
@@ -103,7 +50,7 @@ def _days(delta: pd.Series) -> pd.Series:
     return (delta / pd.Timedelta(days=1)).astype("float64")
 
 
-def milestone_status(milestones: pd.DataFrame, period: str, *, upcoming_days: int = 90) -> pd.DataFrame:
+def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming_days: int = 90) -> pd.DataFrame:
     """The status of every milestone as of the end of ``period``.
 
     Parameters
@@ -124,7 +71,7 @@ def milestone_status(milestones: pd.DataFrame, period: str, *, upcoming_days: in
         ``due`` (baseline on or before ``end(M)``), ``due_in_month``, ``achieved_in_month``, ``upcoming``,
         ``slip_days`` (float) and ``key_milestone`` (bool, missing read as False).
     """
-    start, end = month_bounds(period)
+    start, end = Period(period).start, Period(period).end
     require_columns(milestones, "milestones", ("milestone_id", "project_id", "baseline_date"))
     out = milestones.copy()
     baseline = as_dates(out, "milestones", "baseline_date", "milestone_id")
@@ -156,23 +103,6 @@ def milestone_status(milestones: pd.DataFrame, period: str, *, upcoming_days: in
     return out
 
 
-def group_key(frame: pd.DataFrame, by: str, projects: pd.DataFrame | None) -> pd.Series:
-    """The grouping column ``by`` of ``frame``, mapped from ``projects`` through ``project_id`` if absent.
-
-    Rolling up by program needs a ``program_id`` column: callers either merge it in or pass the
-    projects table, whose ``project_id -> program_id`` mapping is then used.
-    """
-    if by in frame.columns:
-        return frame[by]
-    if projects is not None and by in projects.columns and "project_id" in frame.columns:
-        mapping = projects.drop_duplicates("project_id").set_index("project_id")[by]
-        return frame["project_id"].map(mapping)
-    raise ValueError(
-        f"cannot group by {by!r}: the frame has no such column; merge it in from the projects table "
-        f"or pass projects=portfolio.projects"
-    )
-
-
 def milestone_summary(
     status: pd.DataFrame, by: str = "project_id", *, projects: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -192,7 +122,8 @@ def milestone_summary(
     -------
     pandas.DataFrame
         Indexed by ``by`` (only groups with milestones, sorted): ``ms_total, ms_due_in_month,
-        ms_achieved_on_time, ms_achieved_late, ms_missed, ms_key_missed, ms_upcoming`` (int),
+        ms_achieved_on_time, ms_achieved_late, ms_missed, ms_key_missed, ms_upcoming, ms_key_upcoming``
+        (int),
         ``ms_on_time_rate`` (achieved on time / due by end(M); NaN when none is due) and
         ``ms_max_slip_days`` (float, NaN when no milestone has a date).
     """
@@ -208,6 +139,7 @@ def milestone_summary(
             "ms_missed": status["missed"].astype(int),
             "ms_key_missed": (status["missed"] & status["key_milestone"]).astype(int),
             "ms_upcoming": status["upcoming"].astype(int),
+            "ms_key_upcoming": (status["upcoming"] & status["key_milestone"]).astype(int),
             "_due": due.astype(int),
             "_on_time_due": (st.eq("achieved_on_time") & due).astype(int),
         },
