@@ -19,7 +19,7 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     top_n = 10
 
     [report]
-    page_size = "A4"                   # A4, A3 or letter
+    page_size = "A4"                   # A3, A4, A5, letter or legal (pmo_nb.contract.PAGE_SIZES)
     orientation = "landscape"          # landscape or portrait
     stale_after_days = 60              # a project not updated for longer is flagged
     upcoming_days = 90                 # horizon for upcoming milestones
@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES
 from pmo_nb.exceptions import ConfigError
 from pmo_nb.schema import TABLES
 
@@ -219,11 +220,12 @@ def _parse_report(raw: Mapping[str, Any], path: str | None) -> ReportConfig:
     vals: dict[str, Any] = {}
     if "page_size" in raw:
         size = _text(raw["page_size"], "report.page_size", path)
-        if size.upper() not in {"A4", "A3", "LETTER"}:
-            raise _err("report.page_size", f"expected A4, A3 or letter, got {size!r}", path)
-        vals["page_size"] = size.upper() if size.upper() != "LETTER" else "letter"
+        by_key = {name.lower(): name for name in PAGE_SIZES}
+        if size.strip().lower() not in by_key:
+            raise _err("report.page_size", f"expected one of {', '.join(PAGE_SIZES)}, got {size!r}", path)
+        vals["page_size"] = by_key[size.strip().lower()]
     if "orientation" in raw:
-        vals["orientation"] = _choice(raw["orientation"], "report.orientation", ("landscape", "portrait"), path)
+        vals["orientation"] = _choice(raw["orientation"], "report.orientation", ORIENTATIONS, path)
     for k in ("stale_after_days", "upcoming_days"):
         if k in raw:
             vals[k] = _number(raw[k], f"report.{k}", path, lo=1, hi=3650, integer=True)
