@@ -24,8 +24,8 @@ from pmo_nb.config import Config, IngestConfig, parse_config
 from pmo_nb.data import sources
 from pmo_nb.data.coerce import COERCERS
 from pmo_nb.data.ingest import check, load
-from pmo_nb.data.sources.csv import decode_text
 from pmo_nb.data.model import empty_table
+from pmo_nb.data.sources.csv import decode_text
 from pmo_nb.exceptions import DataValidationError, Finding, SourceError
 from pmo_nb.schema import RISKS, TABLE_NAMES
 

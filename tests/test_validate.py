@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from ingest_helpers import csv_folder, edit_csv, small_frames, write_csv, write_parquet
 
+from pmo_nb.console.findings import render_findings
 from pmo_nb.data.ingest import check
 from pmo_nb.data.model import Portfolio
-from pmo_nb.data.validate import SAFE_FILE_NAME_RULE, render_findings, schema_for, sort_findings, validate_portfolio
+from pmo_nb.data.validate import SAFE_FILE_NAME_RULE, schema_for, sort_findings, validate_portfolio
 from pmo_nb.exceptions import Finding
 
 
