@@ -80,9 +80,9 @@ def test_optional_tables_may_be_absent(tmp_path: Path) -> None:
 
 def test_missing_required_table_names_what_was_looked_for(tmp_path: Path) -> None:
     folder = csv_folder(tmp_path)
-    (folder / "financials.csv").unlink()
+    (folder / "projects.csv").unlink()
     with pytest.raises(
-        SourceError, match=r"required table financials not found: looked for financials\.csv in "
+        SourceError, match=r"required table projects not found: looked for projects\.csv in "
     ):
         load(folder)
 
@@ -187,7 +187,7 @@ def test_plugin_sources_come_from_the_entry_point_group(tmp_path: Path, monkeypa
 
 def test_explicit_kind(tmp_path: Path) -> None:
     folder = csv_folder(tmp_path)
-    with pytest.raises(SourceError, match=r"looked for programs\.parquet"):
+    with pytest.raises(SourceError, match=r"looked for projects\.parquet"):
         load(folder, kind="parquet")
     assert len(load(folder, kind="csv").programs) == 2
 
@@ -548,10 +548,10 @@ def test_excel_number_in_a_date_column(tmp_path: Path) -> None:
 
 def test_excel_missing_sheet(tmp_path: Path) -> None:
     frames = small_frames()
-    del frames["financials"]
+    del frames["projects"]
     with pytest.raises(
         SourceError,
-        match=r"looked for a sheet named financials in book\.xlsx \(its sheets are: "
+        match=r"looked for a sheet named projects in book\.xlsx \(its sheets are: "
         r"README, Programs",
     ):
         load(write_xlsx(frames, tmp_path / "book.xlsx"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import Finding
 
-__all__ = ["FINDING_HEADERS", "render_findings", "render_notes", "render_summary"]
+__all__ = ["FINDING_HEADERS", "render_excluded", "render_findings", "render_notes", "render_summary"]
 
 
 FINDING_HEADERS = ("table", "file", "row", "column", "value", "rule")
@@ -46,8 +46,27 @@ def render_findings(findings: list[Finding], limit: int = 50) -> str:
 
 
 def render_notes(notes: list[Finding]) -> str:
-    """Warning-level notes, one line each (``note: projects.csv: column 'Region' ...``)."""
-    return "\n".join(f"note: {n.source}: column {n.column!r} {n.rule}" for n in notes)
+    """Warning-level notes, one line each: ``note: projects.csv, row 4, column 'name': value '...': rule``.
+
+    An ignored extra column reads ``note: projects.csv: column 'Region' not a column of the data model ...``.
+    """
+    lines = []
+    for n in notes:
+        if n.row is None and n.column and n.value is None:
+            lines.append(f"note: {n.source}: column {n.column!r} {n.rule}")
+        else:
+            lines.append(f"note: {_cell(str(n), 400)}")
+    return "\n".join(lines)
+
+
+def render_excluded(excluded: list[Finding], limit: int = 50) -> str:
+    """The rows left out with ``[validation] invalid_rows = "exclude"``, one line each (file, row, rule)."""
+    lines = [f"{len(excluded)} row{'s' if len(excluded) != 1 else ''} left out ([validation] invalid_rows = "
+             '"exclude"):']
+    lines += [f"  excluded: {_cell(str(f), 400)}" for f in excluded[:limit]]
+    if len(excluded) > limit:
+        lines.append(f"  ... and {len(excluded) - limit} more")
+    return "\n".join(lines)
 
 
 def render_summary(portfolio: Portfolio, notes: list[Finding] | None = None) -> str:
@@ -69,9 +88,11 @@ def render_summary(portfolio: Portfolio, notes: list[Finding] | None = None) -> 
     periods = s["periods"]
     lines.append("")
     if periods:
-        lines.append(f"months covered: {periods[0]} .. {periods[1]} ({s['n_periods']} months)")
+        lines.append(f"months covered: {periods[0]} .. {periods[1]} ({s['n_periods']} months)")  # type: ignore[index]
     else:
         lines.append("months covered: none (no financials)")
+    if portfolio.excluded:
+        lines += ["", render_excluded(list(portfolio.excluded))]
     if notes:
         lines += ["", render_notes(notes)]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,8 @@ import pandas as pd
 from pmo_nb.config import Config
 from pmo_nb.schema import Column
 
-__all__ = ["COERCERS", "Coerced", "NA_WORDS", "DATE_RULE", "PERIOD_RULE", "close_bidi", "is_blank"]
+__all__ = ["COERCERS", "Coerced", "NA_WORDS", "DATE_RULE", "PERIOD_RULE", "RANGE_RULE", "NUL_RULE", "FIRST_DATE",
+           "LAST_DATE", "NO_DATE_PLACEHOLDER", "close_bidi", "is_blank", "normalise_text"]
 
 NA_WORDS = frozenset(
     {"n/a", "na", "#n/a", "null", "none", "-", "--", "tbd", "tbc", "?", "nan", "n.a.", "#value!"}
@@ -49,10 +50,22 @@ _CURRENCY = re.compile(r"[€$£¥₹]|\b(?:EUR|USD|GBP|CHF|JPY)\b", re.IGNORECA
 
 @dataclass
 class Coerced:
-    """A column coerced to its kind: values (working dtype) and, per bad cell, the rule it breaks."""
+    """A column coerced to its kind: values (working dtype), per bad cell the rule it breaks, and per cell
+    that was read with a change the user should know of (a control character replaced, a placeholder date
+    read as no date) a warning."""
 
     values: pd.Series
     problems: pd.Series  # str rule per bad row (index = row number), empty when all cells are fine
+    notes: dict[int, str] = field(default_factory=dict)  # row -> warning
+
+
+# The dates pandas can compute with (nanosecond timestamps): 1677-09-22 to 2262-04-11.
+FIRST_DATE = (pd.Timestamp.min + pd.Timedelta(days=1)).normalize().date()
+LAST_DATE = pd.Timestamp.max.normalize().date()
+NO_DATE_PLACEHOLDER = dt.date(9999, 12, 31)
+"""The common "no end date" placeholder: read as an empty cell in an optional date column (with a warning)."""
+RANGE_RULE = (f"is outside the dates pmo-nb can compute with ({FIRST_DATE.isoformat()} to "
+              f"{LAST_DATE.isoformat()}): correct the date, or leave the cell empty when there is none")
 
 
 def _strip(raw: pd.Series) -> pd.Series:
@@ -214,33 +227,114 @@ def _date_rule(value: str) -> str:
     return DATE_RULE
 
 
+def _one_date(day: dt.date, col: Column) -> tuple[pd.Timestamp | None, str | None, str | None]:
+    """A calendar date as (value, problem, note): out-of-range dates are a problem, the 9999-12-31
+    placeholder reads as no date in an optional column."""
+    if day == NO_DATE_PLACEHOLDER:
+        if col.required:
+            return None, f"9999-12-31 means no date, but {col.name} is required: give the real date", None
+        return None, None, f"9999-12-31 read as no date ({col.name} is optional)"
+    if not FIRST_DATE <= day <= LAST_DATE:
+        return None, RANGE_RULE, None
+    return pd.Timestamp(day), None, None
+
+
+def _text_dates(text: pd.Series, config: Config) -> pd.Series:
+    """Text in the ``[ingest] date_format`` (a strftime pattern or "dayfirst") as dates; NaT where it fails."""
+    fmt = config.ingest.date_format
+    if fmt == "dayfirst":
+        from dateutil import parser
+
+        def one(value: str) -> object:
+            try:
+                return parser.parse(value, dayfirst=True)
+            except (ValueError, OverflowError):
+                return pd.NaT
+
+        parsed = text.astype(object).map(one)
+    else:
+        parsed = pd.Series([_strptime(v, fmt) for v in text.astype(object)], index=text.index, dtype=object)
+    return parsed
+
+
+def _strptime(value: str, fmt: str) -> object:
+    try:
+        return dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return pd.NaT
+
+
 def _coerce_date(raw: pd.Series, col: Column, config: Config) -> Coerced:
     values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     problems: dict[int, str] = {}
+    notes: dict[int, str] = {}
     if raw.dtype.kind == "M":
         stamps = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
-        return Coerced(stamps.dt.normalize().astype("datetime64[ns]"), pd.Series(problems, dtype=object))
+        try:
+            return Coerced(stamps.dt.normalize().astype("datetime64[ns]"), pd.Series(problems, dtype=object))
+        except (OverflowError, pd.errors.OutOfBoundsDatetime):  # a coarser unit holding dates beyond 2262
+            raw = pd.Series(np.asarray(stamps.to_numpy()).astype("datetime64[D]").astype(object),
+                            index=raw.index, dtype=object)
     text, other = _split(raw)
     if len(text):
         shaped = text.str.fullmatch(_ISO_DATE + _MIDNIGHT).astype(bool)
         parsed = pd.to_datetime(text[shaped].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
         ok = parsed.notna()
         values.loc[parsed.index[ok.to_numpy()]] = parsed[ok].astype("datetime64[ns]")
-        for row, v in text[~shaped].items():
-            problems[row] = _date_rule(v)
+        rest = text[~shaped]
+        if config.ingest.date_format and len(rest):
+            other_form = _text_dates(rest, config)
+            for row, v in other_form.items():
+                if v is pd.NaT or v is None:
+                    problems[row] = (f"must be a date in the [ingest] date_format ({config.ingest.date_format}) "
+                                     "or YYYY-MM-DD")
+                    continue
+                value, problem, note = _one_date(v.date() if isinstance(v, dt.datetime) else v, col)
+                _place(row, value, problem, note, values, problems, notes)
+        else:
+            for row, v in rest.items():
+                problems[row] = _date_rule(v)
         for row in parsed.index[~ok.to_numpy()]:
-            problems[row] = _date_rule(text.at[row])
-    for row, v in other.items():
-        if isinstance(v, dt.datetime | dt.date | np.datetime64):
+            v = text.at[row]
             try:
-                values.at[row] = pd.Timestamp(v).tz_localize(None).normalize()
-            except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
-                problems[row] = "is not a date in a usable range"
+                day = dt.date(int(v[:4]), int(v[5:7]), int(v[8:10]))
+            except ValueError:
+                problems[row] = _date_rule(v)
+                continue
+            value, problem, note = _one_date(day, col)
+            _place(row, value, problem, note, values, problems, notes)
+    for row, v in other.items():
+        if isinstance(v, dt.datetime | dt.date):
+            if isinstance(v, dt.datetime) and v.tzinfo is not None:
+                v = v.replace(tzinfo=None)
+            value, problem, note = _one_date(v.date() if isinstance(v, dt.datetime) else v, col)
+            _place(row, value, problem, note, values, problems, notes)
+        elif isinstance(v, np.datetime64):
+            if np.isnat(v):
+                continue
+            try:
+                day = v.astype("datetime64[D]").astype(object)
+            except (ValueError, OverflowError):
+                day = None
+            if isinstance(day, dt.date):
+                _place(row, *_one_date(day, col), values, problems, notes)
+            else:
+                problems[row] = RANGE_RULE
         elif isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
             problems[row] = f"{DATE_RULE}: this cell holds a number, not a date; format the cells as dates"
         else:
             problems[row] = DATE_RULE
-    return Coerced(values, pd.Series(problems, dtype=object))
+    return Coerced(values, pd.Series(problems, dtype=object), notes)
+
+
+def _place(row: int, value: pd.Timestamp | None, problem: str | None, note: str | None, values: pd.Series,
+           problems: dict[int, str], notes: dict[int, str]) -> None:
+    if problem:
+        problems[row] = problem
+    elif value is not None:
+        values.at[row] = value
+    if note:
+        notes[row] = note
 
 
 def _coerce_period(raw: pd.Series, col: Column, config: Config) -> Coerced:
@@ -260,9 +354,10 @@ def _coerce_period(raw: pd.Series, col: Column, config: Config) -> Coerced:
     for row, v in other.items():
         # Excel turns a typed 2026-03 into the date 2026-03-01: accept first-of-month dates
         if isinstance(v, dt.datetime | dt.date | np.datetime64):
-            ts = pd.Timestamp(v)
-            if ts.day == 1 and ts == ts.normalize():
-                values.at[row] = ts.strftime("%Y-%m")
+            day = v.astype("datetime64[s]").astype(object) if isinstance(v, np.datetime64) else v
+            if isinstance(day, dt.date) and day.day == 1 and (
+                    not isinstance(day, dt.datetime) or day.time() == dt.time(0)):
+                values.at[row] = f"{day.year:04d}-{day.month:02d}"
                 continue
             problems[row] = f"{PERIOD_RULE} (a month, not a date)"
         else:
@@ -316,9 +411,44 @@ def _close_bidi(text: pd.Series) -> pd.Series:
     return text
 
 
+_LINE_BREAKS = re.compile("\r\n?")
+_CONTROLS = "[\x01-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]"
+NUL_RULE = ("holds a NUL character (\\x00), which is never text: remove it (a file saved as UTF-16 and read as "
+            "UTF-8, or a corrupt export)")
+
+
+def normalise_text(value: str) -> str:
+    """``value`` with line breaks as ``\\n`` and every other control character, and the Unicode line and
+    paragraph separators, replaced by a space (tab and newline are kept)."""
+    return re.sub(_CONTROLS, " ", _LINE_BREAKS.sub("\n", value))
+
+
+def _normalise(text: pd.Series) -> tuple[pd.Series, dict[int, str], dict[int, str]]:
+    """Text cells normalised (see ``normalise_text``), with a problem per NUL cell and a note per changed cell."""
+    problems: dict[int, str] = {}
+    notes: dict[int, str] = {}
+    has = text.str.contains(_CONTROLS + "|\r|\x00", regex=True).to_numpy(dtype=bool, na_value=False)
+    if not has.any():
+        return text, problems, notes
+    text = text.astype(object)
+    for row, value in text[has].items():
+        if "\x00" in value:
+            problems[row] = NUL_RULE
+            continue
+        found = sorted({f"U+{ord(c):04X}" for c in re.findall(_CONTROLS, value)})
+        text.at[row] = normalise_text(value).strip()
+        if found:
+            notes[row] = f"control character{'s' if len(found) > 1 else ''} {', '.join(found)} replaced by a space"
+    return text, problems, notes
+
+
 def _coerce_text(raw: pd.Series, col: Column, config: Config) -> Coerced:
     text, other = _split(raw)
+    problems: dict[int, str] = {}
+    notes: dict[int, str] = {}
     if len(text):
+        text, problems, notes = _normalise(text)
+        text = text.drop(index=list(problems)) if problems else text
         text = _close_bidi(text)
     values = pd.Series(np.nan, index=raw.index, dtype=object)
     if len(text):
@@ -326,7 +456,7 @@ def _coerce_text(raw: pd.Series, col: Column, config: Config) -> Coerced:
     if len(other):
         conv = other.map(_id_text).astype(object).str.strip()
         values.loc[conv.index] = conv.str.lower() if col.kind == "choice" else conv
-    return Coerced(values, pd.Series({}, dtype=object))
+    return Coerced(values, pd.Series(problems, dtype=object), notes)
 
 
 COERCERS: dict[str, Callable[[pd.Series, Column, Config], Coerced]] = {

@@ -9,7 +9,7 @@ headers are matched to the data model (``[columns]`` in pmo.toml), cells are coe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +18,21 @@ import pandas as pd
 from pmo_nb.config import Config, load_config, normalise_header
 from pmo_nb.data import sources
 from pmo_nb.data.coerce import COERCERS, is_blank
+from pmo_nb.data.financials import looks_cumulative, to_monthly
+from pmo_nb.data.mapping import map_values, scale_of
 from pmo_nb.data.model import Portfolio, empty_table
 from pmo_nb.data.sources import RawTable
-from pmo_nb.data.validate import TableData, finalise, show_value, validate, working_dtype
+from pmo_nb.data.validate import (
+    DERIVED_PROGRAMS_NOTE,
+    TableData,
+    derive_programs,
+    finalise,
+    show_value,
+    sort_findings,
+    validate,
+    warnings,
+    working_dtype,
+)
 from pmo_nb.exceptions import DataValidationError, Finding, SourceError
 from pmo_nb.schema import TABLE_NAMES, TABLES, Table
 
@@ -46,7 +58,7 @@ def _to_table_data(raw: RawTable, config: Config) -> tuple[TableData, list[str]]
     """Match headers and coerce cells; returns the table and its missing required columns."""
     table = TABLES[raw.name]
     matched = match_headers(raw.headers, table, config)
-    findings: list[Finding] = []
+    findings: list[Finding] = list(raw.findings)
     notes: list[Finding] = []
     by_column: dict[str, list[int]] = {}
     for pos, canon in matched.items():
@@ -93,14 +105,24 @@ def _to_table_data(raw: RawTable, config: Config) -> tuple[TableData, list[str]]
             frame[col.name] = pd.Series(None, index=index, dtype=working_dtype(col))
             originals[col.name] = pd.Series(np.nan, index=index, dtype=object)
             continue
-        rawcol = cells[by_column[col.name][0]]
-        coerced = COERCERS[col.kind](rawcol, col, config)
-        frame[col.name] = coerced.values.astype(working_dtype(col))
+        pos = by_column[col.name][0]
+        rawcol = cells[pos]
+        coerced = COERCERS[col.kind](map_values(rawcol, raw.name, col.name, config), col, config)
+        values = coerced.values
+        factor = scale_of(raw.name, col.name, config)
+        if factor is not None:
+            values = values * factor
+        frame[col.name] = values.astype(working_dtype(col))
         originals[col.name] = rawcol
         for row, rule in coerced.problems.items():
             findings.append(
                 Finding(raw.name, raw.source, int(row), col.name, show_value(rawcol.at[row]), str(rule))
             )
+        for row, note in coerced.notes.items():
+            notes.append(Finding(raw.name, raw.source, int(row), col.name, show_value(rawcol.at[row]), note))
+        for (row, cell_pos), (value, rule) in raw.cell_rules.items():
+            if cell_pos == pos and row in index:
+                findings.append(Finding(raw.name, raw.source, int(row), col.name, value, rule))
     data = TableData(
         raw.name,
         raw.source,
@@ -121,8 +143,9 @@ def _to_table_data(raw: RawTable, config: Config) -> tuple[TableData, list[str]]
 class LoadResult:
     """Everything ``check`` learnt about a source.
 
-    ``portfolio`` is None when there are findings. ``notes`` are warning-level remarks (extra
-    columns that were ignored) that do not make the data invalid.
+    ``portfolio`` is None when there are findings. ``notes`` are warning-level remarks that do not make
+    the data invalid (extra columns ignored, a control character replaced, a closed risk without a closed
+    date, programs derived from the projects, amounts that look cumulative).
     """
 
     source: str
@@ -130,6 +153,8 @@ class LoadResult:
     notes: list[Finding]
     portfolio: Portfolio | None
     missing_tables: tuple[str, ...] = ()
+    excluded: list[Finding] = field(default_factory=list)
+    """With ``[validation] invalid_rows = "exclude"``: the rows left out, one finding (file, row, rule) each."""
 
     @property
     def ok(self) -> bool:
@@ -196,17 +221,53 @@ def check(
             "[columns] in pmo.toml (headers ignore case and spaces)",
             path=raw.label,
         )
-    absent = tuple(t for t in TABLE_NAMES if t not in raw.tables)
-    findings = validate(tables)
-    notes = [n for data in tables.values() for n in data.notes]
+    if "financials" in tables and cfg.ingest.financials == "cumulative":
+        fin = tables["financials"]
+        fin.frame = to_monthly(fin.frame)
+    derived = "programs" not in tables and "projects" in tables
+    if derived:
+        tables["programs"] = derive_programs(tables["projects"])
+    absent = tuple(t for t in TABLE_NAMES if t not in tables)
+    findings, excluded = _validate(tables, cfg)
+    notes = [n for data in tables.values() for n in data.notes] + warnings(tables)
+    if derived:
+        notes.append(Finding("programs", tables["programs"].source, None, None, None, DERIVED_PROGRAMS_NOTE))
+    if not findings and "financials" in tables and cfg.ingest.financials == "monthly":
+        budgets = tables["projects"].frame.drop_duplicates("project_id").set_index("project_id")["budget"]
+        cumulative = looks_cumulative(tables["financials"].frame, budgets, tables["financials"].source)
+        if cumulative is not None:
+            notes.append(cumulative)
+    notes = sort_findings(notes)
     portfolio = None
     if not findings:
         frames = {name: finalise(data.frame, TABLES[name]) for name, data in tables.items()}
         for name in absent:
             frames[name] = empty_table(name)
-        portfolio = Portfolio(**frames, source=shown, missing_tables=absent)
-    return LoadResult(shown, findings, notes, portfolio, absent)
+        portfolio = Portfolio(**frames, source=shown, missing_tables=absent, notes=tuple(notes),
+                              excluded=tuple(excluded))
+    return LoadResult(shown, findings, notes, portfolio, absent, excluded)
 
+
+def _validate(tables: dict[str, TableData], config: Config) -> tuple[list[Finding], list[Finding]]:
+    """Every finding, and (with ``[validation] invalid_rows = "exclude"``) the rows left out for breaking a rule.
+
+    In exclude mode every row with a finding is dropped and the rest validated again (dropping a project
+    orphans its months, milestones, ...), until no row breaks a rule; findings that no row can be blamed for
+    (a missing column, an empty table) still stop the load.
+    """
+    excluded: list[Finding] = []
+    while True:
+        findings = validate(tables)
+        if config.validation.invalid_rows != "exclude" or not findings:
+            return findings, excluded
+        if any(f.row is None or f.table not in tables for f in findings):
+            return [f for f in findings if f.row is None or f.table not in tables], excluded
+        rows: dict[str, set[int]] = {}
+        for f in findings:
+            rows.setdefault(f.table, set()).add(int(f.row))  # type: ignore[arg-type]
+        for name, drop in rows.items():
+            tables[name] = tables[name].without(drop)
+        excluded += findings
 
 
 def load(

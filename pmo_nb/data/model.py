@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from pmo_nb.exceptions import PeriodError, UnknownEntityError
+from pmo_nb.exceptions import Finding, PeriodError, UnknownEntityError
 from pmo_nb.periods import Period
 from pmo_nb.schema import TABLE_NAMES, TABLES, Column
 
@@ -52,6 +52,10 @@ class Portfolio:
     issues: pd.DataFrame = field(default_factory=lambda: empty_table("issues"))
     source: str = ""
     missing_tables: tuple[str, ...] = ()
+    notes: tuple[Finding, ...] = ()
+    """Data-quality warnings for the reports' data notes (file, row, column, value, what was assumed)."""
+    excluded: tuple[Finding, ...] = ()
+    """Rows left out with ``[validation] invalid_rows = "exclude"``: one finding (file, row, rule) each."""
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in TABLES:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_nb.config import Config, normalise_header
-from pmo_nb.exceptions import SourceError
+from pmo_nb.exceptions import Finding, SourceError
 from pmo_nb.schema import TABLE_NAMES, TABLES
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "available",
     "detect",
     "check_file_size",
+    "check_table_size",
     "table_files",
     "read_table_folder",
     "folder_suffixes",
@@ -55,6 +56,11 @@ class RawTable:
     source: str
     headers: list[str]
     cells: pd.DataFrame
+    cell_rules: dict[tuple[int, int], tuple[object, str]] = field(default_factory=dict)
+    """(row, column position) -> (value shown, rule) for cells the reader could not read faithfully (a formula
+    without a saved result); they become findings on the canonical column."""
+    findings: list[Finding] = field(default_factory=list)
+    """Table-level problems the reader met (a merged header cell)."""
 
 
 @dataclass
@@ -189,12 +195,20 @@ def detect(location: str | Path) -> Source:
 TABLE_FILE_SUFFIXES = (".csv", ".parquet")
 
 
-def table_files(folder: Path) -> dict[str, list[Path]]:
-    """The files of ``folder`` named after a table (``projects.csv``, ``Risks.parquet``), by table."""
+def table_stems(config: Config | None = None) -> dict[str, str]:
+    """Normalised file, sheet or database-table name -> table: the table's own name, or its ``[sheets]`` name."""
+    sheets = config.sheets if config is not None else {}
+    return {normalise_header(sheets.get(t, t)): t for t in TABLE_NAMES}
+
+
+def table_files(folder: Path, config: Config | None = None) -> dict[str, list[Path]]:
+    """The files of ``folder`` named after a table (``projects.csv``, ``Risks.parquet``, or the name given
+    under ``[sheets]``), by table."""
+    stems = table_stems(config)
     files: dict[str, list[Path]] = {}
     for p in sorted(folder.iterdir()):
         if p.is_file() and p.suffix.lower() in TABLE_FILE_SUFFIXES:
-            name = normalise_header(p.stem)
+            name = stems.get(normalise_header(p.stem))
             if name in TABLES:
                 files.setdefault(name, []).append(p)
     return files
@@ -220,7 +234,7 @@ def check_file_size(path: Path, config: Config) -> None:
         )
 
 
-FileReader = Callable[[Path, str], RawTable]
+FileReader = Callable[[Path, str, Config], RawTable]
 
 
 def read_table_folder(source: str, readers: dict[str, FileReader], config: Config) -> RawSource:
@@ -229,7 +243,7 @@ def read_table_folder(source: str, readers: dict[str, FileReader], config: Confi
     folder = Path(source)
     if not folder.is_dir():
         raise SourceError(f"folder {source} not found: check the path", path=source)
-    files = table_files(folder)
+    files = table_files(folder, config)
     tables: dict[str, RawTable] = {}
     looked: dict[str, str] = {}
     for name in TABLE_NAMES:
@@ -240,10 +254,12 @@ def read_table_folder(source: str, readers: dict[str, FileReader], config: Confi
                 f"{folder} has {names} for the {name} table: keep only one of them", path=str(folder)
             )
         if not found:
-            looked[name] = " or ".join(f"{name}{s}" for s in suffixes)
+            stem = config.sheets.get(name, name)
+            looked[name] = " or ".join(f"{stem}{s}" for s in suffixes)
             continue
         check_file_size(found[0], config)
-        tables[name] = readers[found[0].suffix.lower()](found[0], name)
+        table = readers[found[0].suffix.lower()](found[0], name, config)
+        tables[name] = table
     return RawSource(str(folder), tables, looked, f"in {folder}")
 
 
@@ -256,3 +272,19 @@ def folder_suffixes(location: str) -> set[str] | None:
         return {f.suffix.lower() for found in table_files(path).values() for f in found}
     except OSError:
         return None
+
+
+def check_table_size(label: str, rows: int, config: Config, *, path: str | None = None) -> None:
+    """Refuse a table above ``[ingest] max_rows`` records, before it is loaded.
+
+    ``rows`` counts records (not the header); callers count them from the source's real content (a Parquet
+    file's metadata, ``COUNT(*)``, the parsed CSV), never from a declared size. Workbooks are also limited in
+    cells per sheet (``[ingest] max_cells``, see ``pmo_nb.data.sources.excel.scan_sheet``).
+    """
+    limit = config.ingest.max_rows
+    if rows > limit:
+        raise SourceError(
+            f"{label} has {rows:,} rows, above the {limit:,} limit ([ingest] max_rows): split the data, or raise "
+            "max_rows in pmo.toml if it really is one table of that size",
+            path=path or label,
+        )

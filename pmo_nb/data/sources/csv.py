@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_nb.config import Config
-from pmo_nb.data.sources.base import RawSource, RawTable, Source, folder_suffixes, read_table_folder
+from pmo_nb.data.sources.base import (
+    RawSource,
+    RawTable,
+    Source,
+    check_table_size,
+    folder_suffixes,
+    read_table_folder,
+)
 from pmo_nb.exceptions import SourceError
 
 __all__ = ["CsvFolder", "decode_text", "read_csv_file", "TEXT_DTYPE"]
@@ -74,7 +81,7 @@ def _delimiter(text: str) -> str:
     return ","
 
 
-def read_csv_file(path: Path, table: str) -> RawTable:
+def read_csv_file(path: Path, table: str, config: Config) -> RawTable:
     """Read one CSV file as text: every cell a string, row numbers as a spreadsheet shows them."""
     name = path.name
     try:
@@ -118,6 +125,7 @@ def read_csv_file(path: Path, table: str) -> RawTable:
             )
         raise SourceError(f"{name} is not valid CSV: {msg}", path=str(path)) from None
     cells = cells.fillna("")
+    check_table_size(name, len(cells) - 1, config, path=str(path))
     headers = [str(h) for h in cells.iloc[0].tolist()]
     body = cells.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body))

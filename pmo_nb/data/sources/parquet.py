@@ -7,14 +7,29 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_nb.config import Config
-from pmo_nb.data.sources.base import RawSource, RawTable, Source, folder_suffixes, read_table_folder
+from pmo_nb.data.sources.base import (
+    RawSource,
+    RawTable,
+    Source,
+    check_table_size,
+    folder_suffixes,
+    read_table_folder,
+)
 from pmo_nb.exceptions import SourceError
 
 __all__ = ["ParquetFolder", "read_parquet_file"]
 
 
-def read_parquet_file(path: Path, table: str) -> RawTable:
-    """Read one Parquet file (typed columns)."""
+def read_parquet_file(path: Path, table: str, config: Config) -> RawTable:
+    """Read one Parquet file (typed columns), its size checked from the file's metadata first."""
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        rows = meta.num_rows
+    except Exception:  # not Parquet: read_parquet below says so
+        rows = 0
+    check_table_size(path.name, rows, config, path=str(path))
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a corrupt or non-Parquet file

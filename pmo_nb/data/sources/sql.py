@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_nb.config import Config, normalise_header
-from pmo_nb.data.sources.base import RawSource, RawTable, Source
+from pmo_nb.data.sources.base import RawSource, RawTable, Source, check_table_size
 from pmo_nb.exceptions import SourceError
 from pmo_nb.schema import TABLE_NAMES
 
@@ -78,10 +78,13 @@ def read_sql(source: str, config: Config) -> RawSource:
             where = f"in {shown} (its tables are: {', '.join(names) or 'none'})"
             by_name = {normalise_header(n): n for n in names}
             for table in TABLE_NAMES:
-                actual = by_name.get(table)
+                wanted = config.sheets.get(table, table)
+                actual = by_name.get(normalise_header(wanted))
                 if actual is None:
-                    looked[table] = f"a table named {table}"
+                    looked[table] = f"a table named {wanted}"
                     continue
+                count = conn.execute(sa.select(sa.func.count()).select_from(sa.table(actual))).scalar_one()
+                check_table_size(f"{label}[{actual}]", int(count), config, path=shown)
                 query = sa.select(sa.text("*")).select_from(sa.table(actual))
                 frame = pd.read_sql_query(query, conn)
                 headers = [str(c) for c in frame.columns]
