@@ -59,8 +59,8 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 
     Prints every problem (exit 1) or a summary of the valid portfolio (exit 0).
     """
+    from pmo_nb.console.findings import render_findings, render_notes, render_summary
     from pmo_nb.data.ingest import check
-    from pmo_nb.data.validate import render_findings, render_notes, render_summary
 
     result = check(source, config_path)
     if result.findings:
@@ -147,7 +147,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
     Everything is written to a temporary folder inside OUT and swapped into OUT/YYYY-MM/ only when
     complete. Exit 0 when every report succeeded, 1 when any failed (the others are still published).
     """
-    from pmo_nb.data.validate import render_findings
+    from pmo_nb.console.findings import render_findings
     from pmo_nb.paths import REPORTS_DIR
     from pmo_nb.run import batch
 

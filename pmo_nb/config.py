@@ -19,7 +19,7 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     top_n = 10
 
     [report]
-    page_size = "A4"                   # A4, A3 or letter
+    page_size = "A4"                   # A3, A4, A5, letter or legal (pmo_nb.contract.PAGE_SIZES)
     orientation = "landscape"          # landscape or portrait
     stale_after_days = 60              # a project not updated for longer is flagged
     upcoming_days = 90                 # horizon for upcoming milestones
@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES
 from pmo_nb.exceptions import ConfigError
 from pmo_nb.schema import TABLES
 
@@ -86,6 +87,15 @@ class IngestConfig:
     thousands_separator: str = ""
     decimal: str = "."
     max_file_mb: int = 100  # a bigger file is refused before reading: it would not fit in memory
+    max_rows: int = 1_000_000  # records per table, counted before the table is loaded
+    max_cells: int = 2_000_000  # cells per workbook sheet, counted from its XML before it is loaded
+    date_format: str = ""  # besides YYYY-MM-DD: a strftime pattern ("%d/%m/%Y") or "dayfirst"
+    financials: str = "monthly"  # "monthly" amounts, or "cumulative" running totals (differenced at ingest)
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    invalid_rows: str = "fail"  # "fail": any finding stops; "exclude": rows breaking a rule are left out
 
 
 @dataclass(frozen=True)
@@ -96,8 +106,15 @@ class Config:
     risks: RiskConfig = field(default_factory=RiskConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
     # table name -> {user header (normalised) -> canonical column}; "*" applies to every table
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    # table name -> the sheet, file stem or database table that holds it
+    sheets: dict[str, str] = field(default_factory=dict)
+    # table -> column -> {user value (normalised: stripped, lower case) -> canonical value}
+    values: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # table -> column -> factor every amount is multiplied by (budget = 1000 for kEUR)
+    scale: dict[str, dict[str, float]] = field(default_factory=dict)
     path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,11 +236,12 @@ def _parse_report(raw: Mapping[str, Any], path: str | None) -> ReportConfig:
     vals: dict[str, Any] = {}
     if "page_size" in raw:
         size = _text(raw["page_size"], "report.page_size", path)
-        if size.upper() not in {"A4", "A3", "LETTER"}:
-            raise _err("report.page_size", f"expected A4, A3 or letter, got {size!r}", path)
-        vals["page_size"] = size.upper() if size.upper() != "LETTER" else "letter"
+        by_key = {name.lower(): name for name in PAGE_SIZES}
+        if size.strip().lower() not in by_key:
+            raise _err("report.page_size", f"expected one of {', '.join(PAGE_SIZES)}, got {size!r}", path)
+        vals["page_size"] = by_key[size.strip().lower()]
     if "orientation" in raw:
-        vals["orientation"] = _choice(raw["orientation"], "report.orientation", ("landscape", "portrait"), path)
+        vals["orientation"] = _choice(raw["orientation"], "report.orientation", ORIENTATIONS, path)
     for k in ("stale_after_days", "upcoming_days"):
         if k in raw:
             vals[k] = _number(raw[k], f"report.{k}", path, lo=1, hi=3650, integer=True)
@@ -246,6 +264,17 @@ def _parse_ingest(raw: Mapping[str, Any], path: str | None) -> IngestConfig:
     if "max_file_mb" in raw:
         vals["max_file_mb"] = _number(raw["max_file_mb"], "ingest.max_file_mb", path, lo=1, hi=1_000_000,
                                       integer=True)
+    for k, hi in (("max_rows", 100_000_000), ("max_cells", 2_000_000_000)):
+        if k in raw:
+            vals[k] = _number(raw[k], f"ingest.{k}", path, lo=1, hi=hi, integer=True)
+    if "date_format" in raw:
+        fmt = _text(raw["date_format"], "ingest.date_format", path).strip()
+        if fmt and fmt != "dayfirst" and "%" not in fmt:
+            raise _err("ingest.date_format", f'expected a strftime pattern such as "%d/%m/%Y" or "dayfirst", '
+                       f"got {fmt!r}", path)
+        vals["date_format"] = fmt
+    if "financials" in raw:
+        vals["financials"] = _choice(raw["financials"], "ingest.financials", ("monthly", "cumulative"), path)
     out = replace(IngestConfig(), **vals)
     if out.thousands_separator and out.thousands_separator == out.decimal:
         raise _err("ingest.thousands_separator", "must differ from ingest.decimal", path)
@@ -276,9 +305,73 @@ def _parse_columns(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[s
     return out
 
 
+def _parse_validation(raw: Mapping[str, Any], path: str | None) -> ValidationConfig:
+    _check_keys(raw, set(ValidationConfig.__dataclass_fields__), "validation.", path)
+    vals: dict[str, Any] = {}
+    if "invalid_rows" in raw:
+        vals["invalid_rows"] = _choice(raw["invalid_rows"], "validation.invalid_rows", ("fail", "exclude"), path)
+    return replace(ValidationConfig(), **vals)
+
+
+def _parse_sheets(raw: Mapping[str, Any], path: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for table, name in raw.items():
+        if table not in TABLES:
+            raise _err(f"sheets.{table}", f"unknown table; tables are {', '.join(TABLES)}", path)
+        text = _text(name, f"sheets.{table}", path).strip()
+        if not text:
+            raise _err(f"sheets.{table}", "expected the name of a sheet, file or database table", path)
+        out[table] = text
+    return out
+
+
+def normalise_value(value: object) -> str:
+    """How a user's value is matched under ``[values]``: stripped and case-insensitive."""
+    return " ".join(str(value).split()).lower()
+
+
+def _parse_values(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for table, columns in raw.items():
+        if table not in TABLES:
+            raise _err(f"values.{table}", f"unknown table; tables are {', '.join(TABLES)}", path)
+        if not isinstance(columns, Mapping):
+            raise _err(f"values.{table}", "expected [values.<table>.<column>] tables", path)
+        for column, mapping in columns.items():
+            key = f"values.{table}.{column}"
+            if column not in TABLES[table].column_names:
+                raise _err(key, f"not a column of {table}; its columns are "
+                           f"{', '.join(TABLES[table].column_names)}", path)
+            if not isinstance(mapping, Mapping) or not mapping:
+                raise _err(key, 'expected a table of user value = canonical value, e.g. "Mitigated" = "open"', path)
+            for user, canon in mapping.items():
+                if isinstance(canon, Mapping | list) or (isinstance(canon, float) and not math.isfinite(canon)):
+                    raise _err(f"{key}.{user}", f"expected a single value, got {canon!r}", path)
+            out.setdefault(table, {})[column] = {normalise_value(k): v for k, v in mapping.items()}
+    return out
+
+
+def _parse_scale(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for table, columns in raw.items():
+        if table not in TABLES:
+            raise _err(f"scale.{table}", f"unknown table; tables are {', '.join(TABLES)}", path)
+        if not isinstance(columns, Mapping):
+            raise _err(f"scale.{table}", "expected a table such as { budget = 1000 }", path)
+        for column, factor in columns.items():
+            key = f"scale.{table}.{column}"
+            col = next((c for c in TABLES[table].columns if c.name == column), None)
+            if col is None or col.kind != "money":
+                amounts = ", ".join(c.name for c in TABLES[table].columns if c.kind == "money") or "none"
+                raise _err(key, f"not an amount column of {table} (its amounts are: {amounts})", path)
+            out.setdefault(table, {})[column] = _number(factor, key, path, lo=1e-9, hi=1e12)
+    return out
+
+
 def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Build a ``Config`` from a parsed TOML mapping, checking every key."""
-    _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns"}, "", path)
+    _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns", "validation",
+                      "sheets", "values", "scale"}, "", path)
     vals: dict[str, Any] = {"path": path}
     if "organisation" in raw:
         vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
@@ -288,7 +381,8 @@ def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
             raise _err("currency", f"expected a three-letter ISO code such as EUR, got {raw['currency']!r}", path)
         vals["currency"] = cur
     parsers = {"rag": _parse_rag, "risks": _parse_risks, "report": _parse_report, "ingest": _parse_ingest,
-               "columns": _parse_columns}
+               "columns": _parse_columns, "validation": _parse_validation, "sheets": _parse_sheets,
+               "values": _parse_values, "scale": _parse_scale}
     for section, parser in parsers.items():
         if section in raw:
             if not isinstance(raw[section], Mapping):
@@ -314,7 +408,7 @@ def load_config(path: str | Path | Config | None = None) -> Config:
         raise ConfigError(f"config file {str(p)!r} not found: check the path or omit --config for defaults",
                           path=str(p))
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))  # a BOM (Windows Notepad) is not an error
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p} is not valid TOML: {exc}", path=str(p)) from None
     except UnicodeDecodeError:

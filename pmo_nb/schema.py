@@ -78,7 +78,8 @@ PROGRAMS = Table(
         Column("objective", "text", required=False, description="One-line objective."),
     ),
     key=("program_id",),
-    description="One row per program.",
+    required=False,
+    description="One row per program; when absent, programs are derived from the projects' program_id.",
 )
 
 PROJECTS = Table(
@@ -110,11 +111,14 @@ FINANCIALS = Table(
         Column("period", "period", description="The month, YYYY-MM."),
         Column("planned_value", "money", description="PV booked in the month (not cumulative)."),
         Column("earned_value", "money", description="EV booked in the month (not cumulative)."),
-        Column("actual_cost", "money", description="AC booked in the month (not cumulative)."),
+        Column("actual_cost", "money", required=False,
+               description="AC booked in the month (not cumulative); empty where costs are not tracked."),
     ),
     key=("project_id", "period"),
     foreign_keys={"project_id": "projects.project_id"},
-    description="One row per project and month: the amounts booked in that month.",
+    required=False,
+    description="One row per project and month: the amounts booked in that month (optional: without it the "
+    "portfolio has no cost data).",
 )
 
 MILESTONES = Table(

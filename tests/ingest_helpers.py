@@ -158,3 +158,31 @@ def edit_csv(folder: Path, table: str, row: int, column: str, value: str) -> Non
     df[column] = df[column].astype(object)
     df.loc[row - 2, column] = value
     df.to_csv(path, index=False)
+
+
+class JsonSource:
+    """A plug-in source for the registry tests (loaded through an entry point): a .pmo.json file of tables."""
+
+    def __new__(cls) -> object:  # built lazily so that importing the helpers does not need the registry
+        from pmo_nb.data.sources import RawSource, RawTable, Source
+
+        class _Json(Source):
+            name = "pmo-json"
+            description = "a .pmo.json file"
+
+            def sniff(self, location: str) -> bool:
+                return location.endswith(".pmo.json")
+
+            def read(self, location: str, config: object) -> RawSource:
+                import json
+
+                data = json.loads(Path(location).read_text(encoding="utf-8"))
+                tables = {}
+                for name, rows in data.items():
+                    headers = list(rows[0])
+                    cells = pd.DataFrame([list(r.values()) for r in rows], dtype=object)
+                    cells.index = pd.RangeIndex(2, 2 + len(cells))
+                    tables[name] = RawTable(name, f"{Path(location).name}[{name}]", headers, cells)
+                return RawSource(location, tables, {}, f"in {location}")
+
+        return _Json()

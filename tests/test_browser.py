@@ -337,7 +337,7 @@ def test_right_to_left_override_does_not_reverse_the_text_after_it(opened: Opene
     ],
 )
 def test_close_bidi(text: str, expected: str) -> None:
-    from pmo_nb.data.ingest import close_bidi
+    from pmo_nb.data.coerce import close_bidi
 
     assert close_bidi(text) == expected
 

@@ -113,3 +113,11 @@ def test_to_dict_is_json_ready():
 )
 def test_normalise_header(raw, expected):
     assert normalise_header(raw) == expected
+
+
+@pytest.mark.parametrize(("written", "stored"), [("a5", "A5"), ("Legal", "legal"), ("LETTER", "letter"), ("A3", "A3")])
+def test_page_sizes_are_the_exporters_list(written: str, stored: str) -> None:
+    from pmo_nb.contract import PAGE_SIZES
+
+    cfg = parse_config({"report": {"page_size": written}})
+    assert cfg.report.page_size == stored and stored in PAGE_SIZES

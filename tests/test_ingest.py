@@ -21,8 +21,11 @@ from ingest_helpers import (
 )
 
 from pmo_nb.config import Config, IngestConfig, parse_config
-from pmo_nb.data.ingest import COERCERS, READERS, check, decode_text, detect_kind, load, reader_for, register
+from pmo_nb.data import sources
+from pmo_nb.data.coerce import COERCERS
+from pmo_nb.data.ingest import check, load
 from pmo_nb.data.model import empty_table
+from pmo_nb.data.sources.csv import decode_text
 from pmo_nb.exceptions import DataValidationError, Finding, SourceError
 from pmo_nb.schema import RISKS, TABLE_NAMES
 
@@ -77,9 +80,9 @@ def test_optional_tables_may_be_absent(tmp_path: Path) -> None:
 
 def test_missing_required_table_names_what_was_looked_for(tmp_path: Path) -> None:
     folder = csv_folder(tmp_path)
-    (folder / "financials.csv").unlink()
+    (folder / "projects.csv").unlink()
     with pytest.raises(
-        SourceError, match=r"required table financials not found: looked for financials\.csv in "
+        SourceError, match=r"required table projects not found: looked for projects\.csv in "
     ):
         load(folder)
 
@@ -106,7 +109,7 @@ def test_folder_may_mix_csv_and_parquet(tmp_path: Path) -> None:
     folder = csv_folder(tmp_path)
     small_frames()["risks"].to_parquet(folder / "risks.parquet", index=False)
     (folder / "risks.csv").unlink()
-    assert detect_kind(folder) == "folder"
+    assert sources.detect(str(folder)).name == "folder"
     assert load(folder).fingerprint() == load(csv_folder(tmp_path / "b")).fingerprint()
 
 
@@ -119,27 +122,72 @@ def test_upper_case_csv_suffix(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- registry
 
 
-def test_registry_unknown_kind_and_register() -> None:
+def test_registry_unknown_kind_and_register(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="unknown source kind 'ods': known kinds are csv, excel, folder"):
-        reader_for("ods")
-    assert {"csv", "parquet", "excel", "sql", "folder"} <= set(READERS)
-    calls = []
+        sources.get("ods")
+    assert {"csv", "parquet", "excel", "sql", "folder"} <= set(sources.available())
+    assert sources.detect("sqlite:///x.db").name == "sql"
+    assert sources.detect("x.XLSX").name == "excel"
+    calls: list[str] = []
 
-    def fake(source: str, config: Config):  # noqa: ANN202
-        calls.append(source)
-        return READERS["csv"](source, config)
+    class Fake(sources.Source):
+        name = "fake"
+        description = "a .fake file"
 
-    register("fake", fake)
+        def sniff(self, location: str) -> bool:
+            return location.endswith(".fake")
+
+        def read(self, location: str, config: Config) -> sources.RawSource:
+            calls.append(location)
+            return sources.get("csv").read(str(folder), config)
+
+    folder = csv_folder(tmp_path)
+    sources.register(Fake())
     try:
-        assert detect_kind("sqlite:///x.db") == "sql"
-        assert detect_kind("x.XLSX") == "excel"
+        assert sources.detect("plan.fake").name == "fake"
+        assert len(load("plan.fake").programs) == 2
+        assert calls == ["plan.fake"]
+        with pytest.raises(SourceError, match=r"x\.unknown not found: give .*a \.fake file"):
+            load("x.unknown")
     finally:
-        del READERS["fake"]
+        sources.unregister("fake")
+    with pytest.raises(SourceError, match=r"plan\.fake not found: give a database URL such as sqlite:///pmo\.db, "
+                       r"an \.xlsx workbook, a folder of CSV files or a folder of Parquet files$"):
+        load("plan.fake")
+
+
+def test_plugin_sources_come_from_the_entry_point_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    from pmo_nb.data.sources import base
+
+    ep = EntryPoint("pmo-json", "ingest_helpers:JsonSource", sources.ENTRY_POINT_GROUP)
+    seen: list[str] = []
+
+    def entry_points(*, group: str) -> list[EntryPoint]:
+        seen.append(group)
+        return [ep]
+
+    frames = small_frames()
+    doc = {name: frames[name].astype(str).replace({"nan": "", "NaT": ""}).to_dict("records")
+           for name in ("programs", "projects", "financials")}
+    path = tmp_path / "portfolio.pmo.json"
+    path.write_text(__import__("json").dumps(doc), encoding="utf-8")
+    monkeypatch.setattr(base.importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(base, "_PLUGINS_LOADED", False)
+    try:
+        assert sources.detect(str(path)).name == "pmo-json"
+        assert seen == ["pmo_nb.sources"]
+        portfolio = load(path)
+        assert portfolio.projects["project_id"].tolist() == ["P-001", "P-002", "007"]
+        assert portfolio.missing_tables == ("milestones", "risks", "issues")
+    finally:
+        sources.unregister("pmo-json")
 
 
 def test_explicit_kind(tmp_path: Path) -> None:
     folder = csv_folder(tmp_path)
-    with pytest.raises(SourceError, match=r"looked for programs\.parquet"):
+    with pytest.raises(SourceError, match=r"looked for projects\.parquet"):
         load(folder, kind="parquet")
     assert len(load(folder, kind="csv").programs) == 2
 
@@ -500,10 +548,10 @@ def test_excel_number_in_a_date_column(tmp_path: Path) -> None:
 
 def test_excel_missing_sheet(tmp_path: Path) -> None:
     frames = small_frames()
-    del frames["financials"]
+    del frames["projects"]
     with pytest.raises(
         SourceError,
-        match=r"looked for a sheet named financials in book\.xlsx \(its sheets are: "
+        match=r"looked for a sheet named projects in book\.xlsx \(its sheets are: "
         r"README, Programs",
     ):
         load(write_xlsx(frames, tmp_path / "book.xlsx"))

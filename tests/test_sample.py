@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from pmo_nb.cli import cli
-from pmo_nb.data import sample
+from pmo_nb.data import sample, sample_catalogue
 from pmo_nb.data.ingest import load
 from pmo_nb.data.model import empty_table
 from pmo_nb.schema import PHASES, SEVERITIES, TABLE_NAMES, TABLES
@@ -147,7 +147,7 @@ def test_sizes_and_vocabulary(tables):
     assert prg["sponsor"].nunique() == 5 and prj["manager"].nunique() >= 30
     assert len(ms) >= 150 and 0.2 <= ms["key_milestone"].mean() <= 0.35
     assert len(rk) >= 200 and len(iss) >= 150
-    assert set(rk["category"]) == set(sample._RISK_CATEGORIES)
+    assert set(rk["category"]) == set(sample_catalogue.RISK_CATEGORIES)
     assert set(iss["severity"]) == set(SEVERITIES)
     assert rk["owner"].nunique() >= 20 and rk["response"].notna().all()
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from pmo_nb.exceptions import PeriodError, UnknownEntityError
+from pmo_nb.exceptions import Finding, PeriodError, UnknownEntityError
+from pmo_nb.periods import Period
 from pmo_nb.schema import TABLE_NAMES, TABLES, Column
 
 _DTYPES = {
@@ -51,6 +52,10 @@ class Portfolio:
     issues: pd.DataFrame = field(default_factory=lambda: empty_table("issues"))
     source: str = ""
     missing_tables: tuple[str, ...] = ()
+    notes: tuple[Finding, ...] = ()
+    """Data-quality warnings for the reports' data notes (file, row, column, value, what was assumed)."""
+    excluded: tuple[Finding, ...] = ()
+    """Rows left out with ``[validation] invalid_rows = "exclude"``: one finding (file, row, rule) each."""
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in TABLES:
@@ -61,11 +66,11 @@ class Portfolio:
         return {name: self.table(name) for name in TABLE_NAMES}
 
     @property
-    def periods(self) -> list[str]:
+    def periods(self) -> list[Period]:
         """Months with financials, sorted."""
-        return sorted(self.financials["period"].dropna().unique().tolist())
+        return [Period.parse(p) for p in sorted(self.financials["period"].dropna().unique().tolist())]
 
-    def latest_complete_period(self, today: dt.date | None = None) -> str:
+    def latest_complete_period(self, today: dt.date | None = None) -> Period:
         """The latest month of financials that has ended.
 
         A month equal to or after ``today``'s month is still being booked, so it is skipped when an
@@ -74,23 +79,18 @@ class Portfolio:
         periods = self.periods
         if not periods:
             raise PeriodError(f"{self.source or 'the data'} has no financials, so there is no reporting month")
-        current = (today or dt.date.today()).strftime("%Y-%m")
+        current = Period.of(today or dt.date.today())
         complete = [p for p in periods if p < current]
         return complete[-1] if complete else periods[-1]
 
-    def check_period(self, period: str) -> str:
-        """Return ``period`` if it is a ``YYYY-MM`` month within the data, else raise ``PeriodError``."""
-        try:
-            pd.Period(str(period), freq="M")
-        except (ValueError, TypeError):
-            raise PeriodError(f"period {period!r} is not a month: use YYYY-MM, e.g. 2026-10") from None
-        if len(str(period)) != 7:
-            raise PeriodError(f"period {period!r} is not a month: use YYYY-MM, e.g. 2026-10")
+    def check_period(self, period: str) -> Period:
+        """``period`` as a ``Period`` if it is a month within the data, else raise ``PeriodError``."""
+        month = Period.parse(period)
         periods = self.periods
-        if not periods or not (periods[0] <= period <= periods[-1]):
+        if not periods or not (periods[0] <= month <= periods[-1]):
             span = f"{periods[0]} to {periods[-1]}" if periods else "no months"
-            raise PeriodError(f"period {period} is outside the data, which covers {span}")
-        return str(period)
+            raise PeriodError(f"period {month} is outside the data, which covers {span}")
+        return month
 
     @property
     def program_ids(self) -> list[str]:
@@ -101,26 +101,6 @@ class Portfolio:
             known = ", ".join(self.program_ids[:10])
             raise UnknownEntityError(f"unknown program {program_id!r}; programs are {known}")
         return program_id
-
-    def for_program(self, program_id: str) -> Portfolio:
-        """The sub-portfolio of one program (same tables, filtered)."""
-        self.check_program(program_id)
-        projects = self.projects[self.projects["program_id"] == program_id]
-        ids = set(projects["project_id"])
-
-        def by_project(df: pd.DataFrame) -> pd.DataFrame:
-            return df[df["project_id"].isin(ids)].reset_index(drop=True)
-
-        return Portfolio(
-            programs=self.programs[self.programs["program_id"] == program_id].reset_index(drop=True),
-            projects=projects.reset_index(drop=True),
-            financials=by_project(self.financials),
-            milestones=by_project(self.milestones),
-            risks=by_project(self.risks),
-            issues=by_project(self.issues),
-            source=self.source,
-            missing_tables=self.missing_tables,
-        )
 
     def in_key_order(self) -> Portfolio:
         """The portfolio with every table sorted by its key (stable sort, fresh index).

@@ -1,28 +1,9 @@
 """The sample portfolio: a deterministic, realistic PMO data set for demos, notebooks, tests and benchmarks.
 
-``generate()`` builds the six tables of ``pmo_nb.schema`` (canonical columns, in order, typed as in
-``pmo_nb.data.model``); ``write()`` saves them as a CSV folder, an Excel workbook or a Parquet folder. The CSV
-output of ``generate()`` with the defaults is committed in ``data/sample/`` (``make sample`` regenerates it;
-``tests/test_sample.py`` checks that nobody edits it by hand).
-
-Everything is relative to the reporting month (``SAMPLE_PERIOD``, 2026-10): financials cover the
-``months`` months up to and including it, dates of events (milestones achieved, risks closed, records
-updated) never lie after its last day. The same seed gives byte-identical CSV files on any machine: only
-``numpy.random.default_rng(seed)`` draws are used, with uniform draws and plain arithmetic (no clock, no
-dict/set ordering, no transcendental functions whose last bit could differ between platforms).
-
-How the numbers are made
-------------------------
-* PV follows an S-curve (smoothstep ``3x^2 - 2x^3``) over the baseline months and sums to the budget.
-* EV = r(t) x cumulative PV and AC = EV / c(t), where r and c drift from 1 towards the project's designed
-  SPI and CPI; at the reporting month (or at completion) they equal the design exactly, so the KPIs come
-  out as designed. Finished projects end with cumulative EV = BAC. Cumulative amounts never decrease.
-* Amounts are rounded to cents on the cumulative curve and differenced, so months sum exactly.
-
-The designed projects (always the first 34 projects, in 5 programs) carry the situations a report must
-show; ``SITUATIONS`` maps each designed project to its situation tags (described in ``SITUATION_TAGS``).
-Larger portfolios (``programs=``, ``projects=``, ``months=``, ... or ``pmo-nb sample --scale N``) add
-randomly drawn programs and projects built by the same vectorised code.
+``generate()`` builds the six tables of ``pmo_nb.schema`` relative to the reporting month (``SAMPLE_PERIOD``) from
+the names and figures of ``pmo_nb.data.sample_catalogue``; ``write()`` saves them as a CSV folder, an Excel workbook
+or a Parquet folder. The same seed gives byte-identical files on any machine (only ``numpy.random.default_rng``
+draws and plain arithmetic); the designed projects carry the situations a report must show (``SITUATIONS``).
 """
 
 from __future__ import annotations
@@ -33,10 +14,17 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from pmo_nb.data import sample_catalogue as catalogue
 from pmo_nb.data.model import empty_table
+from pmo_nb.data.sample_catalogue import SITUATION_TAGS, SITUATIONS
+from pmo_nb.exceptions import PmoError
+from pmo_nb.periods import Period
 from pmo_nb.schema import TABLE_NAMES, TABLES
 
-SAMPLE_PERIOD = "2026-10"
+__all__ = ["SAMPLE_PERIOD", "FORMATS", "Format", "WORKBOOK_NAME", "DEFAULT_SIZES", "SITUATIONS",
+           "SITUATION_TAGS", "generate", "write"]
+
+SAMPLE_PERIOD = Period("2026-10")
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet")
 Format = Literal["csv", "xlsx", "parquet"]
 WORKBOOK_NAME = "portfolio.xlsx"
@@ -50,238 +38,6 @@ DEFAULT_SIZES: dict[str, int] = {
     "issues": 180,
 }
 
-# --------------------------------------------------------------------------------------------------------
-# The designed portfolio
-# --------------------------------------------------------------------------------------------------------
-
-# program_id, name, sponsor, manager, objective, clean (all projects green, no open high exposure)
-_PROGRAMS: tuple[tuple[str, str, str, str, str, bool], ...] = (
-    ("PRG-DCX", "Digital Customer Experience", "Amelia Hartley", "Rahul Mehta",
-     "Move 70% of customer service journeys to self-service digital channels by the end of 2027.", False),
-    ("PRG-ERP", "ERP Modernisation", "Thomas Becker", "Ingrid Solberg",
-     "Replace the legacy finance and supply-chain ERP with one cloud platform by Q2 2027.", False),
-    ("PRG-NET", "Network & Infrastructure Refresh", "Grace Mwangi", "Daniel O'Connor",
-     "Replace end-of-life network, data-centre and end-user hardware across 42 sites.", True),
-    ("PRG-REG", "Regulatory Compliance 2027", "Catherine Dubois", "Kenji Watanabe",
-     "Meet the 2027 operational-resilience, reporting and data-protection obligations on time.", False),
-    ("PRG-DAP", "Data & Analytics Platform", "Marcus Lindqvist", "Priya Raman",
-     "Deliver a governed enterprise data platform and self-service analytics for every division.", False),
-)
-
-# Month indices count from the first month of a 24-month window ending in the reporting month
-# (0 = 2024-11, 23 = 2026-10 for the sample period). ``months`` is the baseline duration (start month to
-# finish month inclusive); ``late`` is how many months after the baseline finish a finished project
-# actually finished. ``stale`` is the age in days of last_updated (None: updated this month).
-# project_id, name, manager, phase, start, months, late, budget, spi, cpi, reported, stale, comment
-_PROJECTS: tuple[tuple, ...] = (
-    ("DCX-001", "Customer Portal Redesign", "Sofia Almeida", "execution", 4, 26, 0, 4_200_000, 0.99, 1.01,
-     "green", None, "Release 3 of the portal went live on schedule; release 4 design reviews are under way."),
-    ("DCX-002", "Mobile App 2.0", "Jonas Weber", "execution", 2, 24, 0, 6_800_000, 0.84, 0.86,
-     "green", None, "Good progress overall. Beta feedback is positive and the remaining defects are minor; "
-     "we expect to recover the beta slippage in the next sprints."),
-    ("DCX-003", "Contact Centre Cloud Migration", "Aisha Bello", "execution", 6, 20, 0, 3_500_000, 0.94, 0.97,
-     "amber", None, "Telephony cut-over for site 2 moved three weeks after carrier delays; "
-     "recovery plan agreed with the vendor."),
-    ("DCX-004", "Chatbot & Virtual Agent", "Lucas Moreau", "planning", 20, 14, 0, 900_000, 1.0, 1.0,
-     "green", None, "Vendor shortlist complete; solution design workshops booked for November."),
-    ("DCX-005", "CRM Consolidation", "Hannah Kowalski", "execution", 1, 30, 0, 12_500_000, 0.97, 0.83,
-     "red", None, "Integration partner rates rose 18% under change request CR-041. Re-baseline request "
-     "goes to the steering committee on 12 November."),
-    ("DCX-006", "Web Accessibility Remediation", "Mateo García", "closed", 0, 12, 1, 450_000, 0.95, 1.04,
-     "green", None, "Closed. WCAG 2.2 AA audit passed; lessons learned filed."),
-    ("DCX-007", "Customer Identity & Login", "Chloé Martin", "closing", 3, 20, 0, 2_100_000, 0.96, 0.96,
-     "green", None, "Single sign-on live for all customers; hypercare ended, closure report in review."),
-    ("DCX-008", "Personalisation Engine", "Rahul Mehta", "initiation", 24, 12, 0, 1_600_000, 1.0, 1.0,
-     "green", None, "Business case approved in October; project starts in November."),
-    ("ERP-001", "Finance Core (GL, AP, AR)", "Oliver Grant", "execution", 0, 28, 0, 18_500_000, 0.86, 0.88,
-     "amber", None, "Second data-migration rehearsal failed reconciliation; go-live under review. "
-     "Extra systems-integrator capacity approved."),
-    ("ERP-002", "Supply Chain & Procurement", "Fatima Zahra", "execution", 5, 26, 0, 14_000_000, 0.82, 0.96,
-     "green", None, "Build sprints 9 to 11 complete and the data-migration dry run went well. Status green."),
-    ("ERP-003", "Data Migration", "Erik Johansson", "execution", 4, 22, 0, 3_200_000, 0.97, 0.98,
-     "green", None, "Year-end freeze respected (no work planned in December 2025); cleansing at 92%."),
-    ("ERP-004", "HR & Payroll", "Nadia Petrova", "planning", 19, 18, 0, 5_500_000, 1.0, 0.99,
-     "green", None, "Requirements signed off by HR; payroll country scoping in progress."),
-    ("ERP-005", "Legacy Decommissioning", "Samuel Adeyemi", "initiation", 23, 10, 0, 750_000, 1.0, 1.0,
-     "green", None, "Project started in October; application inventory under way."),
-    ("ERP-006", "Chart of Accounts Redesign", "Laura Rossi", "closed", 0, 10, 2, 620_000, 0.9, 0.91,
-     "amber", None, "Closed two months late after the audit committee asked for an extra review cycle."),
-    ("ERP-007", "Integration Middleware", "Wei Chen", "execution", 3, 24, 0, 4_800_000, 1.02, 0.92,
-     "amber", 95, "Licence true-up higher than planned; options paper in preparation."),
-    ("NET-001", "WAN & SD-WAN Rollout", "Connor Walsh", "execution", 2, 28, 0, 7_900_000, 1.0, 1.02,
-     "green", None, "31 of 42 sites migrated to SD-WAN; remaining sites scheduled through Q1 2027."),
-    ("NET-002", "Data Centre Consolidation", "Mariam Haddad", "execution", 6, 24, 0, 9_600_000, 0.98, 0.99,
-     "green", None, "Second hall emptied; storage migration wave 4 complete."),
-    ("NET-003", "End-User Device Refresh", "Tomasz Nowak", "closing", 1, 22, 0, 5_200_000, 0.98, 1.03,
-     "green", None, "All 6,400 laptops replaced; asset disposal certificates being collected."),
-    ("NET-004", "Wi-Fi 6 Campus Upgrade", "Isabel Fernández", "closed", 0, 14, 0, 1_300_000, 1.0, 1.01,
-     "green", None, "Closed on time and under budget."),
-    ("NET-005", "Firewall Replacement", "Ahmed Karimi", "planning", 20, 12, 0, 800_000, 1.0, 1.0,
-     "green", None, "Design approved by security architecture; purchase order raised."),
-    ("NET-006", "Backup & Recovery Modernisation", "Emily Clarke", "execution", 9, 20, 0, 2_400_000,
-     0.99, 0.98, "green", None, "Immutable backups live for tier-1 systems; restore tests passed."),
-    ("REG-001", "Operational Resilience (DORA)", "Julien Lefèvre", "execution", 3, 24, 0, 3_900_000,
-     0.88, 0.97, "amber", None,
-     "Third-party register late: supplier data still incomplete. Escalated to procurement."),
-    ("REG-002", "Regulatory Reporting Automation", "Anna Schmidt", "execution", 7, 20, 0, 2_600_000,
-     0.96, 0.93, "amber", None,
-     "Extra validation rules required by the regulator's new taxonomy; cost pressure."),
-    ("REG-003", "GDPR Records Retention", "Pedro Santos", "closing", 2, 21, 1, 1_100_000, 0.92, 0.89,
-     "amber", None, "Retention rules live in all systems, one month late; closure report drafted."),
-    ("REG-004", "AML Transaction Monitoring", "Yuki Tanaka", "execution", 4, 26, 0, 6_300_000, 0.99, 0.98,
-     "green", None, "Model tuning on track. Regulator's draft guidance may change scenario coverage."),
-    ("REG-005", "ESG Disclosure (CSRD)", "Sarah Goldberg", "planning", 18, 16, 0, 1_400_000, 1.0, 1.0,
-     "green", None, "Double materiality assessment complete; data sourcing plan in review."),
-    ("REG-006", "European Accessibility Act Compliance", "Kofi Mensah", "initiation", 22, 12, 0, 380_000,
-     1.0, 1.0, "green", None, "Charter approved; gap assessment of customer channels started."),
-    ("DAP-001", "Cloud Data Platform Foundation", "Elena Popescu", "closed", 0, 16, 1, 4_400_000, 0.95, 0.94,
-     "green", None, "Closed. Platform handed over to run teams."),
-    ("DAP-002", "Master Data Management", "Michael Brennan", "execution", 5, 24, 0, 3_800_000, 0.78, 0.81,
-     "red", None, "Customer match rules rejected by the business twice. Re-plan and extra budget requested."),
-    ("DAP-003", "Self-Service Analytics Rollout", "Olga Ivanova", "execution", 8, 18, 0, 1_900_000,
-     0.99, 0.87, "green", 130, "Rollout going well, training sessions fully booked."),
-    ("DAP-004", "Data Governance & Catalogue", "Ravi Shankar", "execution", 6, 22, 0, 1_200_000, 1.01, 1.0,
-     "green", None, "Catalogue covers 64% of critical data elements; stewards appointed in all divisions."),
-    ("DAP-005", "ML Demand Forecasting Pilot", "Camille Bernard", "closed", 4, 8, 0, 260_000, 1.0, 0.97,
-     "green", None, "Pilot closed; forecast error down 11%. Scale-up moves to the 2027 plan."),
-    ("DAP-006", "Data Literacy Programme", "Lena Fischer", "planning", 21, 9, 0, 55_000, 1.0, 1.0,
-     "green", None, "Curriculum agreed with HR; first cohort in January."),
-    ("DAP-007", "Real-time Event Streaming", "Diego Herrera", "planning", 20, 15, 0, 2_900_000, 1.0, 1.0,
-     "green", None, "Architecture options paper approved; platform team onboarding."),
-)
-
-# Designed projects: month (0-based within the project) with no planned value.
-_FLAT_PV = {"ERP-003": 9}  # 2025-12, the year-end freeze
-_MISSED_KEY = ("DCX-002", "REG-001")
-_CRITICAL_RISK = ("DCX-002", "ERP-001", "REG-004", "DAP-002")
-
-SITUATION_TAGS: dict[str, str] = {
-    "on_track": "CPI and SPI >= 0.95",
-    "over_budget": "CPI < 0.90",
-    "behind_schedule": "SPI < 0.90",
-    "green_mismatch": "reported green while CPI or SPI < 0.90",
-    "amber_band": "CPI or SPI between 0.90 and 0.95, neither below 0.90",
-    "finished": "cumulative EV equals the budget (BAC)",
-    "flat_pv": "a month with no planned value in the middle of the project",
-    "no_financials": "in initiation, no financials yet",
-    "missed_key_milestone": "a key milestone whose baseline has passed is not achieved",
-    "critical_risk": "an open risk with probability x impact >= 20",
-    "stale": "last_updated older than 60 days",
-    "clean_program": "in the clean, green program (PRG-NET)",
-}
-
-SITUATIONS: dict[str, tuple[str, ...]] = {
-    "DCX-001": ("on_track",),
-    "DCX-002": ("over_budget", "behind_schedule", "green_mismatch", "missed_key_milestone", "critical_risk"),
-    "DCX-003": ("amber_band",),
-    "DCX-005": ("over_budget",),
-    "DCX-006": ("finished",),
-    "DCX-007": ("finished",),
-    "DCX-008": ("no_financials",),
-    "ERP-001": ("over_budget", "behind_schedule", "critical_risk"),
-    "ERP-002": ("behind_schedule", "green_mismatch"),
-    "ERP-003": ("on_track", "flat_pv"),
-    "ERP-006": ("finished",),
-    "ERP-007": ("amber_band", "stale"),
-    "NET-001": ("on_track", "clean_program"),
-    "NET-002": ("on_track", "clean_program"),
-    "NET-003": ("finished", "clean_program"),
-    "NET-004": ("finished", "clean_program"),
-    "NET-005": ("clean_program",),
-    "NET-006": ("on_track", "clean_program"),
-    "REG-001": ("behind_schedule", "missed_key_milestone"),
-    "REG-002": ("amber_band",),
-    "REG-003": ("finished", "over_budget"),
-    "REG-004": ("on_track", "critical_risk"),
-    "DAP-001": ("finished",),
-    "DAP-002": ("over_budget", "behind_schedule", "critical_risk"),
-    "DAP-003": ("over_budget", "green_mismatch", "stale"),
-    "DAP-004": ("on_track",),
-    "DAP-005": ("finished",),
-}
-
-# --------------------------------------------------------------------------------------------------------
-# Vocabulary for drawn content
-# --------------------------------------------------------------------------------------------------------
-
-_PEOPLE = (
-    "Abena Owusu", "Adam Novak", "Alejandro Ruiz", "Alice Dupont", "Amara Nwosu", "Ana Costa",
-    "Arjun Patel", "Beatriz Lima", "Ben Carter", "Carlos Mendes", "Charlotte Evans", "Chen Jing",
-    "Dmitri Volkov", "Eva Lindgren", "Farah Siddiqui", "Felix Braun", "Gabriel Silva", "Hiroshi Sato",
-    "Ines Moreau", "Jack Thompson", "Jana Dvořák", "Karim Benali", "Katarzyna Zielińska", "Liam Byrne",
-    "Maja Hansen", "Marco Bianchi", "Mei Lin", "Mohammed Al-Sayed", "Nora Berg", "Noah Fischer",
-    "Oluwaseun Adebayo", "Paula Jiménez", "Rachel Green", "Riya Kapoor", "Sean Murphy", "Sipho Dlamini",
-    "Sven Eriksson", "Tanvir Ahmed", "Valentina Greco", "Zeynep Yilmaz",
-)
-
-_MILESTONE_STAGES = (
-    "Project charter approved",
-    "Requirements signed off",
-    "Solution design approved",
-    "Build complete",
-    "Integration testing complete",
-    "User acceptance sign-off",
-    "Go-live",
-    "Project closure approved",
-)
-_KEY_STAGES = (2, 6)
-
-_RISK_CATEGORIES = ("Technical", "Commercial", "Resource", "Schedule", "Regulatory", "Security", "Supplier")
-_RISK_CATEGORY_WEIGHTS = (0.22, 0.12, 0.17, 0.17, 0.1, 0.1, 0.12)
-_RISK_TITLES = {
-    "Technical": ("Legacy interfaces undocumented", "Performance below target under peak load",
-                  "Data quality too poor for migration", "Test environments unstable",
-                  "Integration with core banking more complex than estimated"),
-    "Commercial": ("Vendor price increase at contract renewal", "Currency movement on licence costs",
-                   "Change requests exceed contingency", "Benefits case relies on unconfirmed volumes"),
-    "Resource": ("Key architect may leave", "Business SMEs not released for testing",
-                 "Contractor rates above budget", "Competing priorities for the shared DevOps team"),
-    "Schedule": ("Dependency on upstream release slips", "Procurement lead time longer than planned",
-                 "Year-end change freeze compresses test window", "Late sign-off of requirements"),
-    "Regulatory": ("Regulator guidance may change scope", "Data residency rules for cloud hosting",
-                   "Audit findings require rework", "New reporting taxonomy published late"),
-    "Security": ("Penetration test finds critical vulnerabilities", "Privileged access not yet controlled",
-                 "Third-party component with known CVE", "Phishing exposure during rollout"),
-    "Supplier": ("Supplier insolvency", "Hardware delivery delays from the manufacturer",
-                 "Systems integrator under-staffs the project", "Offshore team attrition"),
-}
-_RISK_RESPONSES = {
-    "Technical": ("Run a technical spike and add performance tests",
-                  "Engage the original vendor for a review"),
-    "Commercial": ("Negotiate a price cap in the renewal", "Hold contingency and review monthly"),
-    "Resource": ("Agree a backfill and knowledge-transfer plan",
-                 "Secure named SMEs through the steering group"),
-    "Schedule": ("Re-sequence work to protect the critical path", "Agree a dependency plan with the owner"),
-    "Regulatory": ("Monthly check-in with compliance", "Design for configurable rules"),
-    "Security": ("Remediate before go-live and re-test", "Apply compensating controls"),
-    "Supplier": ("Identify a second source", "Weekly supplier performance review"),
-}
-_ISSUE_TITLES = (
-    "Test environment unavailable", "Defect backlog above threshold", "Key supplier deliverable late",
-    "Data migration reconciliation breaks", "Budget code not yet opened", "Access requests pending",
-    "Requirements change from the business", "Licence keys not delivered", "Interface specification missing",
-    "Resource gap in the test team", "Performance test failed", "Change advisory board rejected release",
-    "Training material not approved", "Site access delayed", "Security review findings open",
-)
-_COMMENTS = {
-    "green": ("On track; next milestone planned as baselined.", "Progress as planned, no escalations.",
-              "Delivery on plan; risks under control."),
-    "amber": ("Some slippage; recovery plan in place.", "Cost pressure from change requests; monitoring.",
-              "Resourcing gap being closed; watch next month."),
-    "red": ("Significant overrun; re-baseline needed.", "Critical path slipped; escalated to the sponsor.",
-            "Budget exceeded; recovery options going to the steering group."),
-}
-_EXTRA_THEMES = (
-    "Workplace Transformation", "Cyber Security Uplift", "Payments Modernisation", "Branch Network Redesign",
-    "Cloud Migration", "Finance Transformation", "Procurement Excellence", "Customer Onboarding",
-    "Field Service Mobility", "Sustainability Programme", "Core Platform Renewal", "Partner Ecosystem",
-)
-_EXTRA_PROJECT_NAMES = (
-    "Discovery & Design", "Platform Build", "Data Migration", "Process Redesign", "Pilot Rollout",
-    "Wave 1 Rollout", "Wave 2 Rollout", "Integration", "Training & Adoption", "Decommissioning",
-    "Vendor Selection", "Reporting & Analytics", "Security Hardening", "Infrastructure Upgrade",
-)
-
 
 # --------------------------------------------------------------------------------------------------------
 # Helpers
@@ -290,10 +46,8 @@ _EXTRA_PROJECT_NAMES = (
 
 def _month_number(period: str) -> int:
     try:
-        if len(period) != 7 or period[4] != "-":
-            raise ValueError(period)
-        p = pd.Period(period, freq="M")
-    except (ValueError, TypeError):
+        p = Period.parse(period)
+    except PmoError:
         raise ValueError(f"period {period!r} is not a month: use YYYY-MM, e.g. {SAMPLE_PERIOD}") from None
     return p.year * 12 + p.month - 1
 
@@ -360,19 +114,19 @@ def _phase_of(start: np.ndarray, finish: np.ndarray, months: np.ndarray, last: i
 
 def _programs(rng: np.random.Generator, n: int) -> pd.DataFrame:
     columns = ["program_id", "name", "sponsor", "manager", "objective", "clean"]
-    core = pd.DataFrame(list(_PROGRAMS), columns=columns)
+    core = pd.DataFrame(list(catalogue.PROGRAMS), columns=columns)
     extra = n - len(core)
     if extra <= 0:
         return core
     num = np.arange(len(core) + 1, n + 1)
-    theme = np.asarray(_EXTRA_THEMES, dtype=object)[(num - 1) % len(_EXTRA_THEMES)]
+    theme = np.asarray(catalogue.EXTRA_THEMES, dtype=object)[(num - 1) % len(catalogue.EXTRA_THEMES)]
     codes = pd.Series(num).astype(str).str.zfill(3)
-    names = pd.Series(theme) + " " + ((num - 1) // len(_EXTRA_THEMES) + 1).astype(str)
+    names = pd.Series(theme) + " " + ((num - 1) // len(catalogue.EXTRA_THEMES) + 1).astype(str)
     more = pd.DataFrame({
         "program_id": ("PRG-P" + codes).to_numpy(dtype=object),
         "name": names.to_numpy(dtype=object),
-        "sponsor": _pick(rng, _PEOPLE, extra),
-        "manager": _pick(rng, _PEOPLE, extra),
+        "sponsor": _pick(rng, catalogue.PEOPLE, extra),
+        "manager": _pick(rng, catalogue.PEOPLE, extra),
         "objective": ("Deliver the " + names + " outcomes agreed in the business plan.")
         .to_numpy(dtype=object),
         "clean": False,
@@ -383,16 +137,16 @@ def _programs(rng: np.random.Generator, n: int) -> pd.DataFrame:
 def _projects(rng: np.random.Generator, programs: pd.DataFrame, n: int, months: int) -> pd.DataFrame:
     cols = ["project_id", "name", "manager", "phase", "start", "months", "late", "budget", "spi", "cpi",
             "reported_status", "stale", "status_comment"]
-    core = pd.DataFrame([list(p) for p in _PROJECTS], columns=cols)
+    core = pd.DataFrame([list(p) for p in catalogue.PROJECTS], columns=cols)
     core["program_id"] = "PRG-" + core["project_id"].str[:3]
     core["start"] = core["start"] + (months - 24)
     core["stale"] = core["stale"].fillna(-1).astype(np.int64)
-    core["flat"] = core["project_id"].map(_FLAT_PV).fillna(-1).astype(np.int64)
-    core["missed_key"] = core["project_id"].isin(_MISSED_KEY)
-    core["critical"] = core["project_id"].isin(_CRITICAL_RISK)
+    core["flat"] = core["project_id"].map(catalogue.FLAT_PV).fillna(-1).astype(np.int64)
+    core["missed_key"] = core["project_id"].isin(catalogue.MISSED_KEY)
+    core["critical"] = core["project_id"].isin(catalogue.CRITICAL_RISK)
     extra = n - len(core)
     if extra > 0:
-        core = pd.concat([core, _extra_projects(rng, programs.iloc[len(_PROGRAMS):], extra, months)],
+        core = pd.concat([core, _extra_projects(rng, programs.iloc[len(catalogue.PROGRAMS):], extra, months)],
                          ignore_index=True)
     core["clean"] = core["program_id"].map(programs.set_index("program_id")["clean"]).astype(bool)
     return core
@@ -423,13 +177,13 @@ def _extra_projects(rng: np.random.Generator, programs: pd.DataFrame, n: int, mo
     band = rng.choice(4, size=n, p=[0.2, 0.35, 0.35, 0.1])
     budget = np.round((lo[band] + rng.random(n) * (hi[band] - lo[band])) / 5_000) * 5_000
     comment_idx = rng.integers(0, 3, n)
-    comment = np.array([_COMMENTS[r][i] for r, i in zip(reported, comment_idx, strict=True)], dtype=object)
-    name = _pick(rng, _EXTRA_PROJECT_NAMES, n)
+    comment = np.array([catalogue.COMMENTS[r][i] for r, i in zip(reported, comment_idx, strict=True)], dtype=object)
+    name = _pick(rng, catalogue.EXTRA_PROJECT_NAMES, n)
     return pd.DataFrame({
         "project_id": pids,
         "name": (pd.Series(programs["name"].to_numpy(dtype=object)[owner]) + ": " + name)
         .to_numpy(dtype=object),
-        "manager": _pick(rng, _PEOPLE, n),
+        "manager": _pick(rng, catalogue.PEOPLE, n),
         "phase": phase,
         "start": start,
         "months": duration,
@@ -551,8 +305,8 @@ def _milestones(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.
     n = len(p)
     k = counts[p]
     frac = np.where(k > 1, j / np.maximum(k - 1, 1), 1.0)  # first at the start, last at the finish
-    stage = np.floor((j + 0.5) / k * len(_MILESTONE_STAGES)).astype(np.int64)
-    base_name = np.asarray(_MILESTONE_STAGES, dtype=object)[stage]
+    stage = np.floor((j + 0.5) / k * len(catalogue.MILESTONE_STAGES)).astype(np.int64)
+    base_name = np.asarray(catalogue.MILESTONE_STAGES, dtype=object)[stage]
     # a stage that repeats within a project (many milestones) gets a release number
     rep = pd.DataFrame({"p": p, "stage": stage}).groupby(["p", "stage"]).cumcount().to_numpy()
     name = np.where(rep > 0, base_name + " (release " + (rep + 1).astype(str).astype(object) + ")", base_name)
@@ -573,7 +327,7 @@ def _milestones(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.
         finish = dates["forecast_finish"][p]
         expected = np.where(finished, np.minimum(expected, finish), expected)
     achieved = expected <= report_end
-    key = np.isin(stage, _KEY_STAGES)
+    key = np.isin(stage, catalogue.KEY_STAGES)
     # designed: the latest key milestone due by the reporting month is not achieved
     missed_key = bp["missed_key"].to_numpy()[p] & key & (baseline <= report_end) & ~finished
     frame = pd.DataFrame({"p": p, "b": baseline, "m": missed_key})
@@ -635,12 +389,12 @@ def _risks(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndarr
            report_end: np.datetime64) -> pd.DataFrame:
     it = _item_frame(rng, bp, dates, total, report_end)
     p, n = it["p"], len(it["p"])
-    cat = rng.choice(len(_RISK_CATEGORIES), size=n, p=_RISK_CATEGORY_WEIGHTS)
-    category = np.asarray(_RISK_CATEGORIES, dtype=object)[cat]
+    cat = rng.choice(len(catalogue.RISK_CATEGORIES), size=n, p=catalogue.RISK_CATEGORY_WEIGHTS)
+    category = np.asarray(catalogue.RISK_CATEGORIES, dtype=object)[cat]
     pick = rng.random(n)
     pairs = list(zip(category, pick, strict=True))
-    title = np.array([_RISK_TITLES[c][int(u * len(_RISK_TITLES[c]))] for c, u in pairs], dtype=object)
-    response = np.array([_RISK_RESPONSES[c][int(u * 7) % 2] for c, u in pairs], dtype=object)
+    title = np.array([catalogue.RISK_TITLES[c][int(u * len(catalogue.RISK_TITLES[c]))] for c, u in pairs], dtype=object)
+    response = np.array([catalogue.RISK_RESPONSES[c][int(u * 7) % 2] for c, u in pairs], dtype=object)
     level_p = [0.14, 0.3, 0.3, 0.17, 0.09]
     prob = rng.choice(5, size=n, p=level_p) + 1
     impact = rng.choice(5, size=n, p=level_p) + 1
@@ -671,7 +425,7 @@ def _risks(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndarr
         "probability": prob.astype(np.int64),
         "impact": impact.astype(np.int64),
         "cost_impact": cost,
-        "owner": _pick(rng, _PEOPLE, n),
+        "owner": _pick(rng, catalogue.PEOPLE, n),
         "status": np.where(closed, "closed", "open").astype(object),
         "raised_date": it["raised"],
         "closed_date": np.where(closed, closed_on, nat),
@@ -698,10 +452,10 @@ def _issues(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndar
     return pd.DataFrame({
         "issue_id": _ids(pid, "-I", it["j"], 2),
         "project_id": pid,
-        "title": _pick(rng, _ISSUE_TITLES, n),
+        "title": _pick(rng, catalogue.ISSUE_TITLES, n),
         "severity": np.asarray(("low", "medium", "high", "critical"), dtype=object)[sev],
         "status": np.where(closed, "closed", "open").astype(object),
-        "owner": _pick(rng, _PEOPLE, n),
+        "owner": _pick(rng, catalogue.PEOPLE, n),
         "opened_date": it["raised"],
         "closed_date": np.where(closed, closed_on, nat),
     })
@@ -744,16 +498,17 @@ def generate(seed: int = 7, period: str = SAMPLE_PERIOD, **sizes: int) -> dict[s
     if unknown:
         raise ValueError(f"unknown size {', '.join(unknown)}: sizes are {', '.join(DEFAULT_SIZES)}")
     size = {**DEFAULT_SIZES, **{k: int(v) for k, v in sizes.items()}}
-    minimum = {"programs": len(_PROGRAMS), "projects": len(_PROJECTS), "months": 24,
+    minimum = {"programs": len(catalogue.PROGRAMS), "projects": len(catalogue.PROJECTS), "months": 24,
                "milestones": 0, "risks": 0, "issues": 0}
     for key, low in minimum.items():
         if size[key] < low:
             raise ValueError(f"{key}={size[key]} is too small: the designed sample needs at least {low}")
-    extra_programs, extra_projects = size["programs"] - len(_PROGRAMS), size["projects"] - len(_PROJECTS)
+    extra_programs = size["programs"] - len(catalogue.PROGRAMS)
+    extra_projects = size["projects"] - len(catalogue.PROJECTS)
     if (extra_projects > 0) != (extra_programs > 0) or extra_projects < extra_programs:
         raise ValueError(
-            f"programs={size['programs']}, projects={size['projects']}: the {len(_PROJECTS)} designed "
-            f"projects fill the {len(_PROGRAMS)} designed programs, so extra projects need extra "
+            f"programs={size['programs']}, projects={size['projects']}: the {len(catalogue.PROJECTS)} designed "
+            f"projects fill the {len(catalogue.PROGRAMS)} designed programs, so extra projects need extra "
             "programs and every extra program needs at least one extra project"
         )
     months = size["months"]

@@ -41,6 +41,15 @@ _WORKING_DTYPES = {
 
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 SAFE_FILE_NAME_RULE = "program_id is used as a file name: use letters, digits, '-', '_' or '.' only"
+RESERVED_PROGRAM_IDS = frozenset({"portfolio", "index", "kpis", "manifest", "notebooks", "con", "prn", "aux",
+                                  "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))})
+"""Program ids the run cannot use as file stems (compared case-insensitively, before any extension): the run's
+own files (portfolio.html, index.html, kpis.csv, manifest.json, notebooks/, executive-pack-*.pdf) and the names
+Windows reserves for devices."""
+RESERVED_PREFIXES = ("executive-pack",)
+DERIVED_PROGRAMS_NOTE = ("no programs table: programs derived from the projects' program_id (name = id, sponsor and "
+                         "manager unknown); add a programs sheet or file to name them")
+UNKNOWN = "unknown"
 MAX_LISTED_ROWS = 3
 
 
@@ -48,9 +57,11 @@ def show_value(v: object) -> object:
     """A cell's original value as the user would recognise it (an empty cell is ``""``)."""
     if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return ""
-    if isinstance(v, pd.Timestamp | dt.datetime | np.datetime64):
-        ts = pd.Timestamp(v)
-        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat(sep=" ")
+    if isinstance(v, np.datetime64):
+        text = np.datetime_as_string(v, unit="s")
+        return text[:10] if text.endswith("T00:00:00") else text.replace("T", " ")
+    if isinstance(v, dt.datetime):  # pd.Timestamp included; any year, not only those pandas computes with
+        return v.strftime("%Y-%m-%d") if v.time() == dt.time(0) else v.isoformat(sep=" ")
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, np.generic):
@@ -91,6 +102,14 @@ class TableData:
     raw: pd.DataFrame
     findings: list[Finding] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)
+
+    def without(self, rows: Iterable[int]) -> TableData:
+        """This table without the records on ``rows`` (and their findings and notes)."""
+        drop = set(rows)
+        keep = ~self.frame.index.isin(list(drop))
+        return TableData(self.name, self.source, self.frame[keep], self.raw[keep],
+                         [f for f in self.findings if f.row not in drop],
+                         [n for n in self.notes if n.row not in drop])
 
 
 def _join(values: Iterable[object]) -> str:
@@ -270,6 +289,14 @@ def _check_program_ids(data: TableData, out: _Collector) -> None:
     text = ids.dropna().astype(str)
     ok = text.str.fullmatch(SAFE_FILE_NAME.pattern) & ~text.isin([".", ".."])
     out.add_mask(~ok.reindex(ids.index, fill_value=True), "program_id", SAFE_FILE_NAME_RULE)
+    stem = text.str.lower().str.split(".").str[0]
+    reserved = stem.isin(RESERVED_PROGRAM_IDS) | stem.str.startswith(RESERVED_PREFIXES)
+    if reserved.any():
+        rules = text[reserved].map(
+            lambda v: f"program_id {v!r} is a name the run uses for its own files (portfolio, index, kpis, "
+                      f"manifest, notebooks, executive-pack-*) or a device name: rename the program, e.g. "
+                      f"PRG-{v}")
+        out.add_mask(reserved.reindex(ids.index, fill_value=False), "program_id", rules.reindex(ids.index))
 
 
 def _check_date_order(data: TableData, out: _Collector, later: str, earlier: str, verb: str) -> None:
@@ -284,11 +311,6 @@ def _check_closed(data: TableData, out: _Collector, opened: str) -> None:
     frame = data.frame
     _check_date_order(data, out, "closed_date", opened, "which is")
     status = frame["status"]
-    out.add_mask(
-        (status == "closed") & frame["closed_date"].isna(),
-        "closed_date",
-        "a closed item needs a closed_date: give the date or set status to open",
-    )
     out.add_mask(
         (status == "open") & frame["closed_date"].notna(),
         "closed_date",
@@ -366,6 +388,48 @@ def validate(tables: Mapping[str, TableData]) -> list[Finding]:
     return sort_findings(findings)
 
 
+CLOSED_WITHOUT_DATE = ("closed without a closed_date: counted as closed, but when it closed is unknown "
+                       "(give the date)")
+
+
+def warnings(tables: Mapping[str, TableData]) -> list[Finding]:
+    """Problems that do not stop a figure from being computed, given as warnings (never errors).
+
+    Today: a closed risk or issue without a closed_date (it counts as closed; the month it closed in is
+    unknown).
+    """
+    out: list[Finding] = []
+    for name in ("risks", "issues"):
+        if name not in tables:
+            continue
+        data = tables[name]
+        frame = data.frame
+        mask = ((frame["status"] == "closed") & frame["closed_date"].isna()).to_numpy(dtype=bool)
+        out += [Finding(name, data.source, int(row), "closed_date", "", CLOSED_WITHOUT_DATE)
+                for row in frame.index[mask]]
+    return out
+
+
+def derive_programs(projects: TableData) -> TableData:
+    """A programs table made from the projects' ``program_id`` (name = id, sponsor and manager unknown).
+
+    Each program's row number is that of the first project naming it, so a finding on a derived program
+    (an id that is not a safe file name) points at a row the user can fix.
+    """
+    ids = projects.frame["program_id"].dropna()
+    first = ids[~ids.duplicated()]
+    index = first.index
+    frame = pd.DataFrame({
+        "program_id": first.to_numpy(dtype=object),
+        "name": first.to_numpy(dtype=object),
+        "sponsor": UNKNOWN,
+        "manager": UNKNOWN,
+        "objective": pd.Series(np.nan, index=index, dtype=object).to_numpy(),
+    }, index=index).astype(object)
+    raw = pd.DataFrame({c: frame[c] for c in frame.columns}, index=index)
+    return TableData("programs", f"{projects.source} (program_id)", frame, raw)
+
+
 def validate_portfolio(portfolio: object) -> list[Finding]:
     """Check an in-memory ``Portfolio`` (e.g. a generated one) against every rule.
 
@@ -404,79 +468,3 @@ def finalise(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
         elif col.kind == "bool":
             out[col.name] = out[col.name].fillna(False).astype(bool)
     return out[table.column_names]
-
-
-# --------------------------------------------------------------------------------------------
-# Plain-text views used by `pmo-nb validate`
-# --------------------------------------------------------------------------------------------
-
-FINDING_HEADERS = ("table", "file", "row", "column", "value", "rule")
-
-
-def _cell(value: object, width: int) -> str:
-    text = "" if value is None else " ".join(str(value).split()) if not isinstance(value, str) else value
-    text = text.replace("\n", " ").replace("\r", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def render_findings(findings: list[Finding], limit: int = 50) -> str:
-    """A fixed-width table of findings (table | file | row | column | value | rule), at most ``limit`` rows.
-
-    Values are quoted as the user wrote them (``'12%'``); an empty cell shows as ``''``.
-    """
-    shown = findings[:limit]
-    rows = []
-    for f in shown:
-        value = "" if f.value is None else repr(f.value) if isinstance(f.value, str) else str(f.value)
-        rows.append(
-            (f.table, f.source, "" if f.row is None else str(f.row), f.column or "", _cell(value, 30), f.rule)
-        )
-    widths = [
-        max([len(h)] + [len(_cell(r[i], 40)) for r in rows]) for i, h in enumerate(FINDING_HEADERS[:-1])
-    ]
-    lines = []
-    for r in [FINDING_HEADERS, *rows]:
-        lines.append(
-            "  ".join(_cell(v, 40).ljust(w) for v, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
-        )
-    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 4)
-    n = len(findings)
-    if n > limit:
-        lines.append(f"... and {n - limit} more")
-    head = f"{n} problem{'s' if n != 1 else ''} found:"
-    return "\n".join([head, *lines])
-
-
-def render_notes(notes: list[Finding]) -> str:
-    """Warning-level notes, one line each (``note: projects.csv: column 'Region' ...``)."""
-    return "\n".join(f"note: {n.source}: column {n.column!r} {n.rule}" for n in notes)
-
-
-def render_summary(portfolio: object, notes: list[Finding] | None = None) -> str:
-    """The one-screen summary of a valid portfolio: counts, absent tables, programs, months."""
-    from pmo_nb.data.model import Portfolio
-
-    assert isinstance(portfolio, Portfolio)
-    s = portfolio.summary()
-    counts: dict[str, int] = s["counts"]  # type: ignore[assignment]
-    lines = [f"source: {s['source']}", "valid: no problems found", "", "rows per table:"]
-    width = max(len(t) for t in counts)
-    for table, n in counts.items():
-        absent = "  (absent: optional)" if table in portfolio.missing_tables else ""
-        lines.append(f"  {table.ljust(width)}  {n:>8,}{absent}")
-    if portfolio.missing_tables:
-        lines.append(f"absent optional tables: {', '.join(portfolio.missing_tables)}")
-    per_program = portfolio.projects.groupby("program_id").size()
-    lines += ["", f"programs ({len(portfolio.programs)}):"]
-    for pid, name in zip(portfolio.programs["program_id"], portfolio.programs["name"], strict=True):
-        n = int(per_program.get(pid, 0))
-        lines.append(f"  {pid}  {name}: {n} project{'s' if n != 1 else ''}")
-    periods = s["periods"]
-    lines.append("")
-    if periods:
-        lines.append(f"months covered: {periods[0]} .. {periods[1]} ({s['n_periods']} months)")
-    else:
-        lines.append("months covered: none (no financials)")
-    if notes:
-        lines += ["", render_notes(notes)]
-    return "\n".join(lines)
