@@ -234,7 +234,7 @@ def _figures(row: Mapping[str, Any], projects: pd.DataFrame, *, what: str, curre
     return [*([mismatch] if mismatch else []),
             cost_sentence(row, currency, what=what),
             schedule_sentence(row, upcoming_days=upcoming_days),
-            risk_sentence(top_risk, row, currency, has_register=has_risk_register),
+            *([risk_sentence(top_risk, row, currency)] if has_risk_register else []),  # else said by its section
             change_sentence(changes)]
 
 

@@ -31,8 +31,9 @@ from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.metrics.schedule import month_bounds
 from pmo_nb.paths import COMPONENT_CSS
-from pmo_nb.reporting import charts, components, display, narrative
+from pmo_nb.reporting import charts, components, display, narrative, sections
 from pmo_nb.reporting import formatting as fmt
+from pmo_nb.reporting.sections import Section, SectionError
 from pmo_nb.reporting.tables import Col
 
 display.enable()
@@ -49,6 +50,22 @@ def _worst_first(df: pd.DataFrame) -> pd.DataFrame:
     return (df.assign(_rank=rank, _mm=mismatch)
             .sort_values(["_rank", "_mm", "cpi", "name"], kind="mergesort", na_position="last")
             .drop(columns=["_rank", "_mm"]))
+
+
+def _section_method(section_id: str) -> Any:
+    """A report method that shows the registered section ``section_id`` (``report.top_risks()``)."""
+
+    def show(self: _Base) -> Any:
+        return self.section(section_id)
+
+    show.__name__ = show.__qualname__ = section_id
+    show.__doc__ = f"The {section_id!r} section (``report.section({section_id!r})``)."
+    return show
+
+
+def _builder(method: str) -> Any:
+    """``build(report)`` calling the report's own ``method`` (program and portfolio reports differ)."""
+    return lambda report: getattr(report, method)()
 
 
 @dataclass
@@ -92,6 +109,42 @@ class _Base:
         return table not in self.portfolio.missing_tables
 
     # ---------------------------------------------------------------- sections
+    def section(self, section_id: str) -> Any:
+        """Build the registered section ``section_id`` (see :mod:`pmo_nb.reporting.sections`).
+
+        A section that needs a table the source lacks is not built: the first such section of the report
+        says the table is missing in one short note, later ones show nothing.
+        """
+        sec = sections.get(section_id)
+        if self.kind not in sec.kinds:
+            raise SectionError(f"report section {section_id!r} belongs in a {' or '.join(sec.kinds)} report, "
+                               f"not a {self.kind} report", section=section_id)
+        absent = [t for t in sec.needs if t in self.portfolio.missing_tables]
+        if absent:
+            said = [sections.missing_note(t) for t in absent if sections.first_needing(self.kind, t) == sec.id]
+            return components.empty("", text=" ".join(said)) if said else components.HTML("")
+        return sec.build(self)
+
+    title = _section_method("title")
+    summary = _section_method("summary")
+    tiles = _section_method("tiles")
+    rag_counts = _section_method("rag_counts")
+    projects_table = _section_method("projects_table")
+    programs_table = _section_method("programs_table")
+    s_curve = _section_method("s_curve")
+    quadrant = _section_method("quadrant")
+    mismatch_table = _section_method("mismatch_table")
+    milestone_timeline = _section_method("milestone_timeline")
+    milestone_lists = _section_method("milestone_lists")
+    risk_heatmap = _section_method("risk_heatmap")
+    top_risks = _section_method("top_risks")
+    exposure_trend = _section_method("exposure_trend")
+    issues_by_severity = _section_method("issues_by_severity")
+    issue_ageing = _section_method("issue_ageing")
+    oldest_issues = _section_method("oldest_issues")
+    changes_section = _section_method("changes_section")
+    data_notes = _section_method("data_notes")
+
     def meta(self) -> None:
         """Display the report metadata the templates read (header, footer, page set-up)."""
         display.report_meta(
@@ -106,7 +159,7 @@ class _Base:
     def title_text(self) -> str:
         raise NotImplementedError
 
-    def tiles(self) -> components.HTML:
+    def _tiles(self) -> components.HTML:
         """BAC, EAC, CPI, SPI(t), milestones on time, open critical risks, each with its monthly change."""
         row, ch = self.row, self._change()
         prev = fmt.month_short(ch.get("previous_period")) if ch.get("available") else None
@@ -156,24 +209,20 @@ class _Base:
 
     _previous_snapshot: pd.DataFrame | None = None
 
-    def s_curve(self) -> alt.TopLevelMixin | components.HTML:
+    def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
         level, id_ = ("program", self.program_id) if self.kind == "program" else ("portfolio", None)
         curve = self.all_kpis.s_curve(level, id_)
         if curve.empty:
             return components.empty("financials", self.scope)
         return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency)
 
-    def risk_heatmap(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("risks"):
-            return components.empty("", text="No risk register was provided.")
+    def _risk_heatmap(self) -> alt.TopLevelMixin | components.HTML:
         open_risks = self.kpis.risks[self.kpis.risks["open"].astype(bool)] if len(self.kpis.risks) else None
         if open_risks is None or open_risks.empty:
             return components.empty("open risks", self.scope)
         return charts.risk_heatmap(risks.heatmap_counts(self.kpis.risks, self.config))
 
-    def top_risks(self) -> components.HTML:
-        if not self._has("risks"):
-            return components.empty("", text="No risk register was provided.")
+    def _top_risks(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, self.config.risks.top_n) if len(self.kpis.risks) else pd.DataFrame()
         if top.empty:
             return components.empty("open risks", self.scope)
@@ -187,9 +236,7 @@ class _Base:
             Col("owner", "Owner"), Col("response_due", "Response due", "date"), Col("overdue", "Overdue"),
         ], currency=self.currency, highlight="response_overdue", highlight_title="response overdue")
 
-    def exposure_trend(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("risks"):
-            return components.empty("", text="No risk register was provided.")
+    def _exposure_trend(self) -> alt.TopLevelMixin | components.HTML:
         ids = set(self.kpis.projects["project_id"])
         table = self.portfolio.risks[self.portfolio.risks["project_id"].isin(ids)]
         if table.empty:
@@ -202,22 +249,20 @@ class _Base:
         log = self.kpis.issues
         return log[log["open"].astype(bool)] if len(log) else log
 
-    def issues_by_severity(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("issues"):
-            return components.empty("", text="No issue log was provided.")
+    def _issues_by_severity(self) -> alt.TopLevelMixin | components.HTML:
         open_ = self._open_issues()
         if open_.empty:
             return components.empty("open issues", self.scope)
         counts = open_.groupby("severity").size().rename("count").reset_index()
         return charts.issues_by_severity(counts)
 
-    def issue_ageing(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("issues") or self._open_issues().empty:
+    def _issue_ageing(self) -> alt.TopLevelMixin | components.HTML:
+        if self._open_issues().empty:
             return components.HTML("")
         return charts.issue_ageing(issues.ageing_buckets(self.kpis.issues))
 
-    def oldest_issues(self) -> components.HTML:
-        if not self._has("issues") or self._open_issues().empty:
+    def _oldest_issues(self) -> components.HTML:
+        if self._open_issues().empty:
             return components.HTML("")
         oldest = issues.oldest_open(self.kpis.issues, 10)
         return components.table(oldest, [
@@ -226,7 +271,7 @@ class _Base:
             Col("age_days", "Age", "days"),
         ], caption="Oldest open issues")
 
-    def changes_section(self) -> components.HTML:
+    def _changes_section(self) -> components.HTML:
         """What changed since last month: status changes, index movements, register movements."""
         ch = self.changes
         if not ch.available:
@@ -277,10 +322,12 @@ class _Base:
             ], caption="Register and milestone changes" + (" (first 40)" if len(items) > 40 else "")))
         return _join(parts)
 
-    def data_notes(self) -> components.HTML:
+    def _data_notes(self) -> components.HTML:
         """What was missing or stale in the data behind this report."""
         notes: list[str] = []
         for t in self.portfolio.missing_tables:
+            if sections.first_needing(self.kind, t) is not None:
+                continue  # said once, by the first section that needs it
             notes.append(f"The source has no {t} table: the {t} sections are empty.")
         proj = self.kpis.projects
         no_fin = proj[~proj["has_financials"].astype(bool)]
@@ -400,14 +447,14 @@ class ProgramReport(_Base):
     def title_text(self) -> str:
         return str(self.program["name"])
 
-    def title(self) -> components.HTML:
+    def _title(self) -> components.HTML:
         p = self.program
         sub = f"Sponsor {p['sponsor']} · Program manager {p['manager']}"
         return _with_style(components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
             rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or "")))
 
-    def summary(self) -> components.HTML:
+    def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.program_summary(
             self.program, self.kpis.projects, period=self.period, currency=self.currency,
@@ -415,7 +462,7 @@ class ProgramReport(_Base):
             has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
         return components.summary(sentences)
 
-    def projects_table(self) -> components.HTML:
+    def _projects_table(self) -> components.HTML:
         proj = self.kpis.projects
         if proj.empty:
             return components.empty("projects")
@@ -433,7 +480,7 @@ class ProgramReport(_Base):
         ], currency=self.currency, highlight="mismatch",
             highlight_title="reported status is better than the figures show")
 
-    def quadrant(self) -> alt.TopLevelMixin | components.HTML:
+    def _quadrant(self) -> alt.TopLevelMixin | components.HTML:
         proj = self.kpis.projects
         if proj.empty or not proj["has_financials"].any():
             return components.empty("financials")
@@ -450,9 +497,7 @@ class ProgramReport(_Base):
                          milestone=ms["name"],
                          current_date=ms["actual_date"].fillna(ms["forecast_date"]).fillna(ms["baseline_date"]))
 
-    def milestone_timeline(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("milestones"):
-            return components.empty("", text="No milestone plan was provided.")
+    def _milestone_timeline(self) -> alt.TopLevelMixin | components.HTML:
         ms = self._milestones()
         if ms.empty:
             return components.empty("milestones")
@@ -460,9 +505,7 @@ class ProgramReport(_Base):
         return charts.milestone_timeline(key if len(key) else ms, period_end=self.period_end,
                                          title=None)
 
-    def milestone_lists(self) -> components.HTML:
-        if not self._has("milestones"):
-            return components.HTML("")
+    def _milestone_lists(self) -> components.HTML:
         ms = self._milestones()
         if ms.empty:
             return components.HTML("")
@@ -504,14 +547,14 @@ class PortfolioReport(_Base):
     def title_text(self) -> str:
         return "Portfolio overview"
 
-    def title(self) -> components.HTML:
+    def _title(self) -> components.HTML:
         n = len(self.kpis.programs)
         sub = f"{narrative.plural(n, 'program')}, {narrative.plural(len(self.kpis.projects), 'project')}"
         return _with_style(components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
             rag=_rag(self.row.get("rag")), rag_reason=str(self.row.get("rag_reason") or "")))
 
-    def summary(self) -> components.HTML:
+    def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.portfolio_summary(
             self.row, self.kpis.programs, self.kpis.projects, period=self.period,
@@ -520,14 +563,14 @@ class PortfolioReport(_Base):
             has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
         return components.summary(sentences)
 
-    def rag_counts(self) -> alt.TopLevelMixin | components.HTML:
+    def _rag_counts(self) -> alt.TopLevelMixin | components.HTML:
         progs = self.kpis.programs
         if progs.empty:
             return components.empty("programs")
         counts = progs["rag"].fillna("n/a").value_counts().rename_axis("rag").rename("count").reset_index()
         return charts.rag_counts(counts, noun="program")
 
-    def programs_table(self) -> components.HTML:
+    def _programs_table(self) -> components.HTML:
         progs = self.kpis.programs
         if progs.empty:
             return components.empty("programs")
@@ -541,7 +584,7 @@ class PortfolioReport(_Base):
         ], currency=self.currency, highlight="mismatch",
             highlight_title="has projects reporting better than their figures")
 
-    def quadrant(self) -> alt.TopLevelMixin | components.HTML:
+    def _quadrant(self) -> alt.TopLevelMixin | components.HTML:
         progs = self.kpis.programs
         if progs.empty:
             return components.empty("programs")
@@ -549,7 +592,7 @@ class PortfolioReport(_Base):
         return charts.cpi_spi_quadrant(df, green=self.config.rag.green, amber=self.config.rag.amber,
                                        currency=self.currency, noun="program")
 
-    def mismatch_table(self) -> components.HTML:
+    def _mismatch_table(self) -> components.HTML:
         proj = self.kpis.projects
         flagged = proj[proj["mismatch"].fillna(False).astype(bool)]
         if flagged.empty:
@@ -563,3 +606,34 @@ class PortfolioReport(_Base):
             Col("reported_status", "Reported", "rag"), Col("rag", "Computed", "rag"),
             Col("rag_reason", "Why", max_chars=90), Col("manager", "Manager"),
         ], currency=self.currency)
+
+
+PROGRAM: tuple[sections.ReportKind, ...] = ("program",)
+PORTFOLIO: tuple[sections.ReportKind, ...] = ("portfolio",)
+for _section in (
+    Section("title", "Title", _builder("_title")),
+    Section("summary", "Executive summary", _builder("_summary")),
+    Section("tiles", "Key figures", _builder("_tiles")),
+    Section("rag_counts", "Programs by status", _builder("_rag_counts"), kinds=PORTFOLIO),
+    Section("projects_table", "Projects", _builder("_projects_table"), kinds=PROGRAM),
+    Section("programs_table", "Programs", _builder("_programs_table"), kinds=PORTFOLIO),
+    Section("s_curve", "Cost and progress (S-curve)", _builder("_s_curve")),
+    Section("quadrant", "Cost and schedule indices", _builder("_quadrant")),
+    Section("mismatch_table", "Reported better than the figures show", _builder("_mismatch_table"),
+            kinds=PORTFOLIO),
+    Section("milestone_timeline", "Milestone timeline", _builder("_milestone_timeline"), needs=("milestones",),
+            kinds=PROGRAM),
+    Section("milestone_lists", "Missed and upcoming milestones", _builder("_milestone_lists"),
+            needs=("milestones",), kinds=PROGRAM),
+    Section("risk_heatmap", "Risk heat map", _builder("_risk_heatmap"), needs=("risks",)),
+    Section("top_risks", "Top risks", _builder("_top_risks"), needs=("risks",)),
+    Section("exposure_trend", "Risk exposure trend", _builder("_exposure_trend"), needs=("risks",),
+            kinds=PROGRAM),
+    Section("issues_by_severity", "Open issues by severity", _builder("_issues_by_severity"), needs=("issues",),
+            kinds=PROGRAM),
+    Section("issue_ageing", "Open issues by age", _builder("_issue_ageing"), needs=("issues",), kinds=PROGRAM),
+    Section("oldest_issues", "Oldest open issues", _builder("_oldest_issues"), needs=("issues",), kinds=PROGRAM),
+    Section("changes_section", "What changed since last month", _builder("_changes_section")),
+    Section("data_notes", "Data notes", _builder("_data_notes")),
+):
+    sections.register(_section, replace=True)
