@@ -2,8 +2,8 @@
 
 A report notebook stays thin: its cells read like the report (``report.summary()``,
 ``report.s_curve()``, ...) and every piece of logic lives here or in the modules it calls. Importing
-this module enables the ``pmo`` chart renderer and theme (``pmo_nb.reporting.display.enable``), so charts show
-interactively in JupyterLab and carry a static SVG for the PDF.
+a report with :meth:`ProgramReport.build` enables the ``pmo`` chart renderer and theme (``pmo_nb.reporting.setup``),
+so charts show interactively in JupyterLab and carry a static SVG for the PDF.
 
 Each section method returns something the notebook displays: a ``components.HTML`` fragment or an Altair
 chart. A section whose data is absent returns a "no data" note instead of failing.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +24,26 @@ import altair as alt
 import pandas as pd
 
 from pmo_nb.config import Config
+from pmo_nb.contract import RAG_SEVERITY
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
 from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
-from pmo_nb.metrics.schedule import month_bounds
 from pmo_nb.paths import COMPONENT_CSS
-from pmo_nb.reporting import charts, components, display, narrative, sections
+from pmo_nb.periods import Period
+from pmo_nb.reporting import charts, components, display, narrative, sections, setup
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.sections import Section, SectionError
 from pmo_nb.reporting.tables import Col
 
-display.enable()
-
-RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 TREND_MONTHS = 12
 # a change smaller than what its format shows is neither good nor bad
 TOLERANCE = {"money": 0.5, "ratio": 0.005, "points": 0.0005, "int": 0.0}
 
 
 def _worst_first(df: pd.DataFrame) -> pd.DataFrame:
-    rank = df["rag"].map(RAG_RANK).fillna(3)
+    rank = fmt.rag_rank(df["rag"])
     mismatch = ~df["mismatch"].fillna(False).astype(bool) if "mismatch" in df else 0
     return (df.assign(_rank=rank, _mm=mismatch)
             .sort_values(["_rank", "_mm", "cpi", "name"], kind="mergesort", na_position="last")
@@ -77,7 +75,6 @@ class _Base:
     all_kpis: Kpis
     changes: Changes
     previous_source: str | None = None
-    _trend: pd.DataFrame | None = field(default=None, repr=False)
 
     kind = "portfolio"
     scope = "portfolio"
@@ -89,7 +86,7 @@ class _Base:
 
     @property
     def period_end(self) -> pd.Timestamp:
-        return month_bounds(self.period)[1]
+        return Period(self.period).end
 
     @property
     def row(self) -> pd.Series:
@@ -241,8 +238,9 @@ class _Base:
         table = self.portfolio.risks[self.portfolio.risks["project_id"].isin(ids)]
         if table.empty:
             return components.empty("risks", self.scope)
-        months = pd.period_range(end=pd.Period(self.period, freq="M"), periods=TREND_MONTHS, freq="M")
-        trend = risks.exposure_trend(table, list(months.strftime("%Y-%m")), self.config)
+        end = Period(self.period)
+        months = [str(end.shift(-k)) for k in range(TREND_MONTHS - 1, -1, -1)]
+        trend = risks.exposure_trend(table, months, self.config)
         return charts.exposure_trend(trend, currency=self.currency)
 
     def _open_issues(self) -> pd.DataFrame:
@@ -374,7 +372,7 @@ def _with_style(block: components.HTML) -> components.HTML:
 
 
 def _rag(x: Any) -> str | None:
-    return x if isinstance(x, str) and x in RAG_RANK else None
+    return x if isinstance(x, str) and x in RAG_SEVERITY else None
 
 
 def _sub(a: Any, b: Any) -> float | None:
@@ -429,6 +427,7 @@ class ProgramReport(_Base):
         Parameters default so that "Run All" works with no edits: the sample data, its latest complete
         month, its first program.
         """
+        setup()
         st = month_state(source, config, period, previous_snapshot, today)
         program_id = program_id or st.first_program or st.portfolio.program_ids[0]
         st.portfolio.check_program(program_id)
@@ -537,6 +536,7 @@ class PortfolioReport(_Base):
     def build(cls, period: str | None = None, source: str | Path | None = None,
               config: str | Path | Config | None = None, previous_snapshot: str | Path | None = None,
               today: dt.date | None = None) -> PortfolioReport:
+        setup()
         st = month_state(source, config, period, previous_snapshot, today)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period, kpis=st.kpis,
                      all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source)
