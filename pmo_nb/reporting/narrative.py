@@ -67,6 +67,8 @@ def mismatch_sentence(projects: pd.DataFrame, *, label: str = "project") -> str 
     """Projects (or programs) that report a better status than their figures show; None if there are none."""
     if projects is None or projects.empty or "mismatch" not in projects:
         return None
+    if "phase" in projects:  # closed projects are not rated, so never flagged
+        projects = projects[projects["phase"].astype("object").map(lambda v: str(v).strip().lower() != "closed")]
     flagged = projects[projects["mismatch"].fillna(False).astype(bool)]
     if flagged.empty:
         return None

@@ -105,6 +105,13 @@ class _Base:
     def _has(self, table: str) -> bool:
         return table not in self.portfolio.missing_tables
 
+    def _comments(self, frame: pd.DataFrame) -> pd.Series:
+        """The project manager's status comment for each project of ``frame`` ("none given" when empty)."""
+        source = self.portfolio.projects
+        comments = (source.set_index("project_id")["status_comment"] if "status_comment" in source
+                    else pd.Series(dtype="object"))
+        return _given(frame["project_id"].map(comments))
+
     # ---------------------------------------------------------------- sections
     def section(self, section_id: str) -> Any:
         """Build the registered section ``section_id`` (see :mod:`pmo_nb.reporting.sections`).
@@ -226,11 +233,13 @@ class _Base:
         top = top.assign(
             cost=top["emv"].where(~top["cost_missing"].astype(bool)),
             overdue=top["response_overdue"].map(lambda b: "yes" if bool(b) else ""),
+            category=_given(top["category"]), response=_given(top["response"]),
         )
-        return components.table(top, [
-            Col("risk_id", "Risk", "id"), Col("project_id", "Project", "id"), Col("title", "Title", max_chars=70),
-            Col("score", "Score", "int"), Col("band", "Band"), Col("cost", "EMV", "money"),
-            Col("owner", "Owner"), Col("response_due", "Response due", "date"), Col("overdue", "Overdue"),
+        return _table(top, [
+            Col("risk_id", "Risk", "id"), Col("project_id", "Project", "id"), Col("title", "Title"),
+            Col("category", "Category"), Col("score", "Score", "int"), Col("band", "Band"),
+            Col("cost", "EMV", "money"), Col("owner", "Owner"), Col("response", "Response"),
+            Col("response_due", "Response due", "date"), Col("overdue", "Overdue"),
         ], currency=self.currency, highlight="response_overdue", highlight_title="response overdue")
 
     def _exposure_trend(self) -> alt.TopLevelMixin | components.HTML:
@@ -263,8 +272,8 @@ class _Base:
         if self._open_issues().empty:
             return components.HTML("")
         oldest = issues.oldest_open(self.kpis.issues, 10)
-        return components.table(oldest, [
-            Col("issue_id", "Issue", "id"), Col("project_id", "Project", "id"), Col("title", "Title", max_chars=70),
+        return _table(oldest, [
+            Col("issue_id", "Issue", "id"), Col("project_id", "Project", "id"), Col("title", "Title"),
             Col("severity", "Severity"), Col("owner", "Owner"), Col("opened_date", "Opened", "date"),
             Col("age_days", "Age", "days"),
         ], caption="Oldest open issues")
@@ -282,7 +291,7 @@ class _Base:
                                     + (f" ({self.previous_source})" if self.previous_source else ""))]
         rag = ch.rag[ch.rag["id"].isin(keep_ids)] if self.kind == "program" else ch.rag
         if len(rag):
-            parts.append(components.table(rag.assign(change=rag["from"] + " → " + rag["to"]), [
+            parts.append(_table(rag.assign(change=rag["from"] + " → " + rag["to"]), [
                 Col("level", "Level"), Col("id", "Id", "id"), Col("name", "Name"), Col("from", "Was", "rag"),
                 Col("to", "Now", "rag"), Col("direction", "Change"),
             ], caption="Status changes"))
@@ -298,7 +307,7 @@ class _Base:
                 now=[_metric_text(m, v, self.currency) for m, v in zip(metrics["metric"], metrics["current"],
                                                                         strict=True)],
             )
-            parts.append(components.table(shown, [
+            parts.append(_table(shown, [
                 Col("level", "Level"), Col("name", "Name"), Col("metric", "Measure"), Col("was", "Was"),
                 Col("now", "Now"),
             ], caption="Movements (indices by 0.02 or more, EAC by 1% or more)"))
@@ -314,9 +323,9 @@ class _Base:
             for _, r in f.iterrows():
                 items.append({"what": label, "id": r["id"], "project_id": r["project_id"], "name": r["name"]})
         if items:
-            parts.append(components.table(pd.DataFrame(items).head(40), [
+            parts.append(_table(pd.DataFrame(items).head(40), [
                 Col("what", "Change"), Col("id", "Id", "id"), Col("project_id", "Project", "id"),
-                Col("name", "Name", max_chars=70),
+                Col("name", "Name"),
             ], caption="Register and milestone changes" + (" (first 40)" if len(items) > 40 else "")))
         return _join(parts)
 
@@ -341,7 +350,7 @@ class _Base:
                 notes.append(f"No amounts booked for {fmt.month(self.period)} on "
                              + ", ".join(f"{r['name']} ({r['project_id']})" for _, r in active.iterrows())
                              + ": their figures are as of their last booked month.")
-        stale = proj[proj["stale"].astype(bool)]
+        stale = proj[proj["stale"].astype(bool) & ~is_closed(proj)]
         if len(stale):
             days = self.config.report.stale_after_days
             desc = ", ".join(
@@ -404,6 +413,26 @@ def _metric_text(metric: str, value: Any, currency: str) -> str:
     return fmt.ratio(value)
 
 
+def _table(df: pd.DataFrame, columns: list[Col], **kwargs: Any) -> components.HTML:
+    """A report table: cells wrap, never cut (a PDF cannot show a tooltip)."""
+    return components.table(df, columns, max_chars=None, **kwargs)
+
+
+NONE_GIVEN = "none given"
+
+
+def _given(values: pd.Series) -> pd.Series:
+    """Free text as loaded, an empty value shown as such ("none given")."""
+    return values.map(lambda v: NONE_GIVEN if fmt.is_missing(v) else str(v))
+
+
+def is_closed(projects: pd.DataFrame) -> pd.Series:
+    """Projects in phase ``closed`` (not rated, never flagged, listed once under "Closed")."""
+    if "phase" not in projects:
+        return pd.Series(False, index=projects.index)
+    return projects["phase"].astype("object").map(lambda v: str(v).strip().lower() == "closed")
+
+
 def _join(parts: list[components.HTML]) -> components.HTML:
     out = components.HTML("")
     for p in parts:
@@ -451,7 +480,12 @@ class ProgramReport(_Base):
         sub = f"Sponsor {p['sponsor']} · Program manager {p['manager']}"
         return _with_style(components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
-            rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or "")))
+            rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or ""), objective=self._objective()))
+
+    def _objective(self) -> str:
+        programs = self.portfolio.programs
+        rows = programs[programs["program_id"] == self.program_id] if "objective" in programs else programs.iloc[:0]
+        return NONE_GIVEN if rows.empty or fmt.is_missing(rows.iloc[0]["objective"]) else str(rows.iloc[0]["objective"])
 
     def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
@@ -465,22 +499,38 @@ class ProgramReport(_Base):
         proj = self.kpis.projects
         if proj.empty:
             return components.empty("projects")
+        proj = proj.assign(comment=self._comments(proj), phase=_given(proj["phase"]))
+        closed = proj[is_closed(proj)]
+        proj = proj[~is_closed(proj)]
+        parts = [self._open_projects(proj)] if len(proj) or closed.empty else []
+        if len(closed):
+            closed = closed.assign(finish=closed["forecast_finish"].fillna(closed["baseline_finish"]))
+            parts.append(_table(closed.sort_values(["name", "project_id"], kind="mergesort"), [
+                Col("project_id", "Project", "id"), Col("name", "Name"), Col("phase", "Phase"),
+                Col("bac", "BAC", "money"), Col("ac", "Final cost (AC)", "money"), Col("cpi", "CPI", "ratio"),
+                Col("finish", "Finish", "date"), Col("comment", "PM comment"),
+            ], currency=self.currency, caption=f"Closed ({len(closed)}): final figures, not rated"))
+        return _join(parts)
+
+    def _open_projects(self, proj: pd.DataFrame) -> components.HTML:
         proj = _worst_first(proj).assign(
             eac_vs_bac=lambda d: d["vac"].map(lambda v: "n/a" if pd.isna(v) else fmt.money(-v, self.currency)),
             flag=lambda d: d["mismatch"].map(lambda b: "reported better" if bool(b) else ""),
             finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
         )
-        return components.table(proj, [
-            Col("project_id", "Project", "id"), Col("name", "Name", max_chars=48), Col("rag", "Computed", "rag"),
-            Col("reported_status", "Reported", "rag"), Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
+        return _table(proj, [
+            Col("project_id", "Project", "id"), Col("name", "Name"), Col("phase", "Phase"),
+            Col("rag", "Computed", "rag"), Col("reported_status", "Reported", "rag"), Col("comment", "PM comment"),
+            Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
             Col("bac", "BAC", "money"), Col("eac", "EAC", "money"), Col("eac_vs_bac", "EAC − BAC"),
             Col("finish", "Forecast finish", "date"), Col("flag", "Mismatch"),
-            Col("rag_reason", "Why", max_chars=90),
+            Col("rag_reason", "Why"),
         ], currency=self.currency, highlight="mismatch",
             highlight_title="reported status is better than the figures show")
 
     def _quadrant(self) -> alt.TopLevelMixin | components.HTML:
         proj = self.kpis.projects
+        proj = proj[~is_closed(proj)]
         if proj.empty or not proj["has_financials"].any():
             return components.empty("financials")
         df = proj.assign(label=proj["name"])[["label", "cpi", "spi_t", "bac", "rag"]]
@@ -508,8 +558,8 @@ class ProgramReport(_Base):
         ms = self._milestones()
         if ms.empty:
             return components.HTML("")
-        cols = [Col("milestone_id", "Milestone", "id"), Col("project", "Project", max_chars=40),
-                Col("milestone", "Name", max_chars=60), Col("key", "Key"),
+        cols = [Col("milestone_id", "Milestone", "id"), Col("project", "Project"),
+                Col("milestone", "Name"), Col("key", "Key"),
                 Col("baseline_date", "Baseline", "date"), Col("current_date", "Forecast / actual", "date"),
                 Col("slip_days", "Slip", "days")]
         ms = ms.assign(key=ms["key_milestone"].map(lambda b: "key" if bool(b) else ""))
@@ -518,9 +568,9 @@ class ProgramReport(_Base):
             ["current_date", "milestone_id"], kind="mergesort")
         days = self.config.report.upcoming_days
         return _join([
-            components.table(missed, cols, caption=f"Missed ({len(missed)})",
+            _table(missed, cols, caption=f"Missed ({len(missed)})",
                              empty_text="No milestone missed."),
-            components.table(upcoming, cols, caption=f"Upcoming in the next {days} days ({len(upcoming)})",
+            _table(upcoming, cols, caption=f"Upcoming in the next {days} days ({len(upcoming)})",
                              empty_text=f"No milestone due in the next {days} days."),
         ])
 
@@ -575,12 +625,12 @@ class PortfolioReport(_Base):
         if progs.empty:
             return components.empty("programs")
         progs = _worst_first(progs.assign(mismatch=progs["n_mismatch"] > 0))
-        return components.table(progs, [
-            Col("program_id", "Program", "id"), Col("name", "Name", max_chars=48), Col("rag", "Status", "rag"),
+        return _table(progs, [
+            Col("program_id", "Program", "id"), Col("name", "Name"), Col("rag", "Status", "rag"),
             Col("n_projects", "Projects", "int"), Col("n_red", "Red", "int"), Col("n_mismatch", "Mismatch", "int"),
             Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"), Col("bac", "BAC", "money"),
             Col("eac", "EAC", "money"), Col("risks_critical_open", "Critical risks", "int"),
-            Col("ms_missed", "Missed milestones", "int"), Col("rag_reason", "Why", max_chars=90),
+            Col("ms_missed", "Missed milestones", "int"), Col("rag_reason", "Why"),
         ], currency=self.currency, highlight="mismatch",
             highlight_title="has projects reporting better than their figures")
 
@@ -594,17 +644,18 @@ class PortfolioReport(_Base):
 
     def _mismatch_table(self) -> components.HTML:
         proj = self.kpis.projects
-        flagged = proj[proj["mismatch"].fillna(False).astype(bool)]
+        flagged = proj[proj["mismatch"].fillna(False).astype(bool) & ~is_closed(proj)]
         if flagged.empty:
             return components.empty("", text="Every project's reported status matches or is worse than its "
                                              "computed status.")
         names = self.kpis.programs.set_index("program_id")["name"]
-        flagged = _worst_first(flagged).assign(program=flagged["program_id"].map(names))
-        return components.table(flagged, [
-            Col("project_id", "Project", "id"), Col("name", "Name", max_chars=48),
-            Col("program", "Program", max_chars=40),
-            Col("reported_status", "Reported", "rag"), Col("rag", "Computed", "rag"),
-            Col("rag_reason", "Why", max_chars=90), Col("manager", "Manager"),
+        flagged = _worst_first(flagged).assign(program=flagged["program_id"].map(names),
+                                               comment=self._comments(flagged), phase=_given(flagged["phase"]))
+        return _table(flagged, [
+            Col("project_id", "Project", "id"), Col("name", "Name"),
+            Col("program", "Program"),
+            Col("phase", "Phase"), Col("reported_status", "Reported", "rag"), Col("comment", "PM comment"),
+            Col("rag", "Computed", "rag"), Col("rag_reason", "Why"), Col("manager", "Manager"),
         ], currency=self.currency)
 
 
