@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
 
-from pmo_nb.reporting import charts
+from pmo_nb.reporting import charts, narrative, setup
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _pmo_theme():
+    """The theme is enabled by an explicit setup(), never by importing the chart modules."""
+    setup()
 
 
 def spec_of(chart, validate: bool = False) -> dict:
@@ -138,6 +146,15 @@ def ageing_df() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------- theme
 
 
+def test_importing_the_reporting_modules_enables_nothing():
+    code = ("import altair as alt; import pmo_nb.reporting.report, pmo_nb.reporting.charts; "
+            "print(alt.theme.active, alt.renderers.active, 'pmo' in alt.renderers.names()); "
+            "from pmo_nb.reporting import setup; setup(); print(alt.theme.active, alt.renderers.active)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "default default False"
+    assert out[1] == "pmo pmo"
+
+
 def test_theme_is_registered_enabled_and_applied(s_curve_df):
     assert "pmo" in alt.theme.names()
     assert alt.theme.active == "pmo"
@@ -171,7 +188,7 @@ def test_rag_palette_differs_in_lightness_and_shape():
     ],
 )
 def test_cost_finding(cv_pct, expected):
-    assert charts.cost_finding(cv_pct) == expected
+    assert narrative.cost_finding(cv_pct) == expected
 
 
 @pytest.mark.parametrize(
@@ -183,7 +200,7 @@ def test_cost_finding(cv_pct, expected):
     ],
 )
 def test_schedule_finding(sv_t, expected):
-    assert charts.schedule_finding(sv_t) == expected
+    assert narrative.schedule_finding(sv_t) == expected
 
 
 @pytest.mark.parametrize(
@@ -197,16 +214,16 @@ def test_schedule_finding(sv_t, expected):
     ],
 )
 def test_rag_finding(rags, counts, expected):
-    assert charts.rag_finding(pd.DataFrame({"rag": rags, "count": counts})) == expected
+    assert narrative.rag_finding(pd.DataFrame({"rag": rags, "count": counts})) == expected
 
 
 def test_other_findings(quadrant_df, milestones_df, heatmap_df, trend_df, ageing_df):
-    assert charts.quadrant_finding(quadrant_df) == "1 of 3 projects over budget and late"
-    assert charts.milestone_finding(milestones_df) == "3 of 4 milestones slipped, worst by 61 days; 1 missed"
-    assert charts.risk_finding(heatmap_df) == "3 critical risks among 7 open"
-    assert charts.exposure_finding(trend_df) == "Open risk exposure up to €900k (+€300k since Sep 2026)"
-    assert charts.ageing_finding(ageing_df) == "3 of 9 open issues older than 90 days"
-    assert charts.issues_finding(pd.DataFrame({"severity": ["low", "high"], "count": [2, 1]})) == (
+    assert narrative.quadrant_finding(quadrant_df) == "1 of 3 projects over budget and late"
+    assert narrative.milestone_finding(milestones_df) == "3 of 4 milestones slipped, worst by 61 days; 1 missed"
+    assert narrative.risk_finding(heatmap_df) == "3 critical risks among 7 open"
+    assert narrative.exposure_finding(trend_df) == "Open risk exposure up to €900k (+€300k since Sep 2026)"
+    assert narrative.ageing_finding(ageing_df) == "3 of 9 open issues older than 90 days"
+    assert narrative.issues_finding(pd.DataFrame({"severity": ["low", "high"], "count": [2, 1]})) == (
         "3 open issues, none critical"
     )
 

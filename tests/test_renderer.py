@@ -220,7 +220,7 @@ def test_report_meta_displays(capsys):
         ({"period": "2026-13"}, "'period' has value '2026-13': must be a month written YYYY-MM"),
         ({"rag": "purple"}, "'rag' has value 'purple'"),
         ({"orientation": "sideways"}, "'orientation'"),
-        ({"page_size": "A5"}, "'page_size'"),
+        ({"page_size": "B5"}, "'page_size'"),
         ({"program_id": None}, "'program_id' has value None: is required when kind is 'program'"),
         ({"source_fingerprint": "xyz"}, "'source_fingerprint' has value 'xyz': must be hexadecimal"),
         ({"title": " "}, "'title'"),

@@ -87,8 +87,9 @@ def title_block(
     organisation: str | None = None,
     rag: str | None = None,
     rag_reason: str | None = None,
+    objective: str | None = None,
 ) -> HTML:
-    """The report's title block: organisation, title, subtitle/period and the overall RAG badge.
+    """The report's title block: organisation, title, objective, subtitle/period and the overall RAG badge.
 
     ``title`` is set as a styled ``div`` rather than a heading so that the template's table of
     contents (built from the notebook's ``## `` markdown headings) is not disturbed.
@@ -97,6 +98,8 @@ def title_block(
     if organisation:
         parts.append(f'<div class="pmo-title-org">{esc(organisation)}</div>')
     parts.append(f'<div class="pmo-title-main">{esc(title)}</div>')
+    if objective is not None:
+        parts.append(f'<div class="pmo-title-objective">Objective: {esc(objective)}</div>')
     meta = [s for s in (subtitle, period_label) if s]
     if meta:
         parts.append(f'<div class="pmo-title-sub">{" · ".join(esc(s) for s in meta)}</div>')

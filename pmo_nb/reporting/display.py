@@ -50,17 +50,24 @@ from typing import Any
 import altair as alt
 import vl_convert as vlc
 
-from pmo_nb.exceptions import RenderError
-from pmo_nb.reporting import charts
-from pmo_nb.reporting.formatting import month
+from pmo_nb.contract import (
+    BATCH_ENV,
+    ORIENTATIONS,
+    PAGE_SIZES,
+    RAG_STATUSES,
+    REPORT_META_MIMETYPE,
+    SVG_MIMETYPE,
+    VEGALITE_MIMETYPE,
+    VEGALITE_V5_MIMETYPE,
+)
+from pmo_nb.exceptions import PeriodError, RenderError
+from pmo_nb.periods import Period
+from pmo_nb.reporting.charts.theme import register_theme
 
 RENDERER_NAME = "pmo"
-VEGALITE_V6_MIMETYPE = "application/vnd.vegalite.v6+json"
-VEGALITE_V5_MIMETYPE = "application/vnd.vegalite.v5+json"
-SVG_MIMETYPE = "image/svg+xml"
-REPORT_MIMETYPE = "application/vnd.pmo-nb.report+json"
+VEGALITE_V6_MIMETYPE = VEGALITE_MIMETYPE
+REPORT_MIMETYPE = REPORT_META_MIMETYPE
 V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-BATCH_ENV = "PMO_NB_BATCH"
 
 _SCHEMA_VERSION_RE = re.compile(r"/v(\d+)\.(\d+)(?:\.\d+)?\.json$")
 
@@ -184,16 +191,14 @@ def render(spec: dict[str, Any], **metadata: Any) -> tuple[dict[str, Any], dict[
     return bundle, meta
 
 
-alt.renderers.register(RENDERER_NAME, render)
-
-
 def enable() -> None:
-    """Make report notebooks display charts per the display contract.
+    """Make report notebooks display charts per the display contract (``pmo_nb.reporting.setup()`` calls it).
 
-    Enables the ``pmo`` renderer and theme and Altair's default data transformer without a row
-    limit, so data is always inlined (never written to a file and referenced by URL).
+    Registers and enables the ``pmo`` renderer and theme and Altair's default data transformer without a row
+    limit, so data is always inlined (never written to a file and referenced by URL). Idempotent.
     """
-    charts.register_theme(enable=True)
+    register_theme(enable=True)
+    alt.renderers.register(RENDERER_NAME, render)
     alt.renderers.enable(RENDERER_NAME)
     alt.data_transformers.enable("default", max_rows=None)
 
@@ -218,11 +223,10 @@ REPORT_FIELDS = (
 )
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "kind": ("program", "portfolio"),
-    "rag": ("green", "amber", "red", None),
-    "page_size": ("A4", "A3", "letter"),
-    "orientation": ("landscape", "portrait"),
+    "rag": (*RAG_STATUSES, None),
+    "page_size": PAGE_SIZES,
+    "orientation": ORIENTATIONS,
 }
-_PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _HEX_RE = re.compile(r"^[0-9a-f]*$")
 
 
@@ -254,8 +258,10 @@ def report_meta_dict(
     """
     if rag is not None:
         rag = str(rag).strip().lower() or None
-    if not isinstance(period, str) or not _PERIOD_RE.match(period):
-        raise _meta_error("period", period, "must be a month written YYYY-MM, e.g. '2026-10'")
+    try:
+        period = Period.parse(period) if isinstance(period, str) and period == period.strip() else Period(None)
+    except PeriodError:
+        raise _meta_error("period", period, "must be a month written YYYY-MM, e.g. '2026-10'") from None
     if not isinstance(title, str) or not title.strip():
         raise _meta_error("title", title, "must be non-empty text (the program or portfolio name)")
     if kind == "program" and not program_id:
@@ -268,8 +274,8 @@ def report_meta_dict(
         "title": title,
         "program_id": None if program_id is None else str(program_id),
         "organisation": str(organisation or ""),
-        "period": period,
-        "period_label": period_label if period_label else month(period),
+        "period": str(period),
+        "period_label": period_label if period_label else period.label,
         "rag": rag,
         "rag_reason": str(rag_reason or ""),
         "source_fingerprint": fingerprint,

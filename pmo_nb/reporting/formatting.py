@@ -20,13 +20,15 @@ call                            result
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import pandas as pd
+
+from pmo_nb.contract import RAG_SEVERITY, RAG_WORST_FIRST
+from pmo_nb.exceptions import PeriodError
+from pmo_nb.periods import Period
 
 NA = "n/a"
 
@@ -36,7 +38,6 @@ UP = "▲"
 DOWN = "▼"
 FLAT = "►"
 
-_PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def is_missing(x: Any) -> bool:
@@ -52,7 +53,7 @@ def is_missing(x: Any) -> bool:
     return missing if isinstance(missing, bool) else False
 
 
-def _number(x: Any) -> float | None:
+def number(x: Any) -> float | None:
     """``x`` as a finite float, or None when it is missing or not a finite number."""
     if is_missing(x) or isinstance(x, bool):
         return None
@@ -61,6 +62,24 @@ def _number(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
+
+
+RAG_KEYS: tuple[str, ...] = (*RAG_WORST_FIRST, NA)
+"""The statuses a report can show, worst first, then "n/a" (no computed status: no data, or a closed project)."""
+
+
+def rag_key(value: Any) -> str:
+    """A RAG status in any case as "red", "amber" or "green"; anything else (missing, unknown) as "n/a"."""
+    if is_missing(value):
+        return NA
+    key = str(value).strip().lower()
+    return key if key in RAG_SEVERITY else NA
+
+
+def rag_rank(statuses: pd.Series) -> pd.Series:
+    """Sort key for reading order: red 0, amber 1, green 2, no status 3."""
+    worst = max(RAG_SEVERITY.values())
+    return statuses.map(lambda v: worst - RAG_SEVERITY[rag_key(v)] if rag_key(v) != NA else worst + 1)
 
 
 def currency_symbol(currency: str) -> str:
@@ -93,7 +112,7 @@ def money(x: Any, currency: str = "EUR") -> str:
     currency:
         ISO code; € $ £ ¥ ₹ have symbols, other codes are written before the number ("CHF 450k").
     """
-    value = _number(x)
+    value = number(x)
     if value is None:
         return NA
     sign = "-" if value < 0 else ""
@@ -117,7 +136,7 @@ def money(x: Any, currency: str = "EUR") -> str:
 
 def money_full(x: Any, currency: str = "EUR") -> str:
     """An amount to the unit with thousands separators: "€1,234,567"."""
-    value = _number(x)
+    value = number(x)
     if value is None:
         return NA
     whole = int(Decimal(_fixed(value, 0)))
@@ -127,7 +146,7 @@ def money_full(x: Any, currency: str = "EUR") -> str:
 
 def pct(x: Any, decimals: int = 1) -> str:
     """A fraction as a percentage: 0.1234 -> "12.3%", -0.08 -> "-8.0%"."""
-    value = _number(x)
+    value = number(x)
     if value is None:
         return NA
     text = _fixed(value * 100, decimals)
@@ -138,7 +157,7 @@ def pct(x: Any, decimals: int = 1) -> str:
 
 def ratio(x: Any, decimals: int = 2) -> str:
     """An index such as CPI or SPI: 0.8666 -> "0.87"."""
-    value = _number(x)
+    value = number(x)
     if value is None:
         return NA
     text = _fixed(value, decimals)
@@ -147,7 +166,7 @@ def ratio(x: Any, decimals: int = 2) -> str:
 
 def integer(x: Any) -> str:
     """A count with thousands separators: 12345 -> "12,345"."""
-    value = _number(x)
+    value = number(x)
     if value is None:
         return NA
     return f"{int(Decimal(_fixed(value, 0))):,d}"
@@ -155,14 +174,14 @@ def integer(x: Any) -> str:
 
 def days(x: Any) -> str:
     """A number of days: 1 -> "1 day", 45 -> "45 days", -3 -> "-3 days"."""
-    value = _number(x)
+    value = number(x)
     if value is None:
         return NA
     n = int(Decimal(_fixed(value, 0)))
     return f"{n:,d} day" if abs(n) == 1 else f"{n:,d} days"
 
 
-def _timestamp(d: Any) -> pd.Timestamp | None:
+def timestamp(d: Any) -> pd.Timestamp | None:
     if is_missing(d):
         return None
     if isinstance(d, pd.Period):
@@ -176,17 +195,25 @@ def _timestamp(d: Any) -> pd.Timestamp | None:
 
 def date(d: Any) -> str:
     """A date as "14 Nov 2026" (accepts Timestamp, datetime, date or ISO text)."""
-    ts = _timestamp(d)
+    ts = timestamp(d)
     if ts is None:
         return NA
     return f"{ts.day} {ts.strftime('%b')} {ts.year}"
 
 
+def _period(p: Any) -> Period | None:
+    try:
+        return Period(p) if isinstance(p, str) else None
+    except PeriodError:
+        return None
+
+
 def month(p: Any) -> str:
     """A month as "October 2026" (accepts "2026-10", a Period, a Timestamp or a date)."""
-    if isinstance(p, str) and _PERIOD_RE.match(p.strip()):
-        p = p.strip() + "-01"
-    ts = _timestamp(p)
+    period = _period(p)
+    if period is not None:
+        return period.label
+    ts = timestamp(p)
     if ts is None:
         return NA
     return f"{ts.strftime('%B')} {ts.year}"
@@ -194,9 +221,8 @@ def month(p: Any) -> str:
 
 def month_short(p: Any) -> str:
     """A month as "Oct 2026" (axis labels)."""
-    if isinstance(p, str) and _PERIOD_RE.match(p.strip()):
-        p = p.strip() + "-01"
-    ts = _timestamp(p)
+    period = _period(p)
+    ts = period.start if period is not None else timestamp(p)
     if ts is None:
         return NA
     return f"{ts.strftime('%b')} {ts.year}"
@@ -227,7 +253,7 @@ def delta(
         Append ▲ (up), ▼ (down) or ► (no change). The arrow shows direction only: whether up is good
         depends on the metric, which the caller decides (see ``components.kpi_tiles``).
     """
-    value = _number(x)
+    value = number(x)
     if value is None:
         return NA
     if kind == "money":
@@ -252,13 +278,7 @@ def delta(
 
 def direction(x: Any, *, higher_is_better: bool = True, tolerance: float = 0.0) -> str:
     """ "good", "bad" or "neutral" for a change, for tiles and arrows colouring."""
-    value = _number(x)
+    value = number(x)
     if value is None or abs(value) <= tolerance:
         return "neutral"
     return "good" if (value > 0) == higher_is_better else "bad"
-
-
-def as_date(d: Any) -> _dt.date | None:
-    """A value as a ``datetime.date`` (None when missing); helper for callers that compare dates."""
-    ts = _timestamp(d)
-    return None if ts is None else ts.date()

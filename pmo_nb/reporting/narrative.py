@@ -20,7 +20,6 @@ import pandas as pd
 from pmo_nb.reporting import formatting as fmt
 
 RAG_WORDS = {"green": "GREEN", "amber": "AMBER", "red": "RED"}
-RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 
 
 def _num(x: Any) -> float | None:
@@ -68,10 +67,12 @@ def mismatch_sentence(projects: pd.DataFrame, *, label: str = "project") -> str 
     """Projects (or programs) that report a better status than their figures show; None if there are none."""
     if projects is None or projects.empty or "mismatch" not in projects:
         return None
+    if "phase" in projects:  # closed projects are not rated, so never flagged
+        projects = projects[projects["phase"].astype("object").map(lambda v: str(v).strip().lower() != "closed")]
     flagged = projects[projects["mismatch"].fillna(False).astype(bool)]
     if flagged.empty:
         return None
-    flagged = flagged.assign(_rank=flagged["rag"].map(RAG_RANK).fillna(3)).sort_values(
+    flagged = flagged.assign(_rank=fmt.rag_rank(flagged["rag"])).sort_values(
         ["_rank", "name"], kind="mergesort")
     parts = [
         f"{r['name']} (reported {r.get('reported_status')}, computed {r.get('rag')})"
@@ -234,7 +235,7 @@ def _figures(row: Mapping[str, Any], projects: pd.DataFrame, *, what: str, curre
     return [*([mismatch] if mismatch else []),
             cost_sentence(row, currency, what=what),
             schedule_sentence(row, upcoming_days=upcoming_days),
-            risk_sentence(top_risk, row, currency, has_register=has_risk_register),
+            *([risk_sentence(top_risk, row, currency)] if has_risk_register else []),  # else said by its section
             change_sentence(changes)]
 
 
@@ -260,7 +261,7 @@ def portfolio_summary(
         if unknown:
             parts.append(f"{unknown} without a status")
         attention = programs[programs["rag"].isin(["red", "amber"])].assign(
-            _rank=lambda d: d["rag"].map(RAG_RANK)).sort_values(["_rank", "name"], kind="mergesort")
+            _rank=lambda d: fmt.rag_rank(d["rag"])).sort_values(["_rank", "name"], kind="mergesort")
         text = f"Of {plural(len(programs), 'program')}: {', '.join(parts)}"
         if not attention.empty:
             text += "; needing attention: " + ", ".join(
@@ -270,3 +271,162 @@ def portfolio_summary(
         out.append(text + ".")
     return out + _figures(portfolio, projects, what="portfolio", currency=currency, top_risk=top_risk,
                           changes=changes, has_risk_register=has_risk_register, upcoming_days=upcoming_days)
+
+
+# ---------------------------------------------------------------------------------------------- chart headlines
+# Each chart's title states its finding; the chart builders call these when no title is given.
+
+
+def cost_finding(cv_pct: Any, *, tolerance: float = 0.005) -> str:
+    """Headline for cost performance from CV% (CV / EV, a fraction): "Costs running 8% over plan".
+
+    Negative CV% means more was spent than the work earned: "over plan". Within ``tolerance``
+    the costs are "on plan"; a missing value gives "Cost performance not yet measurable".
+    """
+    value = fmt.number(cv_pct)
+    if value is None:
+        return "Cost performance not yet measurable"
+    if abs(value) < tolerance:
+        return "Costs running on plan"
+    word = "over" if value < 0 else "under"
+    return f"Costs running {fmt.pct(abs(value), decimals=0)} {word} plan"
+
+
+def schedule_finding(sv_t: Any, *, tolerance: float = 0.05) -> str:
+    """Headline for schedule performance from SV(t) in months: "Work 1.5 months behind schedule"."""
+    value = fmt.number(sv_t)
+    if value is None:
+        return "Schedule performance not yet measurable"
+    if abs(value) < tolerance:
+        return "Work on schedule"
+    months = fmt.ratio(abs(value), decimals=1)
+    unit = "month" if months == "1.0" else "months"
+    word = "behind" if value < 0 else "ahead of"
+    return f"Work {months} {unit} {word} schedule"
+
+
+def rag_totals(df: pd.DataFrame) -> dict[str, int]:
+    totals = dict.fromkeys(fmt.RAG_KEYS, 0)
+    if df is None or df.empty:
+        return totals
+    for key, count in zip(df["rag"].map(fmt.rag_key), pd.to_numeric(df["count"], errors="coerce"), strict=True):
+        if not fmt.is_missing(count):
+            totals[key] += int(count)
+    return totals
+
+
+def rag_finding(df: pd.DataFrame, noun: str = "project") -> str:
+    """Headline from RAG counts (columns ``rag``, ``count``): "3 of 12 projects red"."""
+    totals = rag_totals(df)
+    total = sum(totals.values())
+    if total == 0:
+        return f"No {noun}s to report"
+    nouns = noun + "s"
+    if totals["red"]:
+        return f"{totals['red']} of {total} {nouns if total != 1 else noun} red"
+    if totals["amber"]:
+        return f"{totals['amber']} of {total} {nouns if total != 1 else noun} amber, none red"
+    if totals["green"] == total:
+        return f"All {total} {nouns if total != 1 else noun} green" if total > 1 else f"The {noun} is green"
+    return f"{totals['green']} of {total} {nouns} green, {totals['n/a']} without data"
+
+
+def quadrant_finding(df: pd.DataFrame, noun: str = "project") -> str:
+    """Headline for the CPI/SPI(t) quadrant: "2 of 8 projects over budget and late"."""
+    if df is None or df.empty:
+        return f"No {noun}s with cost and schedule indices"
+    d = df.dropna(subset=["cpi", "spi_t"])
+    n = len(d)
+    if n == 0:
+        return f"No {noun}s with cost and schedule indices yet"
+    both = int(((d["cpi"] < 1) & (d["spi_t"] < 1)).sum())
+    if both:
+        return f"{both} of {plural(n, noun)} over budget and late"
+    over = int((d["cpi"] < 1).sum())
+    late = int((d["spi_t"] < 1).sum())
+    if over or late:
+        return f"{over} of {n} over budget, {late} of {n} late"
+    return f"All {plural(n, noun)} on or under budget and on or ahead of schedule"
+
+
+def milestone_finding(df: pd.DataFrame) -> str:
+    """Headline for the milestone timeline: "3 of 10 milestones slipped, worst by 45 days"."""
+    if df is None or df.empty:
+        return "No milestones recorded"
+    slip = pd.to_numeric(df["slip_days"], errors="coerce")
+    slipped = int((slip > 0).sum())
+    n = len(df)
+    missed = int((df["status"].astype("object") == "missed").sum())
+    if slipped == 0:
+        return f"All {plural(n, 'milestone')} on or ahead of baseline"
+    head = f"{slipped} of {plural(n, 'milestone')} slipped, worst by {fmt.days(slip.max())}"
+    return head + (f"; {missed} missed" if missed else "")
+
+
+def counts_by(df: pd.DataFrame | None, column: str) -> tuple[int, dict[str, int]]:
+    """Total of ``count`` and its sum per value of ``column`` (a band or a severity)."""
+    if df is None or df.empty:
+        return 0, {}
+    counts = pd.to_numeric(df["count"], errors="coerce").fillna(0)
+    per = counts.groupby(df[column].astype("object")).sum()
+    return int(counts.sum()), {str(k): int(v) for k, v in per.items()}
+
+
+def risk_finding(df: pd.DataFrame) -> str:
+    """Headline for the risk heat map (``band``, ``count``): "2 critical risks among 14 open"."""
+    total, per = counts_by(df, "band")
+    if total == 0:
+        return "No open risks"
+    critical, high = per.get("critical", 0), per.get("high", 0)
+    if critical:
+        return f"{plural(critical, 'critical risk')} among {total} open"
+    if high:
+        return f"{plural(high, 'high risk')}, none critical, among {total} open"
+    return f"{plural(total, 'open risk')}, none high or critical"
+
+
+def exposure_finding(df: pd.DataFrame, currency: str = "EUR") -> str:
+    """Headline for the exposure trend: "Open risk exposure up to €1.2M (+€300k since Sep 2026)"."""
+    if df is None or df.empty:
+        return "No risk exposure history"
+    d = df.sort_values("period")
+    last = d.iloc[-1]
+    emv = fmt.money(last["emv_open"], currency)
+    if len(d) < 2:
+        return f"Open risk exposure {emv}"
+    prev = d.iloc[-2]
+    change = fmt.number(last["emv_open"])
+    before = fmt.number(prev["emv_open"])
+    if change is None or before is None or round(change - before) == 0:
+        return f"Open risk exposure steady at {emv}"
+    word = "up" if change > before else "down"
+    return (
+        f"Open risk exposure {word} to {emv} "
+        f"({fmt.delta(change - before, 'money', currency=currency, arrow=False)} since "
+        f"{fmt.month_short(prev['period'])})"
+    )
+
+
+def issues_finding(df: pd.DataFrame) -> str:
+    """Headline for issues by severity: "2 critical issues among 15 open"."""
+    total, per = counts_by(df, "severity")
+    if total == 0:
+        return "No open issues"
+    critical = per.get("critical", 0)
+    if critical:
+        return f"{plural(critical, 'critical issue')} among {total} open"
+    return f"{plural(total, 'open issue')}, none critical"
+
+
+def ageing_finding(df: pd.DataFrame) -> str:
+    """Headline for issue ageing: "4 of 15 open issues older than 90 days"."""
+    if df is None or df.empty:
+        return "No open issues"
+    counts = pd.to_numeric(df["count"], errors="coerce").fillna(0)
+    total = int(counts.sum())
+    if total == 0:
+        return "No open issues"
+    old = int(counts[df["bucket"].astype("object").isin(["91-180", ">180"])].sum())
+    if old == 0:
+        return f"All {plural(total, 'open issue')} younger than 91 days"
+    return f"{old} of {plural(total, 'open issue')} older than 90 days"

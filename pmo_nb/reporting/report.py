@@ -2,8 +2,8 @@
 
 A report notebook stays thin: its cells read like the report (``report.summary()``,
 ``report.s_curve()``, ...) and every piece of logic lives here or in the modules it calls. Importing
-this module enables the ``pmo`` chart renderer and theme (``pmo_nb.reporting.display.enable``), so charts show
-interactively in JupyterLab and carry a static SVG for the PDF.
+a report with :meth:`ProgramReport.build` enables the ``pmo`` chart renderer and theme (``pmo_nb.reporting.setup``),
+so charts show interactively in JupyterLab and carry a static SVG for the PDF.
 
 Each section method returns something the notebook displays: a ``components.HTML`` fragment or an Altair
 chart. A section whose data is absent returns a "no data" note instead of failing.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import altair as alt
 import pandas as pd
 
 from pmo_nb.config import Config
+from pmo_nb.contract import RAG_SEVERITY
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
@@ -31,24 +32,38 @@ from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.paths import COMPONENT_CSS
 from pmo_nb.periods import Period
-from pmo_nb.reporting import charts, components, display, narrative
+from pmo_nb.reporting import charts, components, display, narrative, sections, setup
 from pmo_nb.reporting import formatting as fmt
+from pmo_nb.reporting.sections import Section, SectionError
 from pmo_nb.reporting.tables import Col
 
-display.enable()
-
-RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 TREND_MONTHS = 12
 # a change smaller than what its format shows is neither good nor bad
 TOLERANCE = {"money": 0.5, "ratio": 0.005, "points": 0.0005, "int": 0.0}
 
 
 def _worst_first(df: pd.DataFrame) -> pd.DataFrame:
-    rank = df["rag"].map(RAG_RANK).fillna(3)
+    rank = fmt.rag_rank(df["rag"])
     mismatch = ~df["mismatch"].fillna(False).astype(bool) if "mismatch" in df else 0
     return (df.assign(_rank=rank, _mm=mismatch)
             .sort_values(["_rank", "_mm", "cpi", "name"], kind="mergesort", na_position="last")
             .drop(columns=["_rank", "_mm"]))
+
+
+def _section_method(section_id: str) -> Any:
+    """A report method that shows the registered section ``section_id`` (``report.top_risks()``)."""
+
+    def show(self: _Base) -> Any:
+        return self.section(section_id)
+
+    show.__name__ = show.__qualname__ = section_id
+    show.__doc__ = f"The {section_id!r} section (``report.section({section_id!r})``)."
+    return show
+
+
+def _builder(method: str) -> Any:
+    """``build(report)`` calling the report's own ``method`` (program and portfolio reports differ)."""
+    return lambda report: getattr(report, method)()
 
 
 @dataclass
@@ -60,7 +75,6 @@ class _Base:
     all_kpis: Kpis
     changes: Changes
     previous_source: str | None = None
-    _trend: pd.DataFrame | None = field(default=None, repr=False)
 
     kind = "portfolio"
     scope = "portfolio"
@@ -91,7 +105,50 @@ class _Base:
     def _has(self, table: str) -> bool:
         return table not in self.portfolio.missing_tables
 
+    def _comments(self, frame: pd.DataFrame) -> pd.Series:
+        """The project manager's status comment for each project of ``frame`` ("none given" when empty)."""
+        source = self.portfolio.projects
+        comments = (source.set_index("project_id")["status_comment"] if "status_comment" in source
+                    else pd.Series(dtype="object"))
+        return _given(frame["project_id"].map(comments))
+
     # ---------------------------------------------------------------- sections
+    def section(self, section_id: str) -> Any:
+        """Build the registered section ``section_id`` (see :mod:`pmo_nb.reporting.sections`).
+
+        A section that needs a table the source lacks is not built: the first such section of the report
+        says the table is missing in one short note, later ones show nothing.
+        """
+        sec = sections.get(section_id)
+        if self.kind not in sec.kinds:
+            raise SectionError(f"report section {section_id!r} belongs in a {' or '.join(sec.kinds)} report, "
+                               f"not a {self.kind} report", section=section_id)
+        absent = [t for t in sec.needs if t in self.portfolio.missing_tables]
+        if absent:
+            said = [sections.missing_note(t) for t in absent if sections.first_needing(self.kind, t) == sec.id]
+            return components.empty("", text=" ".join(said)) if said else components.HTML("")
+        return sec.build(self)
+
+    title = _section_method("title")
+    summary = _section_method("summary")
+    tiles = _section_method("tiles")
+    rag_counts = _section_method("rag_counts")
+    projects_table = _section_method("projects_table")
+    programs_table = _section_method("programs_table")
+    s_curve = _section_method("s_curve")
+    quadrant = _section_method("quadrant")
+    mismatch_table = _section_method("mismatch_table")
+    milestone_timeline = _section_method("milestone_timeline")
+    milestone_lists = _section_method("milestone_lists")
+    risk_heatmap = _section_method("risk_heatmap")
+    top_risks = _section_method("top_risks")
+    exposure_trend = _section_method("exposure_trend")
+    issues_by_severity = _section_method("issues_by_severity")
+    issue_ageing = _section_method("issue_ageing")
+    oldest_issues = _section_method("oldest_issues")
+    changes_section = _section_method("changes_section")
+    data_notes = _section_method("data_notes")
+
     def meta(self) -> None:
         """Display the report metadata the templates read (header, footer, page set-up)."""
         display.report_meta(
@@ -106,7 +163,7 @@ class _Base:
     def title_text(self) -> str:
         raise NotImplementedError
 
-    def tiles(self) -> components.HTML:
+    def _tiles(self) -> components.HTML:
         """BAC, EAC, CPI, SPI(t), milestones on time, open critical risks, each with its monthly change."""
         row, ch = self.row, self._change()
         prev = fmt.month_short(ch.get("previous_period")) if ch.get("available") else None
@@ -156,77 +213,72 @@ class _Base:
 
     _previous_snapshot: pd.DataFrame | None = None
 
-    def s_curve(self) -> alt.TopLevelMixin | components.HTML:
+    def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
         level, id_ = ("program", self.program_id) if self.kind == "program" else ("portfolio", None)
         curve = self.all_kpis.s_curve(level, id_)
         if curve.empty:
             return components.empty("financials", self.scope)
         return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency)
 
-    def risk_heatmap(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("risks"):
-            return components.empty("", text="No risk register was provided.")
+    def _risk_heatmap(self) -> alt.TopLevelMixin | components.HTML:
         open_risks = self.kpis.risks[self.kpis.risks["open"].astype(bool)] if len(self.kpis.risks) else None
         if open_risks is None or open_risks.empty:
             return components.empty("open risks", self.scope)
         return charts.risk_heatmap(risks.heatmap_counts(self.kpis.risks, self.config))
 
-    def top_risks(self) -> components.HTML:
-        if not self._has("risks"):
-            return components.empty("", text="No risk register was provided.")
+    def _top_risks(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, self.config.risks.top_n) if len(self.kpis.risks) else pd.DataFrame()
         if top.empty:
             return components.empty("open risks", self.scope)
         top = top.assign(
             cost=top["emv"].where(~top["cost_missing"].astype(bool)),
             overdue=top["response_overdue"].map(lambda b: "yes" if bool(b) else ""),
+            category=_given(top["category"]), response=_given(top["response"]),
         )
-        return components.table(top, [
-            Col("risk_id", "Risk", "id"), Col("project_id", "Project", "id"), Col("title", "Title", max_chars=70),
-            Col("score", "Score", "int"), Col("band", "Band"), Col("cost", "EMV", "money"),
-            Col("owner", "Owner"), Col("response_due", "Response due", "date"), Col("overdue", "Overdue"),
+        return _table(top, [
+            Col("risk_id", "Risk", "id"), Col("project_id", "Project", "id"), Col("title", "Title"),
+            Col("category", "Category"), Col("score", "Score", "int"), Col("band", "Band"),
+            Col("cost", "EMV", "money"), Col("owner", "Owner"), Col("response", "Response"),
+            Col("response_due", "Response due", "date"), Col("overdue", "Overdue"),
         ], currency=self.currency, highlight="response_overdue", highlight_title="response overdue")
 
-    def exposure_trend(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("risks"):
-            return components.empty("", text="No risk register was provided.")
+    def _exposure_trend(self) -> alt.TopLevelMixin | components.HTML:
         ids = set(self.kpis.projects["project_id"])
         table = self.portfolio.risks[self.portfolio.risks["project_id"].isin(ids)]
         if table.empty:
             return components.empty("risks", self.scope)
-        months = pd.period_range(end=pd.Period(self.period, freq="M"), periods=TREND_MONTHS, freq="M")
-        trend = risks.exposure_trend(table, list(months.strftime("%Y-%m")), self.config)
+        end = Period(self.period)
+        months = [str(end.shift(-k)) for k in range(TREND_MONTHS - 1, -1, -1)]
+        trend = risks.exposure_trend(table, months, self.config)
         return charts.exposure_trend(trend, currency=self.currency)
 
     def _open_issues(self) -> pd.DataFrame:
         log = self.kpis.issues
         return log[log["open"].astype(bool)] if len(log) else log
 
-    def issues_by_severity(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("issues"):
-            return components.empty("", text="No issue log was provided.")
+    def _issues_by_severity(self) -> alt.TopLevelMixin | components.HTML:
         open_ = self._open_issues()
         if open_.empty:
             return components.empty("open issues", self.scope)
         counts = open_.groupby("severity").size().rename("count").reset_index()
         return charts.issues_by_severity(counts)
 
-    def issue_ageing(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("issues") or self._open_issues().empty:
+    def _issue_ageing(self) -> alt.TopLevelMixin | components.HTML:
+        if self._open_issues().empty:
             return components.HTML("")
         return charts.issue_ageing(issues.ageing_buckets(self.kpis.issues))
 
-    def oldest_issues(self) -> components.HTML:
-        if not self._has("issues") or self._open_issues().empty:
+    def _oldest_issues(self) -> components.HTML:
+        if self._open_issues().empty:
             return components.HTML("")
         oldest = issues.oldest_open(self.kpis.issues, 10)
-        return components.table(oldest, [
-            Col("issue_id", "Issue", "id"), Col("project_id", "Project", "id"), Col("title", "Title", max_chars=70),
+        return _table(oldest, [
+            Col("issue_id", "Issue", "id"), Col("project_id", "Project", "id"), Col("title", "Title"),
             Col("severity", "Severity"), Col("owner", "Owner"), Col("opened_date", "Opened", "date"),
             Col("age_days", "Age", "days"),
         ], caption="Oldest open issues")
 
-    def changes_section(self) -> components.HTML:
+    def _changes_section(self) -> components.HTML:
         """What changed since last month: status changes, index movements, register movements."""
         ch = self.changes
         if not ch.available:
@@ -239,7 +291,7 @@ class _Base:
                                     + (f" ({self.previous_source})" if self.previous_source else ""))]
         rag = ch.rag[ch.rag["id"].isin(keep_ids)] if self.kind == "program" else ch.rag
         if len(rag):
-            parts.append(components.table(rag.assign(change=rag["from"] + " → " + rag["to"]), [
+            parts.append(_table(rag.assign(change=rag["from"] + " → " + rag["to"]), [
                 Col("level", "Level"), Col("id", "Id", "id"), Col("name", "Name"), Col("from", "Was", "rag"),
                 Col("to", "Now", "rag"), Col("direction", "Change"),
             ], caption="Status changes"))
@@ -255,7 +307,7 @@ class _Base:
                 now=[_metric_text(m, v, self.currency) for m, v in zip(metrics["metric"], metrics["current"],
                                                                         strict=True)],
             )
-            parts.append(components.table(shown, [
+            parts.append(_table(shown, [
                 Col("level", "Level"), Col("name", "Name"), Col("metric", "Measure"), Col("was", "Was"),
                 Col("now", "Now"),
             ], caption="Movements (indices by 0.02 or more, EAC by 1% or more)"))
@@ -271,16 +323,18 @@ class _Base:
             for _, r in f.iterrows():
                 items.append({"what": label, "id": r["id"], "project_id": r["project_id"], "name": r["name"]})
         if items:
-            parts.append(components.table(pd.DataFrame(items).head(40), [
+            parts.append(_table(pd.DataFrame(items).head(40), [
                 Col("what", "Change"), Col("id", "Id", "id"), Col("project_id", "Project", "id"),
-                Col("name", "Name", max_chars=70),
+                Col("name", "Name"),
             ], caption="Register and milestone changes" + (" (first 40)" if len(items) > 40 else "")))
         return _join(parts)
 
-    def data_notes(self) -> components.HTML:
+    def _data_notes(self) -> components.HTML:
         """What was missing or stale in the data behind this report."""
         notes: list[str] = []
         for t in self.portfolio.missing_tables:
+            if sections.first_needing(self.kind, t) is not None:
+                continue  # said once, by the first section that needs it
             notes.append(f"The source has no {t} table: the {t} sections are empty.")
         proj = self.kpis.projects
         no_fin = proj[~proj["has_financials"].astype(bool)]
@@ -296,7 +350,7 @@ class _Base:
                 notes.append(f"No amounts booked for {fmt.month(self.period)} on "
                              + ", ".join(f"{r['name']} ({r['project_id']})" for _, r in active.iterrows())
                              + ": their figures are as of their last booked month.")
-        stale = proj[proj["stale"].astype(bool)]
+        stale = proj[proj["stale"].astype(bool) & ~is_closed(proj)]
         if len(stale):
             days = self.config.report.stale_after_days
             desc = ", ".join(
@@ -327,7 +381,7 @@ def _with_style(block: components.HTML) -> components.HTML:
 
 
 def _rag(x: Any) -> str | None:
-    return x if isinstance(x, str) and x in RAG_RANK else None
+    return x if isinstance(x, str) and x in RAG_SEVERITY else None
 
 
 def _sub(a: Any, b: Any) -> float | None:
@@ -359,6 +413,26 @@ def _metric_text(metric: str, value: Any, currency: str) -> str:
     return fmt.ratio(value)
 
 
+def _table(df: pd.DataFrame, columns: list[Col], **kwargs: Any) -> components.HTML:
+    """A report table: cells wrap, never cut (a PDF cannot show a tooltip)."""
+    return components.table(df, columns, max_chars=None, **kwargs)
+
+
+NONE_GIVEN = "none given"
+
+
+def _given(values: pd.Series) -> pd.Series:
+    """Free text as loaded, an empty value shown as such ("none given")."""
+    return values.map(lambda v: NONE_GIVEN if fmt.is_missing(v) else str(v))
+
+
+def is_closed(projects: pd.DataFrame) -> pd.Series:
+    """Projects in phase ``closed`` (not rated, never flagged, listed once under "Closed")."""
+    if "phase" not in projects:
+        return pd.Series(False, index=projects.index)
+    return projects["phase"].astype("object").map(lambda v: str(v).strip().lower() == "closed")
+
+
 def _join(parts: list[components.HTML]) -> components.HTML:
     out = components.HTML("")
     for p in parts:
@@ -382,6 +456,7 @@ class ProgramReport(_Base):
         Parameters default so that "Run All" works with no edits: the sample data, its latest complete
         month, its first program.
         """
+        setup()
         st = month_state(source, config, period, previous_snapshot, today)
         program_id = program_id or st.first_program or st.portfolio.program_ids[0]
         st.portfolio.check_program(program_id)
@@ -400,14 +475,19 @@ class ProgramReport(_Base):
     def title_text(self) -> str:
         return str(self.program["name"])
 
-    def title(self) -> components.HTML:
+    def _title(self) -> components.HTML:
         p = self.program
         sub = f"Sponsor {p['sponsor']} · Program manager {p['manager']}"
         return _with_style(components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
-            rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or "")))
+            rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or ""), objective=self._objective()))
 
-    def summary(self) -> components.HTML:
+    def _objective(self) -> str:
+        programs = self.portfolio.programs
+        rows = programs[programs["program_id"] == self.program_id] if "objective" in programs else programs.iloc[:0]
+        return NONE_GIVEN if rows.empty or fmt.is_missing(rows.iloc[0]["objective"]) else str(rows.iloc[0]["objective"])
+
+    def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.program_summary(
             self.program, self.kpis.projects, period=self.period, currency=self.currency,
@@ -415,26 +495,42 @@ class ProgramReport(_Base):
             has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
         return components.summary(sentences)
 
-    def projects_table(self) -> components.HTML:
+    def _projects_table(self) -> components.HTML:
         proj = self.kpis.projects
         if proj.empty:
             return components.empty("projects")
+        proj = proj.assign(comment=self._comments(proj), phase=_given(proj["phase"]))
+        closed = proj[is_closed(proj)]
+        proj = proj[~is_closed(proj)]
+        parts = [self._open_projects(proj)] if len(proj) or closed.empty else []
+        if len(closed):
+            closed = closed.assign(finish=closed["forecast_finish"].fillna(closed["baseline_finish"]))
+            parts.append(_table(closed.sort_values(["name", "project_id"], kind="mergesort"), [
+                Col("project_id", "Project", "id"), Col("name", "Name"), Col("phase", "Phase"),
+                Col("bac", "BAC", "money"), Col("ac", "Final cost (AC)", "money"), Col("cpi", "CPI", "ratio"),
+                Col("finish", "Finish", "date"), Col("comment", "PM comment"),
+            ], currency=self.currency, caption=f"Closed ({len(closed)}): final figures, not rated"))
+        return _join(parts)
+
+    def _open_projects(self, proj: pd.DataFrame) -> components.HTML:
         proj = _worst_first(proj).assign(
             eac_vs_bac=lambda d: d["vac"].map(lambda v: "n/a" if pd.isna(v) else fmt.money(-v, self.currency)),
             flag=lambda d: d["mismatch"].map(lambda b: "reported better" if bool(b) else ""),
             finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
         )
-        return components.table(proj, [
-            Col("project_id", "Project", "id"), Col("name", "Name", max_chars=48), Col("rag", "Computed", "rag"),
-            Col("reported_status", "Reported", "rag"), Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
+        return _table(proj, [
+            Col("project_id", "Project", "id"), Col("name", "Name"), Col("phase", "Phase"),
+            Col("rag", "Computed", "rag"), Col("reported_status", "Reported", "rag"), Col("comment", "PM comment"),
+            Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
             Col("bac", "BAC", "money"), Col("eac", "EAC", "money"), Col("eac_vs_bac", "EAC − BAC"),
             Col("finish", "Forecast finish", "date"), Col("flag", "Mismatch"),
-            Col("rag_reason", "Why", max_chars=90),
+            Col("rag_reason", "Why"),
         ], currency=self.currency, highlight="mismatch",
             highlight_title="reported status is better than the figures show")
 
-    def quadrant(self) -> alt.TopLevelMixin | components.HTML:
+    def _quadrant(self) -> alt.TopLevelMixin | components.HTML:
         proj = self.kpis.projects
+        proj = proj[~is_closed(proj)]
         if proj.empty or not proj["has_financials"].any():
             return components.empty("financials")
         df = proj.assign(label=proj["name"])[["label", "cpi", "spi_t", "bac", "rag"]]
@@ -450,9 +546,7 @@ class ProgramReport(_Base):
                          milestone=ms["name"],
                          current_date=ms["actual_date"].fillna(ms["forecast_date"]).fillna(ms["baseline_date"]))
 
-    def milestone_timeline(self) -> alt.TopLevelMixin | components.HTML:
-        if not self._has("milestones"):
-            return components.empty("", text="No milestone plan was provided.")
+    def _milestone_timeline(self) -> alt.TopLevelMixin | components.HTML:
         ms = self._milestones()
         if ms.empty:
             return components.empty("milestones")
@@ -460,14 +554,12 @@ class ProgramReport(_Base):
         return charts.milestone_timeline(key if len(key) else ms, period_end=self.period_end,
                                          title=None)
 
-    def milestone_lists(self) -> components.HTML:
-        if not self._has("milestones"):
-            return components.HTML("")
+    def _milestone_lists(self) -> components.HTML:
         ms = self._milestones()
         if ms.empty:
             return components.HTML("")
-        cols = [Col("milestone_id", "Milestone", "id"), Col("project", "Project", max_chars=40),
-                Col("milestone", "Name", max_chars=60), Col("key", "Key"),
+        cols = [Col("milestone_id", "Milestone", "id"), Col("project", "Project"),
+                Col("milestone", "Name"), Col("key", "Key"),
                 Col("baseline_date", "Baseline", "date"), Col("current_date", "Forecast / actual", "date"),
                 Col("slip_days", "Slip", "days")]
         ms = ms.assign(key=ms["key_milestone"].map(lambda b: "key" if bool(b) else ""))
@@ -476,9 +568,9 @@ class ProgramReport(_Base):
             ["current_date", "milestone_id"], kind="mergesort")
         days = self.config.report.upcoming_days
         return _join([
-            components.table(missed, cols, caption=f"Missed ({len(missed)})",
+            _table(missed, cols, caption=f"Missed ({len(missed)})",
                              empty_text="No milestone missed."),
-            components.table(upcoming, cols, caption=f"Upcoming in the next {days} days ({len(upcoming)})",
+            _table(upcoming, cols, caption=f"Upcoming in the next {days} days ({len(upcoming)})",
                              empty_text=f"No milestone due in the next {days} days."),
         ])
 
@@ -494,6 +586,7 @@ class PortfolioReport(_Base):
     def build(cls, period: str | None = None, source: str | Path | None = None,
               config: str | Path | Config | None = None, previous_snapshot: str | Path | None = None,
               today: dt.date | None = None) -> PortfolioReport:
+        setup()
         st = month_state(source, config, period, previous_snapshot, today)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period, kpis=st.kpis,
                      all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source)
@@ -504,14 +597,14 @@ class PortfolioReport(_Base):
     def title_text(self) -> str:
         return "Portfolio overview"
 
-    def title(self) -> components.HTML:
+    def _title(self) -> components.HTML:
         n = len(self.kpis.programs)
         sub = f"{narrative.plural(n, 'program')}, {narrative.plural(len(self.kpis.projects), 'project')}"
         return _with_style(components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
             rag=_rag(self.row.get("rag")), rag_reason=str(self.row.get("rag_reason") or "")))
 
-    def summary(self) -> components.HTML:
+    def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.portfolio_summary(
             self.row, self.kpis.programs, self.kpis.projects, period=self.period,
@@ -520,28 +613,28 @@ class PortfolioReport(_Base):
             has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
         return components.summary(sentences)
 
-    def rag_counts(self) -> alt.TopLevelMixin | components.HTML:
+    def _rag_counts(self) -> alt.TopLevelMixin | components.HTML:
         progs = self.kpis.programs
         if progs.empty:
             return components.empty("programs")
         counts = progs["rag"].fillna("n/a").value_counts().rename_axis("rag").rename("count").reset_index()
         return charts.rag_counts(counts, noun="program")
 
-    def programs_table(self) -> components.HTML:
+    def _programs_table(self) -> components.HTML:
         progs = self.kpis.programs
         if progs.empty:
             return components.empty("programs")
         progs = _worst_first(progs.assign(mismatch=progs["n_mismatch"] > 0))
-        return components.table(progs, [
-            Col("program_id", "Program", "id"), Col("name", "Name", max_chars=48), Col("rag", "Status", "rag"),
+        return _table(progs, [
+            Col("program_id", "Program", "id"), Col("name", "Name"), Col("rag", "Status", "rag"),
             Col("n_projects", "Projects", "int"), Col("n_red", "Red", "int"), Col("n_mismatch", "Mismatch", "int"),
             Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"), Col("bac", "BAC", "money"),
             Col("eac", "EAC", "money"), Col("risks_critical_open", "Critical risks", "int"),
-            Col("ms_missed", "Missed milestones", "int"), Col("rag_reason", "Why", max_chars=90),
+            Col("ms_missed", "Missed milestones", "int"), Col("rag_reason", "Why"),
         ], currency=self.currency, highlight="mismatch",
             highlight_title="has projects reporting better than their figures")
 
-    def quadrant(self) -> alt.TopLevelMixin | components.HTML:
+    def _quadrant(self) -> alt.TopLevelMixin | components.HTML:
         progs = self.kpis.programs
         if progs.empty:
             return components.empty("programs")
@@ -549,17 +642,49 @@ class PortfolioReport(_Base):
         return charts.cpi_spi_quadrant(df, green=self.config.rag.green, amber=self.config.rag.amber,
                                        currency=self.currency, noun="program")
 
-    def mismatch_table(self) -> components.HTML:
+    def _mismatch_table(self) -> components.HTML:
         proj = self.kpis.projects
-        flagged = proj[proj["mismatch"].fillna(False).astype(bool)]
+        flagged = proj[proj["mismatch"].fillna(False).astype(bool) & ~is_closed(proj)]
         if flagged.empty:
             return components.empty("", text="Every project's reported status matches or is worse than its "
                                              "computed status.")
         names = self.kpis.programs.set_index("program_id")["name"]
-        flagged = _worst_first(flagged).assign(program=flagged["program_id"].map(names))
-        return components.table(flagged, [
-            Col("project_id", "Project", "id"), Col("name", "Name", max_chars=48),
-            Col("program", "Program", max_chars=40),
-            Col("reported_status", "Reported", "rag"), Col("rag", "Computed", "rag"),
-            Col("rag_reason", "Why", max_chars=90), Col("manager", "Manager"),
+        flagged = _worst_first(flagged).assign(program=flagged["program_id"].map(names),
+                                               comment=self._comments(flagged), phase=_given(flagged["phase"]))
+        return _table(flagged, [
+            Col("project_id", "Project", "id"), Col("name", "Name"),
+            Col("program", "Program"),
+            Col("phase", "Phase"), Col("reported_status", "Reported", "rag"), Col("comment", "PM comment"),
+            Col("rag", "Computed", "rag"), Col("rag_reason", "Why"), Col("manager", "Manager"),
         ], currency=self.currency)
+
+
+PROGRAM: tuple[sections.ReportKind, ...] = ("program",)
+PORTFOLIO: tuple[sections.ReportKind, ...] = ("portfolio",)
+for _section in (
+    Section("title", "Title", _builder("_title")),
+    Section("summary", "Executive summary", _builder("_summary")),
+    Section("tiles", "Key figures", _builder("_tiles")),
+    Section("rag_counts", "Programs by status", _builder("_rag_counts"), kinds=PORTFOLIO),
+    Section("projects_table", "Projects", _builder("_projects_table"), kinds=PROGRAM),
+    Section("programs_table", "Programs", _builder("_programs_table"), kinds=PORTFOLIO),
+    Section("s_curve", "Cost and progress (S-curve)", _builder("_s_curve")),
+    Section("quadrant", "Cost and schedule indices", _builder("_quadrant")),
+    Section("mismatch_table", "Reported better than the figures show", _builder("_mismatch_table"),
+            kinds=PORTFOLIO),
+    Section("milestone_timeline", "Milestone timeline", _builder("_milestone_timeline"), needs=("milestones",),
+            kinds=PROGRAM),
+    Section("milestone_lists", "Missed and upcoming milestones", _builder("_milestone_lists"),
+            needs=("milestones",), kinds=PROGRAM),
+    Section("risk_heatmap", "Risk heat map", _builder("_risk_heatmap"), needs=("risks",)),
+    Section("top_risks", "Top risks", _builder("_top_risks"), needs=("risks",)),
+    Section("exposure_trend", "Risk exposure trend", _builder("_exposure_trend"), needs=("risks",),
+            kinds=PROGRAM),
+    Section("issues_by_severity", "Open issues by severity", _builder("_issues_by_severity"), needs=("issues",),
+            kinds=PROGRAM),
+    Section("issue_ageing", "Open issues by age", _builder("_issue_ageing"), needs=("issues",), kinds=PROGRAM),
+    Section("oldest_issues", "Oldest open issues", _builder("_oldest_issues"), needs=("issues",), kinds=PROGRAM),
+    Section("changes_section", "What changed since last month", _builder("_changes_section")),
+    Section("data_notes", "Data notes", _builder("_data_notes")),
+):
+    sections.register(_section, replace=True)
