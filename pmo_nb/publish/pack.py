@@ -18,28 +18,22 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Literal, NamedTuple
 
 from nbformat import NotebookNode
 
+from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES, RAG_WORST_FIRST
 from pmo_nb.exceptions import PeriodError, RenderError
-from pmo_nb.publish.exporters import (
-    ORIENTATIONS,
-    PAGE_SIZES,
-    body_fragment,
-    generated_label,
-    normalise_page_size,
-    page_css,
-    run_stamp,
-    write_pdf,
-)
+from pmo_nb.periods import Period
+from pmo_nb.publish.exporters import body_fragment
+from pmo_nb.publish.pdf import normalise_page_size, page_css, write_pdf
+from pmo_nb.publish.stamp import generated_label, run_stamp
 
-__all__ = ["PackEntry", "Omitted", "RAG_ORDER", "order_entries", "build_pack"]
+__all__ = ["PackEntry", "Omitted", "order_entries", "build_pack"]
 
 #: Sort rank of a program's RAG in the pack: worst first, unknown last.
-RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
-_UNKNOWN_RANK = len(RAG_ORDER)
+_PACK_RANK = {rag: rank for rank, rag in enumerate(RAG_WORST_FIRST)}
+_UNKNOWN_RANK = len(_PACK_RANK)
 _RAG_LABEL = {"red": "RED", "amber": "AMBER", "green": "GREEN", None: "N/A"}
 
 
@@ -80,7 +74,7 @@ class Omitted(NamedTuple):
 
 
 def _rank(entry: PackEntry) -> tuple[int, str, str]:
-    return (RAG_ORDER.get(entry.rag or "", _UNKNOWN_RANK), entry.title.casefold(), str(entry.id or ""))
+    return (_PACK_RANK.get(entry.rag or "", _UNKNOWN_RANK), entry.title.casefold(), str(entry.id or ""))
 
 
 def order_entries(entries: Iterable[PackEntry]) -> list[PackEntry]:
@@ -98,7 +92,7 @@ def order_entries(entries: Iterable[PackEntry]) -> list[PackEntry]:
                 f"pack entry {entry.id or entry.title!r}: kind {entry.kind!r} is not 'portfolio' or 'program'.",
                 path=entry.path,
             )
-        if entry.rag is not None and str(entry.rag).lower() not in RAG_ORDER:
+        if entry.rag is not None and str(entry.rag).lower() not in _PACK_RANK:
             raise RenderError(
                 f"pack entry {entry.id or entry.title!r}: rag {entry.rag!r} is not red, amber, green or None.",
                 path=entry.path,
@@ -111,24 +105,24 @@ def order_entries(entries: Iterable[PackEntry]) -> list[PackEntry]:
 
 def _period_label(period: str) -> str:
     try:
-        return datetime.strptime(period, "%Y-%m").strftime("%B %Y")
-    except ValueError:
+        return Period.parse(period).label
+    except PeriodError:
         raise PeriodError(f"pack period {period!r} is not a month like 2026-10; pass period='YYYY-MM'.") from None
 
 
 def _rag_class(rag: str | None) -> str:
-    return f"pmo-rag pmo-rag-{rag if rag in RAG_ORDER else 'na'}"
+    return f"pmo-rag pmo-rag-{rag if rag in _PACK_RANK else 'na'}"
 
 
 def _cover(organisation: str, period_label: str, ordered: Sequence[PackEntry], n_omitted: int) -> str:
     programs = [e for e in ordered if e.kind == "program"]
-    counts = {rag: 0 for rag in (*RAG_ORDER, None)}
+    counts = {rag: 0 for rag in (*RAG_WORST_FIRST, None)}
     for entry in programs:
         counts[entry.rag] += 1
     rows = "".join(
         f'<tr><th><span class="{_rag_class(rag)}">{_RAG_LABEL[rag]}</span></th>'
         f'<td class="pmo-num">{counts[rag]}</td></tr>'
-        for rag in (*RAG_ORDER, None)
+        for rag in (*RAG_WORST_FIRST, None)
     )
     omitted = (
         f'<p class="pmo-pack-note">{n_omitted} program{"s" if n_omitted != 1 else ""} left out of this pack '
