@@ -184,7 +184,7 @@ class PmoHTMLExporter(HTMLExporter):
         super()._init_preprocessors()
         self.register_preprocessor(ReportPreprocessor(), enabled=True)
 
-    def default_filters(self):  # type: ignore[no-untyped-def]
+    def default_filters(self) -> Any:
         yield from super().default_filters()
         yield ("pmo_json_script", json_for_script)
         yield ("pmo_markdown_escaped", markdown_escaped)
@@ -255,7 +255,7 @@ def _render(
     nb: NotebookNode, target: Target, generated_at: str | None, path: Any, id_prefix: str = ""
 ) -> tuple[str, ReportMeta]:
     where = notebook_label(nb, path)
-    resources = {"pmo_generated_at": generated_at, "pmo_path": where, "pmo_id_prefix": id_prefix}
+    resources: dict[str, Any] = {"pmo_generated_at": generated_at, "pmo_path": where, "pmo_id_prefix": id_prefix}
     try:
         # The HTML stage of either target: PmoHTMLExporter.from_notebook_node, not the PDF override.
         exporter = _exporter(target)
@@ -267,7 +267,8 @@ def _render(
         raise RenderError(
             f"{where}: could not render the report ({type(exc).__name__}: {cause}).", path=where
         ) from exc
-    return markup, resources["pmo_meta"]
+    meta: ReportMeta = resources["pmo_meta"]
+    return str(markup), meta
 
 
 def render_html(

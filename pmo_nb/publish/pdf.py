@@ -14,7 +14,7 @@ from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES
 from pmo_nb.exceptions import RenderError
 from pmo_nb.publish.resources import TEMPLATE_STATIC, component_css, read_template_file
 
-__all__ = ["pdf_stylesheets", "normalise_page_size", "page_css", "write_pdf"]
+__all__ = ["pdf_stylesheets", "normalise_page_size", "page_css", "write_pdf", "write_pdf_plain"]
 
 
 def _weasyprint() -> Any:
@@ -68,3 +68,13 @@ def write_pdf(markup: str, extra_css: str, *, where: str) -> bytes:
         raise RenderError(
             f"{where}: WeasyPrint could not lay out the PDF ({type(exc).__name__}: {exc}).", path=where
         ) from exc
+
+
+def write_pdf_plain(markup: str, css: str, *, where: str) -> bytes:
+    """Lay out ``markup`` with ``css`` only (no report stylesheets): the pack's page-number stamp."""
+    weasyprint = _weasyprint()
+    try:
+        return bytes(weasyprint.HTML(string=markup).write_pdf(stylesheets=[weasyprint.CSS(string=css)],
+                                                               pdf_identifier=b"pmo-nb"))
+    except Exception as exc:
+        raise RenderError(f"{where}: WeasyPrint could not lay out the PDF ({type(exc).__name__}: {exc}).") from exc

@@ -42,6 +42,6 @@ def vega_bundle() -> str:
     """vega + vega-lite + vega-embed (with tooltips) as one script, from vl-convert-python (no download)."""
     import vl_convert
 
-    bundle = vl_convert.javascript_bundle()
+    bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # the snippet is optional
     # A literal "</script" inside the bundle would end the inline <script> element early.
     return re.sub(r"</(script)", r"<\\/\1", bundle, flags=re.IGNORECASE)
