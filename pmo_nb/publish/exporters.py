@@ -95,6 +95,23 @@ _H2 = re.compile(r"<h2(?:\s[^>]*)?>(.*?)</h2>", re.DOTALL | re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 
 
+_ID_CELL = re.compile(r'<td class="pmo-nowrap">([^<]+)</td>')
+
+
+def link_ids(markup: str | list[str], links: Mapping[str, str]) -> str:
+    """Make every id cell (``<td class="pmo-nowrap">PRG-A</td>``) whose id has a report a link to it."""
+    text = "".join(markup) if isinstance(markup, list) else markup
+    escaped = {html.escape(key): href for key, href in links.items()}
+
+    def link(match: re.Match[str]) -> str:
+        href = escaped.get(match.group(1))
+        if href is None:
+            return match.group(0)
+        return f'<td class="pmo-nowrap"><a class="pmo-link" href="{html.escape(href)}">{match.group(1)}</a></td>'
+
+    return _ID_CELL.sub(link, text)
+
+
 class ReportPreprocessor(Preprocessor):
     """Render markdown cells, give each ``## `` heading a stable id, collect the table of contents, and note
     whether the page has a chart (so the Vega bundle is inlined only when needed).
@@ -105,6 +122,7 @@ class ReportPreprocessor(Preprocessor):
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         pmo = resources["pmo"]
         prefix = pmo["id_prefix"]
+        links = pmo["links"] if pmo["target"] == "html" and pmo["meta"]["kind"] == "portfolio" else {}
         toc: list[tuple[str, str]] = []
         has_chart = False
         renderer = MarkdownWithMath(renderer=IPythonRenderer(escape=False, exclude_anchor_links=True))
@@ -126,6 +144,8 @@ class ReportPreprocessor(Preprocessor):
                     following.metadata["pmo_keep_close"] = True
             elif cell.cell_type == "code":
                 for output in cell.get("outputs", []):
+                    if links and "text/html" in output.get("data", {}):
+                        output["data"]["text/html"] = link_ids(output["data"]["text/html"], links)
                     if VEGALITE_MIMETYPE in output.get("data", {}):
                         has_chart = True
         pmo["toc"] = toc
@@ -207,6 +227,7 @@ class PmoHTMLExporter(HTMLExporter):
             "toc": [],
             "vega_js": "",
             "contract": template_vocabulary(),
+            "links": dict(resources.get("pmo_links") or {}) if self.target == "html" else {},
         }
         resources["pmo_meta"] = meta
         return super().from_notebook_node(nb, resources, **kw)

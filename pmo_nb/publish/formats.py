@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -150,7 +151,7 @@ def _exporter(exporter_name: str) -> Any:
 
 def render(
     nb: NotebookNode, fmt: str | OutputFormat, *, generated_at: str | None = None,
-    path: str | os.PathLike[str] | None = None,
+    path: str | os.PathLike[str] | None = None, links: Mapping[str, str] | None = None,
 ) -> bytes:
     """Render an executed report notebook to one format.
 
@@ -164,6 +165,9 @@ def render(
         The run's generation time (:func:`pmo_nb.publish.stamp.run_stamp`); None means now.
     path:
         The notebook's file, for error messages.
+    links:
+        Where the month's other reports are (:func:`pmo_nb.publish.navigation.month_links`): HTML reports link
+        to them (program reports back to the overview and the index, the overview to each program).
 
     Returns
     -------
@@ -178,7 +182,7 @@ def render(
     spec = fmt if isinstance(fmt, OutputFormat) else get(fmt)
     exporter = _exporter(spec.exporter)
     where = str(path) if path is not None else None
-    resources: dict[str, Any] = {"pmo_generated_at": generated_at, "pmo_path": where}
+    resources: dict[str, Any] = {"pmo_generated_at": generated_at, "pmo_path": where, "pmo_links": links}
     try:
         output, _ = exporter.from_notebook_node(nb, resources=resources)
     except RenderError:

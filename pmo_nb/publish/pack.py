@@ -190,10 +190,11 @@ def build_pack(
     page_size, orientation:
         One page setup for the whole pack (A4 landscape by default).
     mode:
-        "executive" (default: cover, overview, one page per program) or "full" (every report in full).
+        "executive" (default: cover, overview, one page per program) or "full" (the same, then every report
+        in full; only the reports when the month's figures cannot be had).
     state:
         The month's :class:`~pmo_nb.metrics.month.SharedState` the run computed. None: recomputed from the
-        parameters papermill recorded in the entries' notebooks (executive mode only).
+        parameters papermill recorded in the entries' notebooks.
 
     Raises
     ------
@@ -217,14 +218,19 @@ def build_pack(
         raise RenderError(f"the executive pack for {period} has no reports to include; run the program reports first.")
     omitted_rows = [Omitted(*(str(v) for v in o)) for o in omitted]
     generated_at = generated_at or run_stamp().generated_at
-    if mode == "executive" and state is None:
-        state = _state_from(ordered, month)
+    if state is None:
+        try:
+            state = _state_from(ordered, month)
+        except RenderError:
+            if mode == "executive":
+                raise
 
     with tempfile.TemporaryDirectory(prefix="pmo-pack-") as tmp:
         writer = _Writer(Path(tmp), page_setup=f"{size} {orientation}", month=month.label,
                          stamp=f"Generated {generated_label(generated_at)}")
-        parts = (_executive_parts(writer, ordered, state) if mode == "executive"
-                 else _full_parts(writer, ordered, generated_at))
+        parts = [] if state is None else _executive_parts(writer, ordered, state)
+        if mode == "full":
+            parts += _full_parts(writer, ordered, generated_at, appended=bool(parts))
         return _join(writer, parts, organisation=organisation, state=state, ordered=ordered,
                      omitted=omitted_rows, size=size, orientation=orientation, generated_at=generated_at)
 
@@ -271,11 +277,12 @@ def _executive_parts(writer: _Writer, ordered: Sequence[PackEntry], state: Any) 
     return parts
 
 
-def _full_parts(writer: _Writer, ordered: Sequence[PackEntry], generated_at: str) -> list[_Part]:
+def _full_parts(writer: _Writer, ordered: Sequence[PackEntry], generated_at: str, *, appended: bool) -> list[_Part]:
     parts = []
     for i, entry in enumerate(ordered):
         body, _ = body_fragment(entry.load(), generated_at=generated_at, path=entry.path, id_prefix=f"p{i}-")
-        parts.append(writer.part(entry.title, entry.rag if entry.kind == "program" else None,
+        title = f"{entry.title} (full report)" if appended else entry.title
+        parts.append(writer.part(title, entry.rag if entry.kind == "program" else None,
                                  f'<section class="pmo-pack-section pmo-pack-{entry.kind}">{body}</section>',
                                  kind=entry.kind))
     return parts
@@ -323,7 +330,8 @@ def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, 
         return cover_page(state, organisation=organisation, contents=contents, omitted=omitted)
     e = html.escape
     counts = {rag: sum(1 for x in ordered if x.kind == "program" and x.rag == rag) for rag in RAG_WORST_FIRST}
-    tally = ", ".join(f"{n} {rag}" for rag, n in counts.items())
+    unrated = sum(1 for x in ordered if x.kind == "program" and x.rag is None)
+    tally = ", ".join(f"{n} {rag}" for rag, n in counts.items()) + (f", {unrated} not rated" if unrated else "")
     toc = "".join(f'<li><a href="{_LINK_SCHEME}{i}">{e(t)}</a><span class="pmo-pack-page">{p}</span></li>'
                   for i, (t, _, p) in enumerate(contents))
     rows = "".join(f"<li>{e(o.id)} {e(o.name)}: {e(o.reason)}</li>" for o in omitted)
