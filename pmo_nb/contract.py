@@ -18,6 +18,7 @@ __all__ = [
     "VEGALITE_V5_MIMETYPE",
     "SVG_MIMETYPE",
     "PDF_MIMETYPE",
+    "HTML_MIMETYPE",
     "REPORT_META_FIELDS",
     "Rag",
     "RAG_STATUSES",
@@ -44,6 +45,7 @@ VEGALITE_MIMETYPE: Final = "application/vnd.vegalite.v6+json"
 VEGALITE_V5_MIMETYPE: Final = "application/vnd.vegalite.v5+json"
 SVG_MIMETYPE: Final = "image/svg+xml"
 PDF_MIMETYPE: Final = "application/pdf"
+HTML_MIMETYPE: Final = "text/html"
 
 REPORT_META_FIELDS: Final = ("kind", "title", "subtitle", "program_id", "period", "rag", "organisation")
 """Fields of the report-metadata output that the exporters and the pack read."""

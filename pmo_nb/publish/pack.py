@@ -1,56 +1,51 @@
-"""The executive pack: one PDF holding the portfolio overview and every program report of a month.
+"""The executive pack: one PDF per month, rendered in parts and joined with pypdf.
 
-The pack is laid out as ONE WeasyPrint document built from the report bodies (not by merging PDFs), so that
-page numbers run on across the pack ("Page X of Y"), the contents page can print each section's page number
-(CSS ``target-counter``) and the PDF outline has one bookmark per report. Layout::
-
-    cover      organisation, month, program RAG counts
-    contents   portfolio overview, then programs worst RAG first (red, amber, green, unknown; then by name),
-               each with its page number; a note listing the programs left out (id, name, reason)
-    sections   the portfolio overview, then each program report, each starting on a new page
-
-The stylesheets are parsed once per process (:func:`pmo_nb.publish.exporters.pdf_stylesheets`) and each report body is
-rendered once, so the work grows linearly with the number of programs.
+Default (``mode="executive"``): a cover naming the programs that need attention and why, the contents with page
+numbers, the portfolio overview, then one page per program worst first (:mod:`pmo_nb.publish.onepager`, drawn
+from the month's computed figures). ``mode="full"``: the portfolio report and every program report in full, as
+before. Each part is laid out alone (WeasyPrint) into a temporary file and the parts are joined with pypdf, so
+the parent's memory does not grow with the number of programs; page numbers ("Page X of Y") are stamped on the
+joined document, the contents carries each part's first page and links to it, and the bookmarks are the parts'
+own outlines.
 """
 
 from __future__ import annotations
 
 import html
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Literal, NamedTuple
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
 
+import nbformat
 from nbformat import NotebookNode
 
-from pmo_nb.exceptions import PeriodError, RenderError
-from pmo_nb.publish.exporters import (
-    ORIENTATIONS,
-    PAGE_SIZES,
-    body_fragment,
-    generated_label,
-    normalise_page_size,
-    page_css,
-    run_stamp,
-    write_pdf,
-)
+from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES, RAG_WORST_FIRST
+from pmo_nb.exceptions import PeriodError, PmoError, RenderError
+from pmo_nb.periods import Period
+from pmo_nb.publish.exporters import body_fragment
+from pmo_nb.publish.pdf import normalise_page_size, page_css, write_pdf
+from pmo_nb.publish.stamp import generated_label, run_stamp
 
-__all__ = ["PackEntry", "Omitted", "RAG_ORDER", "order_entries", "build_pack"]
+__all__ = ["PackEntry", "Omitted", "PackMode", "order_entries", "build_pack"]
 
+PackMode = Literal["executive", "full"]
 #: Sort rank of a program's RAG in the pack: worst first, unknown last.
-RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
-_UNKNOWN_RANK = len(RAG_ORDER)
-_RAG_LABEL = {"red": "RED", "amber": "AMBER", "green": "GREEN", None: "N/A"}
+_PACK_RANK = {rag: rank for rank, rag in enumerate(RAG_WORST_FIRST)}
+_UNKNOWN_RANK = len(_PACK_RANK)
+_LINK_SCHEME = "pmo-pack:"
 
 
 @dataclass(frozen=True)
 class PackEntry:
-    """One executed report going into the pack.
+    """One report going into the pack (built by the run from the report metadata the kernel emitted).
 
     Parameters
     ----------
     notebook:
-        The executed report notebook (with its report-meta output).
+        The executed report notebook, or None to read it from ``path`` when needed (full mode), so that the
+        run need not hold every notebook in memory.
     kind:
         "portfolio" for the overview (placed first), "program" for a program report.
     id:
@@ -58,21 +53,33 @@ class PackEntry:
     title:
         Name shown on the contents page.
     rag:
-        "red", "amber", "green" or None (unknown), used for ordering and the cover counts.
+        "red", "amber", "green" or None (unknown), used for ordering.
     path:
-        The notebook's file, for error messages.
+        The notebook's file, for reading it and for error messages.
     """
 
-    notebook: NotebookNode
+    notebook: NotebookNode | None
     kind: Literal["program", "portfolio"]
     id: str | None
     title: str
     rag: str | None = None
     path: str | None = None
 
+    def load(self) -> NotebookNode:
+        """The notebook, read from ``path`` when it was not given."""
+        if self.notebook is not None:
+            return self.notebook
+        if not self.path:
+            raise RenderError(f"pack entry {self.id or self.title!r} has neither a notebook nor a path.")
+        try:
+            return nbformat.read(self.path, as_version=4)
+        except (OSError, ValueError) as exc:
+            raise RenderError(f"{self.path}: cannot read the executed notebook for the pack ({exc}).",
+                              path=self.path) from None
+
 
 class Omitted(NamedTuple):
-    """A program left out of the pack, listed on the contents page. Plain ``(id, name, reason)`` tuples work."""
+    """A program left out of the pack, listed after the contents. Plain ``(id, name, reason)`` tuples work."""
 
     id: str
     name: str
@@ -80,7 +87,7 @@ class Omitted(NamedTuple):
 
 
 def _rank(entry: PackEntry) -> tuple[int, str, str]:
-    return (RAG_ORDER.get(entry.rag or "", _UNKNOWN_RANK), entry.title.casefold(), str(entry.id or ""))
+    return (_PACK_RANK.get(entry.rag or "", _UNKNOWN_RANK), entry.title.casefold(), str(entry.id or ""))
 
 
 def order_entries(entries: Iterable[PackEntry]) -> list[PackEntry]:
@@ -91,89 +98,66 @@ def order_entries(entries: Iterable[PackEntry]) -> list[PackEntry]:
     RenderError
         An entry has a kind other than "portfolio" or "program", or a RAG outside red/amber/green/None.
     """
-    entries = list(entries)
+    checked = []
     for entry in entries:
         if entry.kind not in ("portfolio", "program"):
             raise RenderError(
                 f"pack entry {entry.id or entry.title!r}: kind {entry.kind!r} is not 'portfolio' or 'program'.",
                 path=entry.path,
             )
-        if entry.rag is not None and str(entry.rag).lower() not in RAG_ORDER:
+        rag = entry.rag.strip().lower() if isinstance(entry.rag, str) else entry.rag
+        if rag is not None and rag not in _PACK_RANK:
             raise RenderError(
                 f"pack entry {entry.id or entry.title!r}: rag {entry.rag!r} is not red, amber, green or None.",
                 path=entry.path,
             )
-    entries = [replace(e, rag=e.rag.lower() if isinstance(e.rag, str) else None) for e in entries]
-    portfolio = sorted((e for e in entries if e.kind == "portfolio"), key=lambda e: e.title.casefold())
-    programs = sorted((e for e in entries if e.kind == "program"), key=_rank)
+        checked.append(replace(entry, rag=rag))
+    portfolio = sorted((e for e in checked if e.kind == "portfolio"), key=lambda e: e.title.casefold())
+    programs = sorted((e for e in checked if e.kind == "program"), key=_rank)
     return portfolio + programs
 
 
-def _period_label(period: str) -> str:
+def _period(period: str) -> Period:
     try:
-        return datetime.strptime(period, "%Y-%m").strftime("%B %Y")
-    except ValueError:
+        return Period.parse(period)
+    except PeriodError:
         raise PeriodError(f"pack period {period!r} is not a month like 2026-10; pass period='YYYY-MM'.") from None
 
 
-def _rag_class(rag: str | None) -> str:
-    return f"pmo-rag pmo-rag-{rag if rag in RAG_ORDER else 'na'}"
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def _cover(organisation: str, period_label: str, ordered: Sequence[PackEntry], n_omitted: int) -> str:
-    programs = [e for e in ordered if e.kind == "program"]
-    counts = {rag: 0 for rag in (*RAG_ORDER, None)}
-    for entry in programs:
-        counts[entry.rag] += 1
-    rows = "".join(
-        f'<tr><th><span class="{_rag_class(rag)}">{_RAG_LABEL[rag]}</span></th>'
-        f'<td class="pmo-num">{counts[rag]}</td></tr>'
-        for rag in (*RAG_ORDER, None)
-    )
-    omitted = (
-        f'<p class="pmo-pack-note">{n_omitted} program{"s" if n_omitted != 1 else ""} left out of this pack '
-        "(listed on the contents page).</p>"
-        if n_omitted
-        else ""
-    )
-    e = html.escape
-    return (
-        '<section class="pmo-pack-cover">'
-        f'<div class="pmo-pack-org">{e(organisation)}</div>'
-        f'<h1 class="pmo-pack-title">Executive pack</h1>'
-        f'<div class="pmo-pack-month">{e(period_label)}</div>'
-        f"<p>{len(programs)} program report{'s' if len(programs) != 1 else ''} by RAG status:</p>"
-        f'<table class="pmo-pack-counts"><tbody>{rows}'
-        f'<tr><th>Total</th><td class="pmo-num">{len(programs)}</td></tr></tbody></table>'
-        f"{omitted}</section>"
-    )
+class _Part(NamedTuple):
+    title: str
+    rag: str | None
+    file: Path
+    pages: int
 
 
-def _contents(ordered: Sequence[PackEntry], omitted: Sequence[Omitted]) -> str:
-    e = html.escape
-    items = []
-    for i, entry in enumerate(ordered):
-        badge = (
-            f'<span class="{_rag_class(entry.rag)}">{_RAG_LABEL.get(entry.rag, "N/A")}</span>'
-            if entry.kind == "program"
-            else '<span class="pmo-pack-nobadge"></span>'
-        )
-        ident = f" ({e(str(entry.id))})" if entry.id else ""
-        items.append(f'<li>{badge}<a href="#pack-{i}">{e(entry.title)}{ident}</a></li>')
-    note = ""
-    if omitted:
-        rows = "".join(
-            f"<tr><td>{e(str(o[0]))}</td><td>{e(str(o[1]))}</td><td>{e(str(o[2]))}</td></tr>" for o in omitted
-        )
-        note = (
-            '<div class="pmo-pack-omitted"><h2>Programs left out of this pack</h2>'
-            '<table class="pmo-table"><thead><tr><th>Program</th><th>Name</th><th>Reason</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></div>"
-        )
-    return (
-        '<section class="pmo-pack-contents"><h1>Contents</h1>'
-        f'<ol class="pmo-pack-toc">{"".join(items)}</ol>{note}</section>'
-    )
+class _Writer:
+    """Lays out the parts one at a time into ``folder`` with one page setup and running header/footer."""
+
+    def __init__(self, folder: Path, *, page_setup: str, month: str, stamp: str) -> None:
+        self.folder, self.page_setup, self.month, self.stamp = folder, page_setup, month, stamp
+        self.count = 0
+
+    def part(self, title: str, rag: str | None, body: str, *, kind: str, running: str | None = None) -> _Part:
+        markup = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
+                  f'<body class="pmo-body pmo-target-pdf pmo-pack pmo-pack-{kind} {self.page_setup.split()[-1]}">'
+                  f"{body}</body></html>")
+        running_css = "" if running is None else (
+            f"@page {{ @top-left {{ content: {_css_string(running)}; }} "
+            f"@top-right {{ content: {_css_string(self.month)}; }} }}")
+        extra = (f"@page {{ size: {self.page_setup}; @bottom-left {{ content: {_css_string(self.stamp)}; }} "
+                 "@bottom-right { content: none; } }" + running_css)
+        data = write_pdf(markup, extra, where=f"executive pack: {title}")
+        self.count += 1
+        file = self.folder / f"part-{self.count:05d}.pdf"
+        file.write_bytes(data)
+        import pypdf
+
+        return _Part(title, rag, file, len(pypdf.PdfReader(file).pages))
 
 
 def build_pack(
@@ -185,81 +169,209 @@ def build_pack(
     generated_at: str | None = None,
     page_size: str = "A4",
     orientation: Literal["landscape", "portrait"] = "landscape",
+    mode: PackMode = "executive",
+    state: Any = None,
 ) -> bytes:
     """Build the executive pack PDF.
 
     Parameters
     ----------
     entries:
-        The executed reports (:class:`PackEntry`); order does not matter, the pack sorts them.
+        The reports of the month (:class:`PackEntry`); order does not matter, the pack sorts them. In the
+        executive mode they say which programs are in the pack (the pages are drawn from ``state``).
     organisation:
-        Shown on the cover and as the PDF author.
+        Shown on the cover.
     period:
         Reporting month, "YYYY-MM".
     omitted:
-        Programs left out, as ``(id, name, reason)``; listed on the contents page.
+        Programs left out, as ``(id, name, reason)``; listed after the contents.
     generated_at:
-        Generation time for the page footers; None means :func:`pmo_nb.publish.exporters.run_stamp`.
+        Generation time for the page footers; None means :func:`pmo_nb.publish.stamp.run_stamp`.
     page_size, orientation:
         One page setup for the whole pack (A4 landscape by default).
-
-    Returns
-    -------
-    bytes
-        The PDF.
+    mode:
+        "executive" (default: cover, overview, one page per program) or "full" (the same, then every report
+        in full; only the reports when the month's figures cannot be had).
+    state:
+        The month's :class:`~pmo_nb.metrics.month.SharedState` the run computed. None: recomputed from the
+        parameters papermill recorded in the entries' notebooks.
 
     Raises
     ------
     RenderError
-        No entries, a bad entry, a bad page setup, or a report that cannot be rendered (named).
+        No entries, a bad entry, a bad page setup or mode, or a part that cannot be rendered (named).
     PeriodError
         ``period`` is not "YYYY-MM".
     """
-    period_label = _period_label(period)
-    page_size = normalise_page_size(page_size) or page_size
-    if page_size not in PAGE_SIZES or orientation not in ORIENTATIONS:
+    month = _period(period)
+    size = normalise_page_size(page_size) or page_size
+    if size not in PAGE_SIZES or orientation not in ORIENTATIONS:
         raise RenderError(
             f"pack page setup {page_size!r} {orientation!r} not supported; use one of {', '.join(PAGE_SIZES)} "
             "and landscape or portrait."
         )
+    if mode not in ("executive", "full"):
+        raise RenderError(f"pack mode {mode!r} is not 'executive' or 'full'.")
+    page_css(size, orientation)  # validates once more, same message as the reports
     ordered = order_entries(entries)
     if not ordered:
-        raise RenderError(
-            f"the executive pack for {period} has no reports to include; run the program reports first."
-        )
+        raise RenderError(f"the executive pack for {period} has no reports to include; run the program reports first.")
     omitted_rows = [Omitted(*(str(v) for v in o)) for o in omitted]
-    if generated_at is None:
-        generated_at = run_stamp().generated_at
+    generated_at = generated_at or run_stamp().generated_at
+    if state is None:
+        try:
+            state = _state_from(ordered, month)
+        except RenderError:
+            if mode == "executive":
+                raise
 
-    sections = []
+    with tempfile.TemporaryDirectory(prefix="pmo-pack-") as tmp:
+        writer = _Writer(Path(tmp), page_setup=f"{size} {orientation}", month=month.label,
+                         stamp=f"Generated {generated_label(generated_at)}")
+        parts = [] if state is None else _executive_parts(writer, ordered, state)
+        if mode == "full":
+            parts += _full_parts(writer, ordered, generated_at, appended=bool(parts))
+        return _join(writer, parts, organisation=organisation, state=state, ordered=ordered,
+                     omitted=omitted_rows, size=size, orientation=orientation, generated_at=generated_at)
+
+
+def _state_from(ordered: Sequence[PackEntry], month: Period) -> Any:
+    """The month recomputed from the parameters papermill recorded in a report (the run normally passes it)."""
+    from pmo_nb.metrics.month import month_state
+
+    for entry in ordered:
+        if entry.notebook is None and not entry.path:
+            continue
+        try:
+            params = (entry.load().get("metadata", {}).get("papermill", {}) or {}).get("parameters") or {}
+        except RenderError:
+            continue
+        if params:
+            try:
+                return month_state(params.get("source"), params.get("config"), str(month),
+                                   params.get("previous_snapshot"), None)
+            except PmoError as exc:
+                raise RenderError(f"the executive pack cannot recompute {month}: {exc}") from None
+    raise RenderError(
+        f"the executive pack for {month} needs the month's figures: pass state=SharedState from the run, or "
+        "entries whose notebooks were executed by papermill."
+    )
+
+
+def _executive_parts(writer: _Writer, ordered: Sequence[PackEntry], state: Any) -> list[_Part]:
+    from pmo_nb.publish import onepager
+
+    known = set(str(p) for p in state.kpis.programs["program_id"])
+    parts = [writer.part("Portfolio overview", None, onepager.overview_page(state), kind="overview",
+                         running="Portfolio overview")]
+    for entry in (e for e in ordered if e.kind == "program"):
+        if str(entry.id) not in known:
+            raise RenderError(f"pack entry {entry.id!r} is not a program of {state.period}.", path=entry.path)
+        page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)), kind="program",
+                           running=entry.title)
+        if page.pages > 1:  # clamped lists and wrapped text fit; a very long comment gets a denser page
+            page.file.unlink()
+            page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)),
+                               kind="program pmo-pack-dense", running=entry.title)
+        parts.append(page)
+    return parts
+
+
+def _full_parts(writer: _Writer, ordered: Sequence[PackEntry], generated_at: str, *, appended: bool) -> list[_Part]:
+    parts = []
     for i, entry in enumerate(ordered):
-        body, _ = body_fragment(entry.notebook, generated_at=generated_at, path=entry.path, id_prefix=f"p{i}-")
-        sections.append(
-            f'<section class="pmo-pack-section pmo-pack-{entry.kind}" id="pack-{i}">{body}</section>'
-        )
+        body, _ = body_fragment(entry.load(), generated_at=generated_at, path=entry.path, id_prefix=f"p{i}-")
+        title = f"{entry.title} (full report)" if appended else entry.title
+        parts.append(writer.part(title, entry.rag if entry.kind == "program" else None,
+                                 f'<section class="pmo-pack-section pmo-pack-{entry.kind}">{body}</section>',
+                                 kind=entry.kind))
+    return parts
 
+
+def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any, ordered: Sequence[PackEntry],
+          omitted: Sequence[Omitted], size: str, orientation: str, generated_at: str) -> bytes:
+    import io
+
+    import pypdf
+
+    front_pages = 1
+    for _ in range(3):  # the front's own length shifts every page number after it: settle it
+        contents, page = [], front_pages + 1
+        for part in parts:
+            contents.append((part.title, part.rag, page))
+            page += part.pages
+        front = writer.part("Contents", None, _front(state, organisation, contents, omitted, ordered),
+                            kind="front", running="Executive pack")
+        if front.pages == front_pages:
+            break
+        front_pages = front.pages
+    total = front.pages + sum(p.pages for p in parts)
+
+    out = pypdf.PdfWriter()
+    for part in (front, *parts):
+        out.append(str(part.file), import_outline=True)
+    starts = [c[2] - 1 for c in contents]
+    _link_contents(out, front.pages, starts)
+    numbers = pypdf.PdfReader(io.BytesIO(_page_numbers(total, size, orientation)))
+    for index, page in enumerate(out.pages):
+        page.merge_page(numbers.pages[index])
+    out.add_metadata({"/Title": f"Executive pack · {organisation} · {writer.month}", "/Author": organisation,
+                      "/Creator": "pmo-nb", "/Producer": "pmo-nb", "/CreationDate": _pdf_date(generated_at)})
+    buffer = io.BytesIO()
+    out.write(buffer)
+    return buffer.getvalue()
+
+
+def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, int]],
+           omitted: Sequence[Omitted], ordered: Sequence[PackEntry]) -> str:
+    if state is not None:
+        from pmo_nb.publish.onepager import cover_page
+
+        return cover_page(state, organisation=organisation, contents=contents, omitted=omitted)
     e = html.escape
-    title = f"Executive pack · {organisation} · {period_label}"
-    markup = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{e(title)}</title>"
-        f'<meta name="author" content="{e(organisation)}">'
-        f'<meta name="description" content="{e(title)}">'
-        '<meta name="generator" content="pmo-nb">'
-        f'<meta name="dcterms.created" content="{e(generated_at)}">'
-        f'</head><body class="pmo-body pmo-target-pdf pmo-pack pmo-{orientation}">'
-        f"{_cover(organisation, period_label, ordered, len(omitted_rows))}"
-        f"{_contents(ordered, omitted_rows)}"
-        f"{''.join(sections)}</body></html>"
-    )
-    stamp = _css_string(f"Generated {generated_label(generated_at)}")
-    extra = page_css(page_size, orientation) + (
-        ".pmo-pack-title { string-set: pmo-running-title content(); }"
-        ".pmo-pack-month { string-set: pmo-running-month content(); }"
-        f'.pmo-pack-cover {{ string-set: pmo-running-stamp "{stamp}"; }}'
-    )
-    return write_pdf(markup, extra, where=f"executive pack {period}")
+    counts = {rag: sum(1 for x in ordered if x.kind == "program" and x.rag == rag) for rag in RAG_WORST_FIRST}
+    unrated = sum(1 for x in ordered if x.kind == "program" and x.rag is None)
+    tally = ", ".join(f"{n} {rag}" for rag, n in counts.items()) + (f", {unrated} not rated" if unrated else "")
+    toc = "".join(f'<li><a href="{_LINK_SCHEME}{i}">{e(t)}</a><span class="pmo-pack-page">{p}</span></li>'
+                  for i, (t, _, p) in enumerate(contents))
+    rows = "".join(f"<li>{e(o.id)} {e(o.name)}: {e(o.reason)}</li>" for o in omitted)
+    return (f'<section class="pmo-pack-cover"><div class="pmo-pack-org">{e(organisation)}</div>'
+            f'<h1 class="pmo-pack-title">Executive pack</h1><p class="pmo-pack-tally">{e(tally)}</p></section>'
+            f'<section class="pmo-pack-contents"><h1>Contents</h1><ol class="pmo-pack-toc">{toc}</ol>'
+            + (f"<h2>Programs left out of this pack</h2><ul>{rows}</ul>" if rows else "") + "</section>")
 
 
-def _css_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+def _link_contents(out: Any, front_pages: int, starts: list[int]) -> None:
+    """Turn the contents' ``pmo-pack:N`` links into links to the first page of part N."""
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+
+    for index in range(front_pages):
+        for ref in out.pages[index].get("/Annots", []) or []:
+            annot = ref.get_object()
+            action = annot.get("/A")
+            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+            if not uri.startswith(_LINK_SCHEME):
+                continue
+            target = starts[int(uri[len(_LINK_SCHEME):])]
+            goto = DictionaryObject({
+                NameObject("/S"): NameObject("/GoTo"),
+                NameObject("/D"): ArrayObject([out.pages[target].indirect_reference, NameObject("/Fit")]),
+            })
+            annot[NameObject("/A")] = goto
+            annot[NameObject("/Border")] = ArrayObject([NumberObject(0)] * 3)
+
+
+def _page_numbers(total: int, size: str, orientation: str) -> bytes:
+    """A transparent document of ``total`` pages holding only "Page X of Y", stamped onto the joined pack."""
+    from pmo_nb.publish.pdf import write_pdf_plain
+
+    pages = '<div style="break-after: page"></div>' * (total - 1) + "<div></div>"
+    css = (f"@page {{ size: {size} {orientation}; margin: 16mm 14mm; "
+           '@bottom-right { content: "Page " counter(page) " of " counter(pages); '
+           'font: 8pt "DejaVu Sans", sans-serif; color: #5b6475; } }')
+    return write_pdf_plain(f"<html><body>{pages}</body></html>", css, where="executive pack page numbers")
+
+
+def _pdf_date(generated_at: str) -> str:
+    digits = "".join(ch for ch in generated_at if ch.isdigit())[:14]
+    return f"D:{digits}Z" if len(digits) == 14 else ""
