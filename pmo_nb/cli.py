@@ -145,11 +145,13 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
     """
     from pmo_nb.data.validate import render_findings
     from pmo_nb.paths import REPORTS_DIR
-    from pmo_nb.run import batch
+    from pmo_nb.run.monthly import run
+    from pmo_nb.run.pool import Interrupted
+    from pmo_nb.run.summary import summary_lines
 
     notebooks = {k: v for k, v in (("program", program_notebook), ("portfolio", portfolio_notebook)) if v}
     try:
-        result = batch.run(
+        result = run(
             source, period=period, programs=programs, formats=formats,
             out=out or REPORTS_DIR, jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
             notebooks=notebooks, reuse_kernels=reuse_kernels,
@@ -160,7 +162,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
         click.echo("Nothing was run or written. Fix these in the source (`pmo-nb validate` shows the same "
                    "list; docs/data-model.md explains each rule).", err=True)
         sys.exit(1)
-    except batch.Interrupted as exc:
+    except Interrupted as exc:
         click.echo(f"interrupted ({exc}): nothing was published; earlier reports are untouched", err=True)
         sys.exit(128 + exc.signum)
     except KeyboardInterrupt:
@@ -168,7 +170,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
         sys.exit(130)
     failed = result.failed
     if not quiet or not result.ok:
-        for line in batch.summary_lines(result, only_failed=quiet):
+        for line in summary_lines(result, only_failed=quiet):
             click.echo(line)
     n = len(result.reports)
     if not result.ok:
