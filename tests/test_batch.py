@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from conftest import data_path
 
-from pmo_nb.exceptions import DataValidationError, ReportExecutionError
+from pmo_nb.exceptions import DataValidationError, ReportError, ReportExecutionError
 from pmo_nb.run import kernels, rendering
 from pmo_nb.run.jobs import Job
 from pmo_nb.run.kernels import KERNEL_START_ATTEMPTS, Kernels, kernel_executable
@@ -173,8 +173,10 @@ def test_exception_in_a_cell_fails_the_report_without_retry(tmp_path: Path, monk
     res = execute_report(job(tmp_path, "batch_raise"))
     assert res.status == "failed" and res.kernel_attempts == 1
     # cell 5: papermill inserts the injected-parameters cell after the parameters cell
-    assert res.error == {"ename": "ValueError", "evalue": "deliberate failure for PRG-B", "cell_index": 5,
-                         "cell_source": "if program_id == FAULT:"}
+    assert isinstance(res.error, ReportError)
+    assert (res.error.program, res.error.notebook) == ("PRG-B", str(NOTEBOOKS / "batch_raise.ipynb"))
+    assert res.error.as_dict() == {"ename": "ValueError", "evalue": "deliberate failure for PRG-B", "cell_index": 5,
+                                   "cell_source": "if program_id == FAULT:"}
     assert res.outputs == {} and not (tmp_path / "stage" / "PRG-B.html").exists()
     # the executed notebook is kept for debugging, with papermill's banner above the failing cell
     nb = nbformat.read(tmp_path / "stage" / "notebooks" / "PRG-B.ipynb", as_version=4)
@@ -188,8 +190,8 @@ def test_cell_timeout_fails_the_report(tmp_path: Path, monkeypatch) -> None:
     res = execute_report(job(tmp_path, "batch_sleep", timeout=2))
     assert time.perf_counter() - t0 < 30  # the cell sleeps 60 s
     assert res.status == "failed"
-    assert res.error["ename"] == "CellTimeoutError" and res.error["cell_index"] == 5
-    assert "2 s timeout" in res.error["evalue"]
+    assert res.error.ename == "CellTimeoutError" and res.error.cell_index == 5
+    assert "2 s timeout" in res.error.evalue
     assert (tmp_path / "stage" / "notebooks" / "PRG-B.ipynb").is_file()
 
 
@@ -197,7 +199,7 @@ def test_dead_kernel_fails_the_report(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
     res = execute_report(job(tmp_path, "batch_exit"))
     assert res.status == "failed" and res.kernel_attempts == 1
-    assert res.error["ename"] == "DeadKernelError" and res.error["cell_index"] == 5
+    assert res.error.ename == "DeadKernelError" and res.error.cell_index == 5
 
 
 def test_kernel_start_failure_is_retried(tmp_path: Path, monkeypatch) -> None:
@@ -223,8 +225,8 @@ def test_kernel_that_never_starts_fails_after_three_attempts(tmp_path: Path, mon
     monkeypatch.setattr(kernels, "KERNEL_START_BACKOFF", 0.01)
     res = execute_report(job(tmp_path, "batch_ok", "PRG-A"))
     assert len(attempts) == KERNEL_START_ATTEMPTS == res.kernel_attempts == 3
-    assert res.status == "failed" and res.error["ename"] == "RuntimeError"
-    assert res.error["evalue"].startswith("the kernel failed to start 3 times: Kernel died")
+    assert res.status == "failed" and res.error.ename == "RuntimeError"
+    assert res.error.evalue.startswith("the kernel failed to start 3 times: Kernel died")
 
 
 # --- staging and publishing ------------------------------------------------------------------------
@@ -446,7 +448,27 @@ def test_a_dying_worker_fails_only_its_report(tmp_path: Path) -> None:
     status = {r.name: r.status for r in result.reports}
     assert status == {"portfolio": "ok", "PRG-A": "ok", "PRG-B": "failed", "PRG-C": "ok"}
     bad = result.failed[0]
-    assert bad.error["ename"] == "WorkerCrash" and "retried on its own" in bad.error["evalue"]
+    assert bad.error.ename == "WorkerCrash" and "retried on its own" in bad.error.evalue
     month = out / "2026-10"
     assert sorted(p.name for p in month.glob("*.html")) == ["PRG-A.html", "PRG-C.html", "portfolio.html"]
     assert verify(month) == []
+
+
+def test_a_report_error_survives_the_trip_from_a_worker() -> None:
+    """Results come back from the worker processes pickled: the typed error keeps every field."""
+    import pickle
+
+    from pmo_nb.run.jobs import ReportResult
+
+    err = ReportError(ename="ValueError", evalue="bad", program="PRG-A", notebook="/nb.ipynb", cell_index=3,
+                      cell_source="x = 1", path=None)
+    res = ReportResult("PRG-A", "program", "failed", 1.0, error=err)
+    back = pickle.loads(pickle.dumps(res))
+    assert back.error == err and back.error.cell_index == 3 and str(back.error) == "ValueError: bad"
+    assert back.as_dict()["error"] == {"ename": "ValueError", "evalue": "bad", "cell_index": 3,
+                                       "cell_source": "x = 1"}
+
+
+def test_job_takes_keywords_only(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        Job("PRG-A", "program", "nb.ipynb", {}, str(tmp_path), ("html",), 60)  # type: ignore[misc]

@@ -291,8 +291,8 @@ def test_a_full_disk_when_papermill_saves_the_notebook_is_not_taken_for_a_kernel
     job = Job(name="PRG-A", kind="program", notebook=str(NOTEBOOKS / "batch_ok.ipynb"),
               parameters={"program_id": "PRG-A"}, folder=str(folder), formats=("html",), timeout=60)
     res = execute_report(job)
-    assert (res.status, res.kernel_attempts, res.error["ename"]) == ("failed", 1, "DiskFullError")
-    assert res.error["path"] == str((folder / "notebooks" / "PRG-A.ipynb").resolve())
+    assert (res.status, res.kernel_attempts, res.error.ename) == ("failed", 1, "DiskFullError")
+    assert res.error.path == str((folder / "notebooks" / "PRG-A.ipynb").resolve())
     with pytest.raises(DiskFullError, match="PRG-A.ipynb: free space on that filesystem"):
         monthly.check_reports([res])
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from pmo_nb.contract import Format
+from pmo_nb.exceptions import ReportError
 
 __all__ = ["Kind", "Job", "ReportResult", "PORTFOLIO"]
 
@@ -64,10 +65,7 @@ class Job:
 class ReportResult:
     """What happened to one report. ``timings`` has kernel_start, execute, render_<fmt> (seconds).
 
-    ``error`` (None when ok) has ``ename``, ``evalue`` (first line), ``cell_index`` and ``cell_source``
-    (first line of the failing cell). ``cell_index`` is papermill's: the position in the executed
-    notebook, counting the injected-parameters cell but not the red error banners papermill adds to the
-    saved notebook (the banner sits right above the failing cell).
+    ``error`` is None when the report is ok, else the :class:`~pmo_nb.exceptions.ReportError` saying why.
     """
 
     name: str
@@ -79,7 +77,7 @@ class ReportResult:
     kernel_reused: bool = False
     notebook: str | None = None  # relative to the month folder
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # fmt -> {path, sha256}
-    error: dict[str, Any] | None = None
+    error: ReportError | None = None
     worker_pid: int | None = None
     kernel_executable: str | None = None
 
@@ -88,7 +86,8 @@ class ReportResult:
         return self.status == "ok"
 
     def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(replace(self, error=None))
+        d["error"] = None if self.error is None else self.error.as_dict()
         d["duration"] = round(self.duration, 3)
         d["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         return d

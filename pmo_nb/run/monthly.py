@@ -30,6 +30,7 @@ from pmo_nb.exceptions import (
     DiskFullError,
     Finding,
     PmoError,
+    ReportError,
     ReportExecutionError,
 )
 from pmo_nb.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
@@ -62,7 +63,7 @@ class RunResult:
     reports: list[ReportResult]
     manifest: dict[str, Any]
     duration: float
-    pack_error: dict[str, Any] | None = None
+    pack_error: ReportError | None = None
 
     @property
     def ok(self) -> bool:
@@ -147,15 +148,15 @@ def check_reports(results: Sequence[ReportResult]) -> None:
     """Raise instead of publishing when the disk filled up, or when no report even started executing
     (a kernel that never starts, workers that all died): such a month would only hide the last good one."""
     for res in results:
-        if res.error and res.error.get("ename") == "DiskFullError":
-            raise DiskFullError(res.error.get("path") or res.name)
+        if res.error is not None and res.error.ename == "DiskFullError":
+            raise DiskFullError(res.error.path or res.name)
     if results and not any(r.ok or "execute" in r.timings for r in results):
-        first = results[0].error or {}
+        first = results[0].error or ReportError(ename="", program=results[0].name)
         raise ReportExecutionError(
-            f"no report started executing ({results[0].name}: {first.get('ename', '')}: {first.get('evalue', '')})"
+            f"no report started executing ({results[0].name}: {first.ename}: {first.evalue})"
             "; nothing was published, the previous reports are untouched. Check the Jupyter kernel "
             f"(`jupyter kernelspec list`; `make setup` reinstalls {KERNEL_NAME!r}) and run the month again",
-            ename=first.get("ename"), evalue=first.get("evalue"))
+            ename=first.ename, evalue=first.evalue, notebook=first.notebook)
 
 
 def _stamp() -> tuple[str, str]:

@@ -6,11 +6,10 @@ import time
 from typing import Any, cast
 
 from pmo_nb.config import Config
-from pmo_nb.exceptions import DiskFullError, PmoError
+from pmo_nb.exceptions import DiskFullError, PmoError, ReportError
 from pmo_nb.run.jobs import ReportResult
-from pmo_nb.run.manifest import sha256_file
+from pmo_nb.run.manifest import first_line, sha256_file
 from pmo_nb.run.staging import Staging, write_bytes
-from pmo_nb.run.worker import report_error
 
 __all__ = ["make_pack", "build_pack"]
 
@@ -29,7 +28,7 @@ def build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, 
 
 
 def make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg: Config, period: str,
-              generated_at: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+              generated_at: str) -> tuple[dict[str, Any], ReportError | None]:
     """Build ``executive-pack-<period>.pdf``; returns (the manifest's pack entry, the error or None).
 
     A pack that fails to build is reported and the month still published; one that cannot be written
@@ -44,8 +43,7 @@ def make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg:
         info = names.get(res.name)
         title = str(getattr(info, "name", res.name)) if res.kind == "program" else "Portfolio overview"
         if not res.ok:
-            err = res.error or {}
-            reason = f"report failed: {err.get('ename', '')}: {err.get('evalue', '')}".strip()
+            reason = f"report failed: {res.error}" if res.error else "report failed"
             omitted.append({"id": res.name, "name": title, "reason": reason})
             continue
         nb_path = staging.path(res.notebook or "")
@@ -64,8 +62,9 @@ def make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg:
     except DiskFullError:
         raise
     except PmoError as exc:
-        err = report_error(type(exc).__name__, exc)
-        info_out["error"] = err
+        err = ReportError(ename=type(exc).__name__, evalue=first_line(exc), program="executive pack",
+                          notebook=None)
+        info_out["error"] = err.as_dict()
         return info_out, err
     info_out.update(status="ok", sha256=sha256_file(path), duration=round(time.perf_counter() - t0, 3))
     return info_out, None

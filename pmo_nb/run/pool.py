@@ -125,7 +125,7 @@ def _outcome(fut: Future[ReportResult], job: Job, crashes: dict[str, int]) -> Re
         if crashes[job.name] < 2:
             return None
         return ReportResult(job.name, job.kind, "failed", 0.0, error=report_error(
-            "WorkerCrash", "the worker process died while handling this report, also when it was retried on "
+            job, "WorkerCrash", "the worker process died while handling this report, also when it was retried on "
             "its own"))
     except Exception as exc:  # a bug outside the report's own failure handling
-        return ReportResult(job.name, job.kind, "failed", 0.0, error=report_error(type(exc).__name__, exc))
+        return ReportResult(job.name, job.kind, "failed", 0.0, error=report_error(job, type(exc).__name__, exc))

@@ -14,14 +14,13 @@ def summary_lines(result: RunResult, *, only_failed: bool = False) -> list[str]:
         if only_failed and r.ok:
             continue
         err = ""
-        if r.error:
-            cell = r.error.get("cell_index")
-            where = f" [cell {cell}: {r.error.get('cell_source', '')}]" if cell is not None else ""
-            err = f"{r.error.get('ename', '')}: {r.error.get('evalue', '')}{where}"
+        if r.error is not None:
+            cell = r.error.cell_index
+            where = f" [cell {cell}: {r.error.cell_source}]" if cell is not None else ""
+            err = f"{r.error.ename}: {r.error.evalue}{where}"
         rows.append((r.name, r.status, f"{r.duration:.1f}s", err))
     if result.pack_error:
-        rows.append(("executive pack", "failed", "", f"{result.pack_error['ename']}: "
-                     f"{result.pack_error['evalue']}"))
+        rows.append(("executive pack", "failed", "", f"{result.pack_error.ename}: {result.pack_error.evalue}"))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     w2 = max(len(r[2]) for r in rows)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pmo_nb.contract import BATCH_ENV, SHARED_ENV
-from pmo_nb.exceptions import DiskFullError
+from pmo_nb.exceptions import DiskFullError, ReportError
 from pmo_nb.run import kernels as kernel_settings
 from pmo_nb.run import rendering
 from pmo_nb.run.jobs import Job, ReportResult
@@ -39,20 +39,17 @@ KERNELS = Kernels()
 _WARM_UP: list[threading.Thread] = []
 
 
-def report_error(ename: str, evalue: object, cell_index: int | None = None, cell_source: object = ""
-                 ) -> dict[str, Any]:
-    """A report's error: exception name, first line of its value, failing cell and its first line."""
-    return {
-        "ename": ename,
-        "evalue": first_line(evalue),
-        "cell_index": cell_index,
-        "cell_source": first_line(cell_source),
-    }
+def report_error(job: Job, ename: str, evalue: object, cell_index: int | None = None, cell_source: object = "",
+                 *, path: str | Path | None = None) -> ReportError:
+    """``job``'s failure: exception name, first line of its value, failing cell and its first line."""
+    return ReportError(ename=ename, evalue=first_line(evalue), program=job.name, notebook=job.notebook,
+                       cell_index=cell_index, cell_source=first_line(cell_source),
+                       path=None if path is None else str(path))
 
 
-def _disk_full(path: str | Path) -> dict[str, Any]:
+def _disk_full(job: Job, path: str | Path) -> ReportError:
     """A report's error for a full disk; ``path`` (the file being written) tells the run to stop."""
-    return {**report_error("DiskFullError", DiskFullError(path)), "path": str(path)}
+    return report_error(job, "DiskFullError", DiskFullError(path), path=path)
 
 
 def import_object(spec: str) -> Any:
@@ -170,28 +167,28 @@ def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) ->
                 keep = extra["km"]
             break
         except PapermillExecutionError as exc:
-            result.error = report_error(exc.ename, exc.evalue, exc.cell_index, exc.source)
+            result.error = report_error(job, exc.ename, exc.evalue, exc.cell_index, exc.source)
         except CellTimeoutError:
             idx, src = state["cell"] or (None, "")
             limit = math.ceil(job.timeout or 0)
-            result.error = report_error("CellTimeoutError", f"cell {idx} ran longer than the {limit} s timeout "
+            result.error = report_error(job, "CellTimeoutError", f"cell {idx} ran longer than the {limit} s timeout "
                                         "(raise --timeout if it is expected)", idx, src)
         except DeadKernelError as exc:
             idx, src = state["cell"] or (None, "")
-            result.error = report_error("DeadKernelError", f"the kernel died while running cell {idx}: {exc}",
+            result.error = report_error(job, "DeadKernelError", f"the kernel died while running cell {idx}: {exc}",
                                         idx, src)
         except Exception as exc:
             if no_space(exc):  # papermill saving the executed notebook: the whole run stops
-                result.error = _disk_full(getattr(exc, "filename", None) or nb_path)
+                result.error = _disk_full(job, getattr(exc, "filename", None) or nb_path)
             elif state["started"] is None and is_start_failure(exc):
                 if attempt < attempts:
                     time.sleep(kernel_settings.KERNEL_START_BACKOFF * attempt)  # (finally kills the kernel)
                     continue
-                result.error = report_error(type(exc).__name__,
+                result.error = report_error(job, type(exc).__name__,
                                             f"the kernel failed to start {attempt} times: {first_line(exc)}")
             else:
                 idx, src = state["cell"] or (None, "")
-                result.error = report_error(type(exc).__name__, exc, idx, src)
+                result.error = report_error(job, type(exc).__name__, exc, idx, src)
         finally:
             if state["started"] is not None:
                 result.timings["kernel_start"] = state["started"] - t_attempt
@@ -218,8 +215,8 @@ def _render_all(job: Job, nb: Any, nb_path: Path, result: ReportResult) -> None:
             result.outputs[fmt] = {"path": out.name, "sha256": sha256_file(out)}
         result.status = "ok"
     except DiskFullError as exc:
-        result.error = _disk_full(exc.path)
+        result.error = _disk_full(job, exc.path)
         result.outputs = {}
     except Exception as exc:  # a render failure fails this report only
-        result.error = report_error(type(exc).__name__, exc)
+        result.error = report_error(job, type(exc).__name__, exc)
         result.outputs = {}
