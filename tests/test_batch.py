@@ -472,3 +472,50 @@ def test_a_report_error_survives_the_trip_from_a_worker() -> None:
 def test_job_takes_keywords_only(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         Job("PRG-A", "program", "nb.ipynb", {}, str(tmp_path), ("html",), 60)  # type: ignore[misc]
+
+
+def test_the_pack_takes_title_and_rag_from_the_report_metadata_the_kernel_emitted(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    """Not from the parent's program table: a RAG the kernel computed differently must win; a report without
+    metadata is left out of the pack with the reason, and a failed one is named from the program table."""
+    import pandas as pd
+
+    from pmo_nb.config import Config
+    from pmo_nb.contract import REPORT_META_MIMETYPE
+    from pmo_nb.run import packing
+    from pmo_nb.run.jobs import ReportResult
+
+    def executed(meta: dict | None) -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        outputs = [nbformat.v4.new_output("display_data", data={REPORT_META_MIMETYPE: meta, "text/plain": ""})]
+        nb.cells.append(nbformat.v4.new_code_cell("meta", outputs=outputs if meta else []))
+        return nb
+
+    base = {"organisation": "PMO", "period": "2026-10"}
+    staging = Staging(tmp_path, "2026-10", "run1").open()
+    nbformat.write(executed({**base, "kind": "program", "title": "Alpha (kernel)", "program_id": "PRG-A",
+                             "rag": "red"}), staging.path("notebooks/PRG-A.ipynb"))
+    nbformat.write(executed({**base, "kind": "portfolio", "title": "Overview (kernel)", "program_id": None}),
+                   staging.path("notebooks/portfolio.ipynb"))
+    nbformat.write(executed(None), staging.path("notebooks/PRG-C.ipynb"))
+    results = [ReportResult(n, k, "ok", 1.0, notebook=f"notebooks/{n}.ipynb")
+               for n, k in (("portfolio", "portfolio"), ("PRG-A", "program"), ("PRG-C", "program"))]
+    results.append(ReportResult("PRG-B", "program", "failed", 1.0,
+                                error=ReportError(ename="ValueError", evalue="boom", program="PRG-B")))
+    programs = pd.DataFrame({"program_id": ["PRG-A", "PRG-B", "PRG-C"], "name": ["Alpha", "Beta", "Gamma"],
+                             "rag": ["green", "green", "amber"]})
+    seen = {}
+
+    def fake_build(entries, omitted, **kw):
+        seen.update(entries=entries, omitted=omitted)
+        return b"%PDF-1.7"
+
+    monkeypatch.setattr(packing, "build_pack", fake_build)
+    info, error = packing.make_pack(staging, results, programs, Config(), "2026-10", "2026-11-01T08:00:00Z")
+    staging.discard()
+    assert error is None and info["status"] == "ok"
+    got = [(e["kind"], e["id"], e["title"], e["rag"]) for e in seen["entries"]]
+    assert got == [("portfolio", None, "Overview (kernel)", None), ("program", "PRG-A", "Alpha (kernel)", "red")]
+    assert [(o["id"], o["name"]) for o in seen["omitted"]] == [("PRG-C", "Gamma"), ("PRG-B", "Beta")]
+    assert seen["omitted"][0]["reason"].startswith("no report metadata: ")
+    assert seen["omitted"][1]["reason"] == "report failed: ValueError: boom"

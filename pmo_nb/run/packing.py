@@ -6,12 +6,12 @@ import time
 from typing import Any, cast
 
 from pmo_nb.config import Config
-from pmo_nb.exceptions import DiskFullError, PmoError, ReportError
+from pmo_nb.exceptions import DiskFullError, PmoError, RenderError, ReportError
 from pmo_nb.run.jobs import ReportResult
 from pmo_nb.run.manifest import first_line, sha256_file
 from pmo_nb.run.staging import Staging, write_bytes
 
-__all__ = ["make_pack", "build_pack"]
+__all__ = ["make_pack", "build_pack", "pack_entry"]
 
 
 def build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, config: Config, period: str,
@@ -27,31 +27,43 @@ def build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, 
     )
 
 
+def pack_entry(nb: Any, res: ReportResult, path: str, generated_at: str) -> dict[str, Any]:
+    """The pack entry of an executed report, from the report metadata its kernel emitted (title, program, RAG).
+
+    Raises ``RenderError`` when the notebook has no valid report-meta output
+    (``pmo_nb.contract.REPORT_META_MIMETYPE``).
+    """
+    from pmo_nb.publish.exporters import meta_from_notebook
+
+    meta = meta_from_notebook(nb, generated_at=generated_at, run_id="", path=path)
+    return {"notebook": nb, "kind": res.kind, "id": None if res.kind == "portfolio" else (meta.program_id or res.name),
+            "title": meta.title, "rag": meta.rag, "path": path}
+
+
 def make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg: Config, period: str,
               generated_at: str) -> tuple[dict[str, Any], ReportError | None]:
     """Build ``executive-pack-<period>.pdf``; returns (the manifest's pack entry, the error or None).
 
-    A pack that fails to build is reported and the month still published; one that cannot be written
-    (``DiskFullError``) stops the run.
+    Each report's title and RAG come from its executed notebook's report metadata; ``programs`` (the month's
+    program table) only names the reports that failed. A pack that fails to build is reported and the month
+    still published; one that cannot be written (``DiskFullError``) stops the run.
     """
     import nbformat
 
-    names = {str(r.program_id): r for r in programs.itertuples(index=False)} if programs is not None else {}
+    names = {str(r.program_id): str(r.name) for r in programs.itertuples(index=False)} if programs is not None else {}
     entries: list[dict[str, Any]] = []
     omitted: list[dict[str, Any]] = []
     for res in results:
-        info = names.get(res.name)
-        title = str(getattr(info, "name", res.name)) if res.kind == "program" else "Portfolio overview"
+        title = names.get(res.name, res.name) if res.kind == "program" else "Portfolio overview"
         if not res.ok:
             reason = f"report failed: {res.error}" if res.error else "report failed"
             omitted.append({"id": res.name, "name": title, "reason": reason})
             continue
         nb_path = staging.path(res.notebook or "")
-        nb = nbformat.read(nb_path, as_version=4)
-        rag = getattr(info, "rag", None) if info is not None else None
-        entries.append({"notebook": nb, "kind": res.kind, "id": None if res.kind == "portfolio" else res.name,
-                        "title": title, "rag": rag if isinstance(rag, str) and rag else None,
-                        "path": str(nb_path)})
+        try:
+            entries.append(pack_entry(nbformat.read(nb_path, as_version=4), res, str(nb_path), generated_at))
+        except RenderError as exc:
+            omitted.append({"id": res.name, "name": title, "reason": f"no report metadata: {first_line(exc)}"})
     name = f"executive-pack-{period}.pdf"
     info_out: dict[str, Any] = {"path": name, "status": "failed", "omitted": omitted, "sha256": None}
     t0 = time.perf_counter()
