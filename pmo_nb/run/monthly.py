@@ -34,6 +34,7 @@ from pmo_nb.exceptions import (
     ReportExecutionError,
 )
 from pmo_nb.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
+from pmo_nb.periods import Period
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
 from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
@@ -58,7 +59,7 @@ class RunResult:
     """The outcome of :func:`run`: where the month's folder is and what each report did."""
 
     folder: Path
-    period: str
+    period: Period
     run_id: str
     reports: list[ReportResult]
     manifest: dict[str, Any]
@@ -82,7 +83,7 @@ class _Plan:
     formats: tuple[Format, ...]
     portfolio: Any
     source: str
-    period: str
+    period: Period
     base: dict[str, Any]
     jobs: list[Job] = field(default_factory=list)
     kernel_exe: str = ""
@@ -194,18 +195,17 @@ def _settings(config: str | Path | Config | None, formats: Iterable[str], jobs: 
     return cfg, check_formats(formats)
 
 
-def _plan(source: str | Path | None, period: str | None, programs: str | Iterable[str] | None,
+def _plan(source: str | Path | None, period: Period | None, programs: str | Iterable[str] | None,
           cfg: Config, fmts: tuple[Format, ...], out_dir: Path) -> _Plan:
     """Load and validate the source, settle the month and the programs: nothing is written yet."""
     from pmo_nb.data.ingest import load
-    from pmo_nb.periods import Period
 
     src = _source_param(SAMPLE_DIR if source is None else source)  # as the notebooks resolve it
     portfolio = load(src, cfg)
-    month = portfolio.check_period(period) if period else portfolio.latest_complete_period()
-    prev = out_dir / Period.parse(month).previous() / "kpis.csv"
+    month = Period.parse(portfolio.check_period(period) if period else portfolio.latest_complete_period())
+    prev = out_dir / month.previous() / "kpis.csv"
     base = {
-        "period": month,
+        "period": str(month),
         "source": src,
         "config": str(Path(cfg.path).resolve()) if cfg.path else None,
         "previous_snapshot": str(prev) if prev.is_file() else None,
@@ -259,7 +259,7 @@ def _publish(staging: Staging) -> Path:
 def run(
     source: str | Path | None = None,
     *,
-    period: str | None = None,
+    period: Period | str | None = None,
     programs: str | Iterable[str] | None = None,
     formats: Iterable[str] = FORMATS,
     out: str | Path = REPORTS_DIR,
@@ -280,7 +280,8 @@ def run(
     source:
         A CSV/Parquet folder, an Excel workbook or a SQLAlchemy URL (default: the sample data).
     period:
-        ``YYYY-MM`` (default: the source's latest complete month).
+        The month, a :class:`~pmo_nb.periods.Period` (a ``YYYY-MM`` string is parsed with ``Period.parse``);
+        default: the source's latest complete month.
     programs:
         Program ids (list or "A,B"); default every program.
     formats:
@@ -324,7 +325,7 @@ def run(
     cfg, fmts = _settings(config, formats, jobs)
     nb_paths = _notebooks(notebooks)
     out_dir = Path(out).resolve()
-    plan = _plan(source, period, programs, cfg, fmts, out_dir)
+    plan = _plan(source, None if period is None else Period.parse(period), programs, cfg, fmts, out_dir)
     plan.kernel_exe = kernel_executable(kernel_name)
     plan.generated_at, plan.run_id = _stamp()
     plan.workers = jobs or len(os.sched_getaffinity(0))
