@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from pmo_nb.data import sample
-from pmo_nb.run.batch import PORTFOLIO_NOTEBOOK, PROGRAM_NOTEBOOK
+from pmo_nb.run.monthly import PORTFOLIO_NOTEBOOK, PROGRAM_NOTEBOOK
 
 BIN = Path(sys.executable).parent
 

@@ -9,12 +9,36 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from pmo_nb import __version__
-from pmo_nb.exceptions import DataValidationError, PmoError, SourceError
+from pmo_nb.contract import FORMATS
+from pmo_nb.exceptions import DataValidationError, PeriodError, PmoError, SourceError
+from pmo_nb.periods import Period
+
+
+class OneLineBadParameter(click.BadParameter):
+    """A bad option value shown as one ``error:`` line (exit 2), without click's usage block."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class PeriodParam(click.ParamType):
+    """A reporting month: ``YYYY-MM``, surrounding white space trimmed, converted once to a ``Period``."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Period:
+        try:
+            return Period.parse(value)
+        except PeriodError as exc:
+            raise OneLineBadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+PERIOD = PeriodParam()
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,7 +100,7 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 
 @cli.command("kpis")
 @click.argument("source")
-@click.option("--period", default=None, metavar="YYYY-MM",
+@click.option("--period", default=None, type=PERIOD,
               help="Reporting month (default: the latest month of financials that has ended).")
 @click.option("--level", type=click.Choice(["project", "program", "portfolio"]), default="project",
               show_default=True, help="One row per project, per program, or one for the portfolio.")
@@ -86,7 +110,8 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help="pmo.toml with thresholds and column mappings (default: built-in defaults).")
 @handle_errors
-def kpis_command(source: str, period: str | None, level: str, fmt: str, program_id: str | None,
+def kpis_command(source: str, period: Period | None, level: Literal["project", "program", "portfolio"],
+                 fmt: Literal["table", "csv", "json"], program_id: str | None,
                  config_path: str | None) -> None:
     """Print earned value, earned schedule and RAG per project, program or the portfolio.
 
@@ -109,16 +134,17 @@ def kpis_command(source: str, period: str | None, level: str, fmt: str, program_
 
 def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
     formats = [f.strip().lower() for f in value.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in ("html", "pdf")]
+    unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise click.BadParameter(f"{', '.join(unknown) or 'nothing given'}: use html, pdf or html,pdf")
+        raise click.BadParameter(f"{', '.join(unknown) or 'nothing given'}: use {', '.join(FORMATS)} or "
+                                 f"{','.join(FORMATS)}")
     return formats
 
 
 @cli.command("run")
 @click.option("--source", default=None, help="CSV/Parquet folder, .xlsx workbook or database URL "
               "(default: the bundled sample data).")
-@click.option("--period", default=None, metavar="YYYY-MM",
+@click.option("--period", default=None, type=PERIOD,
               help="Reporting month (default: the latest month of financials that has ended).")
 @click.option("--programs", default=None, metavar="ID,...", help="Only these programs (default: all).")
 @click.option("--formats", default="html,pdf", show_default=True, metavar="html,pdf", callback=_run_formats,
@@ -139,7 +165,7 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--program-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @handle_errors
-def run_command(source: str | None, period: str | None, programs: str | None, formats: list[str],
+def run_command(source: str | None, period: Period | None, programs: str | None, formats: list[str],
                 out: str | None, jobs: int | None, config_path: str | None, timeout: int, quiet: bool,
                 reuse_kernels: bool, program_notebook: str | None, portfolio_notebook: str | None) -> None:
     """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack.
@@ -149,11 +175,13 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
     """
     from pmo_nb.console.findings import render_findings
     from pmo_nb.paths import REPORTS_DIR
-    from pmo_nb.run import batch
+    from pmo_nb.run.monthly import run
+    from pmo_nb.run.pool import Interrupted
+    from pmo_nb.run.summary import summary_lines
 
     notebooks = {k: v for k, v in (("program", program_notebook), ("portfolio", portfolio_notebook)) if v}
     try:
-        result = batch.run(
+        result = run(
             source, period=period, programs=programs, formats=formats,
             out=out or REPORTS_DIR, jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
             notebooks=notebooks, reuse_kernels=reuse_kernels,
@@ -164,7 +192,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
         click.echo("Nothing was run or written. Fix these in the source (`pmo-nb validate` shows the same "
                    "list; docs/data-model.md explains each rule).", err=True)
         sys.exit(1)
-    except batch.Interrupted as exc:
+    except Interrupted as exc:
         click.echo(f"interrupted ({exc}): nothing was published; earlier reports are untouched", err=True)
         sys.exit(128 + exc.signum)
     except KeyboardInterrupt:
@@ -172,7 +200,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
         sys.exit(130)
     failed = result.failed
     if not quiet or not result.ok:
-        for line in batch.summary_lines(result, only_failed=quiet):
+        for line in summary_lines(result, only_failed=quiet):
             click.echo(line)
     n = len(result.reports)
     if not result.ok:
@@ -189,7 +217,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "parquet"]), default="csv",
               show_default=True, help="CSV files, one workbook with a sheet per table, or Parquet files.")
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same files).")
-@click.option("--period", default=None, metavar="YYYY-MM",
+@click.option("--period", default=None, type=PERIOD,
               help="Reporting month the data ends with (default: 2026-10).")
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(min=1),
               help="Multiply every size (programs, projects, milestones, risks, issues) by N.")
@@ -200,7 +228,7 @@ def run_command(source: str | None, period: str | None, programs: str | None, fo
 @click.option("--risks", type=click.IntRange(min=0), default=None, help="Number of risks.")
 @click.option("--issues", type=click.IntRange(min=0), default=None, help="Number of issues.")
 @handle_errors
-def sample_command(out: str, fmt: str, seed: int, period: str | None, scale: int,
+def sample_command(out: str, fmt: Literal["csv", "xlsx", "parquet"], seed: int, period: Period | None, scale: int,
                    **counts: int | None) -> None:
     """Write the deterministic sample portfolio (the same as data/sample/ with the defaults).
 

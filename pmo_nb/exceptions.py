@@ -12,6 +12,8 @@ can catch ``PmoError`` and show a message instead of a traceback::
     ├── UnknownEntityError     an unknown program or project id
     ├── ReportExecutionError   a report notebook failed; carries ``cell_index``, ``ename``, ``evalue``
     │   └── DiskFullError      the output filesystem is full; carries ``path``; the run publishes nothing
+    ├── ReportError            why one report of a run failed (returned by a worker, not raised); carries
+    │                          ``program``, ``notebook``, ``cell_index``, ``ename``, ``evalue``, ``cell_source``
     └── RenderError            an executed notebook could not be turned into HTML or PDF
 """
 
@@ -137,6 +139,61 @@ class DiskFullError(ReportExecutionError):
                          "another --out) and run the month again; nothing was published, the previous reports "
                          "are untouched", ename="DiskFullError", notebook=None)
         self.path = str(path)
+
+
+class ReportError(PmoError):
+    """Why one report of a run failed: the exception in its notebook, a dead kernel, a timeout, a render error.
+
+    A worker returns it in the report's result (it is never raised across the pool). ``evalue`` and
+    ``cell_source`` hold first lines only. ``cell_index`` is papermill's: the position in the executed notebook,
+    counting the injected-parameters cell but not the red error banners papermill adds to the saved notebook.
+    ``path`` names the file being written when the disk filled up (``ename`` "DiskFullError").
+    """
+
+    def __init__(
+        self,
+        *,
+        ename: str,
+        evalue: str = "",
+        program: str | None = None,
+        notebook: str | None = None,
+        cell_index: int | None = None,
+        cell_source: str = "",
+        path: str | None = None,
+    ) -> None:
+        super().__init__(f"{ename}: {evalue}" if evalue else ename)
+        self.ename = ename
+        self.evalue = evalue
+        self.program = program
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.cell_source = cell_source
+        self.path = path
+
+    def as_dict(self) -> dict[str, Any]:
+        """``ename``, ``evalue``, ``cell_index``, ``cell_source`` (and ``path`` when set), as in the manifest."""
+        out: dict[str, Any] = {"ename": self.ename, "evalue": self.evalue, "cell_index": self.cell_index,
+                               "cell_source": self.cell_source}
+        if self.path is not None:
+            out["path"] = self.path
+        return out
+
+    def _fields(self) -> dict[str, Any]:
+        return {"ename": self.ename, "evalue": self.evalue, "program": self.program, "notebook": self.notebook,
+                "cell_index": self.cell_index, "cell_source": self.cell_source, "path": self.path}
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only arguments: pickle through a helper
+        return (_report_error, (self._fields(),))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ReportError) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((self.ename, self.evalue, self.program, self.cell_index))
+
+
+def _report_error(fields: dict[str, Any]) -> ReportError:
+    return ReportError(**fields)
 
 
 class RenderError(PmoError):

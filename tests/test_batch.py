@@ -18,9 +18,15 @@ import nbformat
 import pytest
 from conftest import data_path
 
-from pmo_nb.exceptions import DataValidationError, ReportExecutionError
-from pmo_nb.run import batch
+from pmo_nb.exceptions import DataValidationError, ReportError, ReportExecutionError
+from pmo_nb.run import kernels, rendering
+from pmo_nb.run.jobs import Job
+from pmo_nb.run.kernels import KERNEL_START_ATTEMPTS, Kernels, kernel_executable
 from pmo_nb.run.manifest import read_manifest, sha256_file, verify
+from pmo_nb.run.monthly import PORTFOLIO_NOTEBOOK, PROGRAM_NOTEBOOK, check_file_name, parse_programs, run
+from pmo_nb.run.staging import Staging, inside, lock_file, unlock
+from pmo_nb.run.summary import summary_lines
+from pmo_nb.run.worker import execute_report
 
 NOTEBOOKS = data_path("notebooks")
 
@@ -50,13 +56,13 @@ def write_source(folder: Path) -> Path:
 
 
 def job(tmp_path: Path, notebook: str, name: str = "PRG-B", *, timeout: float | None = 60,
-        formats: tuple[str, ...] = ("html",)) -> batch.Job:
+        formats: tuple[str, ...] = ("html",), reuse_kernel: bool = False) -> Job:
     folder = tmp_path / "stage"
     (folder / "notebooks").mkdir(parents=True, exist_ok=True)
     params = {"program_id": name, "period": "2026-10", "source": str(tmp_path / "src"), "config": None,
               "previous_snapshot": None}
-    return batch.Job(name, "program", str(NOTEBOOKS / f"{notebook}.ipynb"), params, str(folder), formats,
-                     timeout)
+    return Job(name=name, kind="program", notebook=str(NOTEBOOKS / f"{notebook}.ipynb"), parameters=params,
+               folder=str(folder), formats=formats, timeout=timeout, reuse_kernel=reuse_kernel)
 
 
 def printed(nb_path: Path) -> dict:
@@ -86,30 +92,22 @@ def flaky_kernel_start() -> None:
         return await real(self, kernel_cmd, **kw)
 
     KernelManager._async_launch_kernel = launch
-    batch.KERNEL_START_BACKOFF = 0.01
+    kernels.KERNEL_START_BACKOFF = 0.01
 
 
 def worker_dies_on_prg_b() -> None:
     """Make this worker process itself die (not its kernel) when it renders PRG-B."""
-    real = batch._render
+    real = rendering.render
 
     def render(nb, fmt, generated_at, path=None):
         if path and Path(path).stem == "PRG-B":
             os._exit(3)
         return real(nb, fmt, generated_at, path)
 
-    batch._render = render
+    rendering.render = render
 
 
 # --- pure helpers ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("period", "expected"),
-    [("2026-10", "2026-09"), ("2026-01", "2025-12"), ("2000-12", "2000-11")],
-)
-def test_previous_period(period: str, expected: str) -> None:
-    assert batch.previous_period(period) == expected
 
 
 @pytest.mark.parametrize(
@@ -118,42 +116,42 @@ def test_previous_period(period: str, expected: str) -> None:
      (["PRG-C", "PRG-A"], ["PRG-C", "PRG-A"])],
 )
 def test_parse_programs(given, expected) -> None:
-    assert batch.parse_programs(given) == expected
+    assert parse_programs(given) == expected
 
 
 @pytest.mark.parametrize("bad", ["../etc", "a/b", "a\\b", ".hidden", "x" * 65, "portfolio", "PRG 1", "a..b"])
 def test_unsafe_program_id_is_a_finding(bad: str) -> None:
     with pytest.raises(DataValidationError) as info:
-        batch.check_file_name(bad, "programs.csv")
+        check_file_name(bad, "programs.csv")
     finding = info.value.findings[0]
     assert (finding.table, finding.column, finding.value) == ("programs", "program_id", bad)
     assert "used as a file name" in finding.rule
 
 
 def test_safe_program_id_passes() -> None:
-    assert batch.check_file_name("PRG-01_a.b") == "PRG-01_a.b"
+    assert check_file_name("PRG-01_a.b") == "PRG-01_a.b"
 
 
 def test_inside_refuses_paths_outside_the_folder(tmp_path: Path) -> None:
-    assert batch.inside(tmp_path / "a" / "b.html", tmp_path) == (tmp_path / "a" / "b.html").resolve()
+    assert inside(tmp_path / "a" / "b.html", tmp_path) == (tmp_path / "a" / "b.html").resolve()
     with pytest.raises(ReportExecutionError, match="outside the run's folder"):
-        batch.inside(tmp_path / ".." / "escape.html", tmp_path)
+        inside(tmp_path / ".." / "escape.html", tmp_path)
 
 
 def test_kernel_is_this_environments_python() -> None:
-    assert batch.kernel_executable() == sys.executable
+    assert kernel_executable() == sys.executable
 
 
 def test_unknown_kernel_names_the_fix() -> None:
     with pytest.raises(ReportExecutionError, match="ipykernel install --sys-prefix"):
-        batch.kernel_executable("no-such-kernel-pmo")
+        kernel_executable("no-such-kernel-pmo")
 
 
 # --- one report in-process -------------------------------------------------------------------------
 
 
 def test_report_ok_runs_on_the_venv_kernel_and_renders(tmp_path: Path) -> None:
-    res = batch.execute_report(job(tmp_path, "batch_ok", "PRG-A"))
+    res = execute_report(job(tmp_path, "batch_ok", "PRG-A"))
     folder = tmp_path / "stage"
     assert res.status == "ok" and res.error is None and res.kernel_attempts == 1
     env = printed(folder / "notebooks" / "PRG-A.ipynb")
@@ -172,11 +170,13 @@ def test_report_ok_runs_on_the_venv_kernel_and_renders(tmp_path: Path) -> None:
 
 def test_exception_in_a_cell_fails_the_report_without_retry(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
-    res = batch.execute_report(job(tmp_path, "batch_raise"))
+    res = execute_report(job(tmp_path, "batch_raise"))
     assert res.status == "failed" and res.kernel_attempts == 1
     # cell 5: papermill inserts the injected-parameters cell after the parameters cell
-    assert res.error == {"ename": "ValueError", "evalue": "deliberate failure for PRG-B", "cell_index": 5,
-                         "cell_source": "if program_id == FAULT:"}
+    assert isinstance(res.error, ReportError)
+    assert (res.error.program, res.error.notebook) == ("PRG-B", str(NOTEBOOKS / "batch_raise.ipynb"))
+    assert res.error.as_dict() == {"ename": "ValueError", "evalue": "deliberate failure for PRG-B", "cell_index": 5,
+                                   "cell_source": "if program_id == FAULT:"}
     assert res.outputs == {} and not (tmp_path / "stage" / "PRG-B.html").exists()
     # the executed notebook is kept for debugging, with papermill's banner above the failing cell
     nb = nbformat.read(tmp_path / "stage" / "notebooks" / "PRG-B.ipynb", as_version=4)
@@ -187,28 +187,28 @@ def test_exception_in_a_cell_fails_the_report_without_retry(tmp_path: Path, monk
 def test_cell_timeout_fails_the_report(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
     t0 = time.perf_counter()
-    res = batch.execute_report(job(tmp_path, "batch_sleep", timeout=2))
+    res = execute_report(job(tmp_path, "batch_sleep", timeout=2))
     assert time.perf_counter() - t0 < 30  # the cell sleeps 60 s
     assert res.status == "failed"
-    assert res.error["ename"] == "CellTimeoutError" and res.error["cell_index"] == 5
-    assert "2 s timeout" in res.error["evalue"]
+    assert res.error.ename == "CellTimeoutError" and res.error.cell_index == 5
+    assert "2 s timeout" in res.error.evalue
     assert (tmp_path / "stage" / "notebooks" / "PRG-B.ipynb").is_file()
 
 
 def test_dead_kernel_fails_the_report(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
-    res = batch.execute_report(job(tmp_path, "batch_exit"))
+    res = execute_report(job(tmp_path, "batch_exit"))
     assert res.status == "failed" and res.kernel_attempts == 1
-    assert res.error["ename"] == "DeadKernelError" and res.error["cell_index"] == 5
+    assert res.error.ename == "DeadKernelError" and res.error.cell_index == 5
 
 
 def test_kernel_start_failure_is_retried(tmp_path: Path, monkeypatch) -> None:
     from jupyter_client.manager import KernelManager
 
     monkeypatch.setattr(KernelManager, "_async_launch_kernel", KernelManager._async_launch_kernel)
-    monkeypatch.setattr(batch, "KERNEL_START_BACKOFF", 0.01)
+    monkeypatch.setattr(kernels, "KERNEL_START_BACKOFF", 0.01)
     flaky_kernel_start()
-    res = batch.execute_report(job(tmp_path, "batch_ok", "PRG-A"))
+    res = execute_report(job(tmp_path, "batch_ok", "PRG-A"))
     assert res.status == "ok" and res.kernel_attempts == 2
 
 
@@ -222,11 +222,11 @@ def test_kernel_that_never_starts_fails_after_three_attempts(tmp_path: Path, mon
         raise RuntimeError("Kernel died before replying to kernel_info")
 
     monkeypatch.setattr(KernelManager, "_async_launch_kernel", never)
-    monkeypatch.setattr(batch, "KERNEL_START_BACKOFF", 0.01)
-    res = batch.execute_report(job(tmp_path, "batch_ok", "PRG-A"))
-    assert len(attempts) == batch.KERNEL_START_ATTEMPTS == res.kernel_attempts == 3
-    assert res.status == "failed" and res.error["ename"] == "RuntimeError"
-    assert res.error["evalue"].startswith("the kernel failed to start 3 times: Kernel died")
+    monkeypatch.setattr(kernels, "KERNEL_START_BACKOFF", 0.01)
+    res = execute_report(job(tmp_path, "batch_ok", "PRG-A"))
+    assert len(attempts) == KERNEL_START_ATTEMPTS == res.kernel_attempts == 3
+    assert res.status == "failed" and res.error.ename == "RuntimeError"
+    assert res.error.evalue.startswith("the kernel failed to start 3 times: Kernel died")
 
 
 # --- staging and publishing ------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_publish_replaces_the_month_and_keeps_other_months(tmp_path: Path) -> No
     (out / "2026-10" / "old.html").write_text("old")
     (out / "2026-09").mkdir()
     (out / "2026-09" / "kpis.csv").write_text("sept")
-    st = batch.Staging(out, "2026-10", "run1").open()
+    st = Staging(out, "2026-10", "run1").open()
     assert st.folder.is_dir() and st.lock_path.is_file()
     st.path("new.html").write_text("new")
     assert (out / "2026-10" / "old.html").read_text() == "old"  # untouched until publish
@@ -252,7 +252,7 @@ def test_discard_leaves_previous_reports_untouched(tmp_path: Path) -> None:
     out = tmp_path / "reports"
     (out / "2026-10").mkdir(parents=True)
     (out / "2026-10" / "old.html").write_text("old")
-    st = batch.Staging(out, "2026-10", "run1").open()
+    st = Staging(out, "2026-10", "run1").open()
     st.path("half.html").write_text("half")
     st.discard()
     assert sorted(p.name for p in out.iterdir()) == ["2026-10"]
@@ -260,7 +260,7 @@ def test_discard_leaves_previous_reports_untouched(tmp_path: Path) -> None:
 
 
 def test_staging_path_refuses_escape(tmp_path: Path) -> None:
-    st = batch.Staging(tmp_path, "2026-10", "run1").open()
+    st = Staging(tmp_path, "2026-10", "run1").open()
     with pytest.raises(ReportExecutionError):
         st.path("../2026-10/x.html")
     st.discard()
@@ -275,22 +275,22 @@ def test_stale_staging_of_a_dead_run_is_removed_but_a_running_one_is_kept(tmp_pa
     old = time.time() - 3600
     for d in (dead, live):
         os.utime(d, (old, old))
-    held = batch._try_lock(out / ".tmp-2026-10-live.lock")  # a run still going holds its lock
+    held = lock_file(out / ".tmp-2026-10-live.lock")  # a run still going holds its lock
     try:
-        st = batch.Staging(out, "2026-10", "me", started=time.time() - 60).open()
+        st = Staging(out, "2026-10", "me", started=time.time() - 60).open()
         assert not dead.exists() and not (out / ".tmp-2026-10-dead.lock").exists()
         assert live.is_dir()  # locked: never touch another run's folder
         assert recent.is_dir()  # younger than this run's start
         st.discard()
     finally:
-        batch._unlock(held)
+        unlock(held)
 
 
 def test_publish_recovers_a_swap_cut_short(tmp_path: Path) -> None:
     # a crash between "rename the month aside" and "rename the new one in" leaves only .old-*
     (tmp_path / ".old-2026-10-crashed").mkdir()
     (tmp_path / ".old-2026-10-crashed" / "old.html").write_text("old")
-    st = batch.Staging(tmp_path, "2026-10", "run2").open()
+    st = Staging(tmp_path, "2026-10", "run2").open()
     st.path("new.html").write_text("new")
     st.publish()
     assert sorted(p.name for p in (tmp_path / "2026-10").iterdir()) == ["new.html", "notebooks"]
@@ -305,7 +305,7 @@ def test_invalid_data_stops_before_anything_is_written(tmp_path: Path) -> None:
     (src / "programs.csv").write_text(PROGRAMS + "PRG-A,Dup,X,Y,Z\n", encoding="utf-8")
     out = tmp_path / "reports"
     with pytest.raises(DataValidationError) as info:
-        batch.run(src, out=out, notebooks={"program": NOTEBOOKS / "batch_ok.ipynb",
+        run(src, out=out, notebooks={"program": NOTEBOOKS / "batch_ok.ipynb",
                                           "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
     assert any(f.column == "program_id" and f.row == 5 for f in info.value.findings)
     assert not out.exists()
@@ -326,7 +326,7 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     compute(load(src), "2026-09").snapshot().to_csv(out / "2026-09" / "kpis.csv", index=False)
     (out / "2026-10").mkdir()
     (out / "2026-10" / "stale.html").write_text("from an earlier run")
-    result = batch.run(
+    result = run(
         src, out=out, jobs=2, progress=False, command=["pmo-nb", "run", "--test"],
         notebooks={"program": NOTEBOOKS / "batch_raise.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"},
         worker_setup="test_batch:flaky_kernel_start",
@@ -379,7 +379,7 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     assert "PRG-A" in kpis and "A-001" in kpis
 
     # re-running the month replaces it as a whole
-    again = batch.run(src, out=out, programs="PRG-A", formats=["html"], jobs=1, progress=False,
+    again = run(src, out=out, programs="PRG-A", formats=["html"], jobs=1, progress=False,
                       notebooks={"program": NOTEBOOKS / "batch_ok.ipynb",
                                  "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
     assert again.ok
@@ -389,7 +389,7 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (batch.PROGRAM_NOTEBOOK.is_file() and batch.PORTFOLIO_NOTEBOOK.is_file()),
+@pytest.mark.skipif(not (PROGRAM_NOTEBOOK.is_file() and PORTFOLIO_NOTEBOOK.is_file()),
                     reason="the report notebooks are not there yet")
 def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> None:
     """The shipped notebooks on the sample data: one program and the overview, HTML + PDF + pack."""
@@ -399,10 +399,10 @@ def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> N
     portfolio = load(sample_dir)
     first = portfolio.program_ids[0]
     out = tmp_path / "reports"
-    result = batch.run(sample_dir, programs=[first], out=out, jobs=2, progress=False)
+    result = run(sample_dir, programs=[first], out=out, jobs=2, progress=False)
     period = portfolio.latest_complete_period()
     month = out / period
-    assert result.ok, batch.summary_lines(result)
+    assert result.ok, summary_lines(result)
     assert verify(month) == []
     for name in (first, "portfolio"):
         assert (month / f"{name}.html").stat().st_size > 10_000
@@ -420,11 +420,11 @@ def test_reused_kernel_starts_clean_and_a_failed_one_is_not_reused(tmp_path: Pat
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B2")
     runs = [("batch_ok", "PRG-A1"), ("batch_ok", "PRG-A2"),
             ("batch_raise", "PRG-B1"), ("batch_raise", "PRG-B2"), ("batch_raise", "PRG-B3")]
+    mine = Kernels()
     try:
         results = {}
         for notebook, name in runs:
-            j = job(tmp_path, notebook, name)
-            results[name] = batch.execute_report(batch.Job(**{**j.__dict__, "reuse_kernel": True}))
+            results[name] = execute_report(job(tmp_path, notebook, name, reuse_kernel=True), mine)
         reused = {n: r.kernel_reused for n, r in results.items()}
         assert reused == {"PRG-A1": False, "PRG-A2": True, "PRG-B1": False, "PRG-B2": True, "PRG-B3": False}
         assert [r.status for r in results.values()] == ["ok", "ok", "ok", "failed", "ok"]
@@ -432,24 +432,90 @@ def test_reused_kernel_starts_clean_and_a_failed_one_is_not_reused(tmp_path: Pat
             env = printed(tmp_path / "stage" / "notebooks" / f"{name}.ipynb")
             # nothing of the previous report's namespace; same working directory
             assert env["leftover"] == [] and env["cwd"] == str(NOTEBOOKS) and env["program_id"] == name
-        assert sorted(batch._IDLE_KERNELS) == [str(NOTEBOOKS / "batch_ok.ipynb"),
-                                               str(NOTEBOOKS / "batch_raise.ipynb")]
+        assert sorted(mine.idle) == [str(NOTEBOOKS / "batch_ok.ipynb"), str(NOTEBOOKS / "batch_raise.ipynb")]
     finally:
-        batch._kill_kernels()
-    assert batch._IDLE_KERNELS == {} and batch._LIVE_KERNELS == set()
+        mine.kill()
+    assert mine.idle == {} and mine.live == set()
 
 
 @pytest.mark.slow
 def test_a_dying_worker_fails_only_its_report(tmp_path: Path) -> None:
     src = write_source(tmp_path / "src")
     out = tmp_path / "reports"
-    result = batch.run(src, out=out, formats=["html"], jobs=2, progress=False,
+    result = run(src, out=out, formats=["html"], jobs=2, progress=False,
                        notebooks={"program": NOTEBOOKS / "batch_ok.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"},
                        worker_setup="test_batch:worker_dies_on_prg_b")
     status = {r.name: r.status for r in result.reports}
     assert status == {"portfolio": "ok", "PRG-A": "ok", "PRG-B": "failed", "PRG-C": "ok"}
     bad = result.failed[0]
-    assert bad.error["ename"] == "WorkerCrash" and "retried on its own" in bad.error["evalue"]
+    assert bad.error.ename == "WorkerCrash" and "retried on its own" in bad.error.evalue
     month = out / "2026-10"
     assert sorted(p.name for p in month.glob("*.html")) == ["PRG-A.html", "PRG-C.html", "portfolio.html"]
     assert verify(month) == []
+
+
+def test_a_report_error_survives_the_trip_from_a_worker() -> None:
+    """Results come back from the worker processes pickled: the typed error keeps every field."""
+    import pickle
+
+    from pmo_nb.run.jobs import ReportResult
+
+    err = ReportError(ename="ValueError", evalue="bad", program="PRG-A", notebook="/nb.ipynb", cell_index=3,
+                      cell_source="x = 1", path=None)
+    res = ReportResult("PRG-A", "program", "failed", 1.0, error=err)
+    back = pickle.loads(pickle.dumps(res))
+    assert back.error == err and back.error.cell_index == 3 and str(back.error) == "ValueError: bad"
+    assert back.as_dict()["error"] == {"ename": "ValueError", "evalue": "bad", "cell_index": 3,
+                                       "cell_source": "x = 1"}
+
+
+def test_job_takes_keywords_only(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        Job("PRG-A", "program", "nb.ipynb", {}, str(tmp_path), ("html",), 60)  # type: ignore[misc]
+
+
+def test_the_pack_takes_title_and_rag_from_the_report_metadata_the_kernel_emitted(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    """Not from the parent's program table: a RAG the kernel computed differently must win; a report without
+    metadata is left out of the pack with the reason, and a failed one is named from the program table."""
+    import pandas as pd
+
+    from pmo_nb.config import Config
+    from pmo_nb.contract import REPORT_META_MIMETYPE
+    from pmo_nb.run import packing
+    from pmo_nb.run.jobs import ReportResult
+
+    def executed(meta: dict | None) -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        outputs = [nbformat.v4.new_output("display_data", data={REPORT_META_MIMETYPE: meta, "text/plain": ""})]
+        nb.cells.append(nbformat.v4.new_code_cell("meta", outputs=outputs if meta else []))
+        return nb
+
+    base = {"organisation": "PMO", "period": "2026-10"}
+    staging = Staging(tmp_path, "2026-10", "run1").open()
+    nbformat.write(executed({**base, "kind": "program", "title": "Alpha (kernel)", "program_id": "PRG-A",
+                             "rag": "red"}), staging.path("notebooks/PRG-A.ipynb"))
+    nbformat.write(executed({**base, "kind": "portfolio", "title": "Overview (kernel)", "program_id": None}),
+                   staging.path("notebooks/portfolio.ipynb"))
+    nbformat.write(executed(None), staging.path("notebooks/PRG-C.ipynb"))
+    results = [ReportResult(n, k, "ok", 1.0, notebook=f"notebooks/{n}.ipynb")
+               for n, k in (("portfolio", "portfolio"), ("PRG-A", "program"), ("PRG-C", "program"))]
+    results.append(ReportResult("PRG-B", "program", "failed", 1.0,
+                                error=ReportError(ename="ValueError", evalue="boom", program="PRG-B")))
+    programs = pd.DataFrame({"program_id": ["PRG-A", "PRG-B", "PRG-C"], "name": ["Alpha", "Beta", "Gamma"],
+                             "rag": ["green", "green", "amber"]})
+    seen = {}
+
+    def fake_build(entries, omitted, **kw):
+        seen.update(entries=entries, omitted=omitted)
+        return b"%PDF-1.7"
+
+    monkeypatch.setattr(packing, "build_pack", fake_build)
+    info, error = packing.make_pack(staging, results, programs, Config(), "2026-10", "2026-11-01T08:00:00Z")
+    staging.discard()
+    assert error is None and info["status"] == "ok"
+    got = [(e["kind"], e["id"], e["title"], e["rag"]) for e in seen["entries"]]
+    assert got == [("portfolio", None, "Overview (kernel)", None), ("program", "PRG-A", "Alpha (kernel)", "red")]
+    assert [(o["id"], o["name"]) for o in seen["omitted"]] == [("PRG-C", "Gamma"), ("PRG-B", "Beta")]
+    assert seen["omitted"][0]["reason"].startswith("no report metadata: ")
+    assert seen["omitted"][1]["reason"] == "report failed: ValueError: boom"

@@ -74,14 +74,14 @@ def test_program_filter_and_default_period(source):
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [(["--period", "2030-01"], "period 2030-01 is outside the data, which covers 2024-01 to 2024-10"),
-     (["--period", "oct"], "is not a month: use YYYY-MM"),
-     (["--program", "P9"], "unknown program 'P9'; programs are P1, P2")],
+    ("args", "code", "message"),
+    [(["--period", "2030-01"], 1, "period 2030-01 is outside the data, which covers 2024-01 to 2024-10"),
+     (["--period", "oct"], 2, "is not a month: use YYYY-MM"),  # a malformed option: a bad invocation
+     (["--program", "P9"], 1, "unknown program 'P9'; programs are P1, P2")],
 )
-def test_bad_arguments_exit_1_with_a_message(source, args, message):
+def test_bad_arguments_exit_1_with_a_message(source, args, code, message):
     result = run(str(source), *args)
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.output and "Traceback" not in result.output
 
 

@@ -41,21 +41,41 @@ def test_invalid_data_prints_the_findings_and_writes_nothing(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    ("extra", "code", "message"),
     [
-        (["--programs", "PRG-A,PRG-X"], "unknown program 'PRG-X'"),
-        (["--period", "2026-13"], "is not a month"),
-        (["--period", "2027-01"], "outside the data, which covers 2026-08 to 2026-10"),
+        (["--programs", "PRG-A,PRG-X"], 1, "unknown program 'PRG-X'"),
+        (["--period", "2026-13"], 2, "period '2026-13' is not a month: use YYYY-MM, e.g. 2026-10"),
+        (["--period", "2026-1 "], 2, "period '2026-1 ' is not a month: use YYYY-MM, e.g. 2026-10"),
+        (["--period", "10/2025"], 2, "period '10/2025' is not a month: use YYYY-MM, e.g. 2026-10"),
+        (["--period", "2027-01"], 1, "outside the data, which covers 2026-08 to 2026-10"),
     ],
 )
-def test_bad_program_or_period_exits_1_and_writes_nothing(tmp_path: Path, extra: list[str],
-                                                          message: str) -> None:
+def test_bad_program_or_period_exits_with_one_line_and_writes_nothing(tmp_path: Path, extra: list[str], code: int,
+                                                                      message: str) -> None:
     src = write_source(tmp_path / "src")
     out = tmp_path / "reports"
     res = CliRunner().invoke(cli, run_args(src, out) + extra)
-    assert res.exit_code == 1, res.output
+    assert res.exit_code == code, res.output
     assert message in res.stderr and res.stderr.startswith("error: ")
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.output  # one line, no usage block
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["run", "kpis", "sample"])
+def test_every_period_option_goes_through_period_param(command: str, tmp_path: Path) -> None:
+    args = {"run": ["run", "--out", str(tmp_path / "r")], "kpis": ["kpis", str(tmp_path)],
+            "sample": ["sample", "--out", str(tmp_path / "s")]}[command]
+    res = CliRunner().invoke(cli, [*args, "--period", "2026-1 "])
+    assert (res.exit_code, res.stderr) == (2, "error: Invalid value for '--period': period '2026-1 ' is not a "
+                                              "month: use YYYY-MM, e.g. 2026-10\n")
+
+
+def test_period_param_trims_and_converts_to_a_period() -> None:
+    from pmo_nb.cli import PERIOD
+    from pmo_nb.periods import Period
+
+    value = PERIOD.convert(" 2026-10 ", None, None)
+    assert isinstance(value, Period) and value == "2026-10" and value.previous() == "2026-09"
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:

@@ -35,10 +35,17 @@ from test_batch import write_source
 from test_cli_run import kernels_in, start_sleeping_run
 
 from pmo_nb.cli import cli
+from pmo_nb.config import Config
 from pmo_nb.data.ingest import load
+from pmo_nb.exceptions import DiskFullError
 from pmo_nb.metrics.kpis import compute
-from pmo_nb.run import batch
+from pmo_nb.run import monthly, packing
+from pmo_nb.run.jobs import Job
+from pmo_nb.run.kernels import KERNEL_NAME
 from pmo_nb.run.manifest import read_manifest, verify
+from pmo_nb.run.packing import make_pack
+from pmo_nb.run.staging import Staging
+from pmo_nb.run.worker import execute_report
 
 NOTEBOOKS = data_path("notebooks")
 PERIOD = "2026-10"
@@ -193,7 +200,7 @@ def test_a_hostile_month_fails_three_reports_and_publishes_the_rest(world) -> No
 
 def broken_kernelspec(root: Path) -> Path:
     """A JUPYTER_PATH whose kernelspec "python3" (found before the venv's) runs a command that exits at once."""
-    spec = root / "kernels" / batch.KERNEL_NAME
+    spec = root / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": ["python", "-c", "raise SystemExit(7)", "-f", "{connection_file}"],
@@ -206,8 +213,8 @@ def fail_writing(monkeypatch, where: str) -> str:
     import pandas as pd
 
     if where == "report":  # in the worker, half-way through PRG-A.html
-        monkeypatch.setattr(batch, "run", functools.partial(
-            batch.run, worker_setup="test_faults:disk_fills_writing_prg_a_html"))
+        monkeypatch.setattr(monthly, "run", functools.partial(
+            monthly.run, worker_setup="test_faults:disk_fills_writing_prg_a_html"))
         return "PRG-A.html"
     if where == "kpis":  # in the parent while the workers run: the pool is stopped mid-run
         real_csv = pd.DataFrame.to_csv
@@ -281,13 +288,13 @@ def test_a_full_disk_when_papermill_saves_the_notebook_is_not_taken_for_a_kernel
     monkeypatch.setattr(LocalHandler, "write", write)
     folder = tmp_path / "stage"
     (folder / "notebooks").mkdir(parents=True)
-    job = batch.Job("PRG-A", "program", str(NOTEBOOKS / "batch_ok.ipynb"), {"program_id": "PRG-A"}, str(folder),
-                    ("html",), 60)
-    res = batch.execute_report(job)
-    assert (res.status, res.kernel_attempts, res.error["ename"]) == ("failed", 1, "DiskFullError")
-    assert res.error["path"] == str((folder / "notebooks" / "PRG-A.ipynb").resolve())
-    with pytest.raises(batch.DiskFullError, match="PRG-A.ipynb: free space on that filesystem"):
-        batch._check_reports([res])
+    job = Job(name="PRG-A", kind="program", notebook=str(NOTEBOOKS / "batch_ok.ipynb"),
+              parameters={"program_id": "PRG-A"}, folder=str(folder), formats=("html",), timeout=60)
+    res = execute_report(job)
+    assert (res.status, res.kernel_attempts, res.error.ename) == ("failed", 1, "DiskFullError")
+    assert res.error.path == str((folder / "notebooks" / "PRG-A.ipynb").resolve())
+    with pytest.raises(DiskFullError, match="PRG-A.ipynb: free space on that filesystem"):
+        monthly.check_reports([res])
 
 
 def test_a_full_disk_writing_the_pack_stops_the_run_instead_of_dropping_the_pack(tmp_path: Path,
@@ -302,11 +309,11 @@ def test_a_full_disk_writing_the_pack_stops_the_run_instead_of_dropping_the_pack
         return real(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", write_bytes)
-    monkeypatch.setattr(batch, "_build_pack", lambda *a, **kw: b"%PDF-1.7 pack bytes")
-    staging = batch.Staging(tmp_path, PERIOD, "run1").open()
+    monkeypatch.setattr(packing, "build_pack", lambda *a, **kw: b"%PDF-1.7 pack bytes")
+    staging = Staging(tmp_path, PERIOD, "run1").open()
     try:
-        with pytest.raises(batch.DiskFullError) as info:
-            batch._make_pack(staging, [], None, batch.Config(), PERIOD, "2026-11-01T08:00:00Z")
+        with pytest.raises(DiskFullError) as info:
+            make_pack(staging, [], None, Config(), PERIOD, "2026-11-01T08:00:00Z")
         assert info.value.path == str(staging.folder / f"executive-pack-{PERIOD}.pdf")
         assert sorted(p.name for p in staging.folder.iterdir()) == ["notebooks"]  # no half-written .part
     finally:

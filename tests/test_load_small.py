@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from pmo_nb.cli import cli
 from pmo_nb.data import sample
 from pmo_nb.paths import PROJ_ROOT
-from pmo_nb.run.batch import KERNEL_START_ATTEMPTS
+from pmo_nb.run.kernels import KERNEL_START_ATTEMPTS
 from pmo_nb.run.manifest import read_manifest
 
 pytestmark = pytest.mark.slow

@@ -24,7 +24,7 @@ from pmo_nb.data.ingest import load
 from pmo_nb.metrics import month
 from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.reporting import display, report
-from pmo_nb.run import batch
+from pmo_nb.run.monthly import SHARED_NAME, run, share_month
 
 PERIOD = "2026-10"
 
@@ -203,7 +203,7 @@ def test_batch_kernels_get_the_shared_state_and_batch_mode(tmp_path: Path) -> No
         "'used': _r.read_shared(_r.shared_key(source, config, period, previous_snapshot)) is not None}))"))
     nbformat.write(nb, tmp_path / "probe.ipynb")
     src = shutil.copytree(SAMPLE_DIR, tmp_path / "src")
-    result = batch.run(src, period=PERIOD, programs="PRG-DCX", formats=["html"], out=tmp_path / "out", jobs=1,
+    result = run(src, period=PERIOD, programs="PRG-DCX", formats=["html"], out=tmp_path / "out", jobs=1,
                        progress=False, notebooks={"program": tmp_path / "probe.ipynb",
                                                   "portfolio": tmp_path / "probe.ipynb"})
     assert result.ok, result.failed
@@ -214,17 +214,17 @@ def test_batch_kernels_get_the_shared_state_and_batch_mode(tmp_path: Path) -> No
         seen.append(json.loads(next(t for t in texts if t.startswith("SHARED "))[len("SHARED "):]))
     for probe in seen:
         assert probe["batch"] == "1" and probe["used"] is True
-        assert Path(probe["file"]).name == batch.SHARED_NAME
-    assert not list(result.folder.rglob(batch.SHARED_NAME))  # never published
-    assert batch.SHARED_NAME not in json.dumps(result.manifest)
+        assert Path(probe["file"]).name == SHARED_NAME
+    assert not list(result.folder.rglob(SHARED_NAME))  # never published
+    assert SHARED_NAME not in json.dumps(result.manifest)
 
 
 def test_batch_pickles_a_state_its_notebooks_accept(tmp_path: Path) -> None:
     cfg = load_config(None)
     params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None, "previous_snapshot": None}
-    kpis, written = batch._shared(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / batch.SHARED_NAME)
+    kpis, written = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME)
     assert written
-    state = month.read_shared(month.shared_key(SAMPLE_DIR, None, PERIOD, None), tmp_path / batch.SHARED_NAME)
+    state = month.read_shared(month.shared_key(SAMPLE_DIR, None, PERIOD, None), tmp_path / SHARED_NAME)
     assert state is not None and state.period == PERIOD
     pd.testing.assert_frame_equal(state.kpis.snapshot(), kpis.snapshot())
 
@@ -235,7 +235,7 @@ def test_batch_shares_nothing_when_the_previous_snapshot_is_unreadable(tmp_path:
     (tmp_path / "kpis.csv").write_text("level\n")
     params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None,
               "previous_snapshot": str(tmp_path / "kpis.csv")}
-    kpis, written = batch._shared(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / batch.SHARED_NAME)
-    assert not written and not (tmp_path / batch.SHARED_NAME).exists()
+    kpis, written = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME)
+    assert not written and not (tmp_path / SHARED_NAME).exists()
     expected = month.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None).kpis.snapshot()
     pd.testing.assert_frame_equal(kpis.snapshot(), expected)  # the same month's KPIs, in the same order

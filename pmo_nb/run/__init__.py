@@ -1,1 +1,7 @@
-"""run"""
+"""The monthly run: ``monthly.run`` executes a month's reports in a worker pool and publishes them atomically.
+
+Modules: ``monthly`` (the orchestrator), ``jobs`` (Job, ReportResult), ``worker`` (one report in a worker),
+``pool`` (the process pool), ``engine`` (papermill engines), ``kernels`` (kernel reuse and the kernel check),
+``lifeline`` (processes die with their parent), ``rendering`` (output formats), ``staging`` (staging folder and
+atomic publish), ``packing`` (the executive pack step), ``manifest``, ``summary`` (the CLI's table).
+"""

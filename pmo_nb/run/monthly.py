@@ -1,0 +1,375 @@
+"""The monthly run: every report of a month, executed in parallel, published atomically (``pmo-nb run``).
+
+:func:`run` is a short sequence of named steps: check the settings, load and validate the source (bad data, an
+unknown program or a bad month stops here, before anything is written), plan one :class:`~pmo_nb.run.jobs.Job`
+per report, open the staging folder, share the computed month with the kernels, execute the reports in the
+worker pool while kpis.csv is written, build the executive pack, write the manifest and publish. The design
+(staging and the swap, kernel reuse, the shared month, what stops a run) is described in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pmo_nb.config import Config, load_config
+from pmo_nb.contract import FORMATS, Format
+from pmo_nb.exceptions import (
+    ConfigError,
+    DataValidationError,
+    DiskFullError,
+    Finding,
+    PmoError,
+    ReportError,
+    ReportExecutionError,
+)
+from pmo_nb.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
+from pmo_nb.periods import Period
+from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
+from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
+from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
+from pmo_nb.run.packing import make_pack
+from pmo_nb.run.pool import Interrupted, run_reports
+from pmo_nb.run.rendering import check_formats
+from pmo_nb.run.staging import Staging, no_space, signals_held, writing
+
+__all__ = ["run", "RunResult", "parse_programs", "check_file_name", "share_month", "check_reports",
+           "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
+
+SHARED_NAME = ".shared-state.pickle"
+DEFAULT_TIMEOUT = 600.0
+PROGRAM_NOTEBOOK = NOTEBOOKS_DIR / "program_report.ipynb"
+PORTFOLIO_NOTEBOOK = NOTEBOOKS_DIR / "portfolio_overview.ipynb"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """The outcome of :func:`run`: where the month's folder is and what each report did."""
+
+    folder: Path
+    period: Period
+    run_id: str
+    reports: list[ReportResult]
+    manifest: dict[str, Any]
+    duration: float
+    pack_error: ReportError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.reports) and self.pack_error is None
+
+    @property
+    def failed(self) -> list[ReportResult]:
+        return [r for r in self.reports if not r.ok]
+
+
+@dataclass
+class _Plan:
+    """Everything the run decided before writing anything."""
+
+    cfg: Config
+    formats: tuple[Format, ...]
+    portfolio: Any
+    source: str
+    period: Period
+    base: dict[str, Any]
+    jobs: list[Job] = field(default_factory=list)
+    kernel_exe: str = ""
+    generated_at: str = ""
+    run_id: str = ""
+    workers: int = 1
+
+
+def parse_programs(programs: str | Iterable[str] | None) -> list[str] | None:
+    """"PRG-A, PRG-B" or an iterable of ids -> a list without blanks or duplicates (None = all)."""
+    if programs is None:
+        return None
+    items = programs.split(",") if isinstance(programs, str) else list(programs)
+    out: list[str] = []
+    for p in (str(i).strip() for i in items):
+        if p and p not in out:
+            out.append(p)
+    return out or None
+
+
+def check_file_name(program_id: str, source: str = "programs") -> str:
+    """Raise ``DataValidationError`` unless ``program_id`` is safe as a file name.
+
+    Validation already refuses unsafe ids (``pmo_nb.data.validate.SAFE_FILE_NAME``); this re-checks at the
+    point of use, and also refuses "portfolio", the name of the portfolio report's files.
+    """
+    from pmo_nb.data.validate import SAFE_FILE_NAME, SAFE_FILE_NAME_RULE
+
+    pid = str(program_id)
+    if not SAFE_FILE_NAME.fullmatch(pid) or ".." in pid or pid.lower() == PORTFOLIO:
+        raise DataValidationError([Finding(
+            table="programs", source=source, row=None, column="program_id", value=pid,
+            rule=f"{SAFE_FILE_NAME_RULE} (and not {PORTFOLIO!r}, the portfolio report's name)",
+        )], source=source)
+    return pid
+
+
+def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> tuple[Any, bool]:
+    """The month's KPIs, after pickling the shared state (``pmo_nb.metrics.month.shared_state``) to ``path``.
+
+    ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
+    is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it. Returns
+    (Kpis, whether the pickle was written). When the shared state cannot be made (an unreadable previous
+    snapshot), nothing is pickled: each report then loads by itself and fails with the error in its own
+    notebook, as it would without sharing, and the run still writes kpis.csv.
+    """
+    from pmo_nb.metrics.kpis import compute
+    from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, write_shared
+
+    try:
+        state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
+    except PmoError as exc:
+        log.warning("no shared state for the reports (each loads the source itself): %s", first_line(exc))
+        return compute(in_key_order(portfolio), params["period"], config), False
+    key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
+    if key is None:
+        return state.kpis, False
+    write_shared(path, key, state)
+    return state.kpis, True
+
+
+def check_reports(results: Sequence[ReportResult]) -> None:
+    """Raise instead of publishing when the disk filled up, or when no report even started executing
+    (a kernel that never starts, workers that all died): such a month would only hide the last good one."""
+    for res in results:
+        if res.error is not None and res.error.ename == "DiskFullError":
+            raise DiskFullError(res.error.path or res.name)
+    if results and not any(r.ok or "execute" in r.timings for r in results):
+        first = results[0].error or ReportError(ename="", program=results[0].name)
+        raise ReportExecutionError(
+            f"no report started executing ({results[0].name}: {first.ename}: {first.evalue})"
+            "; nothing was published, the previous reports are untouched. Check the Jupyter kernel "
+            f"(`jupyter kernelspec list`; `make setup` reinstalls {KERNEL_NAME!r}) and run the month again",
+            ename=first.ename, evalue=first.evalue, notebook=first.notebook)
+
+
+def _stamp() -> tuple[str, str]:
+    """(generated_at, run_id) from pmo_nb.publish.exporters.run_stamp, the single source of both."""
+    from pmo_nb.publish.exporters import run_stamp
+
+    stamp = run_stamp()
+    return str(stamp.generated_at), str(stamp.run_id)
+
+
+def _source_param(source: str | Path) -> str:
+    s = str(source)
+    return s if "://" in s else str(Path(s).resolve())
+
+
+def _notebooks(overrides: Mapping[str, str | Path] | None) -> dict[str, Path]:
+    """The report notebooks (defaults, or ``overrides``), checked to exist."""
+    paths = {"program": PROGRAM_NOTEBOOK, "portfolio": PORTFOLIO_NOTEBOOK}
+    paths.update({k: Path(v) for k, v in (overrides or {}).items()})
+    for kind, p in paths.items():
+        if not Path(p).is_file():
+            raise ReportExecutionError(f"the {kind} report notebook {p} is missing: restore it from git "
+                                       "(notebooks/) or pass an existing notebook", notebook=str(p))
+    return paths
+
+
+def _settings(config: str | Path | Config | None, formats: Iterable[str], jobs: int | None
+              ) -> tuple[Config, tuple[Format, ...]]:
+    cfg = load_config(config)
+    if cfg.path is None and cfg != Config():
+        raise ConfigError("the report notebooks read their settings from a file: pass the pmo.toml path, "
+                          "not a Config built in code", key="config")
+    if jobs is not None and jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {jobs}", key="jobs")
+    return cfg, check_formats(formats)
+
+
+def _plan(source: str | Path | None, period: Period | None, programs: str | Iterable[str] | None,
+          cfg: Config, fmts: tuple[Format, ...], out_dir: Path) -> _Plan:
+    """Load and validate the source, settle the month and the programs: nothing is written yet."""
+    from pmo_nb.data.ingest import load
+
+    src = _source_param(SAMPLE_DIR if source is None else source)  # as the notebooks resolve it
+    portfolio = load(src, cfg)
+    month = Period.parse(portfolio.check_period(period) if period else portfolio.latest_complete_period())
+    prev = out_dir / month.previous() / "kpis.csv"
+    base = {
+        "period": str(month),
+        "source": src,
+        "config": str(Path(cfg.path).resolve()) if cfg.path else None,
+        "previous_snapshot": str(prev) if prev.is_file() else None,
+    }
+    plan = _Plan(cfg=cfg, formats=fmts, portfolio=portfolio, source=src, period=month, base=base)
+    wanted = parse_programs(programs)
+    program_ids = [portfolio.check_program(p) for p in wanted] if wanted else list(portfolio.program_ids)
+    for pid in program_ids:
+        check_file_name(pid, portfolio.source or src)
+    plan.jobs = [Job(name=PORTFOLIO, kind="portfolio", notebook="", parameters=dict(base), folder="",
+                     formats=fmts, timeout=None)]
+    plan.jobs += [Job(name=pid, kind="program", notebook="", parameters={"program_id": pid, **base}, folder="",
+                      formats=fmts, timeout=None) for pid in program_ids]
+    return plan
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises :class:`Interrupted` while the run is on (from the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _write_kpis(staging: Staging, kpis: Any) -> None:
+    path = staging.path("kpis.csv")
+    with writing(path):
+        kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
+    os.replace(path.with_name(".kpis.csv.part"), path)
+
+
+def _publish(staging: Staging) -> Path:
+    try:
+        return staging.publish()
+    except OSError as exc:
+        if no_space(exc):
+            raise DiskFullError(staging.dest) from None
+        raise ReportExecutionError(f"could not publish the reports as {staging.dest}: {exc}; the previous "
+                                   "reports (if any) were left in place") from None
+
+
+def run(
+    source: str | Path | None = None,
+    *,
+    period: Period | str | None = None,
+    programs: str | Iterable[str] | None = None,
+    formats: Iterable[str] = FORMATS,
+    out: str | Path = REPORTS_DIR,
+    jobs: int | None = None,
+    config: str | Path | Config | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    progress: bool = True,
+    notebooks: Mapping[str, str | Path] | None = None,
+    kernel_name: str = KERNEL_NAME,
+    worker_setup: str | None = None,
+    command: Sequence[str] | None = None,
+    reuse_kernels: bool = True,
+) -> RunResult:
+    """Run a month's reports and publish them atomically into ``out/<period>/``.
+
+    Parameters
+    ----------
+    source:
+        A CSV/Parquet folder, an Excel workbook or a SQLAlchemy URL (default: the sample data).
+    period:
+        The month, a :class:`~pmo_nb.periods.Period` (a ``YYYY-MM`` string is parsed with ``Period.parse``);
+        default: the source's latest complete month.
+    programs:
+        Program ids (list or "A,B"); default every program.
+    formats:
+        Any of ``pmo_nb.contract.FORMATS``. The executive pack is built when "pdf" is asked for.
+    out:
+        Reports folder; the month goes to ``out/<period>/``.
+    jobs:
+        Worker processes (default: the CPUs available to this process).
+    config:
+        ``pmo.toml`` path or a ``Config``.
+    timeout:
+        Per-cell execution timeout in seconds (None: no limit).
+    notebooks:
+        Override the report notebooks: ``{"program": path, "portfolio": path}`` (tests, custom reports).
+    kernel_name:
+        The Jupyter kernel to run the reports in (checked to be this environment's Python).
+    worker_setup:
+        ``"module:function"`` called once in each worker after start-up (tests and instrumentation).
+    command:
+        The command line to record in the manifest (default ``sys.argv``).
+    reuse_kernels:
+        Keep each worker's kernel for its next report of the same notebook, with the namespace reset
+        (``%reset -f``) in between; a kernel whose report failed is never reused. The outputs are
+        byte-identical either way.
+
+    Returns
+    -------
+    RunResult
+        ``ok`` is False when any report (or the pack) failed; the month is published either way.
+
+    Raises
+    ------
+    DataValidationError, SourceError, ConfigError, PeriodError, UnknownEntityError
+        Before anything is written.
+    ReportExecutionError, DiskFullError
+        No report started, or the disk filled up: nothing is published.
+    Interrupted
+        On SIGINT/SIGTERM: workers and kernels are killed, the staging folder removed, nothing published.
+    """
+    t_start, started = time.perf_counter(), time.time()
+    cfg, fmts = _settings(config, formats, jobs)
+    nb_paths = _notebooks(notebooks)
+    out_dir = Path(out).resolve()
+    plan = _plan(source, None if period is None else Period.parse(period), programs, cfg, fmts, out_dir)
+    plan.kernel_exe = kernel_executable(kernel_name)
+    plan.generated_at, plan.run_id = _stamp()
+    plan.workers = jobs or len(os.sched_getaffinity(0))
+    staging = Staging(out_dir, plan.period, plan.run_id, started=started)
+    with _sigterm_interrupts():
+        try:
+            staging.open()
+            folder = str(staging.folder)
+            shared_path = staging.path(SHARED_NAME)
+            kpis, shared = share_month(plan.portfolio, cfg, plan.base, shared_path)
+            plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()), "folder": folder,
+                                "timeout": timeout, "kernel_name": kernel_name, "generated_at": plan.generated_at,
+                                "reuse_kernel": reuse_kernels, "shared": str(shared_path) if shared else None})
+                         for j in plan.jobs]
+            results = run_reports(plan.jobs, workers=plan.workers, progress=progress, worker_setup=worker_setup,
+                                  while_running=lambda: _write_kpis(staging, kpis))
+            if not staging.path("kpis.csv").exists():
+                _write_kpis(staging, kpis)
+            check_reports(results)
+            shared_path.unlink(missing_ok=True)  # never published
+            pack_info, pack_error = (make_pack(staging, results, kpis.programs, cfg, plan.period, plan.generated_at)
+                                     if "pdf" in fmts else (None, None))
+            duration = time.perf_counter() - t_start
+            manifest = _manifest(plan, staging, results, pack_info, command, started, duration, reuse_kernels)
+            dest = _publish(staging)
+        except BaseException:
+            with signals_held():  # a second Ctrl-C must not cut the clean-up short
+                staging.discard()
+            raise
+    return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=results, manifest=manifest,
+                     duration=duration, pack_error=pack_error)
+
+
+def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: dict[str, Any] | None,
+              command: Sequence[str] | None, started: float, duration: float, reuse: bool) -> dict[str, Any]:
+    """Build and write ``manifest.json`` into the staging folder."""
+    manifest = build_manifest(
+        folder=staging.folder, run_id=plan.run_id, generated_at=plan.generated_at, period=plan.period,
+        command=shlex.join(list(command) if command is not None else sys.argv),
+        source=plan.portfolio.source or plan.source, source_fingerprint=plan.portfolio.fingerprint(),
+        config=plan.cfg.to_dict(), formats=plan.formats, reports=[r.as_dict() for r in results], pack=pack,
+        started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
+        jobs=plan.workers, kernel={"name": plan.jobs[0].kernel_name, "executable": plan.kernel_exe, "reuse": reuse},
+    )
+    with writing(staging.folder / "manifest.json"):
+        write_manifest(staging.folder, manifest)
+    return manifest

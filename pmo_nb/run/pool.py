@@ -1,0 +1,131 @@
+"""The pool of worker processes that executes a run's reports, and how it is stopped.
+
+Workers are spawned (each imports pandas, altair, nbconvert and WeasyPrint once, then handles many reports) and
+die with the run (:mod:`pmo_nb.run.lifeline`). A worker process that dies (not a kernel: the worker itself)
+breaks the pool, and every report the pool still held fails with it without telling which one killed it.
+Those reports are retried one at a time, each in a fresh single-worker pool: the culprit fails
+("WorkerCrash"), the others complete. On any exception (Ctrl-C included) :func:`terminate_pool` stops every
+worker, which kill their kernels on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from pmo_nb.run.jobs import Job, ReportResult
+from pmo_nb.run.worker import execute_report, init_worker, report_error
+
+__all__ = ["Interrupted", "run_reports", "terminate_pool"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by SIGINT (Ctrl-C) or SIGTERM; nothing was published."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop every worker now (they kill their kernels on SIGTERM) and wait for them to go."""
+    procs = list(getattr(pool, "_processes", {}).values())  # no public API before Python 3.14
+    for p in procs:
+        with contextlib.suppress(Exception):
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGTERM)
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 10
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(max(0.1, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(2)
+
+
+def run_reports(
+    jobs: Sequence[Job],
+    *,
+    workers: int,
+    progress: bool = True,
+    worker_setup: str | None = None,
+    while_running: Callable[[], None] | None = None,
+) -> list[ReportResult]:
+    """Execute and render ``jobs`` in ``workers`` spawned processes; results in job order.
+
+    ``while_running`` is called once in this process after the first jobs are handed out (the run writes
+    kpis.csv meanwhile); ``worker_setup`` (``"module:function"``) runs once in each worker after start-up.
+    """
+    from tqdm import tqdm
+
+    results: dict[str, ReportResult] = {}
+    crashes: dict[str, int] = {}
+    pending = list(jobs)
+    bar = tqdm(total=len(jobs), unit="report", desc="reports", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+    ctx = multiprocessing.get_context("spawn")
+    first = True
+    isolate = False
+    try:
+        while pending:
+            if isolate:  # after a crash: one suspect per pool
+                batch_jobs, pending = pending[:1], pending[1:]
+            else:
+                batch_jobs, pending = pending, []
+            n = max(1, min(workers, len(batch_jobs)))
+            formats = tuple(sorted({f for j in batch_jobs for f in j.formats}))
+            pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
+                                       initargs=(worker_setup, formats, os.getpid()))
+            try:
+                futures: dict[Future[ReportResult], Job] = {pool.submit(execute_report, j): j for j in batch_jobs}
+                if first and while_running is not None:
+                    first = False
+                    while_running()
+                retry: list[Job] = []
+                waiting = set(futures)
+                while waiting:
+                    done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        job = futures[fut]
+                        res = _outcome(fut, job, crashes)
+                        if res is None:
+                            retry.append(job)
+                            continue
+                        results[job.name] = res
+                        bar.update(1)
+                        ok = sum(r.ok for r in results.values())
+                        running = min(n, len(jobs) - len(results))
+                        bar.set_postfix_str(f"ok {ok}, failed {len(results) - ok}, running {running}")
+                pool.shutdown(wait=True)
+                if retry:
+                    isolate = True
+                    pending = retry + pending
+            except BaseException:
+                terminate_pool(pool)
+                raise
+    finally:
+        bar.close()
+    return [results[j.name] for j in jobs]
+
+
+def _outcome(fut: Future[ReportResult], job: Job, crashes: dict[str, int]) -> ReportResult | None:
+    """The job's result; None when its worker died the first time (retry it on its own)."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        crashes[job.name] = crashes.get(job.name, 0) + 1
+        if crashes[job.name] < 2:
+            return None
+        return ReportResult(job.name, job.kind, "failed", 0.0, error=report_error(
+            job, "WorkerCrash", "the worker process died while handling this report, also when it was retried on "
+            "its own"))
+    except Exception as exc:  # a bug outside the report's own failure handling
+        return ReportResult(job.name, job.kind, "failed", 0.0, error=report_error(job, type(exc).__name__, exc))
