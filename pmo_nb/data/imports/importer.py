@@ -70,7 +70,9 @@ def _read(path: Path, measure: Measure, key_field: str | None, reader: PlanReade
         raise SourceError(f"{path.name} is not a schedule file pmo-nb can import (supported: "
                           f"{', '.join(SCHEDULE_FORMATS)}); export the plan in one of these formats", path=str(path))
     if reader is None:
-        from pmo_nb.data.imports.mpxj_reader import read_plans as reader
+        from pmo_nb.data.imports.mpxj_reader import read_plans
+
+        reader = read_plans
     return fmt, reader(path, fmt, measure=measure, key_field=key_field)
 
 

@@ -106,9 +106,10 @@ def _is_leaf(task: Any) -> bool:
     return bool(task.getChildTasks().isEmpty()) and not bool(task.getSummary())
 
 
-def _values(task: Any, measure: Measure, props: Any) -> tuple[float | None, float | None, float | None]:
+def _values(task: Any, measure: Measure, props: Any) -> tuple[float | None, float | None, float | None, bool]:
+    """(current, baseline, actual) of the measure; the flag says work was taken from the durations."""
     if measure == "cost":
-        return _num(task.getCost()), _num(task.getBaselineCost()), _num(task.getActualCost())
+        return _num(task.getCost()), _num(task.getBaselineCost()), _num(task.getActualCost()), False
     from org.mpxj import TimeUnit
 
     def hours(d: Any) -> float | None:
@@ -116,7 +117,14 @@ def _values(task: Any, measure: Measure, props: Any) -> tuple[float | None, floa
             return None
         return float(d.convertUnits(TimeUnit.HOURS, props).getDuration())
 
-    return hours(task.getWork()), hours(task.getBaselineWork()), hours(task.getActualWork())
+    work, base, actual = hours(task.getWork()), hours(task.getBaselineWork()), hours(task.getActualWork())
+    if work is None and base is None and actual is None:  # no resources (GanttProject): one person full time
+        duration = hours(task.getDuration())
+        if duration:
+            base = hours(task.getBaselineDuration())
+            actual = hours(task.getActualDuration())
+            return duration, base, actual, True
+    return work, base, actual, False
 
 
 def _percent(task: Any) -> float:
@@ -156,11 +164,12 @@ def _plan(project: Any, path: Path, fmt: str, measure: Measure, key_field: str |
     pid = _text(props.getProjectID()) or _slug(name)
     if count > 1:
         pid = f"{pid}" if pid != "PROJECT" else f"{path.stem}-{index + 1}"
-    status = props.getStatusDate()
+    status = _date(props.getStatusDate())
     plan = Plan(source=path.name, format=fmt, project_id=pid, name=name, manager=_text(props.getManager()),
-                status_date=_date(status).date() if status is not None else None, measure=measure,
+                status_date=status.date() if status is not None else None, measure=measure,
                 currency=_text(props.getCurrencyCode()))
     leaves = []
+    by_duration: list[str] = []
     for task in project.getTasks():
         label = _text(task.getName()) or f"task {task.getUniqueID()}"
         if bool(task.getNull()):
@@ -178,7 +187,9 @@ def _plan(project: Any, path: Path, fmt: str, measure: Measure, key_field: str |
                 start=None, finish=None, baseline_start=None, baseline_finish=None, actual_start=None,
                 actual_finish=None, percent_complete=0.0, value=None, baseline_value=None, actual_value=None))
             continue
-        value, baseline_value, actual_value = _values(task, measure, props)
+        value, baseline_value, actual_value, from_duration = _values(task, measure, props)
+        if from_duration:
+            by_duration.append(label)
         t = PlanTask(
             uid=int(uid.intValue()) if uid is not None else -1, name=label, summary=False,
             milestone=bool(task.getMilestone()), start=_date(task.getStart()), finish=_date(task.getFinish()),
@@ -188,6 +199,10 @@ def _plan(project: Any, path: Path, fmt: str, measure: Measure, key_field: str |
             actual_value=actual_value, key=_key_flag(task, key_field))
         plan.tasks.append(t)
         leaves.append((task, t))
+    if by_duration:
+        shown = ", ".join(repr(n) for n in by_duration[:5]) + (" ..." if len(by_duration) > 5 else "")
+        plan.notes.append(f"{len(by_duration)} tasks have no work (no resources): their duration is taken as the "
+                          f"work of one person full time: {shown}")
     spans = [d for _, t in leaves for d in (t.baseline_start, t.baseline_finish) if d is not None]
     if spans:
         months, ranges = _month_ranges(Period.of(min(spans)), Period.of(max(spans)))

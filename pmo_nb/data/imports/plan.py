@@ -56,3 +56,4 @@ class Plan:
     tasks: list[PlanTask] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (task name, why)
     currency: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the reader assumed, e.g. work taken from durations

@@ -102,7 +102,7 @@ def effective(task: PlanTask, plan_baselined: bool) -> Effective | None:
     if task.baselined and plan_baselined:
         bs, bf = _to_date(task.baseline_start), _to_date(task.baseline_finish)
         assert bs is not None and bf is not None
-        value = task.baseline_value if task.baseline_value is not None else 0.0
+        value = task.baseline_value if task.baseline_value is not None else (task.value or 0.0)
         return Effective(task, bs, max(bs, bf), value, True)
     s, f = _to_date(task.start), _to_date(task.finish)
     if s is None and f is None:
@@ -175,6 +175,11 @@ def snapshot(plan: Plan, status_date: dt.date, program_id: str, status_origin: s
         unbaselined = [e.task.name for e in effs if not e.from_baseline]
         if unbaselined:
             assumed.append(f"tasks without a baseline use their current dates and {unit}: {_names(unbaselined)}")
+        no_value = [e.task.name for e in effs if e.from_baseline and e.task.baseline_value is None and e.task.value]
+        if no_value:
+            assumed.append(f"tasks with baseline dates but no baseline {unit} use their planned {unit}: "
+                           f"{_names(no_value)}")
+    assumed.extend(plan.notes)
     if plan.measure == "hours":
         comments.append("Figures are hours of work (baseline work), not cost: imported with --measure hours.")
         assumed.append("amounts are hours of work (--measure hours), not money")
@@ -234,15 +239,16 @@ def snapshot(plan: Plan, status_date: dt.date, program_id: str, status_origin: s
         })
         keys += t.key
 
-    mapped.append(f"{len(plan.tasks)} tasks: {len(effs)} counted ({len(milestones)} milestones), "
-                  f"{len(summaries)} summary tasks (their figures roll up from their sub-tasks, not counted twice)"
+    ms = f"{len(milestones)} milestone{'s' if len(milestones) != 1 else ''}"
+    mapped.append(f"{len(plan.tasks)} tasks: {len(effs)} counted ({ms}), "
+                  f"{len(summaries)} summary (their figures roll up from their sub-tasks, not counted twice)"
                   + (f", {len(undated)} without dates" if undated else "")
                   + (f", {len(plan.skipped)} skipped" if plan.skipped else ""))
     mapped.append(f"BAC {_money(bac, plan.measure)}; to {status_date}: PV {_money(pv_status, plan.measure)}, "
                   f"EV {_money(ev, plan.measure)}, AC {_money(ac, plan.measure)}")
     mapped.append(f"baseline {start} to {finish}; PV curve over {len(pv_curve)} months"
                   + (f" ({phased_n} tasks from time-phased baseline data)" if phased_n else ""))
-    mapped.append(f"{len(milestones)} milestones ({keys} key)")
+    mapped.append(f"{ms} ({keys} key)")
     if plan.manager is None:
         assumed.append("no project manager in the file: manager is 'unknown'")
 

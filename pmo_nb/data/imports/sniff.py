@@ -53,6 +53,6 @@ def sniff_schedule(path: str | Path) -> str | None:
         return PMXML
     if "schemas.microsoft.com/project" in lower and "<project" in lower:
         return MSPDI
-    if suffix == ".gan" or ("<project" in lower and "ganttproject" in lower):
-        return GAN if "<project" in lower else None
+    if "<project" in lower and (suffix == ".gan" or "ganttproject" in lower or "view-date=" in lower):
+        return GAN
     return None
