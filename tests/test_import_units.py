@@ -16,9 +16,9 @@ from pmo_nb.data.imports import (
     StatusDateError,
     TargetFolderError,
     import_schedules,
+    mpxj_reader,
     sniff_schedule,
 )
-from pmo_nb.data.imports import mpxj_reader
 from pmo_nb.data.imports.plan import Plan, PlanTask
 from pmo_nb.data.imports.snapshot import Effective, pv_to, snapshot, spread, working_days
 from pmo_nb.exceptions import SourceError, UnknownEntityError
