@@ -191,3 +191,26 @@ def alpha(month: int = 3) -> P:
           key=True, pct=100, actual_start=(2026, 2, 3), actual_finish=(2026, 2, 3)),
         T("Go live", (2026, 4, 30), (2026, 4, 30), baseline=((2026, 4, 24), (2026, 4, 24)), milestone=True),
     ])
+
+
+def add_timephased_baseline_cost(path: Path, task: str, months: list[tuple[str, str, float]]) -> Path:
+    """Add MS Project's time-phased baseline cost (MSPDI TimephasedData type 5) to ``task``'s assignment.
+
+    ``months`` holds (start, finish, amount) with ISO date-times; MSPDI stores costs in cents.
+    """
+    import xml.etree.ElementTree as ET
+
+    ns = "http://schemas.microsoft.com/project"
+    ET.register_namespace("", ns)
+    tree = ET.parse(path)
+    root = tree.getroot()
+    q = f"{{{ns}}}"
+    uid = next(t.findtext(f"{q}UID") for t in root.iter(f"{q}Task") if t.findtext(f"{q}Name") == task)
+    assignment = next(a for a in root.iter(f"{q}Assignment") if a.findtext(f"{q}TaskUID") == uid)
+    for start, finish, amount in months:
+        td = ET.SubElement(assignment, f"{q}TimephasedData")
+        for tag, text in (("Type", "5"), ("UID", assignment.findtext(f"{q}UID")), ("Start", start),
+                          ("Finish", finish), ("Unit", "2"), ("Value", str(round(amount * 100)))):
+            ET.SubElement(td, f"{q}{tag}").text = text
+    tree.write(path, xml_declaration=True, encoding="UTF-8")
+    return path

@@ -234,3 +234,24 @@ def test_corrupt_schedule_is_one_line(mpxj: None, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["import", str(bad), "--into", str(tmp_path / "out")])
     assert res.exit_code in (1, 2)
     assert len(res.output.strip().splitlines()) == 1 and res.output.startswith("error: broken.xer")
+
+
+# ---------------------------------------------------------------------------------------------- time-phased
+@pytest.mark.parametrize(("feb", "mar", "curve", "pv_status"), [
+    # Develop's baseline 60,000 as 10,000 in February and 50,000 in March (MS Project's timephased baseline):
+    # PV to 13 March = Design 20,000 + 10,000 + 50,000 x 10/20 of March's working days of the task
+    (10000.0, 50000.0, [20000.0, 10000.0, 52000.0, 18000.0], 55000.0),
+    # time-phased amounts that do not add up to the baseline cost are not trusted: spread evenly instead
+    (10000.0, 20000.0, [20000.0, 30000.0, 32000.0, 18000.0], 65000.0),
+])
+def test_time_phased_baseline_cost_gives_the_pv_curve(files: dict[str, Path], tmp_path: Path, feb: float,
+                                                      mar: float, curve: list[float], pv_status: float) -> None:
+    path = tmp_path / "alpha-tp.xml"
+    path.write_bytes(files["alpha-03.xml"].read_bytes())
+    h.add_timephased_baseline_cost(path, "Develop", [("2026-02-02T08:00:00", "2026-02-27T17:00:00", feb),
+                                                     ("2026-03-02T08:00:00", "2026-03-27T17:00:00", mar)])
+    result = import_schedules([path], tmp_path / "out")
+    snap = result.files[0].snapshots[0]
+    assert snap.pv_to_status == pytest.approx(pv_status)
+    assert _money(_tables(tmp_path / "out")["financials"], "planned_value") == curve
+    assert any("1 task from time-phased" in m for m in snap.mapped) == (feb + mar == 60000.0)

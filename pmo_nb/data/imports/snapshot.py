@@ -246,8 +246,9 @@ def snapshot(plan: Plan, status_date: dt.date, program_id: str, status_origin: s
                   + (f", {len(plan.skipped)} skipped" if plan.skipped else ""))
     mapped.append(f"BAC {_money(bac, plan.measure)}; to {status_date}: PV {_money(pv_status, plan.measure)}, "
                   f"EV {_money(ev, plan.measure)}, AC {_money(ac, plan.measure)}")
+    tasks_tp = f"{phased_n} task{'s' if phased_n != 1 else ''}"
     mapped.append(f"baseline {start} to {finish}; PV curve over {len(pv_curve)} months"
-                  + (f" ({phased_n} tasks from time-phased baseline data)" if phased_n else ""))
+                  + (f" ({tasks_tp} from time-phased baseline data)" if phased_n else ""))
     mapped.append(f"{ms} ({keys} key)")
     if plan.manager is None:
         assumed.append("no project manager in the file: manager is 'unknown'")
