@@ -6,6 +6,7 @@ never a traceback: 1 for bad data or a failed report, 2 for a bad invocation or 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
@@ -249,6 +250,56 @@ def sample_command(out: str, fmt: Literal["csv", "xlsx", "parquet"], seed: int, 
         raise click.ClickException(f"cannot write the sample to {out}: {exc.strerror or exc}") from None
     rows = ", ".join(f"{len(df)} {name}" for name, df in tables.items())
     click.echo(f"wrote {len(written)} file{'s' if len(written) != 1 else ''} to {out}: {rows}")
+
+
+def _status_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2026-03-13") from None
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--into", required=True, type=click.Path(file_okay=False),
+              help="Folder of canonical tables to add the snapshots to (created if missing).")
+@click.option("--program", default=None, metavar="ID",
+              help="Program id of the imported projects (default: [import] program, else the one of an earlier "
+                   "import, else 'imported').")
+@click.option("--status-date", default=None, metavar="YYYY-MM-DD", callback=_status_date,
+              help="Date the progress was recorded (default: the file's status or data date).")
+@click.option("--measure", type=click.Choice(["cost", "hours"]), default="cost", show_default=True,
+              help="Report cost, or baseline work in hours for plans without costs.")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="pmo.toml ([import] program and key_milestone; default: built-in defaults).")
+@handle_errors
+def import_command(files: tuple[str, ...], into: str, program: str | None, status_date: dt.date | None,
+                   measure: str, config_path: str | None) -> None:
+    """Import schedule FILES (.mpp, MSPDI .xml, Primavera .xer/PMXML, GanttProject .gan) into DIR.
+
+    Each file is a snapshot at its status date: importing next month's file adds that month, importing a month
+    again replaces it. Prints what was mapped, assumed and left out per file, then checks the folder.
+    """
+    from pmo_nb.data.imports import import_schedules
+    from pmo_nb.data.ingest import check
+
+    result = import_schedules(files, into, program=program, status_date=status_date,
+                              measure="hours" if measure == "hours" else "cost", config=config_path)
+    for report in result.files:
+        for line in report.lines():
+            click.echo(line)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    checked = check(str(result.folder), config_path)
+    if checked.findings:
+        click.echo(f"error: {result.folder} does not pass validation: {checked.findings[0]}; run `pmo-nb validate "
+                   f"{result.folder}` for the list", err=True)
+        sys.exit(1)
+    n = sum(len(r.snapshots) for r in result.files)
+    click.echo(f"imported {n} project snapshot{'s' if n != 1 else ''} into {result.folder} "
+               f"({', '.join(p.name for p in result.written)}); it passes `pmo-nb validate`")
 
 
 def main() -> None:

@@ -99,6 +99,14 @@ class ValidationConfig:
 
 
 @dataclass(frozen=True)
+class ImportConfig:
+    """``[import]``: defaults of ``pmo-nb import`` (docs/importing.md)."""
+
+    program: str = ""  # program id for imported projects when --program is not given
+    key_milestone: str = ""  # a flag ("Flag1") or custom field name marking key milestones
+
+
+@dataclass(frozen=True)
 class Config:
     organisation: str = "PMO"
     currency: str = "EUR"
@@ -107,6 +115,7 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
+    import_: ImportConfig = field(default_factory=ImportConfig)
     # table name -> {user header (normalised) -> canonical column}; "*" applies to every table
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     # table name -> the sheet, file stem or database table that holds it
@@ -248,6 +257,11 @@ def _parse_report(raw: Mapping[str, Any], path: str | None) -> ReportConfig:
     return replace(ReportConfig(), **vals)
 
 
+def _parse_import(raw: Mapping[str, Any], path: str | None) -> ImportConfig:
+    _check_keys(raw, set(ImportConfig.__dataclass_fields__), "import.", path)
+    return ImportConfig(**{k: _text(v, f"import.{k}", path).strip() for k, v in raw.items()})
+
+
 def _parse_ingest(raw: Mapping[str, Any], path: str | None) -> IngestConfig:
     _check_keys(raw, set(IngestConfig.__dataclass_fields__), "ingest.", path)
     vals: dict[str, Any] = {}
@@ -371,7 +385,7 @@ def _parse_scale(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str
 def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Build a ``Config`` from a parsed TOML mapping, checking every key."""
     _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns", "validation",
-                      "sheets", "values", "scale"}, "", path)
+                      "sheets", "values", "scale", "import"}, "", path)
     vals: dict[str, Any] = {"path": path}
     if "organisation" in raw:
         vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
@@ -382,12 +396,12 @@ def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
         vals["currency"] = cur
     parsers = {"rag": _parse_rag, "risks": _parse_risks, "report": _parse_report, "ingest": _parse_ingest,
                "columns": _parse_columns, "validation": _parse_validation, "sheets": _parse_sheets,
-               "values": _parse_values, "scale": _parse_scale}
+               "values": _parse_values, "scale": _parse_scale, "import": _parse_import}
     for section, parser in parsers.items():
         if section in raw:
             if not isinstance(raw[section], Mapping):
                 raise _err(section, "expected a [table]", path)
-            vals[section] = parser(raw[section], path)
+            vals["import_" if section == "import" else section] = parser(raw[section], path)
     return Config(**vals)
 
 

@@ -35,6 +35,8 @@ def _conda_requirements() -> dict[str, str]:
             name, spec = _norm(dep)
             if name not in {"python", "pip"}:
                 out[name] = spec
+        elif isinstance(dep, dict):  # packages not on conda-forge come from PyPI through `pip:`
+            out.update(_norm(p) for p in dep.get("pip", []) if not p.startswith("-"))
     return out
 
 
