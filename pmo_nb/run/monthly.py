@@ -33,6 +33,7 @@ from pmo_nb.exceptions import (
     ReportError,
     ReportExecutionError,
 )
+from pmo_nb.metrics.changes import write_snapshot
 from pmo_nb.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
 from pmo_nb.periods import Period
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
@@ -242,7 +243,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 def _write_kpis(staging: Staging, kpis: Any) -> None:
     path = staging.path("kpis.csv")
     with writing(path):
-        kpis.snapshot().to_csv(path.with_name(".kpis.csv.part"), index=False)
+        write_snapshot(kpis.snapshot(), path.with_name(".kpis.csv.part"), kpis.config.currency)
     os.replace(path.with_name(".kpis.csv.part"), path)
 
 
