@@ -261,11 +261,19 @@ def _status_date(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2026-03-13") from None
 
 
+def _program_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from pmo_nb.data.validate import SAFE_FILE_NAME, SAFE_FILE_NAME_RULE
+
+    if value is not None and (not SAFE_FILE_NAME.fullmatch(value) or value in (".", "..")):
+        raise click.BadParameter(f"{value!r}: {SAFE_FILE_NAME_RULE}, e.g. PRG-01")
+    return value
+
+
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--into", required=True, type=click.Path(file_okay=False),
               help="Folder of canonical tables to add the snapshots to (created if missing).")
-@click.option("--program", default=None, metavar="ID",
+@click.option("--program", default=None, metavar="ID", callback=_program_id,
               help="Program id of the imported projects (default: [import] program, else the one of an earlier "
                    "import, else 'imported').")
 @click.option("--status-date", default=None, metavar="YYYY-MM-DD", callback=_status_date,

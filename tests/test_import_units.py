@@ -12,11 +12,13 @@ from click.testing import CliRunner
 
 from pmo_nb.cli import cli
 from pmo_nb.data.imports import (
+    ImportOptionError,
     ReaderMissingError,
     StatusDateError,
     TargetFolderError,
     import_schedules,
     mpxj_reader,
+    schedule_hint,
     sniff_schedule,
 )
 from pmo_nb.data.imports.plan import Plan, PlanTask
@@ -287,3 +289,33 @@ def test_cli_reports_a_missing_reader_in_one_line(monkeypatch: pytest.MonkeyPatc
 def test_cli_bad_status_date_is_a_usage_error(plan_file: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["import", str(plan_file), "--into", str(tmp_path), "--status-date", "13/03/2026"])
     assert res.exit_code == 2 and "use YYYY-MM-DD" in res.output
+
+
+def test_program_id_must_be_file_safe(tmp_path: Path, plan_file: Path) -> None:
+    res = CliRunner().invoke(cli, ["import", str(plan_file), "--into", str(tmp_path / "out"), "--program", "My prog"])
+    assert res.exit_code == 2 and "program_id is used as a file name" in res.output
+    cfg = tmp_path / "pmo.toml"
+    cfg.write_text('[import]\nprogram = "../x"\n')
+    with pytest.raises(ImportOptionError, match=r"\[import\] program '../x': program_id is used as a file name"):
+        import_schedules([plan_file], tmp_path / "out", config=cfg, reader=_reader(_plan()))
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_import_config_key_is_refused(tmp_path: Path, plan_file: Path) -> None:
+    cfg = tmp_path / "pmo.toml"
+    cfg.write_text('[import]\nkey_milestones = "Flag1"\n')
+    res = CliRunner().invoke(cli, ["import", str(plan_file), "--into", str(tmp_path / "out"), "--config", str(cfg)])
+    assert res.exit_code == 1 and "import.key_milestones" in res.output and "key_milestone" in res.output
+
+
+@pytest.mark.parametrize(("name", "data", "hint"), [
+    ("plan.mpp", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "plan.mpp is a Microsoft Project file: run "
+                                                       "`pmo-nb import {path} --into DIR`"),
+    ("export.xer", b"ERMHDR\t19.12\n", "export.xer is a Primavera P6 (XER) file: run "
+                                       "`pmo-nb import {path} --into DIR`"),
+    ("notes.txt", b"hello", None),
+])
+def test_schedule_hint(tmp_path: Path, name: str, data: bytes, hint: str | None) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert schedule_hint(path) == (hint.format(path=path) if hint else None)

@@ -7,18 +7,20 @@ command's flow), ``errors``. docs/importing.md is the user's guide.
 
 from __future__ import annotations
 
-from pmo_nb.data.imports.errors import ReaderMissingError, StatusDateError, TargetFolderError
+from pmo_nb.data.imports.errors import ImportOptionError, ReaderMissingError, StatusDateError, TargetFolderError
 from pmo_nb.data.imports.importer import FileReport, ImportResult, import_schedules
-from pmo_nb.data.imports.sniff import SCHEDULE_FORMATS, SCHEDULE_SUFFIXES, sniff_schedule
+from pmo_nb.data.imports.sniff import SCHEDULE_FORMATS, SCHEDULE_SUFFIXES, schedule_hint, sniff_schedule
 
 __all__ = [
     "SCHEDULE_FORMATS",
     "SCHEDULE_SUFFIXES",
     "FileReport",
+    "ImportOptionError",
     "ImportResult",
     "ReaderMissingError",
     "StatusDateError",
     "TargetFolderError",
     "import_schedules",
+    "schedule_hint",
     "sniff_schedule",
 ]

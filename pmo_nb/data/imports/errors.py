@@ -23,3 +23,12 @@ class StatusDateError(PmoError):
 
 class TargetFolderError(SourceError):
     """The ``--into`` folder holds files pmo-nb import did not write; carries the offending ``path``."""
+
+
+class ImportOptionError(PmoError):
+    """An option of the import has a value it cannot use; carries the ``option`` and the ``value``."""
+
+    def __init__(self, message: str, *, option: str, value: str) -> None:
+        super().__init__(message)
+        self.option = option
+        self.value = value

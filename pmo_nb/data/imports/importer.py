@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.data.imports.errors import StatusDateError
+from pmo_nb.data.imports.errors import ImportOptionError, StatusDateError
 from pmo_nb.data.imports.plan import Measure, Plan
 from pmo_nb.data.imports.snapshot import Snapshot, snapshot
 from pmo_nb.data.imports.sniff import SCHEDULE_FORMATS, sniff_schedule
 from pmo_nb.data.imports.store import Store
+from pmo_nb.data.validate import SAFE_FILE_NAME, SAFE_FILE_NAME_RULE
 from pmo_nb.exceptions import SourceError, UnknownEntityError
 
 DEFAULT_PROGRAM = "imported"
@@ -87,6 +88,10 @@ def import_schedules(
     holding files pmo-nb did not write raises a ``PmoError`` first.
     """
     cfg = load_config(config)
+    for option, value in (("--program", program), ("[import] program", cfg.import_.program)):
+        if value and (not SAFE_FILE_NAME.fullmatch(value) or value in (".", "..")):
+            raise ImportOptionError(f"{option} {value!r}: {SAFE_FILE_NAME_RULE}, e.g. PRG-01", option=option,
+                                    value=value)
     store = Store.open(into)
     key_field = cfg.import_.key_milestone or None
     reports: list[FileReport] = []
@@ -111,6 +116,9 @@ def import_schedules(
             seen[key] = path.name
             if store.add(snap):
                 report.replaced.append(snap.project_id)
+            if measure == "cost" and plan.currency and plan.currency.upper() != cfg.currency:
+                snap.assumed.append(f"the plan's currency is {plan.currency}, the reports' {cfg.currency} "
+                                    "([currency] in pmo.toml): amounts are taken as they are, not converted")
             report.snapshots.append(snap)
             warnings.extend(snap.warnings)
         reports.append(report)

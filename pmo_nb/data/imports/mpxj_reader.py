@@ -157,13 +157,10 @@ def _phased(task: Any, t: PlanTask, measure: Measure, ranges: Any, months: list[
     return phased
 
 
-def _plan(project: Any, path: Path, fmt: str, measure: Measure, key_field: str | None, index: int,
-          count: int) -> Plan:
+def _plan(project: Any, path: Path, fmt: str, measure: Measure, key_field: str | None) -> Plan:
     props = project.getProjectProperties()
     name = _text(props.getName()) or _text(props.getProjectTitle()) or path.stem
     pid = _text(props.getProjectID()) or _slug(name)
-    if count > 1:
-        pid = f"{pid}" if pid != "PROJECT" else f"{path.stem}-{index + 1}"
     status = _date(props.getStatusDate())
     plan = Plan(source=path.name, format=fmt, project_id=pid, name=name, manager=_text(props.getManager()),
                 status_date=status.date() if status is not None else None, measure=measure,
@@ -226,4 +223,12 @@ def read_plans(path: str | Path, fmt: str, *, measure: Measure = "cost", key_fie
                           "save it again (or export it as MSPDI XML / XER)", path=str(p)) from None
     if not projects:
         raise SourceError(f"{p.name}: no project found in this {fmt} file", path=str(p))
-    return [_plan(proj, p, fmt, measure, key_field, i, len(projects)) for i, proj in enumerate(projects)]
+    plans = [_plan(proj, p, fmt, measure, key_field) for proj in projects]
+    seen: dict[str, int] = {}
+    for plan in plans:  # two projects of one file with the same id: keep both, told apart by their order
+        seen[plan.project_id] = seen.get(plan.project_id, 0) + 1
+        if seen[plan.project_id] > 1:
+            plan.notes.append(f"project id {plan.project_id} appears more than once in the file: this one is "
+                              f"{plan.project_id}-{seen[plan.project_id]}")
+            plan.project_id = f"{plan.project_id}-{seen[plan.project_id]}"
+    return plans

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["SCHEDULE_FORMATS", "SCHEDULE_SUFFIXES", "sniff_schedule"]
+__all__ = ["SCHEDULE_FORMATS", "SCHEDULE_SUFFIXES", "schedule_hint", "sniff_schedule"]
 
 MPP = "Microsoft Project (.mpp)"
 MSPDI = "MSPDI XML"
@@ -56,3 +56,19 @@ def sniff_schedule(path: str | Path) -> str | None:
     if "<project" in lower and (suffix == ".gan" or "ganttproject" in lower or "view-date=" in lower):
         return GAN
     return None
+
+
+_NOUN = {MPP: "Microsoft Project", MSPDI: "Microsoft Project XML (MSPDI)", XER: "Primavera P6 (XER)",
+         PMXML: "Primavera P6 XML (PMXML)", GAN: "GanttProject"}
+
+
+def schedule_hint(path: str | Path) -> str | None:
+    """The one-line hint for a schedule given where tables are expected, or None when ``path`` is not one.
+
+    >>> schedule_hint("plan.mpp")  # doctest: +SKIP
+    'plan.mpp is a Microsoft Project file: run `pmo-nb import plan.mpp --into DIR`'
+    """
+    fmt = sniff_schedule(path)
+    if fmt is None:
+        return None
+    return f"{Path(path).name} is a {_NOUN[fmt]} file: run `pmo-nb import {path} --into DIR`"
