@@ -319,3 +319,12 @@ def test_schedule_hint(tmp_path: Path, name: str, data: bytes, hint: str | None)
     path = tmp_path / name
     path.write_bytes(data)
     assert schedule_hint(path) == (hint.format(path=path) if hint else None)
+
+
+def test_a_schedule_given_as_a_source_is_answered_with_the_import_command(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.gan"
+    plan.write_bytes((SCHEDULES / "gamma.gan").read_bytes())
+    result = CliRunner().invoke(cli, ["validate", str(plan)])
+    assert result.exit_code == 2
+    assert "plan.gan is a GanttProject file: run `pmo-nb import" in result.output
+    assert "Traceback" not in result.output

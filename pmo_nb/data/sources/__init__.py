@@ -17,6 +17,7 @@ from pmo_nb.data.sources.csv import CsvFolder
 from pmo_nb.data.sources.excel import ExcelWorkbook
 from pmo_nb.data.sources.folder import MixedFolder
 from pmo_nb.data.sources.parquet import ParquetFolder
+from pmo_nb.data.sources.schedule import ScheduleFile
 from pmo_nb.data.sources.sql import SqlDatabase
 
 __all__ = [
@@ -35,9 +36,11 @@ __all__ = [
     "ExcelWorkbook",
     "MixedFolder",
     "ParquetFolder",
+    "ScheduleFile",
     "SqlDatabase",
 ]
 
-# Detection order: a URL first, then a workbook, then folders from the most to the least specific.
-for _source in (SqlDatabase(), ExcelWorkbook(), CsvFolder(), ParquetFolder(), MixedFolder()):
+# Detection order: a URL first, then a workbook, then folders from the most to the least specific; a schedule
+# file last (it is recognised only to say how to import it).
+for _source in (SqlDatabase(), ExcelWorkbook(), CsvFolder(), ParquetFolder(), MixedFolder(), ScheduleFile()):
     register(_source)
