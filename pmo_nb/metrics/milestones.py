@@ -1,6 +1,7 @@
 """Milestones as of the end of a reporting month: status, slip, on-time rate, summaries.
 
-Everything is judged "as of the end of month M": ``end(M)`` is the last calendar day of M.
+Everything is judged "as of the end of month M": ``end(M)`` is the last calendar day of M, or the project's
+status date when that is earlier (``as_of``); below, ``end(M)`` stands for that date.
 
 * achieved by M: ``actual_date <= end(M)``; on time when ``actual_date <= baseline_date``, late otherwise;
 * missed at M: ``baseline_date <= end(M)`` and not achieved by ``end(M)``;
@@ -50,7 +51,8 @@ def _days(delta: pd.Series) -> pd.Series:
     return (delta / pd.Timedelta(days=1)).astype("float64")
 
 
-def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming_days: int = 90) -> pd.DataFrame:
+def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming_days: int = 90,
+                     as_of: pd.Series | None = None) -> pd.DataFrame:
     """The status of every milestone as of the end of ``period``.
 
     Parameters
@@ -62,6 +64,10 @@ def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming
         The reporting month, ``YYYY-MM``.
     upcoming_days:
         Horizon after ``end(M)`` within which a milestone not yet achieved is "upcoming".
+    as_of:
+        The date each project is judged at, indexed by ``project_id`` (its status date when earlier than
+        end(M)); projects not in it, or with no date, are judged at end(M). A milestone due after its
+        project's status date is not yet missed: it is upcoming.
 
     Returns
     -------
@@ -78,13 +84,17 @@ def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming
     forecast = as_dates(out, "milestones", "forecast_date", "milestone_id")
     actual = as_dates(out, "milestones", "actual_date", "milestone_id")
     horizon = end + pd.Timedelta(days=int(upcoming_days))
+    judged = pd.Series(end, index=out.index, dtype="datetime64[ns]")
+    if as_of is not None and len(out):
+        dates = pd.to_datetime(out["project_id"].map(as_of))
+        judged = dates.where(dates.notna() & (dates < end), end).astype("datetime64[ns]")
 
-    achieved = (actual <= end).to_numpy(dtype=bool)
-    due = (baseline <= end).to_numpy(dtype=bool)
+    achieved = (actual <= judged).to_numpy(dtype=bool)
+    due = (baseline <= judged).to_numpy(dtype=bool)
     missed = due & ~achieved
     on_time = achieved & (actual <= baseline).to_numpy(dtype=bool)
     target = forecast.fillna(baseline)
-    upcoming = ~achieved & ((target > end) & (target <= horizon)).to_numpy(dtype=bool)
+    upcoming = ~achieved & ((target > judged) & (target <= horizon)).to_numpy(dtype=bool)
 
     status = np.select(
         [on_time, achieved & ~on_time, missed, upcoming],

@@ -11,7 +11,10 @@ Four dimensions, each green/amber/red or NA (unknown), and the overall status is
 
 A setting of "none" disables that rule. Milestone and risk dimensions only speak when the index
 dimensions are known or when they find a problem: with no financials and nothing missed or critical
-the status is NA with the reason "no financials yet".
+the status is NA with the reason "no financials yet". A source without cost data (``cost_data`` False)
+is rated on milestones and risks alone and the reason says which figures were unavailable, as it does
+for a source without actual cost (``ac_known`` False). A closed project (``closed``) is not rated and
+never flagged; a stale status (``stale``, ``status_age_days``) is named in the reason.
 
 The reason lists the driving (non-green) reasons worst first, e.g. "CPI 0.87 < 0.90; key milestone
 missed: Go-live (DCX-003-M4)", and for a green status "on track: CPI 1.02, SPI(t) 0.98".
@@ -27,6 +30,10 @@ from pmo_nb.contract import RAG_SEVERITY, RAG_STATUSES
 
 NO_FINANCIALS = "no financials yet"
 CLOSED = "closed"
+NO_COST_DATA = "no cost data"
+NO_ACTUAL_COST = "no actual cost recorded"
+UNAVAILABLE_ALL = "CPI, SPI and SPI(t) unavailable"
+UNAVAILABLE_AC = "CPI unavailable"
 MAX_NAMED_MILESTONES = 3
 
 
@@ -100,6 +107,11 @@ def compute_rag(
     idx = entities.index
     rc = config.rag
 
+    def flag(name: str, default: bool) -> pd.Series:
+        if name not in entities:
+            return pd.Series(default, index=idx, dtype=bool)
+        return entities[name].astype("boolean").fillna(default).astype(bool)
+
     def col(name: str) -> pd.Series:
         if name in entities:
             return pd.to_numeric(entities[name], errors="coerce").astype("float64")
@@ -110,7 +122,10 @@ def compute_rag(
     sched_index = spi_t.where(use_t, spi)
     cost = index_status(cpi, config)
     schedule = index_status(sched_index, config)
-    known = cost.notna() | schedule.notna()
+    tracked = flag("cost_data", True)  # False: the source has no cost data at all
+    ac_known = flag("ac_known", True) | ~flag("has_financials", True)
+    # Without cost data the milestone and risk rules rate on their own; with it, they wait for the indices.
+    known = cost.notna() | schedule.notna() | ~tracked
 
     missed = col("ms_missed").fillna(0)
     key_missed = col("ms_key_missed").fillna(0)
@@ -188,6 +203,15 @@ def compute_rag(
     reason[worst.isna()] = NO_FINANCIALS
     not_known_note = (~known) & worst.notna()
     reason[not_known_note] = reason[not_known_note] + " (no financials yet)"
+    no_cost = ~tracked
+    reason[no_cost & worst.isna()] = NO_COST_DATA
+    reason[no_cost & worst.notna()] = reason[no_cost & worst.notna()] + f" ({NO_COST_DATA}: {UNAVAILABLE_ALL})"
+    no_ac = tracked & ~ac_known
+    reason[no_ac] = reason[no_ac] + f" ({NO_ACTUAL_COST}: {UNAVAILABLE_AC})"
+    if "stale" in entities and "status_age_days" in entities:
+        age = col("status_age_days")
+        old = flag("stale", False) & age.notna()
+        reason[old] = reason[old] + "; last status " + age[old].round().astype("int64").astype(str) + " days old"
 
     reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
     rep_rank = reported.astype("object").str.lower().map(RAG_SEVERITY)
