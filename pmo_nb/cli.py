@@ -92,10 +92,12 @@ def kpis_command(source: str, period: str | None, level: str, fmt: str, program_
 
     Rows carry names next to ids; CSV cells that a spreadsheet would run as formulas are escaped.
     """
+    from typing import cast
+
     from pmo_nb.config import load_config
-    from pmo_nb.console.kpis import render_rows
+    from pmo_nb.console.kpis import Format, render_rows
     from pmo_nb.data.ingest import load
-    from pmo_nb.metrics.kpis import compute, kpi_rows
+    from pmo_nb.metrics.kpis import Level, compute, kpi_rows
 
     config = load_config(config_path)
     portfolio = load(source, config=config)
@@ -104,7 +106,8 @@ def kpis_command(source: str, period: str | None, level: str, fmt: str, program_
     result = compute(portfolio.in_key_order(), period, config)
     if program_id is not None:
         result = result.program(program_id)
-    click.echo(render_rows(kpi_rows(result, level), fmt, config.currency), nl=False)
+    rows = kpi_rows(result, cast(Level, level))  # click.Choice has checked both
+    click.echo(render_rows(rows, cast(Format, fmt), config.currency), nl=False)
 
 
 def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:

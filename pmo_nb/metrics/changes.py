@@ -315,7 +315,7 @@ def _items(current: pd.DataFrame, previous: pd.DataFrame, level: str) -> pd.Data
 def _none_for_empty(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns with '' and NaN as None (the frames hold text, numbers and None)."""
     out = frame.astype(object)
-    return out.where(out.notna() & out.ne(""), None)
+    return out.where(out.notna() & (out != ""), None)
 
 
 def _pick(frame: pd.DataFrame, mask: pd.Series, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -287,7 +287,7 @@ def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str
     # The as-of date: month number and the fraction of that month elapsed (1 at the month's last day).
     end = Period(period).end
     judged = pd.to_datetime(pd.Series(as_of).to_numpy()) if as_of is not None else pd.DatetimeIndex([end] * len(ids))
-    judged = judged.where(~judged.isna() & (judged <= end), end)
+    judged = judged.where(judged.notna() & (judged <= end), end)
     as_of_month = (judged.year * 12 + judged.month - 1).to_numpy(dtype="float64")
     fraction = (judged.day / judged.days_in_month).to_numpy(dtype="float64")
     months = start + np.arange(width)
@@ -440,8 +440,8 @@ def earned_value(curves: Curves) -> pd.DataFrame:
     at = np.minimum(done + 1, curves.clock_end) - curves.first_month
     pdur = curves.finish_month - curves.first_month + 1
 
-    cpi = safe_div(ev, ac)
-    spi = safe_div(ev, pv)
+    cpi = np.asarray(safe_div(ev, ac), dtype="float64")
+    spi = np.asarray(safe_div(ev, pv), dtype="float64")
     eac = safe_div(bac, cpi)
     eac_atypical = ac + (bac - ev)
     eac_composite = ac + safe_div(bac - ev, cpi * spi)

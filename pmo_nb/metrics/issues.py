@@ -10,6 +10,8 @@ Definitions (``end(M)`` is the last calendar day of the reporting month M):
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -61,10 +63,10 @@ def issue_log(issues: pd.DataFrame, period: str | Period) -> pd.DataFrame:
     is_open = (closed.isna() | (closed > end)).to_numpy(dtype=bool)
     day = pd.Timedelta(days=1)
     out["open"] = is_open
-    out["age_days"] = ((end - opened) / day).astype("float64").where(is_open)
+    out["age_days"] = (cast(Any, end - opened) / day).astype("float64").where(is_open)
     out["raised_in_month"] = (opened >= start).to_numpy(dtype=bool)
     out["closed_in_month"] = ((closed >= start) & (closed <= end)).to_numpy(dtype=bool)
-    out["days_to_close"] = ((closed - opened) / day).astype("float64").where(~is_open)
+    out["days_to_close"] = (cast(Any, closed - opened) / day).astype("float64").where(~is_open)
     return out
 
 

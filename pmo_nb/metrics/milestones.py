@@ -17,6 +17,8 @@ Frame helpers shared with risks and issues live in :mod:`pmo_nb.metrics.frames`.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -48,7 +50,7 @@ def _as_flag(df: pd.DataFrame, column: str) -> pd.Series:
 
 def _days(delta: pd.Series) -> pd.Series:
     """A timedelta series in (fractional) days as float, NaN for NaT."""
-    return (delta / pd.Timedelta(days=1)).astype("float64")
+    return (cast(Any, delta) / pd.Timedelta(days=1)).astype("float64")
 
 
 def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming_days: int = 90,

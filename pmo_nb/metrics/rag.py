@@ -57,7 +57,7 @@ def _fmt(value: float, threshold: float) -> str:
 
 def _index_reason(name: str, values: pd.Series, status: pd.Series, config: Config) -> pd.Series:
     thresholds = {"amber": config.rag.green, "red": config.rag.amber}
-    out = []
+    out: list[str | None] = []
     for value, st in zip(values.to_numpy(dtype="float64"), status.to_numpy(dtype="object"), strict=True):
         if st is None or (isinstance(st, float) and np.isnan(st)):
             out.append(None)
@@ -169,15 +169,15 @@ def compute_rag(
     other = (missed - key_missed).clip(lower=0)
     other_text = np.where(other == 1, "1 milestone missed",
                           other.astype("int64").astype(str) + " milestones missed")
-    ms_reason = pd.Series(np.where(
-        ms_status.isna() | (ms_status == "green"), None,
+    ms_reason = pd.Series(
         np.where(key_missed > 0, np.where(other > 0, key_text + "; " + other_text, key_text),
                  np.where(missed == 1, "1 milestone missed", missed.astype("int64").astype(str)
-                          + " milestones missed"))), index=idx, dtype="object")
-    risk_reason = pd.Series(np.where(
-        risk_status.isna() | (risk_status == "green"), None,
+                          + " milestones missed")), index=idx, dtype="object",
+    ).mask(ms_status.isna() | (ms_status == "green"), None)
+    risk_reason = pd.Series(
         np.where(critical == 1, "1 open critical risk", critical.astype("int64").astype(str)
-                 + " open critical risks")), index=idx, dtype="object")
+                 + " open critical risks"), index=idx, dtype="object",
+    ).mask(risk_status.isna() | (risk_status == "green"), None)
 
     long = pd.concat(
         [pd.DataFrame({"entity": np.arange(len(idx)), "dim": d, "rank": ranks[key].to_numpy(),
