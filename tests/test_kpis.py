@@ -395,6 +395,11 @@ def test_upcoming_milestones_count_and_list_agree():
     assert listed["milestone_id"].tolist() == ["A-M2"]
     assert kp.portfolio.iloc[0]["ms_key_upcoming"] == len(listed) == 1
     assert kp.portfolio.iloc[0]["ms_upcoming"] == len(kp.upcoming_milestones()) == 1
+    assert kp.portfolio.iloc[0]["ms_key_missed"] == len(kp.missed_milestones(key_only=True)) == 1
+    closed = compute(with_closed_project(), "2024-03")
+    # E-M1 (closed project E) is neither counted nor listed
+    assert closed.missed_milestones(key_only=True)["milestone_id"].tolist() == ["A-M2"]
+    assert closed.portfolio.iloc[0]["ms_key_missed"] == 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -180,6 +180,15 @@ class Kpis:
         return rows.assign(_t=target).sort_values(["_t", "milestone_id"], kind="mergesort").drop(
             columns="_t").reset_index(drop=True)
 
+    def missed_milestones(self, *, key_only: bool = False) -> pd.DataFrame:
+        """The milestones counted by ``ms_missed`` (``ms_key_missed`` with ``key_only``), open projects only,
+        by baseline date then id: the list that goes with the count."""
+        ms = self.milestones
+        rows = ms[ms["missed"].astype(bool) & ~ms["project_closed"].astype(bool)]
+        if key_only:
+            rows = rows[rows["key_milestone"].astype(bool)]
+        return rows.sort_values(["baseline_date", "milestone_id"], kind="mergesort").reset_index(drop=True)
+
     def _entity(self, level: str, id: str | None) -> tuple[pd.Series, pd.DataFrame]:
         if level == "portfolio":
             return self.portfolio.iloc[0], self.financials
