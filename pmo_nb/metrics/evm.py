@@ -1,44 +1,10 @@
-"""Earned value and earned schedule, as of the end of a reporting month.
+"""Earned value and earned schedule as of a reporting month (or a project's earlier status date), vectorised.
 
-Pure, vectorised functions: financials are pivoted once into an entities x months matrix and every
-figure comes from sums, cumulative sums and comparisons over that matrix (no per-project loop).
-Programs and the portfolio re-sum PV, EV, AC and BAC before dividing, and their earned schedule
-comes from their summed cumulative PV curve. docs/kpis.md explains each figure to users.
-
-Conventions (the choices an auditor asks about):
-
-* **Cumulative to month M.** PV, EV and AC are the sums of the monthly amounts booked in months up
-  to and including M. A month with no financial row books 0.
-* **First month** of a project: the earlier of its first financial period (any row, also a planned
-  one after M) and the month of its ``baseline_start``. A program's (or the portfolio's) first month
-  is the earliest first month of its projects.
-* **AT** (actual time): months from the first month to M inclusive, or to the month in which
-  cumulative EV reached BAC when that is earlier (a complete project's clock stops; ES practice
-  measures a finished project against its actual duration).
-* **PD** (planned duration): months from the first month to the later of the ``baseline_finish``
-  month and the last month with PV booked, inclusive. When the first month is the baseline start,
-  that is the baseline's months, or the number of months in the PV baseline when PV extends beyond.
-* **ES** (earned schedule, PMI Practice Standard for EVM 2nd ed., Appendix D; ISO 21508; Lipke,
-  "Schedule is Different", The Measurable News 2003): the cumulative PV curve is the *whole* PV
-  baseline, also months after M (ES needs the plan beyond today when EV runs ahead of it).
-  ``ES = C + (EV - PV_C) / (PV_C+1 - PV_C)`` where C is the number of whole months, counted from the
-  first month, whose cumulative PV <= EV. Counting *every* such month takes the last month that
-  reaches a flat stretch of PV, so ES does not jump back across a month with no PV (the rule of
-  Lipke's ES calculator). Negative PV adjustments are smoothed with a running maximum so the curve
-  is non-decreasing. EV >= the total PV gives ES = PD; a baseline whose total PV is 0 gives ES NaN.
-* **Incomplete PV baseline.** Many exports carry PV only up to the reporting month. When the total
-  PV of all rows is below BAC and PV stops before the end of PD, the plan after the last PV month
-  is unknown: EV beyond the total PV is then placed on the straight line from that month's
-  cumulative PV to BAC at the end of PD, ``ES = L + (EV - PV_L) * (PD - L) / (BAC - PV_L)`` (L the
-  months of PV known), at most PD. So a project exactly on its plan-to-date has SPI(t) 1, not
-  PD / AT.
-* ``SV(t) = ES - AT``, ``SPI(t) = ES / AT``, ``IEAC(t) = PD / SPI(t)``.
-* **ES forecast finish**: the day month number IEAC(t) ends, counting the first month as month 1:
-  ``first month start + IEAC(t) months - 1 day``, with a fractional month taken as that fraction of
-  the month's days (rounded to the nearest day). A forecast more than 100 years out is NaT.
-* **Zero denominators** give NaN (``safe_div``), never inf, never 0, never an exception.
-* A project with no financial row up to M has ``has_financials`` False and every figure NaN except
-  ``bac`` and ``pd``.
+Financials are pivoted once into an entities x months matrix (:func:`project_curves`) and every figure comes from
+sums, cumulative sums and comparisons over it (:func:`earned_value`); programs and the portfolio re-sum the curves
+(:meth:`Curves.group`) before dividing. Zero denominators give NaN (:func:`safe_div`). docs/kpis.md states each
+formula and convention (first month, AT, PD, earned schedule after Lipke and PMI, incomplete PV baselines, status
+dates, BAC missing, no actual cost).
 """
 
 from __future__ import annotations

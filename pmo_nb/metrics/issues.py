@@ -1,11 +1,7 @@
-"""The issue log as of the end of a reporting month: open issues, ageing, time to close.
+"""The issue log as of a reporting month: open issues, ageing, time to close, counts by severity.
 
-Definitions (``end(M)`` is the last calendar day of the reporting month M):
-
-* open at M: ``opened_date <= end(M)`` and (no ``closed_date`` or ``closed_date > end(M)``);
-* raised in M / closed in M: ``opened_date`` / ``closed_date`` falls in M;
-* age (open issues) = ``end(M) - opened_date`` in days, so an issue opened on ``end(M)`` is 0 days old;
-* days to close (issues closed by ``end(M)``) = ``closed_date - opened_date`` in days.
+:func:`issue_log` gives each issue opened by the month end its standing; :func:`issue_summary` counts per project or
+program; :func:`oldest_open` and :func:`ageing_buckets` feed the reports. docs/kpis.md defines each figure.
 """
 
 from __future__ import annotations

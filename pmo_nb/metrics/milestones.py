@@ -1,18 +1,8 @@
-"""Milestones as of the end of a reporting month: status, slip, on-time rate, summaries.
+"""Milestones as of a reporting month: status (achieved on time or late, missed, upcoming, future), slip, on-time rate.
 
-Everything is judged "as of the end of month M": ``end(M)`` is the last calendar day of M, or the project's
-status date when that is earlier (``as_of``); below, ``end(M)`` stands for that date.
-
-* achieved by M: ``actual_date <= end(M)``; on time when ``actual_date <= baseline_date``, late otherwise;
-* missed at M: ``baseline_date <= end(M)`` and not achieved by ``end(M)``;
-* due in M: ``baseline_date`` falls in M; achieved in M: ``actual_date`` falls in M;
-* upcoming: not achieved and the forecast date (the baseline when there is no forecast) is in
-  ``(end(M), end(M) + upcoming_days]``. A missed milestone re-forecast into that window is both ``missed``
-  and ``upcoming`` (its ``status`` says ``missed``);
-* slip days: ``(actual or forecast or baseline) - baseline`` in days;
-* on-time rate: achieved on time / milestones due by ``end(M)`` (achieved or missed); NaN when none are due.
-
-Frame helpers shared with risks and issues live in :mod:`pmo_nb.metrics.frames`.
+A milestone is judged at the end of the month, or at its project's status date when that is earlier
+(:func:`milestone_status`), and counted per project or program by :func:`milestone_summary`. docs/kpis.md
+defines each status and figure; frame helpers shared with risks and issues live in :mod:`pmo_nb.metrics.frames`.
 """
 
 from __future__ import annotations

@@ -1,23 +1,9 @@
-"""Computed RAG status with reasons in words, and the reported-vs-computed mismatch flag.
+"""Computed RAG with its reason in words, and the flag for a reported status better than the figures.
 
-Four dimensions, each green/amber/red or NA (unknown), and the overall status is the worst known:
-
-* cost: CPI against ``config.rag`` thresholds: green >= ``green`` (0.95), amber >= ``amber`` (0.90),
-  red below;
-* schedule: SPI(t) the same way, or SPI when SPI(t) is undefined;
-* milestones: any missed key milestone gives ``config.rag.missed_key_milestone`` (red), otherwise any
-  missed milestone gives ``config.rag.missed_milestone`` (amber), otherwise green;
-* risks: an open critical-band risk gives ``config.rag.critical_risk`` (amber), otherwise green.
-
-A setting of "none" disables that rule. Milestone and risk dimensions only speak when the index
-dimensions are known or when they find a problem: with no financials and nothing missed or critical
-the status is NA with the reason "no financials yet". A source without cost data (``cost_data`` False)
-is rated on milestones and risks alone and the reason says which figures were unavailable, as it does
-for a source without actual cost (``ac_known`` False). A closed project (``closed``) is not rated and
-never flagged; a stale status (``stale``, ``status_age_days``) is named in the reason.
-
-The reason lists the driving (non-green) reasons worst first, e.g. "CPI 0.87 < 0.90; key milestone
-missed: Go-live (DCX-003-M4)", and for a green status "on track: CPI 1.02, SPI(t) 0.98".
+Four dimensions (cost from CPI, schedule from SPI(t) or SPI, missed milestones, open critical risks), each
+green/amber/red or unknown, thresholds from ``[rag]`` in pmo.toml; the overall status is the worst known one and the
+reason names the driving figures worst first. Closed projects are not rated; without cost data the milestone and
+risk rules rate alone and the reason says which figures were unavailable. docs/kpis.md states every rule.
 """
 
 from __future__ import annotations
