@@ -77,7 +77,8 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 @cli.command("kpis")
 @click.argument("source")
 @click.option("--period", default=None, metavar="YYYY-MM",
-              help="Reporting month (default: the latest month of financials that has ended).")
+              help="Reporting month (default: the latest ended month in which the data records an event: "
+                   "costs booked, a milestone achieved, a risk or issue raised or closed, a status date).")
 @click.option("--level", type=click.Choice(["project", "program", "portfolio"]), default="project",
               show_default=True, help="One row per project, per program, or one for the portfolio.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",

@@ -1018,7 +1018,9 @@ def run(
 
     src = _source_param(SAMPLE_DIR if source is None else source)  # as the notebooks resolve it
     portfolio = _load(src, cfg)
-    period = portfolio.check_period(period) if period else portfolio.latest_complete_period()
+    from pmo_nb.metrics.calendar import check_period, default_period
+
+    period = check_period(portfolio, period) if period else default_period(portfolio)
     wanted = parse_programs(programs)
     program_ids = [portfolio.check_program(p) for p in wanted] if wanted else list(portfolio.program_ids)
     for pid in program_ids:
