@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_kpis import scenario
+from kpi_scenarios import scenario
 
 from pmo_nb.cli import cli
 from pmo_nb.console.kpis import render_rows
