@@ -6,6 +6,7 @@ import pandas as pd
 
 from pmo_nb.data.model import Portfolio, empty_table
 
+
 def typed(name: str, rows: list[dict]) -> pd.DataFrame:
     """A table with the canonical columns and dtypes of ``name`` from a few rows (missing cells empty)."""
     template = empty_table(name)
@@ -21,10 +22,12 @@ def typed(name: str, rows: list[dict]) -> pd.DataFrame:
             frame[column] = frame[column].astype("object")
     return frame
 
+
 def monthly(project: str, start: str, pv: list[float], ev: list[float], ac: list[float]) -> list[dict]:
     months = pd.period_range(start, periods=len(pv), freq="M").strftime("%Y-%m")
     return [{"project_id": project, "period": m, "planned_value": p, "earned_value": e, "actual_cost": a}
             for m, p, e, a in zip(months, pv, ev, ac, strict=True)]
+
 
 def scenario() -> Portfolio:
     """Two programs, four projects, as of 2024-03.
