@@ -102,7 +102,8 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 @cli.command("kpis")
 @click.argument("source")
 @click.option("--period", default=None, type=PERIOD,
-              help="Reporting month (default: the latest month of financials that has ended).")
+              help="Reporting month (default: the latest ended month in which the data records an event: "
+                   "costs booked, a milestone achieved, a risk or issue raised or closed, a status date).")
 @click.option("--level", type=click.Choice(["project", "program", "portfolio"]), default="project",
               show_default=True, help="One row per project, per program, or one for the portfolio.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
@@ -118,10 +119,12 @@ def kpis_command(source: str, period: Period | None, level: Literal["project", "
 
     Rows carry names next to ids; CSV cells that a spreadsheet would run as formulas are escaped.
     """
+    from typing import cast
+
     from pmo_nb.config import load_config
-    from pmo_nb.console.kpis import render_rows
+    from pmo_nb.console.kpis import Format, render_rows
     from pmo_nb.data.ingest import load
-    from pmo_nb.metrics.kpis import compute, kpi_rows
+    from pmo_nb.metrics.kpis import Level, compute, kpi_rows
 
     config = load_config(config_path)
     portfolio = load(source, config=config)
@@ -130,7 +133,8 @@ def kpis_command(source: str, period: Period | None, level: Literal["project", "
     result = compute(portfolio.in_key_order(), period, config)
     if program_id is not None:
         result = result.program(program_id)
-    click.echo(render_rows(kpi_rows(result, level), fmt, config.currency), nl=False)
+    rows = kpi_rows(result, cast(Level, level))  # click.Choice has checked both
+    click.echo(render_rows(rows, cast(Format, fmt), config.currency), nl=False)
 
 
 def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:

@@ -21,7 +21,7 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     [report]
     page_size = "A4"                   # A3, A4, A5, letter or legal (pmo_nb.contract.PAGE_SIZES)
     orientation = "landscape"          # landscape or portrait
-    stale_after_days = 60              # a project not updated for longer is flagged
+    stale_after_days = 35              # a project whose last status is older is flagged stale
     upcoming_days = 90                 # horizon for upcoming milestones
 
     [ingest]
@@ -78,7 +78,7 @@ class RiskConfig:
 class ReportConfig:
     page_size: str = "A4"
     orientation: str = "landscape"
-    stale_after_days: int = 60
+    stale_after_days: int = 35
     upcoming_days: int = 90
 
 

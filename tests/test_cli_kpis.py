@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_kpis import scenario
+from kpi_scenarios import scenario
 
 from pmo_nb.cli import cli
 from pmo_nb.console.kpis import render_rows
@@ -197,3 +197,16 @@ def test_numbers_are_not_escaped_and_follow_the_currency(tmp_path):
     assert to_csv(frame, "EUR").splitlines() == ["bac,cpi,name", "10737470.65,0.333333,'-", "0.0,0.3,x"]
     assert to_csv(frame, "JPY").splitlines()[1].startswith("10737471.0,")
     assert to_csv(frame, "KWD").splitlines()[1].startswith("10737470.65,")
+
+
+def test_table_states_each_kind_with_its_rounding_rule():
+    from pmo_nb.metrics.figures import DECIMALS, kind_of, round_half_up
+
+    rows = pd.DataFrame({"project_id": ["X"], "name": ["n"], "bac": [1234.5], "cpi": [0.125],
+                         "cv_pct": [0.1225], "es": [2.75], "rag": ["green"]})
+    header, _, line = render_rows(rows, "table").splitlines()
+    assert line.split() == ["X", "n", "1,235", "0.13", "12.3%", "2.8", "green"]
+    assert [kind_of(c) for c in ("bac", "cpi", "cv_pct", "es", "finish_slip_days", "ms_missed")] == [
+        "money", "ratio", "percent", "months", "days", "count"]
+    assert (DECIMALS["ratio"], DECIMALS["percent"], DECIMALS["months"]) == (2, 1, 1)
+    assert (round_half_up(1.005, 2), round_half_up(2.5, 0), round_half_up(-0.125, 2)) == (1.01, 3.0, -0.13)

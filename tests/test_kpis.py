@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kpi_scenarios import monthly, scenario, typed
 
 from pmo_nb.config import Config, ReportConfig
 from pmo_nb.data.model import Portfolio, empty_table
@@ -17,81 +19,6 @@ from pmo_nb.metrics import changes
 from pmo_nb.metrics.kpis import KPI_COLUMNS, SNAPSHOT_COLUMNS, compute
 
 D = pd.Timestamp
-
-
-def typed(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A table with the canonical columns and dtypes of ``name`` from a few rows (missing cells empty)."""
-    template = empty_table(name)
-    frame = pd.DataFrame(rows, columns=list(template.columns))
-    for column, dtype in template.dtypes.items():
-        if str(dtype) == "bool":
-            frame[column] = frame[column].fillna(False).astype(bool)
-        elif str(dtype).startswith("datetime"):
-            frame[column] = pd.to_datetime(frame[column])
-        elif str(dtype) in ("float64", "int64", "Int64"):
-            frame[column] = frame[column].astype(dtype)
-        else:
-            frame[column] = frame[column].astype("object")
-    return frame
-
-
-def monthly(project: str, start: str, pv: list[float], ev: list[float], ac: list[float]) -> list[dict]:
-    months = pd.period_range(start, periods=len(pv), freq="M").strftime("%Y-%m")
-    return [{"project_id": project, "period": m, "planned_value": p, "earned_value": e, "actual_cost": a}
-            for m, p, e, a in zip(months, pv, ev, ac, strict=True)]
-
-
-def scenario() -> Portfolio:
-    """Two programs, four projects, as of 2024-03.
-
-    * A (P1): behind and over cost: PV 100/month Jan-Oct, EV 80, 90, 100; AC 100 each. Reported green.
-    * B (P1): ahead: PV 100/month Feb-Jun; EV 150, 100; AC 100, 100. Reported amber.
-    * C (P2): starts 2025, no financials yet.
-    * D (P2): finished on budget in Feb (phase closing): PV 50, 50; EV 50, 50; AC 40, 40. Reported green.
-    """
-    programs = typed("programs", [
-        {"program_id": "P1", "name": "Digital", "sponsor": "S1", "manager": "M1"},
-        {"program_id": "P2", "name": "Estate", "sponsor": "S2", "manager": "M2"},
-    ])
-    projects = typed("projects", [
-        {"project_id": "A", "program_id": "P1", "name": "Alpha", "manager": "m", "phase": "execution",
-         "baseline_start": "2024-01-01", "baseline_finish": "2024-10-31", "forecast_finish": "2024-12-31",
-         "budget": 1000.0, "reported_status": "green", "last_updated": "2024-03-25"},
-        {"project_id": "B", "program_id": "P1", "name": "Beta", "manager": "m", "phase": "execution",
-         "baseline_start": "2024-02-01", "baseline_finish": "2024-06-30", "budget": 500.0,
-         "reported_status": "amber", "last_updated": "2023-12-01"},
-        {"project_id": "C", "program_id": "P2", "name": "Gamma", "manager": "m", "phase": "planning",
-         "baseline_start": "2025-01-01", "baseline_finish": "2025-12-31", "budget": 100.0},
-        {"project_id": "D", "program_id": "P2", "name": "Delta", "manager": "m", "phase": "closing",
-         "baseline_start": "2024-01-01", "baseline_finish": "2024-02-29", "forecast_finish": "2024-02-29",
-         "budget": 100.0, "reported_status": "green", "last_updated": "2024-03-01"},
-    ])
-    financials = typed("financials",
-                       monthly("A", "2024-01", [100.0] * 10, [80, 90, 100] + [0] * 7, [100] * 3 + [0] * 7)
-                       + monthly("B", "2024-02", [100.0] * 5, [150, 100, 0, 0, 0], [100, 100, 0, 0, 0])
-                       + monthly("D", "2024-01", [50.0, 50.0], [50.0, 50.0], [40.0, 40.0]))
-    milestones = typed("milestones", [
-        {"milestone_id": "A-M1", "project_id": "A", "name": "Design", "baseline_date": "2024-02-15",
-         "actual_date": "2024-02-10", "key_milestone": False},
-        {"milestone_id": "A-M2", "project_id": "A", "name": "Go-live", "baseline_date": "2024-03-10",
-         "forecast_date": "2024-05-01", "key_milestone": True},
-        {"milestone_id": "B-M1", "project_id": "B", "name": "Build", "baseline_date": "2024-03-05",
-         "actual_date": "2024-03-20", "key_milestone": False},
-    ])
-    risks = typed("risks", [
-        {"risk_id": "R1", "project_id": "B", "title": "Vendor", "probability": 5, "impact": 4,
-         "cost_impact": 1000.0, "owner": "o", "status": "open", "raised_date": "2024-03-02"},
-        {"risk_id": "R2", "project_id": "B", "title": "Staff", "probability": 2, "impact": 2,
-         "owner": "o", "status": "closed", "raised_date": "2024-01-02", "closed_date": "2024-02-01"},
-    ])
-    issues = typed("issues", [
-        {"issue_id": "I1", "project_id": "A", "title": "Late data", "severity": "high", "status": "open",
-         "owner": "o", "opened_date": "2024-02-01"},
-        {"issue_id": "I2", "project_id": "A", "title": "Access", "severity": "low", "status": "closed",
-         "owner": "o", "opened_date": "2024-01-10", "closed_date": "2024-01-20"},
-    ])
-    return Portfolio(programs=programs, projects=projects, financials=financials, milestones=milestones,
-                     risks=risks, issues=issues, source="scenario")
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +45,9 @@ def test_project_figures(kpis):
     # EV 250 >= total PV? no: total 500. cum PV Feb.. 100, 200, 300: C = 2, ES = 2 + 50/100 = 2.5, AT 2
     assert (b["es"], b["at"], b["spi_t"]) == pytest.approx((2.5, 2.0, 1.25))
     assert (b["risks_open"], b["risks_critical_open"], b["emv_open"]) == (1, 1, pytest.approx(900.0))
-    assert b["rag"] == "amber" and b["rag_reason"] == "1 open critical risk" and not b["mismatch"]
-    assert bool(b["stale"]) and not bool(a["stale"])  # B last updated 2023-12-01: 121 days > 60
+    # B last updated 2023-12-01: 121 days before 31 March > 35 (the stale status is named in the reason)
+    assert b["rag"] == "amber" and b["rag_reason"] == "1 open critical risk; last status 121 days old"
+    assert not b["mismatch"] and bool(b["stale"]) and not bool(a["stale"]) and b["status_age_days"] == 121
 
 
 def test_project_without_financials(kpis):
@@ -169,9 +97,12 @@ def test_portfolio_row(kpis):
     assert (f["n_projects"], f["n_red"], f["n_amber"], f["n_green"], f["n_no_data"]) == (4, 1, 1, 1, 1)
 
 
-def test_default_period_is_latest_complete_month():
+def test_default_period_is_the_latest_month_with_an_event_not_a_planning_month():
     pf = scenario()
-    assert compute(pf).period == pf.latest_complete_period() == "2024-10"
+    # PV is planned to 2024-10, but EV and AC stop in 2024-03 (A's rows after are zeros), as do the
+    # dated events (A updated 2024-03-25, R1 raised 2024-03-02): the default month is 2024-03.
+    assert pf.latest_complete_period() == "2024-10"
+    assert compute(pf).period == "2024-03"
 
 
 @pytest.mark.parametrize("period", ["2023-12", "2025-01", "2024-13", "March", "2024-3"])
@@ -390,3 +321,155 @@ def test_upcoming_milestones_count_and_list_agree():
     assert listed["milestone_id"].tolist() == ["A-M2"]
     assert kp.portfolio.iloc[0]["ms_key_upcoming"] == len(listed) == 1
     assert kp.portfolio.iloc[0]["ms_upcoming"] == len(kp.upcoming_milestones()) == 1
+    assert kp.portfolio.iloc[0]["ms_key_missed"] == len(kp.missed_milestones(key_only=True)) == 1
+    closed = compute(with_closed_project(), "2024-03")
+    # E-M1 (closed project E) is neither counted nor listed
+    assert closed.missed_milestones(key_only=True)["milestone_id"].tolist() == ["A-M2"]
+    assert closed.portfolio.iloc[0]["ms_key_missed"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Status dates (issue 10 item 4).
+
+
+def one_project(status_date: str | None, **extra) -> Portfolio:
+    """One project S, PV 310 a month Jan-Apr 2021 (10 a day in March), EV 300 and AC 300 in Jan, Feb and March;
+    key milestone S-M1 due 2021-03-20 (after a 12 March status date, in the same month), S-M0 due 2021-03-05."""
+    programs = typed("programs", [{"program_id": "P", "name": "P", "sponsor": "s", "manager": "m"}])
+    projects = typed("projects", [{"project_id": "S", "program_id": "P", "name": "Schedule", "manager": "m",
+                                   "phase": "execution", "baseline_start": "2021-01-01",
+                                   "baseline_finish": "2021-04-30", "budget": 1240.0, "reported_status": "green",
+                                   "last_updated": "2021-03-12", **extra}])
+    projects["status_date"] = pd.to_datetime([status_date])
+    financials = typed("financials", monthly("S", "2021-01", [310.0] * 4, [300.0, 300.0, 300.0, 0.0],
+                                             [300.0, 300.0, 300.0, 0.0]))
+    milestones = typed("milestones", [
+        {"milestone_id": "S-M0", "project_id": "S", "name": "Design", "baseline_date": "2021-03-05",
+         "key_milestone": True},
+        {"milestone_id": "S-M1", "project_id": "S", "name": "Go-live", "baseline_date": "2021-03-20",
+         "key_milestone": True},
+    ])
+    return Portfolio(programs=programs, projects=projects, financials=financials, milestones=milestones,
+                     source="status")
+
+
+def test_planned_value_is_pro_rata_to_the_status_date():
+    kp = compute(one_project("2021-03-12"), "2021-03")
+    s = row(kp.projects, "project_id", "S")
+    # PV = 310 + 310 + 310 x 12/31 = 740; EV 900
+    assert s["pv"] == pytest.approx(740.0) and s["ev"] == 900.0 and s["spi"] == pytest.approx(900 / 740)
+    # AT = 2 + 12/31 months; ES: cum PV 310, 620, 930 -> EV 900: 2 + 280/310
+    assert s["at"] == pytest.approx(2 + 12 / 31) and s["es"] == pytest.approx(2 + 280 / 310)
+    assert s["as_of"] == D("2021-03-12")
+    at_month_end = row(compute(one_project(None), "2021-03").projects, "project_id", "S")
+    assert at_month_end["pv"] == 930.0 and at_month_end["at"] == 3.0
+
+
+def test_milestone_due_after_the_status_date_in_the_same_month_is_upcoming():
+    kp = compute(one_project("2021-03-12"), "2021-03")
+    st = kp.milestones.set_index("milestone_id")
+    assert st.loc["S-M0", "status"] == "missed"  # due 5 March, before the status date
+    assert st.loc["S-M1", "status"] == "upcoming" and not st.loc["S-M1", "missed"]
+    s = row(kp.projects, "project_id", "S")
+    assert (s["ms_missed"], s["ms_key_missed"], s["ms_upcoming"]) == (1, 1, 1)
+    assert s["rag_reason"].startswith("key milestone missed: Design (S-M0)")
+    judged_at_month_end = compute(one_project(None), "2021-03").milestones.set_index("milestone_id")
+    assert judged_at_month_end.loc["S-M1", "status"] == "missed"
+
+
+def test_a_status_date_after_the_month_end_changes_nothing():
+    late = row(compute(one_project("2021-04-10"), "2021-03").projects, "project_id", "S")
+    assert late["pv"] == 930.0 and late["as_of"] == D("2021-03-31") and late["ms_missed"] == 2
+
+
+def test_an_old_status_is_stale_and_named_in_the_reason():
+    kp = compute(one_project("2021-01-15", last_updated=None), "2021-03")
+    s = row(kp.projects, "project_id", "S")
+    assert s["status_age_days"] == 75 and s["stale"]  # 15 Jan to 31 March; default limit 35 days
+    assert s["rag_reason"].endswith("; last status 75 days old")
+    fresh = row(compute(one_project("2021-03-12"), "2021-03").projects, "project_id", "S")
+    assert fresh["status_age_days"] == 19 and not fresh["stale"] and "last status" not in fresh["rag_reason"]
+    assert Config().report.stale_after_days == 35
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports without cost data (issue 10 item 3).
+
+
+def without_costs(pf: Portfolio, *, actual_cost_only: bool = False) -> Portfolio:
+    from dataclasses import replace
+
+    if actual_cost_only:
+        return replace(pf, financials=pf.financials.assign(actual_cost=np.nan))
+    return replace(pf, financials=empty_table("financials"), missing_tables=("financials",))
+
+
+def test_no_financials_still_rates_milestones_and_risks():
+    kp = compute(without_costs(scenario()), "2024-03")
+    a, b, c = (row(kp.projects, "project_id", p) for p in "ABC")
+    assert not a["has_financials"] and math.isnan(a["cpi"]) and a["evm_na_reason"] == "no financials yet"
+    assert (a["ms_missed"], a["ms_key_missed"], b["risks_critical_open"]) == (1, 1, 1)
+    assert a["rag"] == "red" and a["rag_reason"] == (
+        "key milestone missed: Go-live (A-M2) (no cost data: CPI, SPI and SPI(t) unavailable)")
+    assert b["rag"] == "amber" and b["rag_reason"].startswith("1 open critical risk (no cost data")
+    assert c["rag"] == "green" and c["rag_reason"] == "on track (no cost data: CPI, SPI and SPI(t) unavailable)"
+    assert kp.programs.set_index("program_id").loc["P1", "rag"] == "red"
+
+
+def test_without_financials_the_default_month_comes_from_the_dated_events():
+    from pmo_nb.metrics.calendar import check_period, default_period
+
+    pf = without_costs(scenario())
+    # latest dated event: A updated 2024-03-25 (B-M1 achieved 2024-03-20, R1 raised 2024-03-02)
+    assert default_period(pf, today=dt.date(2026, 1, 1)) == "2024-03"
+    assert compute(pf).period == "2024-03"
+    # never a month that has not ended yet when an earlier one exists
+    assert default_period(pf, today=dt.date(2024, 3, 15)) == "2024-02"
+    with pytest.raises(PeriodError, match="outside the data, which covers 2023-12 to 2024-03"):
+        check_period(pf, "2024-09")
+
+
+def test_without_actual_cost_schedule_is_rated_and_cost_is_not():
+    kp = compute(without_costs(scenario(), actual_cost_only=True), "2024-03")
+    a = row(kp.projects, "project_id", "A")
+    assert math.isnan(a["ac"]) and math.isnan(a["cpi"]) and math.isnan(a["eac"]) and a["ev"] == 270.0
+    assert a["spi_t"] == pytest.approx(0.9) and a["rag_schedule"] == "amber" and a["rag_cost"] is None
+    assert a["evm_na_reason"] == "no actual cost recorded"
+    assert a["rag_reason"].endswith("(no actual cost recorded: CPI unavailable)")
+
+
+# ---------------------------------------------------------------------------------------------
+# No silent wrong answers (issue 13 item 8).
+
+
+def test_zero_budget_with_costs_booked_is_bac_missing_not_eac_zero():
+    from dataclasses import replace
+
+    pf = scenario()
+    pf = replace(pf, projects=pf.projects.assign(budget=np.where(pf.projects["project_id"] == "A", 0.0,
+                                                                 pf.projects["budget"])))
+    kp = compute(pf, "2024-03")
+    a = row(kp.projects, "project_id", "A")
+    assert a["bac"] == 0.0 and a["bac_missing"]
+    assert all(math.isnan(a[k]) for k in ("eac", "eac_atypical", "eac_composite", "etc", "vac", "tcpi",
+                                           "pct_complete", "pct_spent"))
+    assert a["cpi"] == pytest.approx(0.9)  # what does not need BAC is still there
+    assert a["evm_na_reason"].startswith("BAC missing")
+    p1 = row(kp.programs, "program_id", "P1")  # the program's BAC would be short by A's: its EAC is NA too
+    assert p1["bac_missing"] and math.isnan(p1["eac"]) and p1["evm_na_reason"].startswith("BAC missing")
+    assert not row(kp.projects, "project_id", "C")["bac_missing"]  # budget 100, nothing booked
+
+
+def test_sums_that_overflow_are_a_finding_on_the_rows():
+    from dataclasses import replace
+
+    from pmo_nb.exceptions import DataValidationError
+
+    pf = scenario()
+    fin = pf.financials.copy()
+    fin.loc[(fin["project_id"] == "B") & fin["period"].isin(["2024-02", "2024-03"]), "actual_cost"] = 1e308
+    with pytest.raises(DataValidationError) as info:
+        compute(replace(pf, financials=fin), "2024-03")
+    findings = info.value.findings
+    assert len(findings) == 2 and {f.column for f in findings} == {"actual_cost"}
+    assert "project 'B', period 2024-02" in findings[0].rule and "overflow" in findings[0].rule

@@ -7,24 +7,27 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from pmo_nb.metrics.figures import DECIMALS, kind_of, round_half_up
 from pmo_nb.metrics.spreadsheet import to_csv
 
 __all__ = ["Format", "render_rows"]
 
 Format = Literal["table", "csv", "json"]
-_MONEY = ("bac", "pv", "ev", "ac", "cv", "sv", "eac", "eac_atypical", "eac_composite", "etc", "vac")
-_PERCENT = ("cv_pct", "sv_pct", "pct_complete", "pct_spent")
 
 
 def _cell(column: str, value: object) -> str:
+    """One value with its kind's decimals (:data:`pmo_nb.metrics.figures.DECIMALS`), halves away from zero."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
     if isinstance(value, float):
-        if column in _MONEY:
-            return f"{value:,.0f}"
-        if column in _PERCENT:
-            return f"{value:.1%}"
-        return f"{value:.2f}"
+        kind = kind_of(column)
+        decimals = DECIMALS[kind]
+        if kind == "percent":
+            return f"{round_half_up(value * 100, decimals):.{decimals}f}%"
+        if kind == "count":  # a float that is no known figure: two places
+            decimals = 2
+        number = round_half_up(value, decimals)
+        return f"{number:,.{decimals}f}" if kind == "money" else f"{number:.{decimals}f}"
     return str(value)
 
 

@@ -1,21 +1,9 @@
-"""What changed since last month: a comparison of two KPI snapshots.
+"""What changed since last month: two KPI snapshots compared, and the snapshot file (``kpis.csv``) written and read.
 
-A *snapshot* (``Kpis.snapshot()``, stored by the batch as ``reports/YYYY-MM/kpis.csv``) is one tidy
-frame with one row per entity: ``period, level`` (portfolio, program, project, milestone, risk,
-issue), ``id, program_id, project_id, name``, the metric columns (``cpi, spi, spi_t, eac, ...``),
-``rag``, ``forecast_finish`` (ISO date text) and, for item levels, ``status``, ``band`` and ``score``.
-
-:func:`compare` takes the current snapshot and the previous one (recomputed with ``compute(p, M-1)``
-or read back with :func:`load_snapshot`; both give the same result) and returns a :class:`Changes`:
-
-* ``rag``: portfolio, program and project RAG that changed (both months known), improved or worsened;
-* ``metrics``: CPI, SPI, SPI(t), EAC and forecast finish of every portfolio/program/project present in
-  both months, with the delta (days for the forecast finish);
-* ``milestones_missed`` / ``milestones_achieved``: newly missed / newly achieved since the previous month;
-* ``risks_raised`` (new ids), ``risks_closed`` (closed now, open or absent before), ``risks_escalated``
-  (band went up), ``issues_raised``, ``issues_closed`` likewise.
-
-With no previous snapshot, ``available`` is False and every frame is empty (never an exception).
+:func:`compare` takes this month's snapshot (``Kpis.snapshot()``) and last month's (recomputed, or read back with
+:func:`load_snapshot` from the file :func:`write_snapshot` wrote; both give the same result) and returns a
+:class:`Changes`: RAG moves, metric deltas, milestones newly missed or achieved, risks and issues raised, closed or
+escalated. Without a previous snapshot ``available`` is False and every frame is empty. docs/kpis.md lists each frame.
 """
 
 from __future__ import annotations
@@ -315,7 +303,7 @@ def _items(current: pd.DataFrame, previous: pd.DataFrame, level: str) -> pd.Data
 def _none_for_empty(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns with '' and NaN as None (the frames hold text, numbers and None)."""
     out = frame.astype(object)
-    return out.where(out.notna() & out.ne(""), None)
+    return out.where(out.notna() & (out != ""), None)
 
 
 def _pick(frame: pd.DataFrame, mask: pd.Series, columns: tuple[str, ...]) -> pd.DataFrame:

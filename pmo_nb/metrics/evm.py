@@ -1,44 +1,10 @@
-"""Earned value and earned schedule, as of the end of a reporting month.
+"""Earned value and earned schedule as of a reporting month (or a project's earlier status date), vectorised.
 
-Pure, vectorised functions: financials are pivoted once into an entities x months matrix and every
-figure comes from sums, cumulative sums and comparisons over that matrix (no per-project loop).
-Programs and the portfolio re-sum PV, EV, AC and BAC before dividing, and their earned schedule
-comes from their summed cumulative PV curve. docs/kpis.md explains each figure to users.
-
-Conventions (the choices an auditor asks about):
-
-* **Cumulative to month M.** PV, EV and AC are the sums of the monthly amounts booked in months up
-  to and including M. A month with no financial row books 0.
-* **First month** of a project: the earlier of its first financial period (any row, also a planned
-  one after M) and the month of its ``baseline_start``. A program's (or the portfolio's) first month
-  is the earliest first month of its projects.
-* **AT** (actual time): months from the first month to M inclusive, or to the month in which
-  cumulative EV reached BAC when that is earlier (a complete project's clock stops; ES practice
-  measures a finished project against its actual duration).
-* **PD** (planned duration): months from the first month to the later of the ``baseline_finish``
-  month and the last month with PV booked, inclusive. When the first month is the baseline start,
-  that is the baseline's months, or the number of months in the PV baseline when PV extends beyond.
-* **ES** (earned schedule, PMI Practice Standard for EVM 2nd ed., Appendix D; ISO 21508; Lipke,
-  "Schedule is Different", The Measurable News 2003): the cumulative PV curve is the *whole* PV
-  baseline, also months after M (ES needs the plan beyond today when EV runs ahead of it).
-  ``ES = C + (EV - PV_C) / (PV_C+1 - PV_C)`` where C is the number of whole months, counted from the
-  first month, whose cumulative PV <= EV. Counting *every* such month takes the last month that
-  reaches a flat stretch of PV, so ES does not jump back across a month with no PV (the rule of
-  Lipke's ES calculator). Negative PV adjustments are smoothed with a running maximum so the curve
-  is non-decreasing. EV >= the total PV gives ES = PD; a baseline whose total PV is 0 gives ES NaN.
-* **Incomplete PV baseline.** Many exports carry PV only up to the reporting month. When the total
-  PV of all rows is below BAC and PV stops before the end of PD, the plan after the last PV month
-  is unknown: EV beyond the total PV is then placed on the straight line from that month's
-  cumulative PV to BAC at the end of PD, ``ES = L + (EV - PV_L) * (PD - L) / (BAC - PV_L)`` (L the
-  months of PV known), at most PD. So a project exactly on its plan-to-date has SPI(t) 1, not
-  PD / AT.
-* ``SV(t) = ES - AT``, ``SPI(t) = ES / AT``, ``IEAC(t) = PD / SPI(t)``.
-* **ES forecast finish**: the day month number IEAC(t) ends, counting the first month as month 1:
-  ``first month start + IEAC(t) months - 1 day``, with a fractional month taken as that fraction of
-  the month's days (rounded to the nearest day). A forecast more than 100 years out is NaT.
-* **Zero denominators** give NaN (``safe_div``), never inf, never 0, never an exception.
-* A project with no financial row up to M has ``has_financials`` False and every figure NaN except
-  ``bac`` and ``pd``.
+Financials are pivoted once into an entities x months matrix (:func:`project_curves`) and every figure comes from
+sums, cumulative sums and comparisons over it (:func:`earned_value`); programs and the portfolio re-sum the curves
+(:meth:`Curves.group`) before dividing. Zero denominators give NaN (:func:`safe_div`). docs/kpis.md states each
+formula and convention (first month, AT, PD, earned schedule after Lipke and PMI, incomplete PV baselines, status
+dates, BAC missing, no actual cost).
 """
 
 from __future__ import annotations
@@ -60,6 +26,9 @@ EVM_COLUMNS: tuple[str, ...] = (
 """Numeric columns of ``earned_value``'s output, in order (plus ``es_forecast_finish``, a date)."""
 
 MAX_FORECAST_MONTHS = 1200
+NO_FINANCIALS = "no financials yet"
+BAC_MISSING = "BAC missing (budget 0 or empty with amounts booked)"
+NO_ACTUAL_COST = "no actual cost recorded"
 
 
 def safe_div(num: object, den: object) -> object:
@@ -145,6 +114,10 @@ class Curves:
     bac: np.ndarray
     has_financials: np.ndarray
     months_of_data: np.ndarray
+    pv_to_date: np.ndarray  # cumulative PV at the as-of date (pro rata within its month)
+    clock_end: np.ndarray  # the as-of date in months: month number + fraction of that month elapsed
+    bac_missing: np.ndarray  # budget 0 or empty while amounts are booked
+    ac_known: np.ndarray  # actual cost is recorded (False: the source tracks no actual cost)
 
     def select(self, mask: np.ndarray) -> Curves:
         """The entities where ``mask`` is true (e.g. the open projects), same month axis."""
@@ -153,14 +126,16 @@ class Curves:
             ids=self.ids[mask], start=self.start, period=self.period, pv=self.pv[mask], ev=self.ev[mask],
             ac=self.ac[mask], first_month=self.first_month[mask], finish_month=self.finish_month[mask],
             plan_end=self.plan_end[mask], bac=self.bac[mask], has_financials=self.has_financials[mask],
-            months_of_data=self.months_of_data[mask],
+            months_of_data=self.months_of_data[mask], pv_to_date=self.pv_to_date[mask],
+            clock_end=self.clock_end[mask], bac_missing=self.bac_missing[mask], ac_known=self.ac_known[mask],
         )
 
     def group(self, keys: pd.Series) -> Curves:
         """Re-sum the curves by ``keys`` (aligned with ``ids``): programs, or one portfolio group.
 
-        PV, EV, AC and BAC are summed; the first month is the earliest and the finish month the
-        latest among the members; a group has financials when any member has.
+        PV, EV, AC and BAC are summed; the first month is the earliest and the finish month (and the
+        as-of date) the latest among the members; a group has financials when any member has, its BAC is
+        missing when any member's is, and its actual cost is known when every member with financials has it.
         """
         keys = pd.Series(np.asarray(keys), index=self.ids)
         codes, uniques = pd.factorize(keys, sort=True)
@@ -190,10 +165,15 @@ class Curves:
             bac=summed(np.nan_to_num(self.bac)),
             has_financials=summed(self.has_financials.astype("float64")) > 0,
             months_of_data=reduced(self.months_of_data, np.maximum, -np.inf),
+            pv_to_date=summed(self.pv_to_date),
+            clock_end=reduced(self.clock_end, np.maximum, -np.inf),
+            bac_missing=summed(self.bac_missing.astype("float64")) > 0,
+            ac_known=summed((self.has_financials & ~self.ac_known).astype("float64")) == 0,
         )
 
 
-def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str | Period) -> Curves:
+def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str | Period,
+                   as_of: pd.Series | None = None) -> Curves:
     """Pivot financials into per-project monthly curves as of ``period`` (``YYYY-MM``).
 
     Parameters
@@ -204,11 +184,19 @@ def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str
         The financials table (monthly, non-cumulative amounts). Rows of unknown projects are ignored.
     period:
         The reporting month M.
+    as_of:
+        Per project (aligned with ``projects``), the date its figures are judged at: the earlier of its
+        status date and end(M) (default end(M)). PV is taken pro rata to that day within its month.
 
     Returns
     -------
     Curves
         One row per project, in the order of ``projects``.
+
+    Raises
+    ------
+    DataValidationError
+        Amounts whose sums overflow (beyond 1.8e308): a finding per offending row.
     """
     ids = pd.Index(projects["project_id"].astype("object"), name="project_id")
     month = Period(period)
@@ -238,9 +226,13 @@ def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str
         return out
 
     upto = fin_month <= m
+    _check_overflow(fin, projects)
+    actual = fin["actual_cost"] if "actual_cost" in fin else pd.Series(np.nan, index=fin.index, dtype="float64")
     pv = pivot(fin["planned_value"])
     ev = pivot(fin["earned_value"], upto)
-    ac = pivot(fin["actual_cost"], upto)
+    ac = pivot(actual, upto)
+    ac_rows = np.zeros(len(ids), dtype="float64")
+    np.add.at(ac_rows, row[upto], actual.notna().to_numpy()[upto].astype("float64"))
 
     rows_upto = np.zeros(shape, dtype=bool)
     rows_upto[row[upto], col[upto]] = True
@@ -258,12 +250,53 @@ def project_curves(projects: pd.DataFrame, financials: pd.DataFrame, period: str
     last_pv = np.where(np.isinf(last_pv), np.nan, last_pv)
     finish = np.fmax(last_pv, month_number(projects["baseline_finish"]))
 
+    # The as-of date: month number and the fraction of that month elapsed (1 at the month's last day).
+    end = Period(period).end
+    judged = pd.to_datetime(pd.Series(as_of).to_numpy()) if as_of is not None else pd.DatetimeIndex([end] * len(ids))
+    judged = judged.where(judged.notna() & (judged <= end), end)
+    as_of_month = (judged.year * 12 + judged.month - 1).to_numpy(dtype="float64")
+    fraction = (judged.day / judged.days_in_month).to_numpy(dtype="float64")
+    months = start + np.arange(width)
+    weight = np.where(months[None, :] < as_of_month[:, None], 1.0,
+                      np.where(months[None, :] == as_of_month[:, None], fraction[:, None], 0.0))
+    pv_to_date = (pv * weight).sum(axis=1) if width else np.zeros(len(ids))
+
+    bac = projects["budget"].to_numpy(dtype="float64")
+    booked = (np.abs(pv).sum(axis=1) + np.abs(ev).sum(axis=1) + np.abs(ac).sum(axis=1)) > 0
     return Curves(
         ids=ids, start=start, period=m, pv=pv, ev=ev, ac=ac, first_month=first, finish_month=finish,
-        plan_end=last_pv,
-        bac=projects["budget"].to_numpy(dtype="float64"), has_financials=has_fin,
-        months_of_data=months_of_data,
+        plan_end=last_pv, bac=bac, has_financials=has_fin, months_of_data=months_of_data,
+        pv_to_date=pv_to_date, clock_end=as_of_month + fraction,
+        bac_missing=booked & ~(np.nan_to_num(bac) > 0), ac_known=ac_rows > 0,
     )
+
+
+def _check_overflow(fin: pd.DataFrame, projects: pd.DataFrame) -> None:
+    """Raise ``DataValidationError`` naming the rows whose amounts make a sum overflow (never inf figures)."""
+    columns = [c for c in ("planned_value", "earned_value", "actual_cost") if c in fin]
+    limit = np.finfo("float64").max
+    findings = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for column in columns:
+            values = np.abs(fin[column].to_numpy(dtype="float64"))
+            total = np.nansum(values)
+            if np.isfinite(total) and total < limit:
+                continue
+            share = values / limit  # the rows that carry the sum past the largest number
+            for i in np.flatnonzero(np.nan_to_num(share, nan=0.0, posinf=1.0) > 1e-3)[:20]:
+                findings.append(Finding(
+                    "financials", "financials", None, column, fin[column].iloc[i],
+                    f"project {fin['project_id'].iloc[i]!r}, period {fin['period'].iloc[i]}: the amount is so "
+                    f"large that the {column} sums overflow (beyond 1.8e308): check the unit or the value"))
+        budgets = np.abs(projects["budget"].to_numpy(dtype="float64"))
+        if not np.isfinite(np.nansum(budgets)):
+            for i in np.flatnonzero(np.nan_to_num(budgets / limit, nan=0.0, posinf=1.0) > 1e-3)[:20]:
+                findings.append(Finding(
+                    "projects", "projects", None, "budget", projects["budget"].iloc[i],
+                    f"project {projects['project_id'].iloc[i]!r}: the budget is so large that the total budget "
+                    f"overflows (beyond 1.8e308): check the unit or the value"))
+    if findings:
+        raise DataValidationError(findings, source="financials" if findings[0].table == "financials" else "projects")
 
 
 def earned_schedule(
@@ -362,17 +395,19 @@ def earned_value(curves: Curves) -> pd.DataFrame:
         the ``EVM_COLUMNS`` and ``es_forecast_finish``. Figures are NaN where a denominator is 0 and,
         except ``bac`` and ``pd``, for entities with no financials up to the reporting month.
     """
-    upto = curves.period - curves.start + 1
     cum_pv_full = np.cumsum(curves.pv, axis=1)
-    pv = cum_pv_full[:, upto - 1] if upto > 0 else np.zeros(len(curves.ids))
+    pv = curves.pv_to_date
     ev = curves.ev.sum(axis=1)
-    ac = curves.ac.sum(axis=1)
-    bac = curves.bac
-    at = completion_month(curves) - curves.first_month + 1
+    known_ac = np.asarray(curves.ac_known, dtype=bool)
+    ac = np.where(known_ac, curves.ac.sum(axis=1), np.nan)
+    bac_missing = np.asarray(curves.bac_missing, dtype=bool)
+    bac = np.where(bac_missing, np.nan, curves.bac)
+    done = completion_month(curves)
+    at = np.minimum(done + 1, curves.clock_end) - curves.first_month
     pdur = curves.finish_month - curves.first_month + 1
 
-    cpi = safe_div(ev, ac)
-    spi = safe_div(ev, pv)
+    cpi = np.asarray(safe_div(ev, ac), dtype="float64")
+    spi = np.asarray(safe_div(ev, pv), dtype="float64")
     eac = safe_div(bac, cpi)
     eac_atypical = ac + (bac - ev)
     eac_composite = ac + safe_div(bac - ev, cpi * spi)
@@ -408,13 +443,21 @@ def earned_value(curves: Curves) -> pd.DataFrame:
     has = np.asarray(curves.has_financials, dtype=bool)
     out = pd.DataFrame(index=curves.ids)
     out["has_financials"] = has
+    out["bac_missing"] = bac_missing
+    out["ac_known"] = known_ac | ~has
+    out["evm_na_reason"] = pd.Series(np.select(
+        [~has, bac_missing & ~known_ac, bac_missing, ~known_ac],
+        [NO_FINANCIALS, f"{BAC_MISSING}; {NO_ACTUAL_COST}", BAC_MISSING, NO_ACTUAL_COST], default=""),
+        index=curves.ids, dtype="object").replace("", None)
     out["months_of_data"] = np.where(has, curves.months_of_data, 0).astype("int64")
     first = month_start(curves.first_month)
     out["first_month"] = pd.Series(pd.to_datetime(first).strftime("%Y-%m"), index=curves.ids).where(
         ~np.isnan(curves.first_month), None).astype("object")
     for name in EVM_COLUMNS:
         values = np.asarray(figures[name], dtype="float64")
-        if name not in ("bac", "pd"):
+        if name == "bac":
+            values = np.where(bac_missing, curves.bac, values)  # the budget as given; figures from it are NA
+        elif name != "pd":
             values = np.where(has, values, np.nan)
         out[name] = values
     out["es_forecast_finish"] = pd.to_datetime(forecast_finish(curves.first_month, out["ieac_t"].to_numpy()))

@@ -1,14 +1,12 @@
-"""The issue log as of the end of a reporting month: open issues, ageing, time to close.
+"""The issue log as of a reporting month: open issues, ageing, time to close, counts by severity.
 
-Definitions (``end(M)`` is the last calendar day of the reporting month M):
-
-* open at M: ``opened_date <= end(M)`` and (no ``closed_date`` or ``closed_date > end(M)``);
-* raised in M / closed in M: ``opened_date`` / ``closed_date`` falls in M;
-* age (open issues) = ``end(M) - opened_date`` in days, so an issue opened on ``end(M)`` is 0 days old;
-* days to close (issues closed by ``end(M)``) = ``closed_date - opened_date`` in days.
+:func:`issue_log` gives each issue opened by the month end its standing; :func:`issue_summary` counts per project or
+program; :func:`oldest_open` and :func:`ageing_buckets` feed the reports. docs/kpis.md defines each figure.
 """
 
 from __future__ import annotations
+
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -61,10 +59,10 @@ def issue_log(issues: pd.DataFrame, period: str | Period) -> pd.DataFrame:
     is_open = (closed.isna() | (closed > end)).to_numpy(dtype=bool)
     day = pd.Timedelta(days=1)
     out["open"] = is_open
-    out["age_days"] = ((end - opened) / day).astype("float64").where(is_open)
+    out["age_days"] = (cast(Any, end - opened) / day).astype("float64").where(is_open)
     out["raised_in_month"] = (opened >= start).to_numpy(dtype=bool)
     out["closed_in_month"] = ((closed >= start) & (closed <= end)).to_numpy(dtype=bool)
-    out["days_to_close"] = ((closed - opened) / day).astype("float64").where(~is_open)
+    out["days_to_close"] = (cast(Any, closed - opened) / day).astype("float64").where(~is_open)
     return out
 
 

@@ -20,6 +20,7 @@ from pmo_nb.config import Config, load_config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import UnknownEntityError
 from pmo_nb.metrics import evm, issues, milestones, rag, risks
+from pmo_nb.metrics.calendar import check_period, default_period
 from pmo_nb.periods import Period
 
 KPI_COLUMNS: tuple[str, ...] = (
@@ -31,7 +32,7 @@ KPI_COLUMNS: tuple[str, ...] = (
 
 PROJECT_IDENTITY: tuple[str, ...] = (
     "project_id", "program_id", "name", "manager", "phase", "reported_status", "baseline_start",
-    "baseline_finish", "forecast_finish", "last_updated",
+    "baseline_finish", "forecast_finish", "last_updated", "status_date",
 )
 PROGRAM_IDENTITY: tuple[str, ...] = ("program_id", "name", "sponsor", "manager")
 RAG_COLUMNS: tuple[str, ...] = (
@@ -77,6 +78,12 @@ def _open_indices(ev: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
     """The rated indices (``cpi_open, spi_open, spi_t_open``) of the open projects re-summed per ``index``."""
     rows = ev.reindex(index)
     return pd.DataFrame({f"{c}_open": rows[c].astype("float64").to_numpy() for c in OPEN_INDICES})
+
+
+def _flags(ev: pd.DataFrame) -> pd.DataFrame:
+    """The flags of re-summed figures as bool after a reindex (a program without projects: none set)."""
+    return ev.assign(bac_missing=ev["bac_missing"].astype("object").eq(True).to_numpy(dtype=bool),
+                     ac_known=ev["ac_known"].astype("object").ne(False).to_numpy(dtype=bool))
 
 
 def _rated(entities: pd.DataFrame) -> pd.DataFrame:
@@ -172,6 +179,15 @@ class Kpis:
         target = pd.to_datetime(rows["forecast_date"]).fillna(pd.to_datetime(rows["baseline_date"]))
         return rows.assign(_t=target).sort_values(["_t", "milestone_id"], kind="mergesort").drop(
             columns="_t").reset_index(drop=True)
+
+    def missed_milestones(self, *, key_only: bool = False) -> pd.DataFrame:
+        """The milestones counted by ``ms_missed`` (``ms_key_missed`` with ``key_only``), open projects only,
+        by baseline date then id: the list that goes with the count."""
+        ms = self.milestones
+        rows = ms[ms["missed"].astype(bool) & ~ms["project_closed"].astype(bool)]
+        if key_only:
+            rows = rows[rows["key_milestone"].astype(bool)]
+        return rows.sort_values(["baseline_date", "milestone_id"], kind="mergesort").reset_index(drop=True)
 
     def _entity(self, level: str, id: str | None) -> tuple[pd.Series, pd.DataFrame]:
         if level == "portfolio":
@@ -303,19 +319,23 @@ def compute(
         The configuration file is bad.
     """
     config = load_config(config)
-    period = Period(portfolio.check_period(period) if period is not None else portfolio.latest_complete_period())
+    period = check_period(portfolio, period) if period is not None else default_period(portfolio)
     end = period.end
 
     projects = portfolio.projects.reset_index(drop=True)
     for c in PROJECT_IDENTITY:
         if c not in projects:
-            projects[c] = pd.NaT if c in ("forecast_finish", "last_updated") else None
+            projects[c] = pd.NaT if c in ("forecast_finish", "last_updated", "status_date") else None
+    # Figures are judged as of the earlier of the status date and the month end.
+    status_date = pd.to_datetime(projects["status_date"])
+    as_of = status_date.where(status_date.notna() & (status_date < end), end)
+    cost_data = bool(len(portfolio.financials)) and "financials" not in portfolio.missing_tables
     program_of = projects.set_index("project_id")["program_id"]
     phase = projects["phase"].astype("object").astype(str).str.strip().str.lower()
     closed = phase.eq(CLOSED_PHASE).to_numpy(dtype=bool)
 
     # Earned value, project level and re-summed.
-    curves = evm.project_curves(projects, portfolio.financials, period)
+    curves = evm.project_curves(projects, portfolio.financials, period, as_of)
     ev_projects = evm.earned_value(curves)
     program_curves = curves.group(pd.Series(projects["program_id"].to_numpy(), name="program_id"))
     ev_programs = evm.earned_value(program_curves)
@@ -328,7 +348,8 @@ def compute(
         pd.Series([PORTFOLIO_ID] * int((~closed).sum()), name="portfolio")))
 
     # Items, with program_id for roll-ups.
-    ms = milestones.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days)
+    ms = milestones.milestone_status(portfolio.milestones, period, upcoming_days=config.report.upcoming_days,
+                                     as_of=pd.Series(as_of.to_numpy(), index=projects["project_id"]))
     register = risks.risk_register(portfolio.risks, period, config)
     log = issues.issue_log(portfolio.issues, period)
     closed_ids = set(projects.loc[closed, "project_id"])
@@ -341,13 +362,17 @@ def compute(
 
     # Projects.
     finish_slip = (pd.to_datetime(projects["forecast_finish"]) - pd.to_datetime(projects["baseline_finish"]))
-    age = (end - pd.to_datetime(projects["last_updated"])) / pd.Timedelta(days=1)
+    last_status = status_date.fillna(pd.to_datetime(projects["last_updated"]))
+    age = (end - last_status) / pd.Timedelta(days=1)
     finish = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
     p = _side_by_side(
         projects[list(PROJECT_IDENTITY)],
         ev_projects,
         pd.DataFrame({"finish_slip_days": (finish_slip / pd.Timedelta(days=1)).astype("float64"),
+                      "as_of": as_of.to_numpy(dtype="datetime64[ns]"),
+                      "status_age_days": age.astype("float64").to_numpy(),
                       "stale": (age.isna() | (age > config.report.stale_after_days)).to_numpy(dtype=bool),
+                      "cost_data": cost_data,
                       "closed": closed,
                       "closed_in_period": closed & ((finish >= period.start) & (finish <= end)).to_numpy(dtype=bool)}),
         _summaries(ms, register, log, "project_id", projects, pd.Index(projects["project_id"])),
@@ -369,6 +394,8 @@ def compute(
     evg["has_financials"] = evg["has_financials"].astype("object").eq(True).to_numpy(dtype=bool)
     evg["months_of_data"] = evg["months_of_data"].fillna(0).astype("int64")
     evg["bac"] = evg["bac"].fillna(0.0)
+    evg = _flags(evg)
+    evg["cost_data"] = cost_data
     latest = pd.to_datetime(projects["forecast_finish"]).fillna(pd.to_datetime(projects["baseline_finish"]))
     evg["forecast_finish"] = latest.groupby(projects["program_id"].to_numpy()).max().reindex(pids).to_numpy()
     g = _side_by_side(prog_table[list(PROGRAM_IDENTITY)], counts, evg,
@@ -387,6 +414,8 @@ def compute(
     evf["has_financials"] = evf["has_financials"].astype("object").eq(True).to_numpy(dtype=bool)
     evf["months_of_data"] = evf["months_of_data"].fillna(0).astype("int64")
     evf["bac"] = evf["bac"].fillna(0.0)
+    evf = _flags(evf)
+    evf["cost_data"] = cost_data
     evf["forecast_finish"] = latest.max() if len(latest) else pd.NaT
     groups = projects.assign(portfolio=PORTFOLIO_ID)
     f = _side_by_side(pd.DataFrame(n, index=[0]), evf, _open_indices(open_portfolio, pd.Index([PORTFOLIO_ID])),

@@ -1,20 +1,13 @@
-"""Milestones as of the end of a reporting month: status, slip, on-time rate, summaries.
+"""Milestones as of a reporting month: status (achieved on time or late, missed, upcoming, future), slip, on-time rate.
 
-Everything is judged "as of the end of month M": ``end(M)`` is the last calendar day of M.
-
-* achieved by M: ``actual_date <= end(M)``; on time when ``actual_date <= baseline_date``, late otherwise;
-* missed at M: ``baseline_date <= end(M)`` and not achieved by ``end(M)``;
-* due in M: ``baseline_date`` falls in M; achieved in M: ``actual_date`` falls in M;
-* upcoming: not achieved and the forecast date (the baseline when there is no forecast) is in
-  ``(end(M), end(M) + upcoming_days]``. A missed milestone re-forecast into that window is both ``missed``
-  and ``upcoming`` (its ``status`` says ``missed``);
-* slip days: ``(actual or forecast or baseline) - baseline`` in days;
-* on-time rate: achieved on time / milestones due by ``end(M)`` (achieved or missed); NaN when none are due.
-
-Frame helpers shared with risks and issues live in :mod:`pmo_nb.metrics.frames`.
+A milestone is judged at the end of the month, or at its project's status date when that is earlier
+(:func:`milestone_status`), and counted per project or program by :func:`milestone_summary`. docs/kpis.md
+defines each status and figure; frame helpers shared with risks and issues live in :mod:`pmo_nb.metrics.frames`.
 """
 
 from __future__ import annotations
+
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -47,10 +40,11 @@ def _as_flag(df: pd.DataFrame, column: str) -> pd.Series:
 
 def _days(delta: pd.Series) -> pd.Series:
     """A timedelta series in (fractional) days as float, NaN for NaT."""
-    return (delta / pd.Timedelta(days=1)).astype("float64")
+    return (cast(Any, delta) / pd.Timedelta(days=1)).astype("float64")
 
 
-def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming_days: int = 90) -> pd.DataFrame:
+def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming_days: int = 90,
+                     as_of: pd.Series | None = None) -> pd.DataFrame:
     """The status of every milestone as of the end of ``period``.
 
     Parameters
@@ -62,6 +56,10 @@ def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming
         The reporting month, ``YYYY-MM``.
     upcoming_days:
         Horizon after ``end(M)`` within which a milestone not yet achieved is "upcoming".
+    as_of:
+        The date each project is judged at, indexed by ``project_id`` (its status date when earlier than
+        end(M)); projects not in it, or with no date, are judged at end(M). A milestone due after its
+        project's status date is not yet missed: it is upcoming.
 
     Returns
     -------
@@ -78,13 +76,17 @@ def milestone_status(milestones: pd.DataFrame, period: str | Period, *, upcoming
     forecast = as_dates(out, "milestones", "forecast_date", "milestone_id")
     actual = as_dates(out, "milestones", "actual_date", "milestone_id")
     horizon = end + pd.Timedelta(days=int(upcoming_days))
+    judged = pd.Series(end, index=out.index, dtype="datetime64[ns]")
+    if as_of is not None and len(out):
+        dates = pd.to_datetime(out["project_id"].map(as_of))
+        judged = dates.where(dates.notna() & (dates < end), end).astype("datetime64[ns]")
 
-    achieved = (actual <= end).to_numpy(dtype=bool)
-    due = (baseline <= end).to_numpy(dtype=bool)
+    achieved = (actual <= judged).to_numpy(dtype=bool)
+    due = (baseline <= judged).to_numpy(dtype=bool)
     missed = due & ~achieved
     on_time = achieved & (actual <= baseline).to_numpy(dtype=bool)
     target = forecast.fillna(baseline)
-    upcoming = ~achieved & ((target > end) & (target <= horizon)).to_numpy(dtype=bool)
+    upcoming = ~achieved & ((target > judged) & (target <= horizon)).to_numpy(dtype=bool)
 
     status = np.select(
         [on_time, achieved & ~on_time, missed, upcoming],

@@ -22,6 +22,7 @@ from pmo_nb.config import Config, load_config
 from pmo_nb.contract import SHARED_ENV
 from pmo_nb.data.ingest import load
 from pmo_nb.data.model import Portfolio
+from pmo_nb.metrics.calendar import check_period, default_period
 from pmo_nb.metrics.changes import Changes, compare, load_snapshot
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.paths import SAMPLE_DIR
@@ -163,5 +164,5 @@ def month_state(source: str | Path | None, config: str | Path | Config | None, p
     if state is not None:
         return state
     portfolio, cfg = _load(source, config)
-    period = portfolio.check_period(period) if period else portfolio.latest_complete_period(today)
+    period = check_period(portfolio, period) if period else default_period(portfolio, today)
     return shared_state(portfolio, cfg, period, previous_snapshot)

@@ -1,20 +1,9 @@
-"""Computed RAG status with reasons in words, and the reported-vs-computed mismatch flag.
+"""Computed RAG with its reason in words, and the flag for a reported status better than the figures.
 
-Four dimensions, each green/amber/red or NA (unknown), and the overall status is the worst known:
-
-* cost: CPI against ``config.rag`` thresholds: green >= ``green`` (0.95), amber >= ``amber`` (0.90),
-  red below;
-* schedule: SPI(t) the same way, or SPI when SPI(t) is undefined;
-* milestones: any missed key milestone gives ``config.rag.missed_key_milestone`` (red), otherwise any
-  missed milestone gives ``config.rag.missed_milestone`` (amber), otherwise green;
-* risks: an open critical-band risk gives ``config.rag.critical_risk`` (amber), otherwise green.
-
-A setting of "none" disables that rule. Milestone and risk dimensions only speak when the index
-dimensions are known or when they find a problem: with no financials and nothing missed or critical
-the status is NA with the reason "no financials yet".
-
-The reason lists the driving (non-green) reasons worst first, e.g. "CPI 0.87 < 0.90; key milestone
-missed: Go-live (DCX-003-M4)", and for a green status "on track: CPI 1.02, SPI(t) 0.98".
+Four dimensions (cost from CPI, schedule from SPI(t) or SPI, missed milestones, open critical risks), each
+green/amber/red or unknown, thresholds from ``[rag]`` in pmo.toml; the overall status is the worst known one and the
+reason names the driving figures worst first. Closed projects are not rated; without cost data the milestone and
+risk rules rate alone and the reason says which figures were unavailable. docs/kpis.md states every rule.
 """
 
 from __future__ import annotations
@@ -27,6 +16,10 @@ from pmo_nb.contract import RAG_SEVERITY, RAG_STATUSES
 
 NO_FINANCIALS = "no financials yet"
 CLOSED = "closed"
+NO_COST_DATA = "no cost data"
+NO_ACTUAL_COST = "no actual cost recorded"
+UNAVAILABLE_ALL = "CPI, SPI and SPI(t) unavailable"
+UNAVAILABLE_AC = "CPI unavailable"
 MAX_NAMED_MILESTONES = 3
 
 
@@ -50,7 +43,7 @@ def _fmt(value: float, threshold: float) -> str:
 
 def _index_reason(name: str, values: pd.Series, status: pd.Series, config: Config) -> pd.Series:
     thresholds = {"amber": config.rag.green, "red": config.rag.amber}
-    out = []
+    out: list[str | None] = []
     for value, st in zip(values.to_numpy(dtype="float64"), status.to_numpy(dtype="object"), strict=True):
         if st is None or (isinstance(st, float) and np.isnan(st)):
             out.append(None)
@@ -100,6 +93,11 @@ def compute_rag(
     idx = entities.index
     rc = config.rag
 
+    def flag(name: str, default: bool) -> pd.Series:
+        if name not in entities:
+            return pd.Series(default, index=idx, dtype=bool)
+        return entities[name].astype("boolean").fillna(default).astype(bool)
+
     def col(name: str) -> pd.Series:
         if name in entities:
             return pd.to_numeric(entities[name], errors="coerce").astype("float64")
@@ -110,7 +108,10 @@ def compute_rag(
     sched_index = spi_t.where(use_t, spi)
     cost = index_status(cpi, config)
     schedule = index_status(sched_index, config)
-    known = cost.notna() | schedule.notna()
+    tracked = flag("cost_data", True)  # False: the source has no cost data at all
+    ac_known = flag("ac_known", True) | ~flag("has_financials", True)
+    # Without cost data the milestone and risk rules rate on their own; with it, they wait for the indices.
+    known = cost.notna() | schedule.notna() | ~tracked
 
     missed = col("ms_missed").fillna(0)
     key_missed = col("ms_key_missed").fillna(0)
@@ -154,15 +155,15 @@ def compute_rag(
     other = (missed - key_missed).clip(lower=0)
     other_text = np.where(other == 1, "1 milestone missed",
                           other.astype("int64").astype(str) + " milestones missed")
-    ms_reason = pd.Series(np.where(
-        ms_status.isna() | (ms_status == "green"), None,
+    ms_reason = pd.Series(
         np.where(key_missed > 0, np.where(other > 0, key_text + "; " + other_text, key_text),
                  np.where(missed == 1, "1 milestone missed", missed.astype("int64").astype(str)
-                          + " milestones missed"))), index=idx, dtype="object")
-    risk_reason = pd.Series(np.where(
-        risk_status.isna() | (risk_status == "green"), None,
+                          + " milestones missed")), index=idx, dtype="object",
+    ).mask(ms_status.isna() | (ms_status == "green"), None)
+    risk_reason = pd.Series(
         np.where(critical == 1, "1 open critical risk", critical.astype("int64").astype(str)
-                 + " open critical risks")), index=idx, dtype="object")
+                 + " open critical risks"), index=idx, dtype="object",
+    ).mask(risk_status.isna() | (risk_status == "green"), None)
 
     long = pd.concat(
         [pd.DataFrame({"entity": np.arange(len(idx)), "dim": d, "rank": ranks[key].to_numpy(),
@@ -188,6 +189,15 @@ def compute_rag(
     reason[worst.isna()] = NO_FINANCIALS
     not_known_note = (~known) & worst.notna()
     reason[not_known_note] = reason[not_known_note] + " (no financials yet)"
+    no_cost = ~tracked
+    reason[no_cost & worst.isna()] = NO_COST_DATA
+    reason[no_cost & worst.notna()] = reason[no_cost & worst.notna()] + f" ({NO_COST_DATA}: {UNAVAILABLE_ALL})"
+    no_ac = tracked & ~ac_known
+    reason[no_ac] = reason[no_ac] + f" ({NO_ACTUAL_COST}: {UNAVAILABLE_AC})"
+    if "stale" in entities and "status_age_days" in entities:
+        age = col("status_age_days")
+        old = flag("stale", False) & age.notna()
+        reason[old] = reason[old] + "; last status " + age[old].round().astype("int64").astype(str) + " days old"
 
     reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
     rep_rank = reported.astype("object").str.lower().map(RAG_SEVERITY)

@@ -1,16 +1,8 @@
-"""The risk register as of the end of a reporting month: score, band, EMV, exposure, heat map.
+"""The risk register as of a reporting month: open risks, score, band, EMV, overdue responses, heat map, trend.
 
-Definitions (``end(M)`` is the last calendar day of the reporting month M):
-
-* open at M: ``raised_date <= end(M)`` and (no ``closed_date`` or ``closed_date > end(M)``);
-* raised in M / closed in M: ``raised_date`` / ``closed_date`` falls in M;
-* score = probability x impact (1-25); band from ``config.risks.bands`` (default low 1-4, medium 5-9,
-  high 10-16, critical 20-25);
-* EMV (expected monetary value) = ``config.risks.probability_scale[probability]`` x ``cost_impact``
-  (default 1=10%, 2=30%, 3=50%, 4=70%, 5=90%); a risk without a cost impact has EMV 0 and
-  ``cost_missing`` True;
-* response overdue at M: open at M and ``response_due <= end(M)`` (the due date has passed by the end
-  of the month and the risk is still open).
+:func:`risk_register` gives each risk raised by the month end its standing; :func:`risk_summary` counts per project
+or program; :func:`heatmap_counts`, :func:`top_risks` and :func:`exposure_trend` feed the reports. Bands and the
+probability scale come from ``[risks]`` in pmo.toml; docs/kpis.md defines each figure.
 """
 
 from __future__ import annotations

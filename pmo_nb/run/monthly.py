@@ -200,10 +200,11 @@ def _plan(source: str | Path | None, period: Period | None, programs: str | Iter
           cfg: Config, fmts: tuple[Format, ...], out_dir: Path) -> _Plan:
     """Load and validate the source, settle the month and the programs: nothing is written yet."""
     from pmo_nb.data.ingest import load
+    from pmo_nb.metrics.calendar import check_period, default_period
 
     src = _source_param(SAMPLE_DIR if source is None else source)  # as the notebooks resolve it
     portfolio = load(src, cfg)
-    month = Period.parse(portfolio.check_period(period) if period else portfolio.latest_complete_period())
+    month = check_period(portfolio, period) if period else default_period(portfolio)
     prev = out_dir / month.previous() / "kpis.csv"
     base = {
         "period": str(month),
