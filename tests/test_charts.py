@@ -179,16 +179,17 @@ def test_rag_palette_differs_in_lightness_and_shape():
 
 
 @pytest.mark.parametrize(
-    ("cv_pct", "expected"),
+    ("ac", "pv", "expected"),
     [
-        (-0.08, "Costs running 8% over plan"),
-        (0.125, "Costs running 13% under plan"),
-        (0.004, "Costs running on plan"),
-        (np.nan, "Cost performance not yet measurable"),
+        (112.5, 100, "Actual cost 12.5% over plan to date"),  # (112.5 - 100) / 100
+        (92, 100, "Actual cost 8.0% under plan to date"),
+        (100.04, 100, "Actual cost on plan to date"),  # 0.04% rounds to 0.0%
+        (100, np.nan, "Cost against plan not yet measurable"),
+        (100, 0, "Cost against plan not yet measurable"),
     ],
 )
-def test_cost_finding(cv_pct, expected):
-    assert narrative.cost_finding(cv_pct) == expected
+def test_cost_finding_compares_cost_with_plan(ac, pv, expected):
+    assert narrative.cost_finding(ac, pv) == expected
 
 
 @pytest.mark.parametrize(
@@ -233,7 +234,7 @@ def test_other_findings(quadrant_df, milestones_df, heatmap_df, trend_df, ageing
 
 def test_s_curve(s_curve_df):
     spec = spec_of(charts.s_curve(s_curve_df, bac=1_000.0, eac=1_111.0))
-    assert title_text(spec) == "Costs running 11% over plan"  # CV% = (270 - 300) / 270 = -11.1%
+    assert title_text(spec) == "Actual cost on plan to date"  # AC 300 = PV 300 in March: on plan (CPI is 0.90)
     assert subtitle(spec) == ["Cumulative, January 2026 to March 2026"]
     units = layers(spec)
     assert [mark_type(u) for u in units] == ["line", "rule", "text", "text"]

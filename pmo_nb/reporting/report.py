@@ -194,7 +194,7 @@ class _Base:
                  rag=_rag(row.get("rag_cost"))),
             tile("SPI(t)", fmt.ratio(row.get("spi_t")), ch.get("spi_t_delta"), "ratio", True,
                  rag=_rag(row.get("rag_schedule"))),
-            tile("Milestones on time", fmt.pct(rate, 0), ontime_delta, "points", True,
+            tile("Milestones on time", fmt.pct(rate), ontime_delta, "points", True,
                  note=f"{int(row.get('ms_missed') or 0)} missed"),
             tile("Open critical risks", fmt.integer(row.get("risks_critical_open")), crit_delta, "int", False,
                  note=f"{int(row.get('risks_open') or 0)} open in all"),
@@ -433,6 +433,15 @@ def is_closed(projects: pd.DataFrame) -> pd.Series:
     return projects["phase"].astype("object").map(lambda v: str(v).strip().lower() == "closed")
 
 
+def upcoming_milestones(milestones: pd.DataFrame) -> pd.DataFrame:
+    """Milestones due in the upcoming window and not missed: the one definition behind the upcoming table and
+    the summary's "N milestones due in the next D days" (a missed milestone re-forecast into the window is
+    counted as missed, not as upcoming)."""
+    if milestones.empty:
+        return milestones
+    return milestones[milestones["upcoming"].astype(bool) & (milestones["status"] != "missed")]
+
+
 def _join(parts: list[components.HTML]) -> components.HTML:
     out = components.HTML("")
     for p in parts:
@@ -492,7 +501,8 @@ class ProgramReport(_Base):
         sentences = narrative.program_summary(
             self.program, self.kpis.projects, period=self.period, currency=self.currency,
             top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
-            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
+            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days,
+            upcoming=len(upcoming_milestones(self.kpis.milestones)))
         return components.summary(sentences)
 
     def _projects_table(self) -> components.HTML:
@@ -551,8 +561,10 @@ class ProgramReport(_Base):
         if ms.empty:
             return components.empty("milestones")
         key = ms[ms["key_milestone"].astype(bool)]
-        return charts.milestone_timeline(key if len(key) else ms, period_end=self.period_end,
-                                         title=None)
+        if len(key) and len(key) < len(ms):  # the chart shows a subset: its title says so
+            return charts.milestone_timeline(key, period_end=self.period_end,
+                                             title=narrative.milestone_finding(key, "key milestone"))
+        return charts.milestone_timeline(ms, period_end=self.period_end, title=None)
 
     def _milestone_lists(self) -> components.HTML:
         ms = self._milestones()
@@ -564,8 +576,7 @@ class ProgramReport(_Base):
                 Col("slip_days", "Slip", "days")]
         ms = ms.assign(key=ms["key_milestone"].map(lambda b: "key" if bool(b) else ""))
         missed = ms[ms["status"] == "missed"].sort_values(["baseline_date", "milestone_id"], kind="mergesort")
-        upcoming = ms[ms["upcoming"].astype(bool) & (ms["status"] != "missed")].sort_values(
-            ["current_date", "milestone_id"], kind="mergesort")
+        upcoming = upcoming_milestones(ms).sort_values(["current_date", "milestone_id"], kind="mergesort")
         days = self.config.report.upcoming_days
         return _join([
             _table(missed, cols, caption=f"Missed ({len(missed)})",
@@ -610,7 +621,8 @@ class PortfolioReport(_Base):
             self.row, self.kpis.programs, self.kpis.projects, period=self.period,
             organisation=self.config.organisation, currency=self.currency,
             top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
-            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
+            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days,
+            upcoming=len(upcoming_milestones(self.kpis.milestones)))
         return components.summary(sentences)
 
     def _rag_counts(self) -> alt.TopLevelMixin | components.HTML:

@@ -55,9 +55,7 @@ def s_curve(
 
     if title is None:
         last = d.iloc[-1]
-        ev, ac = fmt.number(last["ev"]), fmt.number(last["ac"])
-        cv_pct = (ev - ac) / ev if ev not in (None, 0) and ac is not None else None
-        title = cost_finding(cv_pct)
+        title = cost_finding(last["ac"], last["pv"])
     sub = f"Cumulative, {fmt.month(months[0])} to {fmt.month(months[-1])}"
 
     domain = [names[k] for k in ("PV", "EV", "AC")]
