@@ -551,3 +551,23 @@ def test_risk_heatmap_leaves_empty_cells_blank():
     rows = [r for values in spec["datasets"].values() for r in values]
     texts = {(r["probability"], r["impact"]): r["count_text"] for r in rows}
     assert texts[(5, 5)] == "2" and texts[(1, 1)] == "" and texts[(3, 3)] == ""
+
+
+def test_s_curve_runs_to_completion_with_plan_forecast_and_reporting_date(s_curve_df):
+    chart = charts.s_curve(s_curve_df, bac=1_000.0, eac=1_200.0, planned_finish="2026-06-30",
+                           forecast_finish="2026-08-15", reporting_period="2026-03")
+    spec = spec_of(chart)
+    assert subtitle(spec) == ["Cumulative, January 2026 to March 2026; dashed red: forecast to completion, "
+                              "EAC €1.2k by Aug 2026"]
+    units = layers(spec)
+    segments = {tuple((r["period"], r["value"]) for r in values(spec, u)) for u in units
+                if mark_type(u) == "line" and "period" in u["encoding"].get("x", {}).get("field", "")
+                and u["encoding"]["y"] == {"field": "value", "type": "quantitative"}}
+    # from the last actual cost (300) to the EAC at the forecast finish; from the last PV (300) to the BAC
+    assert (("2026-03", 300.0), ("2026-08", 1200.0)) in segments
+    assert (("2026-03", 300.0), ("2026-06", 1000.0)) in segments
+    labels = sorted(r["label"] for u in units if mark_type(u) == "text" for r in values(spec, u)
+                    if str(r.get("label", "")).startswith(("Planned", "Reporting")))
+    assert labels == ["Planned finish Jun 2026", "Reporting date Mar 2026"]
+    x = next(u for u in units if mark_type(u) == "line")["encoding"]["x"]
+    assert x["scale"]["domain"] == [f"2026-0{m}" for m in range(1, 9)]  # the axis runs to the forecast finish

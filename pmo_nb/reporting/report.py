@@ -218,7 +218,10 @@ class _Base:
         curve = self.all_kpis.s_curve(level, id_)
         if curve.empty:
             return components.empty("financials", self.scope)
-        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency)
+        proj = self.kpis.projects
+        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency,
+                              planned_finish=proj["baseline_finish"].max() if len(proj) else None,
+                              forecast_finish=_forecast_finish(proj), reporting_period=self.period)
 
     def _risk_heatmap(self) -> alt.TopLevelMixin | components.HTML:
         open_risks = self.kpis.risks[self.kpis.risks["open"].astype(bool)] if len(self.kpis.risks) else None
@@ -440,6 +443,13 @@ def upcoming_milestones(milestones: pd.DataFrame) -> pd.DataFrame:
     if milestones.empty:
         return milestones
     return milestones[milestones["upcoming"].astype(bool) & (milestones["status"] != "missed")]
+
+
+def _forecast_finish(projects: pd.DataFrame) -> Any:
+    """The latest forecast finish (the baseline where a project has no forecast): when the work completes."""
+    if projects.empty:
+        return None
+    return projects["forecast_finish"].fillna(projects["baseline_finish"]).max()
 
 
 def _join(parts: list[components.HTML]) -> components.HTML:
