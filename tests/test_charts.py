@@ -571,3 +571,13 @@ def test_s_curve_runs_to_completion_with_plan_forecast_and_reporting_date(s_curv
     assert labels == ["Planned finish Jun 2026", "Reporting date Mar 2026"]
     x = next(u for u in units if mark_type(u) == "line")["encoding"]["x"]
     assert x["scale"]["domain"] == [f"2026-0{m}" for m in range(1, 9)]  # the axis runs to the forecast finish
+
+
+@pytest.mark.parametrize(("domain", "expected"), [
+    ((0.75, 1.05), [0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05]),
+    ((0.5, 1.5), [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5]),
+    ((0.83, 1.07), [0.85, 0.9, 0.95, 1.0, 1.05]),
+])
+def test_quadrant_axis_ticks_never_crowd(domain, expected):
+    from pmo_nb.reporting.charts.portfolio import axis_ticks
+    assert axis_ticks(domain) == pytest.approx(expected)

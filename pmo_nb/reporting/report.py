@@ -534,7 +534,6 @@ class ProgramReport(_Base):
 
     def _open_projects(self, proj: pd.DataFrame) -> components.HTML:
         proj = _worst_first(proj).assign(
-            eac_vs_bac=lambda d: d["vac"].map(lambda v: "n/a" if pd.isna(v) else fmt.money(-v, self.currency)),
             flag=lambda d: d["mismatch"].map(lambda b: "reported better" if bool(b) else ""),
             finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
         )
@@ -542,7 +541,7 @@ class ProgramReport(_Base):
             Col("project_id", "Project", "id"), Col("name", "Name"), Col("phase", "Phase"),
             Col("rag", "Computed", "rag"), Col("reported_status", "Reported", "rag"), Col("comment", "PM comment"),
             Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
-            Col("bac", "BAC", "money"), Col("eac", "EAC", "money"), Col("eac_vs_bac", "EAC − BAC"),
+            Col("bac", "BAC", "money"), Col("eac", "EAC", "money"),
             Col("finish", "Forecast finish", "date"), Col("flag", "Mismatch"),
             Col("rag_reason", "Why"),
         ], currency=self.currency, highlight="mismatch",

@@ -48,6 +48,14 @@ def axis_domain(values: pd.Series, thresholds: tuple[float, ...]) -> tuple[float
     return round(lo, 2), round(hi, 2)
 
 
+def axis_ticks(domain: tuple[float, float]) -> list[float]:
+    """Tick values every 0.05 (every 0.1 on a wide axis) so the labels never crowd."""
+    step = 0.05 if domain[1] - domain[0] <= 0.5 else 0.1
+    first = math.ceil(domain[0] / step - 1e-9)
+    last = math.floor(domain[1] / step + 1e-9)
+    return [round(k * step, 2) for k in range(first, last + 1)]
+
+
 def _box(px: float, py: float, dx: int, dy: int, align: str, text: str) -> tuple[float, float, float, float]:
     width = len(text) * LABEL_FONT * LABEL_CHAR_WIDTH + 2
     x0 = px + dx if align == "left" else px + dx - width
@@ -215,8 +223,10 @@ def cpi_spi_quadrant(
         alt.Chart(data)
         .mark_point(filled=True, opacity=0.8, stroke="#333333", strokeWidth=0.8)
         .encode(
-            x=alt.X("spi_t_plot:Q", scale=xs, title="Schedule performance index SPI(t)  (>1 ahead)"),
-            y=alt.Y("cpi_plot:Q", scale=ys, title="Cost performance index CPI  (>1 under budget)"),
+            x=alt.X("spi_t_plot:Q", scale=xs, title="Schedule performance index SPI(t)  (>1 ahead)",
+                    axis=alt.Axis(values=axis_ticks(q.x_domain), format=".2f")),
+            y=alt.Y("cpi_plot:Q", scale=ys, title="Cost performance index CPI  (>1 under budget)",
+                    axis=alt.Axis(values=axis_ticks(q.y_domain), format=".2f")),
             size=alt.Size("bac:Q", title="BAC", scale=alt.Scale(range=[80, 1400], zero=True), legend=None),
             color=alt.Color("status:N", title="RAG",
                             scale=alt.Scale(domain=domain, range=[RAG_COLORS[k] for k in present])),
