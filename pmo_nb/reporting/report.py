@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -169,7 +169,7 @@ class _Base:
         prev = fmt.month_short(ch.get("previous_period")) if ch.get("available") else None
         since = f" since {prev}" if prev else ""
 
-        def tile(label: str, value: str, delta: Any, kind: str, higher_is_better: bool, **kw: Any) -> dict:
+        def tile(label: str, value: str, delta: Any, kind: fmt.DeltaKind, higher_is_better: bool, **kw: Any) -> dict:
             if prev is None:
                 return {"label": label, "value": value, "change": "no previous month", **kw}
             if delta is None or pd.isna(delta):
@@ -209,13 +209,13 @@ class _Base:
             rows = snap[(snap["level"] == "program") & (snap["id"] == self.program_id)]
         else:
             rows = snap[snap["level"] == "portfolio"]
-        return None if rows.empty else rows.iloc[0].to_dict()
+        return None if rows.empty else _record(rows.iloc[0])
 
     _previous_snapshot: pd.DataFrame | None = None
 
     def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
-        level, id_ = ("program", self.program_id) if self.kind == "program" else ("portfolio", None)
-        curve = self.all_kpis.s_curve(level, id_)
+        level: Literal["program", "portfolio"] = "program" if self.kind == "program" else "portfolio"
+        curve = self.all_kpis.s_curve(level, self.program_id if self.kind == "program" else None)
         if curve.empty:
             return components.empty("financials", self.scope)
         proj = self.kpis.projects
@@ -452,6 +452,11 @@ def _forecast_finish(projects: pd.DataFrame) -> Any:
     return projects["forecast_finish"].fillna(projects["baseline_finish"]).max()
 
 
+def _record(row: pd.Series) -> dict[str, Any]:
+    """A row as a plain mapping with text keys (what the narrative takes)."""
+    return {str(k): v for k, v in row.items()}
+
+
 def _join(parts: list[components.HTML]) -> components.HTML:
     out = components.HTML("")
     for p in parts:
@@ -509,8 +514,8 @@ class ProgramReport(_Base):
     def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.program_summary(
-            self.program, self.kpis.projects, period=self.period, currency=self.currency,
-            top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
+            _record(self.program), self.kpis.projects, period=self.period, currency=self.currency,
+            top_risk=None if top.empty else _record(top.iloc[0]), changes=self._change(),
             has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days,
             upcoming=len(upcoming_milestones(self.kpis.milestones)))
         return components.summary(sentences)
@@ -627,9 +632,9 @@ class PortfolioReport(_Base):
     def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.portfolio_summary(
-            self.row, self.kpis.programs, self.kpis.projects, period=self.period,
+            _record(self.row), self.kpis.programs, self.kpis.projects, period=self.period,
             organisation=self.config.organisation, currency=self.currency,
-            top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
+            top_risk=None if top.empty else _record(top.iloc[0]), changes=self._change(),
             has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days,
             upcoming=len(upcoming_milestones(self.kpis.milestones)))
         return components.summary(sentences)

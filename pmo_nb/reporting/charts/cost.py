@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
@@ -24,7 +24,7 @@ def s_curve(
     planned_finish: Any = None,
     forecast_finish: Any = None,
     reporting_period: Any = None,
-) -> alt.LayerChart | alt.Chart:
+) -> alt.TopLevelMixin:
     """Cumulative PV, EV and AC by month, with BAC and EAC as labelled horizontal rules.
 
     Given ``planned_finish`` and ``forecast_finish`` (dates) the chart runs to completion: a dashed segment from
@@ -127,7 +127,7 @@ def s_curve(
     # BAC labelled at the left end of its rule, EAC at the right, so close values don't overprint.
     labels = [
         alt.Chart(ref_df[ref_df["ref"] == name])
-        .mark_text(align=align, baseline="bottom", dx=dx, dy=-3, fontWeight="bold", color="#444444")
+        .mark_text(align=cast(Any, align), baseline="bottom", dx=dx, dy=-3, fontWeight="bold", color="#444444")
         .encode(y="value:Q", x=alt.value(x), text="label:N")
         for name, align, x, dx in (("BAC", "left", 0, 4), ("EAC", "right", WIDTH, -4))
         if (ref_df["ref"] == name).any()
@@ -188,7 +188,7 @@ def _completion_layers(ahead: pd.DataFrame, x: alt.X) -> list[alt.Chart]:
         if len(part):
             data = records(part[["period", "label"]])
             layers.append(alt.Chart(data).mark_rule(color=color, strokeDash=dash, strokeWidth=1.5).encode(x=x))
-            layers.append(alt.Chart(data).mark_text(align=align, baseline="top", dx=-4 if align == "right" else 4,
-                                                    dy=dy, color=color, fontSize=11)
-                          .encode(x=x, y=alt.value(2), text="label:N"))
+            text = alt.Chart(data).mark_text(align=cast(Any, align), baseline="top", dx=-4 if align == "right" else 4,
+                                             dy=dy, color=color, fontSize=11)
+            layers.append(text.encode(x=x, y=alt.value(2), text="label:N"))
     return layers

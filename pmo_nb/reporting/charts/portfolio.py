@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import numpy as np
@@ -68,7 +69,7 @@ def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float
 
 
 def place_labels(px: pd.Series, py: pd.Series, texts: pd.Series, order: list[Any],
-                 obstacles: list[tuple[float, float, float, float]], size: float = QUADRANT_SIZE,
+                 obstacles: Sequence[tuple[float, float, float, float]], size: float = QUADRANT_SIZE,
                  ) -> dict[Any, tuple[int, int, str]]:
     """Greedy placement: each row of ``order`` in turn gets the first spot whose box stays inside the plot and
     overlaps no placed name and no obstacle; a row with no free spot is left out of the result."""
@@ -131,13 +132,14 @@ def quadrant_data(df: pd.DataFrame, *, green: float = 0.95, amber: float = 0.90,
     corners = [(0, 0, 150, 16), (size - 150, 0, size, 16), (0, size - 16, 150, size), (size - 150, size - 16,
                                                                                          size, size)]
     placed = place_labels(px, py, d["label"], attention[:max_labels], corners)
-    d["name_label"] = [d.at[i, "label"] if i in placed else "" for i in d.index]
+    labels: dict[Any, str] = {i: str(v) for i, v in d["label"].items()}
+    dx = pd.Series({i: float(spot[0]) for i, spot in placed.items()}, dtype="float64").reindex(d.index).fillna(0.0)
+    dy = pd.Series({i: float(spot[1]) for i, spot in placed.items()}, dtype="float64").reindex(d.index).fillna(0.0)
+    d["name_label"] = [labels[i] if i in placed else "" for i in d.index]
     d["name_align"] = [placed[i][2] if i in placed else "left" for i in d.index]
-    x_per_px = (x_dom[1] - x_dom[0]) / size
-    y_per_px = (y_dom[1] - y_dom[0]) / size
-    d["name_x"] = [d.at[i, "spi_t_plot"] + (placed[i][0] * x_per_px if i in placed else 0) for i in d.index]
-    d["name_y"] = [d.at[i, "cpi_plot"] - (placed[i][1] * y_per_px if i in placed else 0) for i in d.index]
-    unplaced = [d.at[i, "label"] for i in attention if i not in placed]
+    d["name_x"] = d["spi_t_plot"] + dx * (x_dom[1] - x_dom[0]) / size
+    d["name_y"] = d["cpi_plot"] - dy * (y_dom[1] - y_dom[0]) / size
+    unplaced = [labels[i] for i in attention if i not in placed]
     if unplaced:
         shown = ", ".join(unplaced[:6]) + (f" and {len(unplaced) - 6} more" if len(unplaced) > 6 else "")
         notes.append(f"Also needing attention, not named for space: {shown}")
@@ -156,7 +158,7 @@ def cpi_spi_quadrant(
     currency: str = "EUR",
     max_labels: int = 12,
     noun: str = "project",
-) -> alt.LayerChart | alt.Chart:
+) -> alt.TopLevelMixin:
     """Projects (or programs: ``noun="program"``) placed by schedule index SPI(t) (x) and cost index CPI (y).
 
     Bubbles are sized by BAC and coloured and shaped by RAG; rules mark 1.0 and the amber/green thresholds;
@@ -200,7 +202,7 @@ def cpi_spi_quadrant(
     for (align, base), part in corners.groupby(["align", "base"], sort=True):
         label_layers.append(
             alt.Chart(part)
-            .mark_text(align=align, baseline=base, color=MUTED, fontStyle="italic")
+            .mark_text(align=cast(Any, align), baseline=cast(Any, base), color=MUTED, fontStyle="italic")
             .encode(x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys), text="text:N")
         )
     ones = pd.DataFrame({"v": [1.0]})
@@ -248,7 +250,7 @@ def cpi_spi_quadrant(
     )
 
 
-def rag_counts(df: pd.DataFrame, title: str | None = None, *, noun: str = "project") -> alt.LayerChart | alt.Chart:
+def rag_counts(df: pd.DataFrame, title: str | None = None, *, noun: str = "project") -> alt.TopLevelMixin:
     """Projects (or programs) per RAG status as labelled horizontal bars, worst first.
 
     Parameters
