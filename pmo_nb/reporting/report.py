@@ -422,6 +422,7 @@ def _table(df: pd.DataFrame, columns: list[Col], **kwargs: Any) -> components.HT
 
 
 NONE_GIVEN = "none given"
+FLAG_TEXT = "Reported better than the figures show."
 
 
 def _given(values: pd.Series) -> pd.Series:
@@ -539,7 +540,8 @@ class ProgramReport(_Base):
 
     def _open_projects(self, proj: pd.DataFrame) -> components.HTML:
         proj = _worst_first(proj).assign(
-            flag=lambda d: d["mismatch"].map(lambda b: "reported better" if bool(b) else ""),
+            comment=lambda d: [f"{FLAG_TEXT} PM: {c}" if bool(m) else c
+                               for m, c in zip(d["mismatch"].fillna(False), d["comment"], strict=True)],
             finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
         )
         return _table(proj, [
@@ -547,7 +549,7 @@ class ProgramReport(_Base):
             Col("rag", "Computed", "rag"), Col("reported_status", "Reported", "rag"), Col("comment", "PM comment"),
             Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
             Col("bac", "BAC", "money"), Col("eac", "EAC", "money"),
-            Col("finish", "Forecast finish", "date"), Col("flag", "Mismatch"),
+            Col("finish", "Forecast finish", "date"),
             Col("rag_reason", "Why"),
         ], currency=self.currency, highlight="mismatch",
             highlight_title="reported status is better than the figures show")
