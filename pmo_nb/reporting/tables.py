@@ -84,7 +84,7 @@ LONG_WORD = 18
 
 def breakable(text: str) -> str:
     """``text`` HTML-escaped, with ``<wbr>`` inside runs longer than :data:`LONG_WORD` characters."""
-    parts = re.split(r"(\S{%d,})" % (LONG_WORD + 1), text)
+    parts = re.split(rf"(\S{{{LONG_WORD + 1},}})", text)
     return "".join(
         "<wbr>".join(esc(part[k:k + LONG_WORD]) for k in range(0, len(part), LONG_WORD)) if i % 2 else esc(part)
         for i, part in enumerate(parts)
