@@ -182,13 +182,14 @@ def _completion_layers(ahead: pd.DataFrame, x: alt.X) -> list[alt.Chart]:
                           .mark_line(color=color, strokeDash=dash, strokeWidth=2, point=alt.OverlayMarkDef(
                               color=color, size=40))
                           .encode(x=x, y="value:Q"))
+    # the dates' labels sit at the foot of their rules, clear of the BAC and EAC labels at the top
     for kind, color, dash, align, dy in (("finish", "#555555", [4, 3], "right", 0),
-                                         ("today", "#1f5fa8", [6, 3], "left", 14)):
+                                         ("today", "#1f5fa8", [6, 3], "left", -16)):
         part = ahead[ahead["kind"] == kind]
         if len(part):
             data = records(part[["period", "label"]])
             layers.append(alt.Chart(data).mark_rule(color=color, strokeDash=dash, strokeWidth=1.5).encode(x=x))
-            text = alt.Chart(data).mark_text(align=cast(Any, align), baseline="top", dx=-4 if align == "right" else 4,
-                                             dy=dy, color=color, fontSize=11)
-            layers.append(text.encode(x=x, y=alt.value(2), text="label:N"))
+            text = alt.Chart(data).mark_text(align=cast(Any, align), baseline="bottom",
+                                             dx=-4 if align == "right" else 4, dy=dy, color=color, fontSize=11)
+            layers.append(text.encode(x=x, y=alt.value(HEIGHT - 4), text="label:N"))
     return layers
