@@ -350,3 +350,53 @@ def test_layout_does_not_overflow_horizontally(opened: Opened) -> None:
     )
     assert widths["scroll"] <= widths["viewport"] + OVERFLOW_TOLERANCE_PX, widths
     assert widths["body"] <= widths["viewport"] + OVERFLOW_TOLERANCE_PX, widths
+
+
+# ----------------------------------------------------------------------------------------- words in tables
+
+WORD_SPLIT_JS = """() => {
+  const split = [];
+  for (const cell of document.querySelectorAll('table.pmo-table td, table.pmo-table th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(/[^\\s-]+/g)) {  // a break at a hyphen is a normal break
+        if (m[0].length > 18) continue;  // longer runs get break opportunities on purpose
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+        if (tops.size > 1) split.push(m[0]);
+      }
+    }
+  }
+  return split;
+}"""
+
+
+@pytest.fixture(scope="module")
+def sample_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's PRG-DCX program report (long names, comments and reasons) rendered to HTML."""
+    papermill = pytest.importorskip("papermill")
+    work = tmp_path_factory.mktemp("words")
+    nb = papermill.execute_notebook(str(NOTEBOOKS_DIR / "program_report.ipynb"), str(work / "dcx.ipynb"),
+                                    parameters={"program_id": "PRG-DCX"}, kernel_name="python3",
+                                    progress_bar=False, cwd=str(work))
+    page = work / "dcx.html"
+    page.write_text(exporters.render_html(nbformat.from_dict(nb), generated_at=GENERATED), encoding="utf-8")
+    return page
+
+
+@pytest.mark.parametrize("width", [1280, 1600, 1920])
+def test_table_words_never_break_mid_way(chromium: str, sample_html: Path, width: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+            page.goto(sample_html.resolve().as_uri(), wait_until="load")
+            assert page.evaluate("() => document.querySelectorAll('table.pmo-table td').length") > 50
+            assert page.evaluate(WORD_SPLIT_JS) == []
+        finally:
+            browser.close()

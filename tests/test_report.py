@@ -63,7 +63,7 @@ def test_projects_table_lists_worst_first_and_flags_mismatch():
     greens = proj.loc[proj["rag"] == "green", "project_id"].tolist()
     assert reds and greens
     assert max(html.index(p) for p in reds) < min(html.index(p) for p in greens)
-    assert "reported better" in html
+    assert "Reported better than the figures show. PM: " in html
 
 
 def test_stored_snapshot_gives_the_same_changes_as_recomputing(tmp_path):

@@ -190,3 +190,14 @@ def test_pdf_repeats_header_and_keeps_rows_whole():
     assert len(pages) >= 2
     assert all("Project name" in text for text in pages)
     assert "Project 119" in pages[-1]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Customer Identity & Login", "Customer Identity &amp; Login"),  # words never broken
+    ("Internationalisation"[:18], "Internationalisati"),  # 18 characters: not broken
+    ("a " + "y" * 40 + " <b>", "a " + "y" * 18 + "<wbr>" + "y" * 18 + "<wbr>" + "y" * 4 + " &lt;b&gt;"),
+    ("&" * 19, "&amp;" * 18 + "<wbr>" + "&amp;"),  # escaped after splitting: no entity is cut
+])
+def test_only_overlong_words_get_break_opportunities(text, expected):
+    from pmo_nb.reporting.tables import breakable
+    assert breakable(text) == expected

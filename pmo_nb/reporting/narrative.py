@@ -105,7 +105,7 @@ def cost_sentence(row: Mapping[str, Any], currency: str, *, what: str = "program
     return text + "."
 
 
-def schedule_sentence(row: Mapping[str, Any], *, upcoming_days: int = 90) -> str:
+def schedule_sentence(row: Mapping[str, Any], *, upcoming_days: int = 90, upcoming: int | None = None) -> str:
     """'Schedule: SPI(t) 0.92, 1.4 months behind plan; 3 milestones missed (1 key) and 2 milestones due
     in the next 90 days.'"""
     spi_t, sv_t, spi = _num(row.get("spi_t")), _num(row.get("sv_t")), _num(row.get("spi"))
@@ -120,7 +120,8 @@ def schedule_sentence(row: Mapping[str, Any], *, upcoming_days: int = 90) -> str
     else:
         text = "Schedule: no schedule performance to report yet"
     missed, key_missed = _int(row.get("ms_missed")), _int(row.get("ms_key_missed"))
-    upcoming = _int(row.get("ms_upcoming"))
+    if upcoming is None:  # callers pass the count their upcoming table shows (one figure, one computation)
+        upcoming = _int(row.get("ms_upcoming"))
     parts = []
     if missed:
         parts.append(plural(missed, "milestone") + " missed" + (f" ({key_missed} key)" if key_missed else ""))
@@ -203,6 +204,7 @@ def program_summary(
     changes: Mapping[str, Any] | None = None,
     has_risk_register: bool = True,
     upcoming_days: int = 90,
+    upcoming: int | None = None,
 ) -> list[str]:
     """The executive summary of one program: five or so sentences.
 
@@ -224,17 +226,17 @@ def program_summary(
         return [f"{name} has no projects recorded for {fmt.month(period)}: there are no figures to report."]
     return [status_sentence(name, program, period)] + _figures(
         program, projects, what="program", currency=currency, top_risk=top_risk, changes=changes,
-        has_risk_register=has_risk_register, upcoming_days=upcoming_days)
+        has_risk_register=has_risk_register, upcoming_days=upcoming_days, upcoming=upcoming)
 
 
 def _figures(row: Mapping[str, Any], projects: pd.DataFrame, *, what: str, currency: str,
              top_risk: Mapping[str, Any] | None, changes: Mapping[str, Any] | None, has_risk_register: bool,
-             upcoming_days: int) -> list[str]:
+             upcoming_days: int, upcoming: int | None = None) -> list[str]:
     """The sentences after the status line: mismatch (if any), cost, schedule, top risk, changes."""
     mismatch = mismatch_sentence(projects)
     return [*([mismatch] if mismatch else []),
             cost_sentence(row, currency, what=what),
-            schedule_sentence(row, upcoming_days=upcoming_days),
+            schedule_sentence(row, upcoming_days=upcoming_days, upcoming=upcoming),
             *([risk_sentence(top_risk, row, currency)] if has_risk_register else []),  # else said by its section
             change_sentence(changes)]
 
@@ -251,6 +253,7 @@ def portfolio_summary(
     changes: Mapping[str, Any] | None = None,
     has_risk_register: bool = True,
     upcoming_days: int = 90,
+    upcoming: int | None = None,
 ) -> list[str]:
     """The executive one-pager's summary: status counts, attention list, cost, schedule, risk, changes."""
     out = [status_sentence(f"The {organisation} portfolio", portfolio, period, what="portfolio")]
@@ -270,26 +273,29 @@ def portfolio_summary(
                 text += f" and {len(attention) - 4} more"
         out.append(text + ".")
     return out + _figures(portfolio, projects, what="portfolio", currency=currency, top_risk=top_risk,
-                          changes=changes, has_risk_register=has_risk_register, upcoming_days=upcoming_days)
+                          changes=changes, has_risk_register=has_risk_register, upcoming_days=upcoming_days,
+                          upcoming=upcoming)
 
 
 # ---------------------------------------------------------------------------------------------- chart headlines
 # Each chart's title states its finding; the chart builders call these when no title is given.
 
 
-def cost_finding(cv_pct: Any, *, tolerance: float = 0.005) -> str:
-    """Headline for cost performance from CV% (CV / EV, a fraction): "Costs running 8% over plan".
+def cost_finding(ac: Any, pv: Any, *, tolerance: float = 0.0005) -> str:
+    """Headline comparing cost with the plan, both cumulative to date: "Actual cost 12.5% over plan to date".
 
-    Negative CV% means more was spent than the work earned: "over plan". Within ``tolerance``
-    the costs are "on plan"; a missing value gives "Cost performance not yet measurable".
+    The comparison is actual cost (AC) with planned value (PV): ``(AC - PV) / PV``. Within ``tolerance`` (what
+    one decimal of a percentage cannot show) the cost is "on plan"; a missing or zero plan gives
+    "Cost against plan not yet measurable". The percentage follows the one rule of every report: one decimal.
     """
-    value = fmt.number(cv_pct)
-    if value is None:
-        return "Cost performance not yet measurable"
+    spent, planned = fmt.number(ac), fmt.number(pv)
+    if spent is None or not planned:
+        return "Cost against plan not yet measurable"
+    value = (spent - planned) / planned
     if abs(value) < tolerance:
-        return "Costs running on plan"
-    word = "over" if value < 0 else "under"
-    return f"Costs running {fmt.pct(abs(value), decimals=0)} {word} plan"
+        return "Actual cost on plan to date"
+    word = "over" if value > 0 else "under"
+    return f"Actual cost {fmt.pct(abs(value))} {word} plan to date"
 
 
 def schedule_finding(sv_t: Any, *, tolerance: float = 0.05) -> str:
@@ -349,18 +355,22 @@ def quadrant_finding(df: pd.DataFrame, noun: str = "project") -> str:
     return f"All {plural(n, noun)} on or under budget and on or ahead of schedule"
 
 
-def milestone_finding(df: pd.DataFrame) -> str:
-    """Headline for the milestone timeline: "3 of 10 milestones slipped, worst by 45 days"."""
+def milestone_finding(df: pd.DataFrame, noun: str = "milestone") -> str:
+    """Headline for the milestone timeline: "3 of 10 milestones slipped, worst by 45 days; 1 missed".
+
+    ``noun`` names a subset ("key milestone"): "2 of 5 key milestones slipped, worst by 45 days; 1 of them missed".
+    """
     if df is None or df.empty:
         return "No milestones recorded"
     slip = pd.to_numeric(df["slip_days"], errors="coerce")
     slipped = int((slip > 0).sum())
     n = len(df)
     missed = int((df["status"].astype("object") == "missed").sum())
+    subset = noun != "milestone"  # a chart of a subset says so, and its missed count is of that subset
+    gone = (f"; {missed} of them missed" if subset else f"; {missed} missed") if missed else ""
     if slipped == 0:
-        return f"All {plural(n, 'milestone')} on or ahead of baseline"
-    head = f"{slipped} of {plural(n, 'milestone')} slipped, worst by {fmt.days(slip.max())}"
-    return head + (f"; {missed} missed" if missed else "")
+        return f"All {plural(n, noun)} on or ahead of baseline{gone}"
+    return f"{slipped} of {plural(n, noun)} slipped, worst by {fmt.days(slip.max())}{gone}"
 
 
 def counts_by(df: pd.DataFrame | None, column: str) -> tuple[int, dict[str, int]]:

@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -169,7 +169,7 @@ class _Base:
         prev = fmt.month_short(ch.get("previous_period")) if ch.get("available") else None
         since = f" since {prev}" if prev else ""
 
-        def tile(label: str, value: str, delta: Any, kind: str, higher_is_better: bool, **kw: Any) -> dict:
+        def tile(label: str, value: str, delta: Any, kind: fmt.DeltaKind, higher_is_better: bool, **kw: Any) -> dict:
             if prev is None:
                 return {"label": label, "value": value, "change": "no previous month", **kw}
             if delta is None or pd.isna(delta):
@@ -194,7 +194,7 @@ class _Base:
                  rag=_rag(row.get("rag_cost"))),
             tile("SPI(t)", fmt.ratio(row.get("spi_t")), ch.get("spi_t_delta"), "ratio", True,
                  rag=_rag(row.get("rag_schedule"))),
-            tile("Milestones on time", fmt.pct(rate, 0), ontime_delta, "points", True,
+            tile("Milestones on time", fmt.pct(rate), ontime_delta, "points", True,
                  note=f"{int(row.get('ms_missed') or 0)} missed"),
             tile("Open critical risks", fmt.integer(row.get("risks_critical_open")), crit_delta, "int", False,
                  note=f"{int(row.get('risks_open') or 0)} open in all"),
@@ -209,16 +209,19 @@ class _Base:
             rows = snap[(snap["level"] == "program") & (snap["id"] == self.program_id)]
         else:
             rows = snap[snap["level"] == "portfolio"]
-        return None if rows.empty else rows.iloc[0].to_dict()
+        return None if rows.empty else _record(rows.iloc[0])
 
     _previous_snapshot: pd.DataFrame | None = None
 
     def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
-        level, id_ = ("program", self.program_id) if self.kind == "program" else ("portfolio", None)
-        curve = self.all_kpis.s_curve(level, id_)
+        level: Literal["program", "portfolio"] = "program" if self.kind == "program" else "portfolio"
+        curve = self.all_kpis.s_curve(level, self.program_id if self.kind == "program" else None)
         if curve.empty:
             return components.empty("financials", self.scope)
-        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency)
+        proj = self.kpis.projects
+        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency,
+                              planned_finish=proj["baseline_finish"].max() if len(proj) else None,
+                              forecast_finish=_forecast_finish(proj), reporting_period=self.period)
 
     def _risk_heatmap(self) -> alt.TopLevelMixin | components.HTML:
         open_risks = self.kpis.risks[self.kpis.risks["open"].astype(bool)] if len(self.kpis.risks) else None
@@ -419,6 +422,7 @@ def _table(df: pd.DataFrame, columns: list[Col], **kwargs: Any) -> components.HT
 
 
 NONE_GIVEN = "none given"
+FLAG_TEXT = "Reported better than the figures show."
 
 
 def _given(values: pd.Series) -> pd.Series:
@@ -431,6 +435,27 @@ def is_closed(projects: pd.DataFrame) -> pd.Series:
     if "phase" not in projects:
         return pd.Series(False, index=projects.index)
     return projects["phase"].astype("object").map(lambda v: str(v).strip().lower() == "closed")
+
+
+def upcoming_milestones(milestones: pd.DataFrame) -> pd.DataFrame:
+    """Milestones due in the upcoming window and not missed: the one definition behind the upcoming table and
+    the summary's "N milestones due in the next D days" (a missed milestone re-forecast into the window is
+    counted as missed, not as upcoming)."""
+    if milestones.empty:
+        return milestones
+    return milestones[milestones["upcoming"].astype(bool) & (milestones["status"] != "missed")]
+
+
+def _forecast_finish(projects: pd.DataFrame) -> Any:
+    """The latest forecast finish (the baseline where a project has no forecast): when the work completes."""
+    if projects.empty:
+        return None
+    return projects["forecast_finish"].fillna(projects["baseline_finish"]).max()
+
+
+def _record(row: pd.Series) -> dict[str, Any]:
+    """A row as a plain mapping with text keys (what the narrative takes)."""
+    return {str(k): v for k, v in row.items()}
 
 
 def _join(parts: list[components.HTML]) -> components.HTML:
@@ -490,9 +515,10 @@ class ProgramReport(_Base):
     def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.program_summary(
-            self.program, self.kpis.projects, period=self.period, currency=self.currency,
-            top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
-            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
+            _record(self.program), self.kpis.projects, period=self.period, currency=self.currency,
+            top_risk=None if top.empty else _record(top.iloc[0]), changes=self._change(),
+            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days,
+            upcoming=len(upcoming_milestones(self.kpis.milestones)))
         return components.summary(sentences)
 
     def _projects_table(self) -> components.HTML:
@@ -514,16 +540,16 @@ class ProgramReport(_Base):
 
     def _open_projects(self, proj: pd.DataFrame) -> components.HTML:
         proj = _worst_first(proj).assign(
-            eac_vs_bac=lambda d: d["vac"].map(lambda v: "n/a" if pd.isna(v) else fmt.money(-v, self.currency)),
-            flag=lambda d: d["mismatch"].map(lambda b: "reported better" if bool(b) else ""),
+            comment=lambda d: [f"{FLAG_TEXT} PM: {c}" if bool(m) else c
+                               for m, c in zip(d["mismatch"].fillna(False), d["comment"], strict=True)],
             finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
         )
         return _table(proj, [
             Col("project_id", "Project", "id"), Col("name", "Name"), Col("phase", "Phase"),
             Col("rag", "Computed", "rag"), Col("reported_status", "Reported", "rag"), Col("comment", "PM comment"),
             Col("cpi", "CPI", "ratio"), Col("spi_t", "SPI(t)", "ratio"),
-            Col("bac", "BAC", "money"), Col("eac", "EAC", "money"), Col("eac_vs_bac", "EAC − BAC"),
-            Col("finish", "Forecast finish", "date"), Col("flag", "Mismatch"),
+            Col("bac", "BAC", "money"), Col("eac", "EAC", "money"),
+            Col("finish", "Forecast finish", "date"),
             Col("rag_reason", "Why"),
         ], currency=self.currency, highlight="mismatch",
             highlight_title="reported status is better than the figures show")
@@ -551,8 +577,10 @@ class ProgramReport(_Base):
         if ms.empty:
             return components.empty("milestones")
         key = ms[ms["key_milestone"].astype(bool)]
-        return charts.milestone_timeline(key if len(key) else ms, period_end=self.period_end,
-                                         title=None)
+        if len(key) and len(key) < len(ms):  # the chart shows a subset: its title says so
+            return charts.milestone_timeline(key, period_end=self.period_end,
+                                             title=narrative.milestone_finding(key, "key milestone"))
+        return charts.milestone_timeline(ms, period_end=self.period_end, title=None)
 
     def _milestone_lists(self) -> components.HTML:
         ms = self._milestones()
@@ -564,8 +592,7 @@ class ProgramReport(_Base):
                 Col("slip_days", "Slip", "days")]
         ms = ms.assign(key=ms["key_milestone"].map(lambda b: "key" if bool(b) else ""))
         missed = ms[ms["status"] == "missed"].sort_values(["baseline_date", "milestone_id"], kind="mergesort")
-        upcoming = ms[ms["upcoming"].astype(bool) & (ms["status"] != "missed")].sort_values(
-            ["current_date", "milestone_id"], kind="mergesort")
+        upcoming = upcoming_milestones(ms).sort_values(["current_date", "milestone_id"], kind="mergesort")
         days = self.config.report.upcoming_days
         return _join([
             _table(missed, cols, caption=f"Missed ({len(missed)})",
@@ -607,10 +634,11 @@ class PortfolioReport(_Base):
     def _summary(self) -> components.HTML:
         top = risks.top_risks(self.kpis.risks, 1) if len(self.kpis.risks) else pd.DataFrame()
         sentences = narrative.portfolio_summary(
-            self.row, self.kpis.programs, self.kpis.projects, period=self.period,
+            _record(self.row), self.kpis.programs, self.kpis.projects, period=self.period,
             organisation=self.config.organisation, currency=self.currency,
-            top_risk=None if top.empty else top.iloc[0].to_dict(), changes=self._change(),
-            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days)
+            top_risk=None if top.empty else _record(top.iloc[0]), changes=self._change(),
+            has_risk_register=self._has("risks"), upcoming_days=self.config.report.upcoming_days,
+            upcoming=len(upcoming_milestones(self.kpis.milestones)))
         return components.summary(sentences)
 
     def _rag_counts(self) -> alt.TopLevelMixin | components.HTML:

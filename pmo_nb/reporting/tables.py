@@ -21,13 +21,15 @@ formatted by ``pmo_nb.reporting.formatting`` and HTML-escaped, so a project name
 Kinds: ``text``, ``id`` (never wrapped), ``money``, ``money_full``, ``pct`` (a fraction), ``ratio``, ``int``, ``days``,
 ``date``, ``month``, ``rag`` (a badge with a text label), ``bool`` ("yes"/"no"), ``delta_ratio``,
 ``delta_money``, ``delta_pct``. Numbers are right-aligned (``pmo-num``); undefined values read
-"n/a"; text longer than ``max_chars`` is cut with "…" and the full value kept in ``title``.
+"n/a"; text longer than ``max_chars`` is cut with "…" and the full value kept in ``title`` (report tables pass
+``max_chars=None``: their cells wrap, never cut; a word longer than ``LONG_WORD`` gets break opportunities).
 In print the header row repeats on every page and rows never split (see pmo.css).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -73,6 +75,20 @@ class Col:
 def esc(value: Any) -> str:
     """HTML-escape any value as text (quotes included, safe inside attributes)."""
     return html.escape("" if value is None else str(value), quote=True)
+
+
+LONG_WORD = 18
+"""A run of more characters than this without a space gets break opportunities (``<wbr>``) every
+``LONG_WORD`` characters, so it wraps inside its cell; shorter words never break mid-way."""
+
+
+def breakable(text: str) -> str:
+    """``text`` HTML-escaped, with ``<wbr>`` inside runs longer than :data:`LONG_WORD` characters."""
+    parts = re.split(rf"(\S{{{LONG_WORD + 1},}})", text)
+    return "".join(
+        "<wbr>".join(esc(part[k:k + LONG_WORD]) for k in range(0, len(part), LONG_WORD)) if i % 2 else esc(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def rag_badge(rag: Any) -> str:
@@ -239,7 +255,7 @@ def html_table(
             elif c.kind == "text":
                 classes_td.append("pmo-wrap")
             cls = f' class="{" ".join(classes_td)}"' if classes_td else ""
-            out.append(f"<td{cls}{attrs}>{esc(text)}</td>")
+            out.append(f"<td{cls}{attrs}>{breakable(text)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)

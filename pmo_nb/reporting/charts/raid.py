@@ -21,7 +21,7 @@ from pmo_nb.reporting.charts.theme import (
 from pmo_nb.reporting.narrative import ageing_finding, exposure_finding, issues_finding, risk_finding
 
 
-def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart | alt.Chart:
+def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
     """The 5 x 5 probability/impact grid of open risks: cell colour by band, the count in each cell.
 
     Parameters
@@ -94,7 +94,7 @@ def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart |
     )
 
 
-def exposure_trend(df: pd.DataFrame, title: str | None = None, *, currency: str = "EUR") -> alt.VConcatChart:
+def exposure_trend(df: pd.DataFrame, title: str | None = None, *, currency: str = "EUR") -> alt.TopLevelMixin:
     """Open risk exposure by month: EMV of open risks (top) and the count of open risks (bottom).
 
     Two aligned panels instead of a dual axis, so each scale reads on its own.
@@ -173,7 +173,7 @@ def severity_frame(df: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
     return d
 
 
-def issues_by_severity(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart | alt.Chart:
+def issues_by_severity(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
     """Open issues by severity, bars in order low, medium, high, critical, counts labelled.
 
     Parameters
@@ -212,7 +212,7 @@ def issues_by_severity(df: pd.DataFrame, title: str | None = None) -> alt.LayerC
     return alt.layer(bars, text).properties(title=titled(title), width=360, height=220)
 
 
-def issue_ageing(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart | alt.Chart:
+def issue_ageing(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
     """Open issues by age bucket (0-30 ... >180 days), stacked by severity, totals on top.
 
     Parameters
@@ -224,7 +224,7 @@ def issue_ageing(df: pd.DataFrame, title: str | None = None) -> alt.LayerChart |
         return no_data(title or "Open issues by age", "No issues recorded")
     d = severity_frame(df, ["bucket"])
     d["bucket"] = d["bucket"].astype("object").map(str)
-    d = d.groupby(["bucket", "severity"], sort=True, as_index=False)["count"].sum()
+    d = pd.DataFrame(d.groupby(["bucket", "severity"], sort=True, as_index=False)["count"].sum())
     if title is None:
         title = ageing_finding(d)
     buckets = list(AGEING_BUCKETS) + sorted(set(d["bucket"]) - set(AGEING_BUCKETS))

@@ -24,7 +24,7 @@ def milestone_timeline(
     df: pd.DataFrame,
     period_end: Any = None,
     title: str | None = None,
-) -> alt.FacetChart | alt.Chart:
+) -> alt.TopLevelMixin:
     """Milestones on a time axis: baseline (hollow), current date (filled, by status), slip between.
 
     One panel per project (its name as the panel header), milestones in baseline order.
