@@ -152,7 +152,8 @@ def test_registry_unknown_kind_and_register(tmp_path: Path) -> None:
     finally:
         sources.unregister("fake")
     with pytest.raises(SourceError, match=r"plan\.fake not found: give a database URL such as sqlite:///pmo\.db, "
-                       r"an \.xlsx workbook, a folder of CSV files or a folder of Parquet files$"):
+                       r"an \.xlsx workbook, a folder of CSV files, a folder of Parquet files or a schedule file "
+                       r"\(\.mpp, \.xml, \.xer, \.gan\) imported first with `pmo-nb import`$"):
         load("plan.fake")
 
 
