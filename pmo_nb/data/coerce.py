@@ -279,7 +279,8 @@ def _coerce_date(raw: pd.Series, col: Column, config: Config) -> Coerced:
     if len(text):
         shaped = text.str.fullmatch(_ISO_DATE + _MIDNIGHT).astype(bool)
         parsed = pd.to_datetime(text[shaped].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        ok = parsed.notna()
+        # pandas may parse into a coarser unit than nanoseconds: dates beyond its range go the slow way below
+        ok = parsed.notna() & (parsed >= pd.Timestamp(FIRST_DATE)) & (parsed <= pd.Timestamp(LAST_DATE))
         values.loc[parsed.index[ok.to_numpy()]] = parsed[ok].astype("datetime64[ns]")
         rest = text[~shaped]
         if config.ingest.date_format and len(rest):
@@ -435,7 +436,7 @@ def _normalise(text: pd.Series) -> tuple[pd.Series, dict[int, str], dict[int, st
         if "\x00" in value:
             problems[row] = NUL_RULE
             continue
-        found = sorted({f"U+{ord(c):04X}" for c in re.findall(_CONTROLS, value)})
+        found = sorted({f"U+{ord(c):04X}" for c in re.findall(_CONTROLS, _LINE_BREAKS.sub("\n", value))})
         text.at[row] = normalise_text(value).strip()
         if found:
             notes[row] = f"control character{'s' if len(found) > 1 else ''} {', '.join(found)} replaced by a space"
