@@ -193,14 +193,25 @@ class _Collector:
             return show_value(raw.at[row, column])
         return None
 
+    def _originals(self, column: str | None, rows: list[int]) -> list[object]:
+        """The original values of ``column`` on ``rows``, fetched at once (a row by row lookup is slow)."""
+        raw = self.data.raw
+        if not column or column not in raw.columns:
+            return [None] * len(rows)
+        col = raw[column]
+        known = col.index.isin(rows)
+        values = dict(zip(col.index[known].tolist(), col[known].tolist(), strict=True))
+        return [show_value(values[r]) if r in values else None for r in rows]
+
     def add(self, rows: Iterable[int], column: str | None, rule: str | Iterable[str]) -> None:
         rows = [int(r) for r in rows]
         rules = [rule] * len(rows) if isinstance(rule, str) else list(rule)
-        for row, text in zip(rows, rules, strict=True):
+        pairs = [(row, text) for row, text in zip(rows, rules, strict=True) if (row, column) not in self.flagged]
+        originals = self._originals(column, [row for row, _ in pairs])
+        for (row, text), value in zip(pairs, originals, strict=True):
             if (row, column) in self.flagged:
                 continue
             self.flagged.add((row, column))
-            value = self.original(column, row) if column else None
             self.findings.append(Finding(self.data.name, self.data.source, row, column, value, text))
 
     def add_mask(self, mask: pd.Series, column: str, rule: str | pd.Series) -> None:
@@ -223,10 +234,12 @@ def _duplicate_rules(frame: pd.DataFrame, key: list[str], rows: list[int]) -> li
     what = " and ".join(key)
     rules = []
     for r in rows:
-        others = [o for o in by_row.get(r, []) if o != r]
-        listed = ", ".join(str(o) for o in others[:MAX_LISTED_ROWS])
-        more = f" and {len(others) - MAX_LISTED_ROWS} more" if len(others) > MAX_LISTED_ROWS else ""
-        word = "rows" if len(others) > 1 else "row"
+        members = by_row.get(r, [])
+        others = [o for o in members[: MAX_LISTED_ROWS + 1] if o != r][:MAX_LISTED_ROWS]
+        n_others = max(len(members) - 1, 0)
+        listed = ", ".join(str(o) for o in others)
+        more = f" and {n_others - MAX_LISTED_ROWS} more" if n_others > MAX_LISTED_ROWS else ""
+        word = "rows" if n_others > 1 else "row"
         rules.append(f"duplicate {what}: also on {word} {listed}{more}")
     return rules
 
