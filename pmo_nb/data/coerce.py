@@ -129,6 +129,10 @@ def _money_rule(value: str, config: Config, required: bool) -> str:
             )
         ):
             return f'not a number; set [ingest] thousands_separator = "{cand}" if your file uses one'
+    european = re.fullmatch(r"[+-]?[0-9]{1,3}(?:([. '\u00a0])[0-9]{3})+,[0-9]+", value)
+    if dec != "," and european:
+        return (f'not a number; set [ingest] decimal = "," and thousands_separator = "{european.group(1)}" if '
+                f"your file writes numbers like {value}")
     if dec != "," and re.fullmatch(r"[+-]?[0-9]+,[0-9]+", value):
         return 'not a number; set [ingest] decimal = "," if your file uses decimal commas'
     return "must be a number"
