@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,7 @@ def show_value(v: object) -> object:
     return v
 
 
-def working_dtype(col: Column) -> object:
+def working_dtype(col: Column) -> Any:
     """The dtype a column has while it is validated (nullable versions of the final dtypes)."""
     return _WORKING_DTYPES[col.kind]
 
@@ -346,7 +347,7 @@ def _check_cumulative(data: TableData, out: _Collector) -> None:
             continue
         firsts = ordered.loc[negative].groupby("project_id", sort=False).head(1)
         rules = [
-            f"cumulative {col} of {pid} falls below 0 in {period} ({cum.at[row, col]:,.2f}): "
+            f"cumulative {col} of {pid} falls below 0 in {period} ({float(cum.at[row, col]):,.2f}): "
             f"monthly amounts may be negative corrections, but never more than what was booked before"
             for row, pid, period in zip(firsts.index, firsts["project_id"], firsts["period"], strict=True)
         ]
