@@ -346,10 +346,11 @@ def _check_cumulative(data: TableData, out: _Collector) -> None:
         if not negative.any():
             continue
         firsts = ordered.loc[negative].groupby("project_id", sort=False).head(1)
+        totals = cum.loc[firsts.index, col].astype("float64").tolist()
         rules = [
-            f"cumulative {col} of {pid} falls below 0 in {period} ({float(cum.at[row, col]):,.2f}): "
+            f"cumulative {col} of {pid} falls below 0 in {period} ({total:,.2f}): "
             f"monthly amounts may be negative corrections, but never more than what was booked before"
-            for row, pid, period in zip(firsts.index, firsts["project_id"], firsts["period"], strict=True)
+            for total, pid, period in zip(totals, firsts["project_id"], firsts["period"], strict=True)
         ]
         out.add(firsts.index, col, rules)
 
