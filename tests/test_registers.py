@@ -330,3 +330,25 @@ def test_config_reads_every_register_key(tmp_path: Path) -> None:
     assert cfg.sheets["projects"] == "Projects" and cfg.scale == {"projects": {"budget": 1000.0}}
     assert cfg.values["risks"]["status"] == {"mitigated": "open", "in progress": "open", "resolved": "closed"}
     assert (cfg.ingest.date_format, cfg.validation.invalid_rows) == ("%d/%m/%Y", "exclude")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sqlite"])
+def test_sheets_names_files_and_database_tables(tmp_path: Path, fmt: str) -> None:
+    from ingest_helpers import write_sqlite
+
+    frames = small_frames()
+    frames["Projects 2026"] = frames.pop("projects")
+    config = parse_config({"sheets": {"projects": "Projects 2026"}})
+    if fmt == "csv":
+        folder = tmp_path / "csv"
+        folder.mkdir()
+        for name, df in frames.items():
+            df.to_csv(folder / f"{name}.csv", index=False)
+        source: Path | str = folder
+    else:
+        source = write_sqlite(frames, tmp_path / "pmo.db")
+    assert load(source, config).projects["project_id"].tolist() == ["P-001", "P-002", "007"]
+    from pmo_nb.exceptions import SourceError
+
+    with pytest.raises(SourceError, match="required table projects not found"):
+        load(source)  # without [sheets] the table is not found

@@ -197,8 +197,9 @@ def _read_sheet(ws: Any, table: str, label: str, scan: SheetScan | None = None, 
     cell_rules: dict[tuple[int, int], tuple[object, str]] = {}
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         formula_values = next(formula_rows, ()) if formula_rows is not None else ()
-        for pos, text in enumerate(formula_values):
-            if (isinstance(text, str) and text.startswith("=") and pos < len(values) and values[pos] is None):
+        for pos, formula in enumerate(formula_values):
+            text = formula if isinstance(formula, str) else getattr(formula, "text", None)  # array formulas
+            if isinstance(text, str) and text.startswith("=") and pos < len(values) and values[pos] is None:
                 cell_rules[(number, pos)] = (text, NO_RESULT_RULE)
         if header is None:
             if any(v is not None and str(v).strip() for v in values):
