@@ -39,7 +39,7 @@ demo: setup ## Validate the bundled sample portfolio and run the monthly reports
 	$(BIN)/pmo-nb run --source data/sample --config examples/pmo.toml --out reports
 
 sample: setup ## Regenerate the committed sample portfolio in data/sample/
-	$(BIN)/pmo-nb sample --out data/sample --format csv
+	$(BIN)/pmo-nb sample --out data/sample --format csv --force
 
 lab: setup ## Open JupyterLab on the report notebooks with the project's environment as the kernel
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"

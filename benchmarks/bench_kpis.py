@@ -27,6 +27,7 @@ import pandas as pd
 from pmo_nb.data import sample
 from pmo_nb.data.ingest import load
 from pmo_nb.metrics.kpis import compute
+from pmo_nb.periods import Period
 
 
 def dense_financials(financials: pd.DataFrame, project_ids: pd.Series, periods: list[str]) -> pd.DataFrame:
@@ -41,8 +42,8 @@ def dense_financials(financials: pd.DataFrame, project_ids: pd.Series, periods: 
 def generate(projects: int, months: int, milestones: int, risks: int, issues: int) -> dict[str, pd.DataFrame]:
     tables = sample.generate(programs=max(5, projects // 50), projects=projects, months=months,
                              milestones=milestones, risks=risks, issues=issues)
-    last = pd.Period(sample.SAMPLE_PERIOD, freq="M")
-    periods = [str(last - k) for k in range(months - 1, -1, -1)]
+    last = Period.parse(sample.SAMPLE_PERIOD)
+    periods = [last.shift(-k) for k in range(months - 1, -1, -1)]
     tables["financials"] = dense_financials(tables["financials"], tables["projects"]["project_id"], periods)
     return tables
 

@@ -232,16 +232,27 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
 @click.option("--milestones", type=click.IntRange(min=0), default=None, help="Number of milestones.")
 @click.option("--risks", type=click.IntRange(min=0), default=None, help="Number of risks.")
 @click.option("--issues", type=click.IntRange(min=0), default=None, help="Number of issues.")
+@click.option("--force", is_flag=True, help="Write into OUT even if it is not empty (files of the same name are "
+              "replaced).")
 @handle_errors
 def sample_command(out: str, fmt: Literal["csv", "xlsx", "parquet"], seed: int, period: Period | None, scale: int,
+                   force: bool,
                    **counts: int | None) -> None:
     """Write the deterministic sample portfolio (the same as data/sample/ with the defaults).
 
     --scale N or the explicit sizes make large portfolios for benchmarks, e.g.
     `pmo-nb sample --out /tmp/big --projects 10000 --programs 200 --months 60`.
     """
+    from pathlib import Path
+
     from pmo_nb.data import sample
 
+    target = Path(out)
+    if not force and target.is_dir() and any(target.iterdir()):
+        names = sorted(p.name for p in target.iterdir())
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise click.UsageError(f"{out} is not empty (it holds {shown}): give an empty or new folder, or add "
+                               "--force to write into it (files of the same name are replaced)")
     sizes = {k: v * scale for k, v in sample.DEFAULT_SIZES.items() if k != "months"}
     sizes.update({k: v for k, v in counts.items() if v is not None})
     try:

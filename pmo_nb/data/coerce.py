@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ class Coerced:
 
     values: pd.Series
     problems: pd.Series  # str rule per bad row (index = row number), empty when all cells are fine
-    notes: dict[int, str] = field(default_factory=dict)  # row -> warning
+    notes: dict[Any, str] = field(default_factory=dict)  # row -> warning
 
 
 # The dates pandas can compute with (nanosecond timestamps): 1677-09-22 to 2262-04-11.
@@ -129,6 +130,10 @@ def _money_rule(value: str, config: Config, required: bool) -> str:
             )
         ):
             return f'not a number; set [ingest] thousands_separator = "{cand}" if your file uses one'
+    european = re.fullmatch(r"[+-]?[0-9]{1,3}(?:([. '\u00a0])[0-9]{3})+,[0-9]+", value)
+    if dec != "," and european:
+        return (f'not a number; set [ingest] decimal = "," and thousands_separator = "{european.group(1)}" if '
+                f"your file writes numbers like {value}")
     if dec != "," and re.fullmatch(r"[+-]?[0-9]+,[0-9]+", value):
         return 'not a number; set [ingest] decimal = "," if your file uses decimal commas'
     return "must be a number"
@@ -137,7 +142,7 @@ def _money_rule(value: str, config: Config, required: bool) -> str:
 def _coerce_money(raw: pd.Series, col: Column, config: Config) -> Coerced:
     text, other = _split(raw)
     values = pd.Series(np.nan, index=raw.index, dtype="float64")
-    problems: dict[int, str] = {}
+    problems: dict[Any, str] = {}
     if len(text):
         sep, dec = config.ingest.thousands_separator, config.ingest.decimal
         ok = text.str.fullmatch(_money_pattern(sep, dec).pattern).astype(bool)
@@ -166,7 +171,7 @@ def _coerce_money(raw: pd.Series, col: Column, config: Config) -> Coerced:
 def _coerce_int(raw: pd.Series, col: Column, config: Config) -> Coerced:
     text, other = _split(raw)
     values = pd.Series(pd.NA, index=raw.index, dtype="Int64")
-    problems: dict[int, str] = {}
+    problems: dict[Any, str] = {}
     rule = (
         f"{INT_RULE} from {int(col.min)} to {int(col.max)}"
         if col.min is not None and col.max is not None
@@ -193,7 +198,7 @@ def _coerce_int(raw: pd.Series, col: Column, config: Config) -> Coerced:
 def _coerce_bool(raw: pd.Series, col: Column, config: Config) -> Coerced:
     text, other = _split(raw)
     values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-    problems: dict[int, str] = {}
+    problems: dict[Any, str] = {}
     if len(text):
         mapped = text.str.lower().map(_BOOLS)
         ok = mapped.notna()
@@ -243,7 +248,7 @@ def _text_dates(text: pd.Series, config: Config) -> pd.Series:
     """Text in the ``[ingest] date_format`` (a strftime pattern or "dayfirst") as dates; NaT where it fails."""
     fmt = config.ingest.date_format
     if fmt == "dayfirst":
-        from dateutil import parser
+        from dateutil import parser  # type: ignore[import-untyped]
 
         def one(value: str) -> object:
             try:
@@ -266,8 +271,8 @@ def _strptime(value: str, fmt: str) -> object:
 
 def _coerce_date(raw: pd.Series, col: Column, config: Config) -> Coerced:
     values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    problems: dict[int, str] = {}
-    notes: dict[int, str] = {}
+    problems: dict[Any, str] = {}
+    notes: dict[Any, str] = {}
     if raw.dtype.kind == "M":
         stamps = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
         try:
@@ -279,7 +284,8 @@ def _coerce_date(raw: pd.Series, col: Column, config: Config) -> Coerced:
     if len(text):
         shaped = text.str.fullmatch(_ISO_DATE + _MIDNIGHT).astype(bool)
         parsed = pd.to_datetime(text[shaped].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        ok = parsed.notna()
+        # pandas may parse into a coarser unit than nanoseconds: dates beyond its range go the slow way below
+        ok = parsed.notna() & (parsed >= pd.Timestamp(FIRST_DATE)) & (parsed <= pd.Timestamp(LAST_DATE))
         values.loc[parsed.index[ok.to_numpy()]] = parsed[ok].astype("datetime64[ns]")
         rest = text[~shaped]
         if config.ingest.date_format and len(rest):
@@ -295,7 +301,7 @@ def _coerce_date(raw: pd.Series, col: Column, config: Config) -> Coerced:
             for row, v in rest.items():
                 problems[row] = _date_rule(v)
         for row in parsed.index[~ok.to_numpy()]:
-            v = text.at[row]
+            v = str(text.at[row])
             try:
                 day = dt.date(int(v[:4]), int(v[5:7]), int(v[8:10]))
             except ValueError:
@@ -313,11 +319,11 @@ def _coerce_date(raw: pd.Series, col: Column, config: Config) -> Coerced:
             if np.isnat(v):
                 continue
             try:
-                day = v.astype("datetime64[D]").astype(object)
+                as_date: object = v.astype("datetime64[D]").astype(object)
             except (ValueError, OverflowError):
-                day = None
-            if isinstance(day, dt.date):
-                _place(row, *_one_date(day, col), values, problems, notes)
+                as_date = None
+            if isinstance(as_date, dt.date):
+                _place(row, *_one_date(as_date, col), values, problems, notes)
             else:
                 problems[row] = RANGE_RULE
         elif isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
@@ -327,8 +333,8 @@ def _coerce_date(raw: pd.Series, col: Column, config: Config) -> Coerced:
     return Coerced(values, pd.Series(problems, dtype=object), notes)
 
 
-def _place(row: int, value: pd.Timestamp | None, problem: str | None, note: str | None, values: pd.Series,
-           problems: dict[int, str], notes: dict[int, str]) -> None:
+def _place(row: Any, value: pd.Timestamp | None, problem: str | None, note: str | None, values: pd.Series,
+           problems: dict[Any, str], notes: dict[Any, str]) -> None:
     if problem:
         problems[row] = problem
     elif value is not None:
@@ -339,7 +345,7 @@ def _place(row: int, value: pd.Timestamp | None, problem: str | None, note: str 
 
 def _coerce_period(raw: pd.Series, col: Column, config: Config) -> Coerced:
     values = pd.Series(np.nan, index=raw.index, dtype=object)
-    problems: dict[int, str] = {}
+    problems: dict[Any, str] = {}
     if raw.dtype.kind == "M":
         raw = raw.astype(object)
     text, other = _split(raw)
@@ -423,10 +429,10 @@ def normalise_text(value: str) -> str:
     return re.sub(_CONTROLS, " ", _LINE_BREAKS.sub("\n", value))
 
 
-def _normalise(text: pd.Series) -> tuple[pd.Series, dict[int, str], dict[int, str]]:
+def _normalise(text: pd.Series) -> tuple[pd.Series, dict[Any, str], dict[Any, str]]:
     """Text cells normalised (see ``normalise_text``), with a problem per NUL cell and a note per changed cell."""
-    problems: dict[int, str] = {}
-    notes: dict[int, str] = {}
+    problems: dict[Any, str] = {}
+    notes: dict[Any, str] = {}
     has = text.str.contains(_CONTROLS + "|\r|\x00", regex=True).to_numpy(dtype=bool, na_value=False)
     if not has.any():
         return text, problems, notes
@@ -435,7 +441,7 @@ def _normalise(text: pd.Series) -> tuple[pd.Series, dict[int, str], dict[int, st
         if "\x00" in value:
             problems[row] = NUL_RULE
             continue
-        found = sorted({f"U+{ord(c):04X}" for c in re.findall(_CONTROLS, value)})
+        found = sorted({f"U+{ord(c):04X}" for c in re.findall(_CONTROLS, _LINE_BREAKS.sub("\n", value))})
         text.at[row] = normalise_text(value).strip()
         if found:
             notes[row] = f"control character{'s' if len(found) > 1 else ''} {', '.join(found)} replaced by a space"
@@ -444,18 +450,18 @@ def _normalise(text: pd.Series) -> tuple[pd.Series, dict[int, str], dict[int, st
 
 def _coerce_text(raw: pd.Series, col: Column, config: Config) -> Coerced:
     text, other = _split(raw)
-    problems: dict[int, str] = {}
-    notes: dict[int, str] = {}
+    problems: dict[Any, str] = {}
+    notes: dict[Any, str] = {}
     if len(text):
         text, problems, notes = _normalise(text)
         text = text.drop(index=list(problems)) if problems else text
         text = _close_bidi(text)
     values = pd.Series(np.nan, index=raw.index, dtype=object)
     if len(text):
-        values.loc[text.index] = text.str.lower() if col.kind == "choice" else text
+        values.loc[text.index] = (text.str.lower() if col.kind == "choice" else text).to_numpy(dtype=object)
     if len(other):
         conv = other.map(_id_text).astype(object).str.strip()
-        values.loc[conv.index] = conv.str.lower() if col.kind == "choice" else conv
+        values.loc[conv.index] = (conv.str.lower() if col.kind == "choice" else conv).to_numpy(dtype=object)
     return Coerced(values, pd.Series(problems, dtype=object), notes)
 
 

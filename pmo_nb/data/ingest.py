@@ -94,8 +94,7 @@ def _to_table_data(raw: RawTable, config: Config) -> tuple[TableData, list[str]]
     if len(cells.columns):
         blank = pd.Series(True, index=cells.index)
         for c in cells.columns:
-            col = cells[c]
-            blank &= is_blank(col)
+            blank &= is_blank(cells[c])
         cells = cells[~blank.to_numpy()]
     index = cells.index
     frame: dict[str, pd.Series] = {}
@@ -116,7 +115,7 @@ def _to_table_data(raw: RawTable, config: Config) -> tuple[TableData, list[str]]
         originals[col.name] = rawcol
         for row, rule in coerced.problems.items():
             findings.append(
-                Finding(raw.name, raw.source, int(row), col.name, show_value(rawcol.at[row]), str(rule))
+                Finding(raw.name, raw.source, int(row), col.name, show_value(rawcol.at[row]), str(rule))  # type: ignore[call-overload]
             )
         for row, note in coerced.notes.items():
             notes.append(Finding(raw.name, raw.source, int(row), col.name, show_value(rawcol.at[row]), note))

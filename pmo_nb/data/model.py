@@ -110,7 +110,7 @@ class Portfolio:
         """
         frames = {name: df.sort_values(list(TABLES[name].key), kind="mergesort").reset_index(drop=True)
                   for name, df in self.tables().items()}
-        return replace(self, **frames)
+        return replace(self, **frames)  # type: ignore[arg-type]
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical content of the six tables, independent of row order and source format."""

@@ -52,12 +52,12 @@ def _month_number(period: str) -> int:
     return p.year * 12 + p.month - 1
 
 
-def _month_start(number: np.ndarray) -> np.ndarray:
+def _month_start(number: np.ndarray | int) -> np.ndarray:
     """First day (datetime64[D]) of absolute month numbers (year * 12 + month - 1)."""
     return (np.asarray(number) - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
 
 
-def _month_end(number: np.ndarray) -> np.ndarray:
+def _month_end(number: np.ndarray | int) -> np.ndarray:
     return _month_start(np.asarray(number) + 1) - np.timedelta64(1, "D")
 
 
@@ -299,7 +299,7 @@ def _project_dates(rng: np.random.Generator, bp: pd.DataFrame, first_month: int,
 
 
 def _milestones(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndarray], total: int,
-                report_end: np.datetime64) -> pd.DataFrame:
+                report_end: np.datetime64 | np.ndarray) -> pd.DataFrame:
     counts = _apportion(total, bp["months"].to_numpy(dtype=float))
     p, j = _expand(counts)
     n = len(p)
@@ -357,7 +357,7 @@ def _window(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndar
 
 
 def _item_frame(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndarray], total: int,
-                report_end: np.datetime64) -> dict[str, np.ndarray]:
+                report_end: np.datetime64 | np.ndarray) -> dict[str, np.ndarray]:
     """Shared part of risks and issues: project, position, raised date, life-cycle facts."""
     phase = bp["phase"].to_numpy(dtype=object)
     weight = np.sqrt(bp["budget"].to_numpy(dtype=float)) * np.select(
@@ -374,7 +374,7 @@ def _item_frame(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.
 
 
 def _close(rng: np.random.Generator, it: dict[str, np.ndarray], p_close: float, lo_days: int, hi_days: int,
-           report_end: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
+           report_end: np.datetime64 | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(it["p"])
     raised = it["raised"]
     closed_on = raised + _days(rng.integers(lo_days, hi_days + 1, n))
@@ -386,7 +386,7 @@ def _close(rng: np.random.Generator, it: dict[str, np.ndarray], p_close: float, 
 
 
 def _risks(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndarray], total: int,
-           report_end: np.datetime64) -> pd.DataFrame:
+           report_end: np.datetime64 | np.ndarray) -> pd.DataFrame:
     it = _item_frame(rng, bp, dates, total, report_end)
     p, n = it["p"], len(it["p"])
     cat = rng.choice(len(catalogue.RISK_CATEGORIES), size=n, p=catalogue.RISK_CATEGORY_WEIGHTS)
@@ -435,7 +435,7 @@ def _risks(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndarr
 
 
 def _issues(rng: np.random.Generator, bp: pd.DataFrame, dates: dict[str, np.ndarray], total: int,
-            report_end: np.datetime64) -> pd.DataFrame:
+            report_end: np.datetime64 | np.ndarray) -> pd.DataFrame:
     it = _item_frame(rng, bp, dates, total, report_end)
     p, n = it["p"], len(it["p"])
     sev = rng.choice(4, size=n, p=[0.3, 0.4, 0.22, 0.08])

@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,7 @@ def show_value(v: object) -> object:
     return v
 
 
-def working_dtype(col: Column) -> object:
+def working_dtype(col: Column) -> Any:
     """The dtype a column has while it is validated (nullable versions of the final dtypes)."""
     return _WORKING_DTYPES[col.kind]
 
@@ -193,14 +194,25 @@ class _Collector:
             return show_value(raw.at[row, column])
         return None
 
+    def _originals(self, column: str | None, rows: list[int]) -> list[object]:
+        """The original values of ``column`` on ``rows``, fetched at once (a row by row lookup is slow)."""
+        raw = self.data.raw
+        if not column or column not in raw.columns:
+            return [None] * len(rows)
+        col = raw[column]
+        known = col.index.isin(rows)
+        values = dict(zip(col.index[known].tolist(), col[known].tolist(), strict=True))
+        return [show_value(values[r]) if r in values else None for r in rows]
+
     def add(self, rows: Iterable[int], column: str | None, rule: str | Iterable[str]) -> None:
         rows = [int(r) for r in rows]
         rules = [rule] * len(rows) if isinstance(rule, str) else list(rule)
-        for row, text in zip(rows, rules, strict=True):
+        pairs = [(row, text) for row, text in zip(rows, rules, strict=True) if (row, column) not in self.flagged]
+        originals = self._originals(column, [row for row, _ in pairs])
+        for (row, text), value in zip(pairs, originals, strict=True):
             if (row, column) in self.flagged:
                 continue
             self.flagged.add((row, column))
-            value = self.original(column, row) if column else None
             self.findings.append(Finding(self.data.name, self.data.source, row, column, value, text))
 
     def add_mask(self, mask: pd.Series, column: str, rule: str | pd.Series) -> None:
@@ -223,10 +235,12 @@ def _duplicate_rules(frame: pd.DataFrame, key: list[str], rows: list[int]) -> li
     what = " and ".join(key)
     rules = []
     for r in rows:
-        others = [o for o in by_row.get(r, []) if o != r]
-        listed = ", ".join(str(o) for o in others[:MAX_LISTED_ROWS])
-        more = f" and {len(others) - MAX_LISTED_ROWS} more" if len(others) > MAX_LISTED_ROWS else ""
-        word = "rows" if len(others) > 1 else "row"
+        members = by_row.get(r, [])
+        others = [o for o in members[: MAX_LISTED_ROWS + 1] if o != r][:MAX_LISTED_ROWS]
+        n_others = max(len(members) - 1, 0)
+        listed = ", ".join(str(o) for o in others)
+        more = f" and {n_others - MAX_LISTED_ROWS} more" if n_others > MAX_LISTED_ROWS else ""
+        word = "rows" if n_others > 1 else "row"
         rules.append(f"duplicate {what}: also on {word} {listed}{more}")
     return rules
 
@@ -332,10 +346,11 @@ def _check_cumulative(data: TableData, out: _Collector) -> None:
         if not negative.any():
             continue
         firsts = ordered.loc[negative].groupby("project_id", sort=False).head(1)
+        totals = cum.loc[firsts.index, col].astype("float64").tolist()
         rules = [
-            f"cumulative {col} of {pid} falls below 0 in {period} ({cum.at[row, col]:,.2f}): "
+            f"cumulative {col} of {pid} falls below 0 in {period} ({total:,.2f}): "
             f"monthly amounts may be negative corrections, but never more than what was booked before"
-            for row, pid, period in zip(firsts.index, firsts["project_id"], firsts["period"], strict=True)
+            for total, pid, period in zip(totals, firsts["project_id"], firsts["period"], strict=True)
         ]
         out.add(firsts.index, col, rules)
 

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
@@ -318,3 +319,180 @@ def test_title_row_above_the_sheet_header(tmp_path: Path) -> None:
         "book.xlsx[Projects] has no column project_id, program_id, name, manager, baseline_start, "
         "baseline_finish, budget (its columns are: 'Project list'; the header must be the first row): "
     )
+
+
+# ---------------------------------------------------------------- bounded work (issue 13, item 7)
+
+
+def _workbook_with_sheet_xml(tmp_path: Path, sheet: str, xml: bytes) -> Path:
+    """The small portfolio as a workbook whose sheet ``sheet`` is replaced by the raw XML ``xml``."""
+    book = write_xlsx(small_frames(), tmp_path / "book.xlsx", extra_sheet=False)
+    order = [name.capitalize() for name in small_frames()]
+    member = f"xl/worksheets/sheet{order.index(sheet) + 1}.xml"
+    out = tmp_path / "crafted.xlsx"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, xml if info.filename == member else src.read(info.filename))
+    return out
+
+
+def _rows_xml(header: list[str], rows: int, row: list[str], dimension: str | None = None) -> bytes:
+    """Sheet XML with a header and ``rows`` copies of ``row`` (rows and cells without ``r``: as valid, and the
+    million-row case is then built and zipped in a moment, a few hundred KB like the issue's file)."""
+
+    def cells(values: list[str]) -> bytes:
+        return "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values).encode()
+
+    dim = f'<dimension ref="{dimension}"/>'.encode() if dimension else b""
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            + dim + b"<sheetData><row>" + cells(header) + b"</row>" + (b"<row>" + cells(row) + b"</row>") * rows
+            + b"</sheetData></worksheet>")
+
+
+def test_an_xlsx_of_a_million_rows_is_refused_fast_by_the_row_limit(tmp_path: Path) -> None:
+    # one column, so that the row limit (not the cell limit) is the one met
+    book = _workbook_with_sheet_xml(tmp_path, "Programs", _rows_xml(["program_id"], 1_048_575, ["P"]))
+    assert book.stat().st_size < 2**20  # small on disk: the zipped size says nothing
+    start = time.perf_counter()
+    code, _, err = validate(book)
+    elapsed = time.perf_counter() - start
+    assert code == 2
+    assert one_error_line(err) == ("crafted.xlsx[Programs] has more than 1,000,000 rows, the limit ([ingest] "
+                                   "max_rows): split the data, or raise max_rows in pmo.toml if it really is one "
+                                   "table of that size")
+    assert elapsed < 15, f"refusing took {elapsed:.1f} s"
+
+
+def test_the_cell_limit_names_its_setting(tmp_path: Path) -> None:
+    header = ["program_id", "name", "sponsor", "manager"]
+    book = _workbook_with_sheet_xml(tmp_path, "Programs", _rows_xml(header, 300, ["P", "N", "S", "M"]))
+    toml = tmp_path / "pmo.toml"
+    toml.write_text("[ingest]\nmax_cells = 1000\n", encoding="utf-8")
+    code, _, err = validate(book, "--config", str(toml))
+    assert code == 2
+    assert one_error_line(err) == ("crafted.xlsx[Programs] has more than 1,000 cells, the limit ([ingest] "
+                                   "max_cells): delete unused columns and rows, or raise max_cells in pmo.toml")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "sqlite"])
+def test_the_row_limit_holds_for_every_format(tmp_path: Path, fmt: str) -> None:
+    from ingest_helpers import write_csv, write_parquet, write_sqlite
+
+    frames = small_frames()
+    writers = {"csv": lambda: write_csv(frames, tmp_path / "c"),
+               "parquet": lambda: write_parquet(frames, tmp_path / "p"),
+               "sqlite": lambda: write_sqlite(frames, tmp_path / "db.sqlite")}
+    source = writers[fmt]()
+    toml = tmp_path / "pmo.toml"
+    toml.write_text("[ingest]\nmax_rows = 8\n", encoding="utf-8")  # financials has 9 rows, every other table fewer
+    code, _, err = validate(source, "--config", str(toml))
+    assert code == 2
+    assert "has 9 rows, above the 8 limit ([ingest] max_rows)" in one_error_line(err)
+
+
+def test_a_declared_dimension_of_the_whole_sheet_does_not_hang(tmp_path: Path) -> None:
+    header = ["program_id", "name", "sponsor", "manager"]
+    xml = _rows_xml(header, 2, ["PRG-01", "Digital Workplace", "Ana", "Chen"], dimension="A1:XFD1048576")
+    last = xml.rindex(b"PRG-01")
+    xml = xml[:last] + b"PRG-02" + xml[last + 6:]
+    book = _workbook_with_sheet_xml(tmp_path, "Programs", xml)
+    start = time.perf_counter()
+    portfolio = load(book)
+    assert time.perf_counter() - start < 10
+    assert portfolio.programs["program_id"].tolist() == ["PRG-01", "PRG-02"]
+
+
+def test_duplicate_detection_is_linear(tmp_path: Path) -> None:
+    """50,000 duplicated project rows (the issue's case took 34 s): every duplicate named, in seconds."""
+    import pandas as pd
+    from ingest_helpers import write_csv
+
+    from pmo_nb.data.ingest import check
+
+    frames = small_frames()
+    projects = pd.concat([frames["projects"].iloc[[0]]] * 50_000, ignore_index=True)
+    frames["projects"] = pd.concat([frames["projects"], projects], ignore_index=True)
+    folder = write_csv(frames, tmp_path / "dup")
+    start = time.perf_counter()
+    found = check(folder).findings
+    elapsed = time.perf_counter() - start
+    dups = [f for f in found if f.rule.startswith("duplicate project_id")]
+    assert len(dups) == 50_001
+    assert dups[0].row == 2 and dups[0].rule == "duplicate project_id: also on rows 5, 6, 7 and 49997 more"
+    assert elapsed < 15, f"{elapsed:.1f} s"
+
+
+# ---------------------------------------------------------------- no silent wrong answers (item 8)
+
+
+def test_formula_cells_without_a_saved_result_are_findings(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = write_xlsx(small_frames(), tmp_path / "book.xlsx", extra_sheet=False)
+    wb = openpyxl.load_workbook(book)
+    wb["Projects"]["I2"] = "=1000*2"  # budget of P-001, written by a script: no cached result
+    wb["Milestones"]["F2"] = "=DATE(2026,3,1)"  # an actual_date that would silently read as "not achieved"
+    wb.save(book)
+    code, out, _ = validate(book)
+    assert code == 1
+    rule = ("holds a formula with no saved result (the workbook was written by a program and never calculated): "
+            "open it in Excel and save it, or replace the formula by its value")
+    assert [r for r in findings(out) if r[5] == rule] == [
+        ["projects", "book.xlsx[Projects]", "2", "budget", "'=1000*2'", rule],
+        ["milestones", "book.xlsx[Milestones]", "2", "actual_date", "'=DATE(2026,3,1)'", rule],
+    ]
+
+
+def test_a_merged_header_cell_is_a_finding(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = write_xlsx(small_frames(), tmp_path / "book.xlsx", extra_sheet=False)
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Projects"]
+    ws["I1"] = "budget"
+    ws.merge_cells("I1:J1")  # "budget" spans two columns: the second (reported_status) loses its header
+    wb.save(book)
+    code, out, _ = validate(book)
+    assert code == 1
+    assert ["projects", "book.xlsx[Projects]", "1", "budget", "",
+            "header cells I1:J1 are merged, so only the first of those 2 columns has a header and the others are "
+            "dropped: unmerge the cells and give each column its own header"] in findings(out)
+
+
+# ---------------------------------------------------------------- item 12
+
+
+def test_a_pmo_toml_with_a_bom_reads(tmp_path: Path) -> None:
+    toml = tmp_path / "pmo.toml"
+    toml.write_bytes(codecs.BOM_UTF8 + b'organisation = "Acme PMO"\n[ingest]\nmax_file_mb = 5\n')
+    cfg = load_config(toml)
+    assert (cfg.organisation, cfg.ingest.max_file_mb) == ("Acme PMO", 5)
+
+
+@pytest.mark.parametrize("program_id", ["portfolio", "Portfolio", "INDEX", "kpis", "manifest", "notebooks",
+                                        "executive-pack-2026-10", "con", "Index.html"])
+def test_reserved_program_ids_are_refused_with_the_fix(tmp_path: Path, program_id: str) -> None:
+    src = sample_source(tmp_path)
+    set_cell(src, "programs", 2, "program_id", program_id)
+    code, out, _ = validate(src)
+    assert code == 1
+    rows = [r for r in findings(out) if r[0] == "programs"]
+    assert rows[0][:4] == ["programs", "programs.csv", "2", "program_id"]
+    assert rows[0][5] == (f"program_id {program_id!r} is a name the run uses for its own files (portfolio, index, "
+                          f"kpis, manifest, notebooks, executive-pack-*) or a device name: rename the program, e.g. "
+                          f"PRG-{program_id}")
+
+
+def test_sample_refuses_a_non_empty_folder_without_force(tmp_path: Path) -> None:
+    from adversarial_sources import invoke
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "projects.csv").write_text("mine\n", encoding="utf-8")
+    code, _, err = invoke("sample", "--out", str(out))
+    assert code == 2
+    assert f"{out} is not empty (it holds projects.csv): give an empty or new folder, or add --force" in err
+    assert (out / "projects.csv").read_text(encoding="utf-8") == "mine\n"
+    code, _, _ = invoke("sample", "--out", str(out), "--force")
+    assert code == 0 and (out / "projects.csv").read_text(encoding="utf-8").startswith("project_id,")

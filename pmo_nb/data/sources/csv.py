@@ -129,7 +129,7 @@ def read_csv_file(path: Path, table: str, config: Config) -> RawTable:
     headers = [str(h) for h in cells.iloc[0].tolist()]
     body = cells.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body))
-    body.columns = range(len(headers))
+    body.columns = pd.RangeIndex(len(headers))
     _check_runaway_quote(body, headers, _delimiter(text), path)
     return RawTable(table, name, headers, body)
 
@@ -153,7 +153,7 @@ def _check_runaway_quote(body: pd.DataFrame, headers: list[str], sep: str, path:
                 later = f"{len(lines) - 1} line{'s' if len(lines) > 2 else ''}"
                 raise SourceError(
                     f'{path.name} is not valid CSV: a quote (") at the start of row {row}, column '
-                    f"{headers[col]!r} is closed only {later} further down, so whole records "
+                    f"{headers[int(col)]!r} is closed only {later} further down, so whole records "
                     'ended up in one cell: remove the stray quote, or double it ("") inside a quoted value',
                     path=str(path),
                 )

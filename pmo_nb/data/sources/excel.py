@@ -45,6 +45,7 @@ def read_excel(source: str, config: Config) -> RawSource:
             ".xlsx): save it from Excel as .xlsx, or put it in a folder as a .csv",
             path=source,
         )
+    scans = scan_workbook(path, config)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -73,9 +74,9 @@ def read_excel(source: str, config: Config) -> RawSource:
                 looked[table] = f"a sheet named {config.sheets.get(table, table)}"
                 continue
             label = f"{name}[{sheet}]"
-            scan = scan_sheet(path, wb[sheet], label, config)
+            scan = scans.get(sheet)
             formula_ws = None
-            if scan.formulas:
+            if scan is None or scan.formulas:
                 if formulas is None:
                     formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
                 formula_ws = formulas[sheet]
@@ -107,13 +108,38 @@ class SheetScan:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_col, min_row, max_col, max_row
 
 
-def scan_sheet(path: Path, ws: Any, label: str, config: Config) -> SheetScan:
-    """Count the rows and cells of a sheet from its XML (streamed, stopping at the limits), ignoring the size
-    the sheet declares; ``SourceError`` naming ``[ingest] max_rows``/``max_cells`` when it is too big."""
+def scan_workbook(path: Path, config: Config) -> dict[str, SheetScan]:
+    """Every worksheet's real content by sheet name, counted from its XML before openpyxl opens the workbook
+    (opening it parses each sheet that declares no size in full); ``SourceError`` naming ``[ingest] max_rows``
+    or ``max_cells`` for a sheet above them."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            book = ET.fromstring(zf.read("xl/workbook.xml"))
+            rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, zipfile.BadZipFile, ET.ParseError, OSError):
+        return {}  # not a regular workbook: openpyxl says what is wrong with it
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    scans: dict[str, SheetScan] = {}
+    for sheet in book.iter():
+        if not sheet.tag.endswith("}sheet"):
+            continue
+        target = targets.get(sheet.get(ns_rel), "")
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        if member in names:
+            name = sheet.get("name", "")
+            scans[name] = scan_sheet(path, member, f"{path.name}[{name}]", config)
+    return scans
+
+
+def scan_sheet(path: Path, member: str, label: str, config: Config) -> SheetScan:
+    """Count the rows and cells of one worksheet from its XML (streamed, stopping at the limits), ignoring the
+    size the sheet declares; ``SourceError`` naming ``[ingest] max_rows``/``max_cells`` when it is too big."""
     scan = SheetScan()
-    member = getattr(ws, "_worksheet_path", None)
-    if not member:
-        return scan
     limits = config.ingest
     tail = b""
     with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
@@ -171,8 +197,9 @@ def _read_sheet(ws: Any, table: str, label: str, scan: SheetScan | None = None, 
     cell_rules: dict[tuple[int, int], tuple[object, str]] = {}
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         formula_values = next(formula_rows, ()) if formula_rows is not None else ()
-        for pos, text in enumerate(formula_values):
-            if (isinstance(text, str) and text.startswith("=") and pos < len(values) and values[pos] is None):
+        for pos, formula in enumerate(formula_values):
+            text = formula if isinstance(formula, str) else getattr(formula, "text", None)  # array formulas
+            if isinstance(text, str) and text.startswith("=") and pos < len(values) and values[pos] is None:
                 cell_rules[(number, pos)] = (text, NO_RESULT_RULE)
         if header is None:
             if any(v is not None and str(v).strip() for v in values):

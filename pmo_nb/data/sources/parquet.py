@@ -37,7 +37,7 @@ def read_parquet_file(path: Path, table: str, config: Config) -> RawTable:
         raise SourceError(f"{path.name} is not a readable Parquet file: {cause}", path=str(path)) from None
     headers = [str(c) for c in frame.columns]
     frame = frame.reset_index(drop=True)
-    frame.columns = range(len(headers))
+    frame.columns = pd.RangeIndex(len(headers))
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     return RawTable(table, path.name, headers, frame)
 

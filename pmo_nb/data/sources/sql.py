@@ -88,7 +88,7 @@ def read_sql(source: str, config: Config) -> RawSource:
                 query = sa.select(sa.text("*")).select_from(sa.table(actual))
                 frame = pd.read_sql_query(query, conn)
                 headers = [str(c) for c in frame.columns]
-                frame.columns = range(len(headers))
+                frame.columns = pd.RangeIndex(len(headers))
                 frame.index = pd.RangeIndex(2, 2 + len(frame))
                 tables[table] = RawTable(table, f"{label}[{actual}]", headers, frame)
     except SQLAlchemyError as exc:
