@@ -98,6 +98,8 @@ PROJECTS = Table(
                description="RAG status the project manager reported."),
         Column("status_comment", "text", required=False, description="The manager's status comment."),
         Column("last_updated", "date", required=False, description="When the record was last updated."),
+        Column("status_date", "date", required=False,
+               description="The status (data) date the figures are as of; pmo-nb import writes it."),
     ),
     key=("project_id",),
     foreign_keys={"program_id": "programs.program_id"},

@@ -41,6 +41,7 @@ def small_frames() -> dict[str, pd.DataFrame]:
             "reported_status": ["amber", "green", np.nan],
             "status_comment": ["Supplier late; recovery plan agreed", np.nan, "On track"],
             "last_updated": _dates("2026-03-28", "2026-03-30", None),
+            "status_date": _dates(None, None, None),
         }
     )
     for c in ("project_id", "program_id", "name", "manager", "phase", "reported_status", "status_comment"):

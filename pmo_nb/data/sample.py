@@ -466,7 +466,10 @@ def _typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
     template = empty_table(name)
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     for col in template.columns:
-        out[col] = pd.Series(df[col].to_numpy(), index=out.index).astype(template[col].dtype)
+        if col in df:
+            out[col] = pd.Series(df[col].to_numpy(), index=out.index).astype(template[col].dtype)
+        else:  # an optional column the sample leaves empty
+            out[col] = pd.Series(pd.NA, index=out.index).astype(template[col].dtype)
     return out
 
 

@@ -125,7 +125,7 @@ class Store:
         cols = {name: TABLES[name].column_names for name in WRITTEN_TABLES}
         return {
             "programs": programs,
-            "projects": pd.DataFrame(projects, columns=[*cols["projects"], "status_date"]),
+            "projects": pd.DataFrame(projects, columns=cols["projects"]),
             "financials": pd.DataFrame(financials, columns=cols["financials"]),
             "milestones": pd.DataFrame(milestones, columns=cols["milestones"]),
         }
