@@ -21,10 +21,14 @@ from pmo_nb.reporting import components
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.tables import Col, rag_badge
 
-__all__ = ["LIMITS", "attention", "program_page", "overview_page", "cover_page", "program_ids"]
+__all__ = ["LIMITS", "TIGHTER", "attention", "program_page", "overview_page", "cover_page", "program_ids"]
 
 #: How many items of each list a program page shows at most (the rest are counted, "+ 3 more").
 LIMITS = {"comments": 3, "risks": 3, "milestones": 4, "decisions": 4}
+#: Tighter limits tried in turn when a program's page would still spill (very long commentary or titles).
+TIGHTER = ({"comments": 2, "risks": 3, "milestones": 3, "decisions": 3},
+           {"comments": 1, "risks": 2, "milestones": 2, "decisions": 2},
+           {"comments": 1, "risks": 1, "milestones": 1, "decisions": 1})
 _SEVERITY_RANK = {"critical": 0, "high": 1}
 
 
@@ -129,9 +133,13 @@ def _more(shown: int, total: int, noun: str) -> str:
     return f'<p class="pmo-pack-more">+ {total - shown} more {noun} in the program report.</p>' if total > shown else ""
 
 
-def program_page(state: SharedState, program_id: str) -> str:
+def program_page(state: SharedState, program_id: str, limits: dict[str, int] | None = None) -> str:
     """One program on one page: title and objective, status and why, commentary, six key figures with their
-    change since last month, top risks with responses, next key milestones, what needs a decision."""
+    change since last month, top risks with responses, next key milestones, what needs a decision.
+
+    ``limits`` overrides :data:`LIMITS` (how many items of each list are shown; the rest are counted).
+    """
+    limits = {**LIMITS, **(limits or {})}
     from pmo_nb.reporting.report import ProgramReport
 
     report = ProgramReport(portfolio=state.portfolio, config=state.config, period=state.period,
@@ -152,14 +160,15 @@ def program_page(state: SharedState, program_id: str) -> str:
         f'<div class="pmo-pack-people">Sponsor {_e(prog.get("sponsor"))} · Program manager {_e(prog.get("manager"))}'
         "</div></div>"
     )
-    left = _commentary(state, program_id) + _decisions(report.kpis.issues)
-    right = _risks(report.kpis.risks) + _milestones(report.kpis.milestones, report.kpis.projects)
+    left = _commentary(state, program_id, limits["comments"]) + _decisions(report.kpis.issues, limits["decisions"])
+    right = (_risks(report.kpis.risks, limits["risks"])
+             + _milestones(report.kpis.milestones, report.kpis.projects, limits["milestones"]))
     return (f'<section class="pmo-pack-program" data-program="{_e(program_id)}">{head}{report.tiles()}'
             f'<div class="pmo-pack-cols"><div class="pmo-pack-col">{left}</div>'
             f'<div class="pmo-pack-col">{right}</div></div></section>')
 
 
-def _commentary(state: SharedState, program_id: str) -> str:
+def _commentary(state: SharedState, program_id: str, limit: int) -> str:
     projects = state.portfolio.projects
     mine = projects[projects["program_id"] == program_id]
     computed = state.kpis.projects.set_index("project_id")["rag"] if len(state.kpis.projects) else pd.Series()
@@ -170,7 +179,7 @@ def _commentary(state: SharedState, program_id: str) -> str:
         mine = mine.iloc[0:0].assign(_c="")
     mine = mine.assign(_sev=mine["project_id"].map(lambda p: -(rag_severity(computed.get(p)) or 0)))
     mine = mine.sort_values(["_sev", "project_id"], kind="mergesort")
-    shown = mine.head(LIMITS["comments"])
+    shown = mine.head(limit)
     items = "".join(
         f'<li><span class="pmo-pack-who">{_e(r["name"])} ({_e(r.get("manager"))}):</span> {_e(r["_c"])}</li>'
         for _, r in shown.iterrows()
@@ -180,7 +189,7 @@ def _commentary(state: SharedState, program_id: str) -> str:
             f'{body}{_more(len(shown), len(mine), "comments")}')
 
 
-def _decisions(issues: pd.DataFrame) -> str:
+def _decisions(issues: pd.DataFrame, limit: int) -> str:
     if len(issues):
         open_ = issues[issues["open"].astype(bool)]
         open_ = open_[open_["severity"].astype(str).str.lower().isin(_SEVERITY_RANK)]
@@ -188,7 +197,7 @@ def _decisions(issues: pd.DataFrame) -> str:
         open_ = open_.sort_values(["_s", "age_days", "issue_id"], ascending=[True, False, True], kind="mergesort")
     else:
         open_ = issues
-    shown = open_.head(LIMITS["decisions"])
+    shown = open_.head(limit)
     items = "".join(
         f'<li><span class="pmo-pack-who">{_e(r["issue_id"])} · {_e(r["severity"])} · {fmt.days(r["age_days"])} open'
         f' · {_e(r.get("owner"))}:</span> {_e(r["title"])}</li>'
@@ -200,11 +209,11 @@ def _decisions(issues: pd.DataFrame) -> str:
             f'{body}{_more(len(shown), len(open_), "issues")}')
 
 
-def _risks(register: pd.DataFrame) -> str:
+def _risks(register: pd.DataFrame, limit: int) -> str:
     from pmo_nb.metrics.risks import top_risks
 
     open_total = int(register["open"].astype(bool).sum()) if len(register) else 0
-    top = top_risks(register, LIMITS["risks"]) if len(register) else register
+    top = top_risks(register, limit) if len(register) else register
     items = "".join(
         f'<li><span class="pmo-pack-who">{_e(r["risk_id"])} · {_e(r.get("band"))} · score {fmt.integer(r["score"])}'
         f' · {_e(r.get("category")) or "no category"}:</span> {_e(r["title"])}'
@@ -216,7 +225,7 @@ def _risks(register: pd.DataFrame) -> str:
     return f'<h3 class="pmo-pack-h">Top risks</h3>{body}{_more(len(top), open_total, "open risks")}'
 
 
-def _milestones(ms: pd.DataFrame, projects: pd.DataFrame) -> str:
+def _milestones(ms: pd.DataFrame, projects: pd.DataFrame, limit: int) -> str:
     if len(ms):
         pending = ms[~ms["achieved"].astype(bool)]
         pending = pending.assign(_when=pending["forecast_date"].fillna(pending["baseline_date"]),
@@ -225,7 +234,7 @@ def _milestones(ms: pd.DataFrame, projects: pd.DataFrame) -> str:
         names = projects.set_index("project_id")["name"] if len(projects) else pd.Series(dtype=object)
     else:
         pending, names = ms, pd.Series(dtype=object)
-    shown = pending.head(LIMITS["milestones"])
+    shown = pending.head(limit)
     items = "".join(
         f'<li><span class="pmo-pack-who">{fmt.date(r["_when"])}{" · key" if not r["_key"] else ""}'
         f'{" · missed" if r.get("status") == "missed" else ""}'

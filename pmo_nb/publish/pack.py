@@ -269,9 +269,11 @@ def _executive_parts(writer: _Writer, ordered: Sequence[PackEntry], state: Any) 
             raise RenderError(f"pack entry {entry.id!r} is not a program of {state.period}.", path=entry.path)
         page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)), kind="program",
                            running=entry.title)
-        if page.pages > 1:  # clamped lists and wrapped text fit; a very long comment gets a denser page
+        for limits in onepager.TIGHTER:  # clamped lists and wrapped text fit; very long text gets fewer items
+            if page.pages == 1:
+                break
             page.file.unlink()
-            page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)),
+            page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id), limits),
                                kind="program pmo-pack-dense", running=entry.title)
         parts.append(page)
     return parts
