@@ -127,17 +127,10 @@ PAGE_LINE = re.compile(r"Page (\d+) of (\d+)$")
 
 
 def contents_entries(reader: pypdf.PdfReader) -> list[tuple[str, int]]:
-    """(title, page) of each contents line: the page numbers come first in the text, then the titles."""
+    """(title, page) of each contents line ("Red ERP Modernisation (PRG-03) ....... 5")."""
     text = reader.pages[1].extract_text()
-    lines = [line.strip() for line in text.splitlines()]
-    numbers = []
-    for line in lines:
-        if not line.isdigit():
-            break
-        numbers.append(int(line))
-    start = lines.index("Contents") + 1
-    titles = [re.sub(r"^(Red|Amber|Green) ", "", line) for line in lines[start:start + len(numbers)]]
-    return list(zip(titles, numbers, strict=True))
+    found = re.findall(r"^(?:(?:Red|Amber|Green) )?(.+?)(?: \(PRG-\d\d\))? ?\.{3,}\s*(\d+)$", text, re.M)
+    return [(title.strip(), int(page)) for title, page in found]
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +185,8 @@ def test_pack_contents_link_to_the_listed_pages(full_pdf: pypdf.PdfReader) -> No
         action = ref.get_object()["/A"]
         assert action["/S"] == "/GoTo"
         targets.append(full_pdf.get_page_number(action["/D"][0].get_object()) + 1)
-    assert targets == [p for _, p in contents_entries(full_pdf)]
+    # a line may be several link boxes (text, leader, number): all of a line go to the same page
+    assert list(dict.fromkeys(targets)) == [p for _, p in contents_entries(full_pdf)]
 
 
 def test_pack_bookmarks_per_program_in_order(full_pdf: pypdf.PdfReader) -> None:

@@ -61,9 +61,11 @@ def attention(state: SharedState) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def cover_page(state: SharedState, *, organisation: str, contents: Sequence[tuple[str, str | None, int]],
+def cover_page(state: SharedState, *, organisation: str,
+               contents: Sequence[tuple[str, str | None, int, str | None]],
                omitted: Sequence[tuple[str, str, str]] = ()) -> str:
-    """The cover (who needs attention and why, one line each) and the contents (title, RAG, first page)."""
+    """The cover (who needs attention and why, one line each) and the contents: ``(title, rag, first page,
+    program id)`` per part; each line links to ``pmo-pack:<index>`` (made a page link by the pack)."""
     period = Period(state.period)
     programs = state.kpis.programs
     counts = {rag: int((programs["rag"].astype(str).str.lower() == rag).sum()) for rag in ("red", "amber", "green")}
@@ -78,8 +80,8 @@ def cover_page(state: SharedState, *, organisation: str, contents: Sequence[tupl
                 "this pack (listed after the contents).</p>" if omitted else "")
     toc = "".join(
         f'<li>{rag_badge(rag) if rag is not None else "<span class=pmo-pack-nobadge></span>"}'
-        f'<a href="pmo-pack:{i}">{_e(title)}</a><span class="pmo-pack-page">{page}</span></li>'
-        for i, (title, rag, page) in enumerate(contents)
+        f'<a href="pmo-pack:{i}" data-page="{page}">{_e(title)}{f" ({_e(pid)})" if pid else ""}</a></li>'
+        for i, (title, rag, page, pid) in enumerate(contents)
     )
     omitted_table = ""
     if omitted:
@@ -153,7 +155,8 @@ def program_page(state: SharedState, program_id: str, limits: dict[str, int] | N
     objective = _text(found.iloc[0].get("objective")) if len(found) and "objective" in found else ""
     head = (
         '<div class="pmo-pack-prog-head">'
-        f'<div class="pmo-pack-prog-title">{_e(prog["name"])} <span class="pmo-pack-id">{_e(program_id)}</span></div>'
+        f'<div class="pmo-pack-prog-title" data-name="{_e(prog["name"])}">{_e(prog["name"])} '
+        f'<span class="pmo-pack-id">{_e(program_id)}</span></div>'
         f'<div class="pmo-pack-objective">{_e(objective) or "<em>No objective recorded.</em>"}</div>'
         f'<div class="pmo-pack-status">Status: {rag_badge(_rag(prog.get("rag")))} '
         f'<span class="pmo-pack-reason">{_e(_text(prog.get("rag_reason")) or "no reason recorded")}</span></div>'

@@ -133,6 +133,7 @@ class _Part(NamedTuple):
     rag: str | None
     file: Path
     pages: int
+    id: str | None = None
 
 
 class _Writer:
@@ -142,7 +143,8 @@ class _Writer:
         self.folder, self.page_setup, self.month, self.stamp = folder, page_setup, month, stamp
         self.count = 0
 
-    def part(self, title: str, rag: str | None, body: str, *, kind: str, running: str | None = None) -> _Part:
+    def part(self, title: str, rag: str | None, body: str, *, kind: str, running: str | None = None,
+             id: str | None = None) -> _Part:
         markup = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
                   f'<body class="pmo-body pmo-target-pdf pmo-pack pmo-pack-{kind} {self.page_setup.split()[-1]}">'
                   f"{body}</body></html>")
@@ -157,7 +159,7 @@ class _Writer:
         file.write_bytes(data)
         import pypdf
 
-        return _Part(title, rag, file, len(pypdf.PdfReader(file).pages))
+        return _Part(title, rag, file, len(pypdf.PdfReader(file).pages), id)
 
 
 def build_pack(
@@ -268,13 +270,13 @@ def _executive_parts(writer: _Writer, ordered: Sequence[PackEntry], state: Any) 
         if str(entry.id) not in known:
             raise RenderError(f"pack entry {entry.id!r} is not a program of {state.period}.", path=entry.path)
         page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)), kind="program",
-                           running=entry.title)
+                           running=entry.title, id=entry.id)
         for limits in onepager.TIGHTER:  # clamped lists and wrapped text fit; very long text gets fewer items
             if page.pages == 1:
                 break
             page.file.unlink()
             page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id), limits),
-                               kind="program pmo-pack-dense", running=entry.title)
+                               kind="program pmo-pack-dense", running=entry.title, id=entry.id)
         parts.append(page)
     return parts
 
@@ -286,7 +288,7 @@ def _full_parts(writer: _Writer, ordered: Sequence[PackEntry], generated_at: str
         title = f"{entry.title} (full report)" if appended else entry.title
         parts.append(writer.part(title, entry.rag if entry.kind == "program" else None,
                                  f'<section class="pmo-pack-section pmo-pack-{entry.kind}">{body}</section>',
-                                 kind=entry.kind))
+                                 kind=entry.kind, id=entry.id))
     return parts
 
 
@@ -300,7 +302,7 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
     for _ in range(3):  # the front's own length shifts every page number after it: settle it
         contents, page = [], front_pages + 1
         for part in parts:
-            contents.append((part.title, part.rag, page))
+            contents.append((part.title, part.rag, page, part.id))
             page += part.pages
         front = writer.part("Contents", None, _front(state, organisation, contents, omitted, ordered),
                             kind="front", running="Executive pack")
@@ -324,7 +326,7 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
     return buffer.getvalue()
 
 
-def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, int]],
+def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, int, str | None]],
            omitted: Sequence[Omitted], ordered: Sequence[PackEntry]) -> str:
     if state is not None:
         from pmo_nb.publish.onepager import cover_page
@@ -334,8 +336,8 @@ def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, 
     counts = {rag: sum(1 for x in ordered if x.kind == "program" and x.rag == rag) for rag in RAG_WORST_FIRST}
     unrated = sum(1 for x in ordered if x.kind == "program" and x.rag is None)
     tally = ", ".join(f"{n} {rag}" for rag, n in counts.items()) + (f", {unrated} not rated" if unrated else "")
-    toc = "".join(f'<li><a href="{_LINK_SCHEME}{i}">{e(t)}</a><span class="pmo-pack-page">{p}</span></li>'
-                  for i, (t, _, p) in enumerate(contents))
+    toc = "".join(f'<li><a href="{_LINK_SCHEME}{i}" data-page="{p}">{e(t)}{f" ({e(pid)})" if pid else ""}</a></li>'
+                  for i, (t, _, p, pid) in enumerate(contents))
     rows = "".join(f"<li>{e(o.id)} {e(o.name)}: {e(o.reason)}</li>" for o in omitted)
     return (f'<section class="pmo-pack-cover"><div class="pmo-pack-org">{e(organisation)}</div>'
             f'<h1 class="pmo-pack-title">Executive pack</h1><p class="pmo-pack-tally">{e(tally)}</p></section>'
