@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         state = shared_state(load(Path(tmp), cfg), cfg, sample.SAMPLE_PERIOD)
         prepared = time.perf_counter() - started
     before = peak_rss()
-    entries = [PackEntry(None, "program", str(r.program_id), str(r.name), r.rag)
+    entries = [PackEntry(None, "program", str(r.program_id), str(r.name), str(r.rag) if r.rag else None)
                for r in state.kpis.programs.itertuples()]
     started = time.perf_counter()
     data = build_pack(entries, organisation="Bench", period=state.period, state=state, mode=args.mode)

@@ -49,7 +49,7 @@ def month_links(program_ids: Iterable[str], fmt: str = "html") -> dict[str, str]
 
 
 def _rank(entry: Listed) -> tuple[int, int, str]:
-    order = {rag: i for i, rag in enumerate(RAG_WORST_FIRST)}
+    order: dict[str, int] = {rag: i for i, rag in enumerate(RAG_WORST_FIRST)}
     return (0 if entry.kind == "portfolio" else 1, order.get(str(entry.rag or "").lower(), len(order)),
             entry.title.casefold())
 

@@ -40,8 +40,14 @@ def _text(value: Any) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
 
 
+def _badness(rag: object) -> int:
+    """Sort key: red first, then amber, green, and unknown last."""
+    severity = rag_severity(rag)
+    return 1 if severity is None else -severity
+
+
 def _worst_first(programs: pd.DataFrame) -> pd.DataFrame:
-    rank = programs["rag"].map(lambda r: -(rag_severity(r) if rag_severity(r) is not None else -1))
+    rank = programs["rag"].map(_badness)
     return (programs.assign(_rank=rank, _name=programs["name"].astype(str).str.casefold())
             .sort_values(["_rank", "_name", "program_id"], kind="mergesort").drop(columns=["_rank", "_name"]))
 

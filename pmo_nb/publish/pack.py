@@ -32,7 +32,7 @@ __all__ = ["PackEntry", "Omitted", "PackMode", "order_entries", "build_pack"]
 
 PackMode = Literal["executive", "full"]
 #: Sort rank of a program's RAG in the pack: worst first, unknown last.
-_PACK_RANK = {rag: rank for rank, rag in enumerate(RAG_WORST_FIRST)}
+_PACK_RANK: dict[str, int] = {rag: rank for rank, rag in enumerate(RAG_WORST_FIRST)}
 _UNKNOWN_RANK = len(_PACK_RANK)
 _LINK_SCHEME = "pmo-pack:"
 
@@ -317,8 +317,8 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
     starts = [c[2] - 1 for c in contents]
     _link_contents(out, front.pages, starts)
     numbers = pypdf.PdfReader(io.BytesIO(_page_numbers(total, size, orientation)))
-    for index, page in enumerate(out.pages):
-        page.merge_page(numbers.pages[index])
+    for index, joined in enumerate(out.pages):
+        joined.merge_page(numbers.pages[index])
     out.add_metadata({"/Title": f"Executive pack · {organisation} · {writer.month}", "/Author": organisation,
                       "/Creator": "pmo-nb", "/Producer": "pmo-nb", "/CreationDate": _pdf_date(generated_at)})
     buffer = io.BytesIO()
