@@ -160,3 +160,16 @@ def test_forty_program_pack_fits_its_budget(tmp_path_factory) -> None:
     reader = build(state)
     check_pack(reader, state)
     assert len(reader.pages) <= 40 + 8
+
+
+def test_a_pack_of_some_programs_names_only_those(sample_state: SharedState) -> None:
+    ids = onepager.program_ids(sample_state)
+    keep = [e for e in entries(sample_state) if e.id == ids[-1]]  # the best-rated program only
+    data = pack.build_pack(keep, organisation="N", period="2026-10", state=sample_state, generated_at=GENERATED,
+                           omitted=[(ids[0], "First", "report failed")])
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    cover = flat(reader.pages[0].extract_text())
+    assert "1 program: 0 red, 0 amber, 1 green." in cover
+    assert "No program is rated red or amber this month." in cover  # the red program left out is not named
+    assert ids[0] not in cover
+    assert len(reader.pages) == 4

@@ -9,7 +9,7 @@ commentary) is wrapped, never cut.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import pandas as pd
@@ -57,10 +57,15 @@ def program_ids(state: SharedState) -> list[str]:
     return [str(p) for p in _worst_first(state.kpis.programs)["program_id"]]
 
 
-def attention(state: SharedState) -> list[tuple[str, str, str, str]]:
-    """Programs rated red or amber, worst first: ``(program_id, name, rag, reason)`` for the cover."""
+def attention(state: SharedState, only: Collection[str] | None = None) -> list[tuple[str, str, str, str]]:
+    """Programs rated red or amber, worst first: ``(program_id, name, rag, reason)`` for the cover.
+
+    ``only`` restricts the list to these program ids (the programs in the pack).
+    """
     out = []
     for _, row in _worst_first(state.kpis.programs).iterrows():
+        if only is not None and str(row["program_id"]) not in only:
+            continue
         if (rag_severity(row.get("rag")) or 0) >= 1:
             out.append((str(row["program_id"]), str(row["name"]), str(row["rag"]).lower(),
                         _text(row.get("rag_reason")) or "no reason recorded"))
@@ -69,17 +74,19 @@ def attention(state: SharedState) -> list[tuple[str, str, str, str]]:
 
 def cover_page(state: SharedState, *, organisation: str,
                contents: Sequence[tuple[str, str | None, int, str | None]],
-               omitted: Sequence[tuple[str, str, str]] = ()) -> str:
+               omitted: Sequence[tuple[str, str, str]] = (), only: Collection[str] | None = None) -> str:
     """The cover (who needs attention and why, one line each) and the contents: ``(title, rag, first page,
     program id)`` per part; each line links to ``pmo-pack:<index>`` (made a page link by the pack)."""
     period = Period(state.period)
     programs = state.kpis.programs
+    if only is not None:
+        programs = programs[programs["program_id"].astype(str).isin(set(only))]
     counts = {rag: int((programs["rag"].astype(str).str.lower() == rag).sum()) for rag in ("red", "amber", "green")}
     unknown = len(programs) - sum(counts.values())
     lines = "".join(
         f'<li><span class="pmo-pack-att-name">{_e(name)} ({_e(pid)})</span> {rag_badge(rag)} '
         f'<span class="pmo-pack-att-why">{_e(reason)}</span></li>'
-        for pid, name, rag, reason in attention(state)
+        for pid, name, rag, reason in attention(state, only)
     ) or "<li>No program is rated red or amber this month.</li>"
     tally = ", ".join(f"{n} {rag}" for rag, n in counts.items()) + (f", {unknown} not rated" if unknown else "")
     left_out = (f'<p class="pmo-pack-note">{len(omitted)} program{"s" if len(omitted) != 1 else ""} left out of '
@@ -100,7 +107,7 @@ def cover_page(state: SharedState, *, organisation: str,
         f'<div class="pmo-pack-org">{_e(organisation)}</div>'
         '<h1 class="pmo-pack-title">Executive pack</h1>'
         f'<div class="pmo-pack-month">{_e(period.label)}</div>'
-        f'<p class="pmo-pack-tally">{len(programs)} programs: {_e(tally)}.</p>'
+        f'<p class="pmo-pack-tally">{len(programs)} program{"s" if len(programs) != 1 else ""}: {_e(tally)}.</p>'
         '<h2 class="pmo-pack-att-head">Needing attention</h2>'
         f'<ol class="pmo-pack-attention">{lines}</ol>{left_out}</section>'
         '<section class="pmo-pack-contents"><h1>Contents</h1>'

@@ -331,7 +331,8 @@ def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, 
     if state is not None:
         from pmo_nb.publish.onepager import cover_page
 
-        return cover_page(state, organisation=organisation, contents=contents, omitted=omitted)
+        only = [str(e.id) for e in ordered if e.kind == "program"]
+        return cover_page(state, organisation=organisation, contents=contents, omitted=omitted, only=only)
     e = html.escape
     counts = {rag: sum(1 for x in ordered if x.kind == "program" and x.rag == rag) for rag in RAG_WORST_FIRST}
     unrated = sum(1 for x in ordered if x.kind == "program" and x.rag is None)
