@@ -173,3 +173,11 @@ def test_a_pack_of_some_programs_names_only_those(sample_state: SharedState) -> 
     assert "No program is rated red or amber this month." in cover  # the red program left out is not named
     assert ids[0] not in cover
     assert len(reader.pages) == 4
+
+
+def test_same_month_same_pack_bytes(sample_state: SharedState, sample_pack: pypdf.PdfReader) -> None:
+    one = pack.build_pack(entries(sample_state), organisation="Northwind", period="2026-10", state=sample_state,
+                          generated_at=GENERATED)
+    two = pack.build_pack(list(reversed(entries(sample_state))), organisation="Northwind", period="2026-10",
+                          state=sample_state, generated_at=GENERATED)
+    assert one == two  # no temporary path, clock or input order in the bytes
