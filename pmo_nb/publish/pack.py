@@ -298,24 +298,28 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
 
     import pypdf
 
-    front_pages = 1
-    for _ in range(3):  # the front's own length shifts every page number after it: settle it
-        contents, page = [], front_pages + 1
+    def front(contents: list[tuple[str, str | None, int, str | None]]) -> tuple[str, str]:
+        markup = _front(state, organisation, contents, omitted, ordered)
+        cut = markup.index('<section class="pmo-pack-contents">')
+        return markup[:cut], markup[cut:]
+
+    cover = writer.part("Cover", None, front([])[0], kind="front", running="Executive pack")
+    contents_pages = max(1, len(parts) // 45)
+    for _ in range(4):  # the contents' own length shifts every page number after it: settle it
+        contents, page = [], cover.pages + contents_pages + 1
         for part in parts:
             contents.append((part.title, part.rag, page, part.id))
             page += part.pages
-        front = writer.part("Contents", None, _front(state, organisation, contents, omitted, ordered),
-                            kind="front", running="Executive pack")
-        if front.pages == front_pages:
+        listing = writer.part("Contents", None, front(contents)[1], kind="front", running="Executive pack")
+        if listing.pages == contents_pages:
             break
-        front_pages = front.pages
-    total = front.pages + sum(p.pages for p in parts)
+        contents_pages = listing.pages
+    total = cover.pages + listing.pages + sum(p.pages for p in parts)
 
     out = pypdf.PdfWriter()
-    for part in (front, *parts):
+    for part in (cover, listing, *parts):
         out.append(str(part.file), import_outline=True)
-    starts = [c[2] - 1 for c in contents]
-    _link_contents(out, front.pages, starts)
+    _link_contents(out, range(cover.pages, cover.pages + listing.pages), [c[2] - 1 for c in contents])
     numbers = pypdf.PdfReader(io.BytesIO(_page_numbers(total, size, orientation)))
     for index, joined in enumerate(out.pages):
         joined.merge_page(numbers.pages[index])
@@ -346,11 +350,11 @@ def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, 
             + (f"<h2>Programs left out of this pack</h2><ul>{rows}</ul>" if rows else "") + "</section>")
 
 
-def _link_contents(out: Any, front_pages: int, starts: list[int]) -> None:
-    """Turn the contents' ``pmo-pack:N`` links into links to the first page of part N."""
+def _link_contents(out: Any, pages: Iterable[int], starts: list[int]) -> None:
+    """Turn the ``pmo-pack:N`` links on ``pages`` into links to the first page of part N."""
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
 
-    for index in range(front_pages):
+    for index in pages:
         for ref in out.pages[index].get("/Annots", []) or []:
             annot = ref.get_object()
             action = annot.get("/A")
