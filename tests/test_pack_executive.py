@@ -181,3 +181,30 @@ def test_same_month_same_pack_bytes(sample_state: SharedState, sample_pack: pypd
     two = pack.build_pack(list(reversed(entries(sample_state))), organisation="Northwind", period="2026-10",
                           state=sample_state, generated_at=GENERATED)
     assert one == two  # no temporary path, clock or input order in the bytes
+
+
+def test_full_mode_appends_the_reports_after_the_one_pagers(sample_state: SharedState) -> None:
+    import copy
+
+    import nbformat
+
+    from pmo_nb.contract import REPORT_META_MIMETYPE
+    from tests.conftest import data_path
+
+    template = nbformat.read(data_path("notebooks", "no_charts.ipynb"), as_version=4)
+    full = []
+    for e in entries(sample_state)[:2]:
+        nb = copy.deepcopy(template)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if REPORT_META_MIMETYPE in output.get("data", {}):
+                    output["data"][REPORT_META_MIMETYPE].update(title=e.title, program_id=e.id, rag=e.rag)
+        full.append(dataclasses.replace(e, notebook=nb))
+    data = pack.build_pack(full, organisation="N", period="2026-10", state=sample_state, generated_at=GENERATED,
+                           mode="full")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    top = [b.title for b in reader.outline if not isinstance(b, list)]
+    ordered = [e.title for e in pack.order_entries(full)]
+    assert top == ["Cover", "Contents", "Portfolio overview", *ordered, *(f"{t} (full report)" for t in ordered)]
+    pages = texts(reader)
+    assert all(f"Page {i} of {len(pages)}" in text for i, text in enumerate(pages, start=1))

@@ -134,6 +134,7 @@ class _Part(NamedTuple):
     file: Path
     pages: int
     id: str | None = None
+    outline: str | None = None  # a bookmark to nest the part's own bookmarks under (appended full reports)
 
 
 class _Writer:
@@ -286,9 +287,10 @@ def _full_parts(writer: _Writer, ordered: Sequence[PackEntry], generated_at: str
     for i, entry in enumerate(ordered):
         body, _ = body_fragment(entry.load(), generated_at=generated_at, path=entry.path, id_prefix=f"p{i}-")
         title = f"{entry.title} (full report)" if appended else entry.title
-        parts.append(writer.part(title, entry.rag if entry.kind == "program" else None,
-                                 f'<section class="pmo-pack-section pmo-pack-{entry.kind}">{body}</section>',
-                                 kind=entry.kind, id=entry.id))
+        part = writer.part(title, entry.rag if entry.kind == "program" else None,
+                           f'<section class="pmo-pack-section pmo-pack-{entry.kind}">{body}</section>',
+                           kind=entry.kind, id=entry.id)
+        parts.append(part._replace(outline=title) if appended else part)
     return parts
 
 
@@ -318,7 +320,7 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
 
     out = pypdf.PdfWriter()
     for part in (cover, listing, *parts):
-        out.append(str(part.file), import_outline=True)
+        out.append(str(part.file), outline_item=part.outline, import_outline=True)
     _link_contents(out, range(cover.pages, cover.pages + listing.pages), [c[2] - 1 for c in contents])
     numbers = pypdf.PdfReader(io.BytesIO(_page_numbers(total, size, orientation)))
     for index, joined in enumerate(out.pages):
