@@ -383,3 +383,39 @@ def test_html_keeps_each_heading_with_the_output_below_it(program_html: str) -> 
     blocks = re.findall(r'<div class="pmo-keep">\s*<div class="pmo-markdown">\s*<h2[^>]*>([^<]+)</h2>', program_html)
     assert blocks == ["Summary", "Cost and schedule", "Milestones", "Risks &amp; issues"]
     assert program_html.count('<div class="pmo-keep">') == 4
+
+
+# ---------------------------------------------------------------------------------------------- page breaks
+
+
+def _long_table_notebook(rows: int) -> nbformat.NotebookNode:
+    import pandas as pd
+
+    from pmo_nb.reporting import components
+    from pmo_nb.reporting.tables import Col
+
+    nb = copy.deepcopy(load("no_charts.ipynb"))
+    frame = pd.DataFrame({"id": [f"LX-{i:03d}" for i in range(rows)],
+                          "why": [f"Reason number {i}, " + "a fairly long explanation that wraps " * 3
+                                  for i in range(rows)]})
+    table = components.table(frame, [Col("id", "Risk id", "id"), Col("why", "Why it matters")])
+    nb.cells.append(nbformat.v4.new_markdown_cell("## A long register"))
+    nb.cells.append(nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": str(table), "text/plain": "table"})]))
+    return nb
+
+
+def test_a_table_taller_than_a_page_splits_with_its_header_repeated() -> None:
+    pdf = exporters.render_pdf(_long_table_notebook(90), generated_at=GENERATED)
+    pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    with_rows = [i for i, text in enumerate(pages) if re.search(r"LX-0\d\d", text)]
+    assert len(with_rows) >= 3  # the table spans pages...
+    heading = next(i for i, text in enumerate(pages) if "A long register" in text.splitlines())
+    assert with_rows[0] == heading  # ...starting on the heading's page: it did not jump to a fresh page
+    for i in with_rows:
+        assert "Risk id" in pages[i] and "Why it matters" in pages[i]  # header row on every page
+    assert all(f"LX-{n:03d}" in "".join(pages) for n in range(90))
+    for number, text in enumerate(pages, start=1):  # no page is only the running header and footer
+        body = [line for line in text.splitlines()
+                if line.strip() and "October 2026" not in line and not re.search(r"Page \d+ of \d+", line)]
+        assert body, f"page {number} holds only its header and footer"

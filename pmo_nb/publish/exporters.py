@@ -95,6 +95,20 @@ _H2 = re.compile(r"<h2(?:\s[^>]*)?>(.*?)</h2>", re.DOTALL | re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 
 
+#: A table with more rows than this may be taller than a page: it is not kept whole with its heading (it splits,
+#: its header row repeated, and the heading stays with its first rows through ``break-after: avoid``).
+TALL_TABLE_ROWS = 18
+
+
+def _tall(cell: NotebookNode) -> bool:
+    """Whether a code cell's outputs hold a table that may not fit on one page."""
+    rows = 0
+    for output in cell.get("outputs", []):
+        markup = output.get("data", {}).get("text/html", "")
+        rows += ("".join(markup) if isinstance(markup, list) else markup).count("<tr")
+    return rows > TALL_TABLE_ROWS
+
+
 _ID_CELL = re.compile(r'<td class="pmo-nowrap">([^<]+)</td>')
 
 
@@ -139,7 +153,8 @@ class ReportPreprocessor(Preprocessor):
                 # keep a markdown cell (a section heading, an intro line) on the same page as the output that
                 # follows it: the template wraps both in <div class="pmo-keep">
                 following = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
-                if following is not None and following.cell_type == "code" and following.get("outputs"):
+                if (following is not None and following.cell_type == "code" and following.get("outputs")
+                        and not _tall(following)):
                     cell.metadata["pmo_keep_open"] = True
                     following.metadata["pmo_keep_close"] = True
             elif cell.cell_type == "code":

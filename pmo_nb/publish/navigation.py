@@ -49,7 +49,7 @@ def month_links(program_ids: Iterable[str], fmt: str = "html") -> dict[str, str]
 
 
 def _rank(entry: Listed) -> tuple[int, int, str]:
-    order = {rag: i for i, rag in enumerate(RAG_WORST_FIRST)}
+    order: dict[str, int] = {rag: i for i, rag in enumerate(RAG_WORST_FIRST)}
     return (0 if entry.kind == "portfolio" else 1, order.get(str(entry.rag or "").lower(), len(order)),
             entry.title.casefold())
 
@@ -100,7 +100,7 @@ def month_index(
         f'<title>{e(title)}</title><meta name="generator" content="pmo-nb"><style>{html_css()}</style></head>'
         '<body class="pmo-body pmo-target-html"><main class="pmo-report pmo-index">'
         f'<header class="pmo-report-header"><div class="pmo-report-org">{e(organisation)}</div>'
-        f'<h1 class="pmo-report-title">Reports for {e(month.label)}</h1></header>{pack_block}'
+        f'<h1 class="pmo-index-title">Reports for {e(month.label)}</h1></header>{pack_block}'
         '<table class="pmo-table"><thead><tr><th>Program</th><th>Report</th><th>Status</th><th>Files</th></tr>'
         f'</thead><tbody>{"".join(rows)}</tbody></table>{missing_block}'
         f'<footer class="pmo-report-footer"><span>Generated {e(generated_label(generated_at))}</span></footer>'

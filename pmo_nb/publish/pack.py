@@ -32,7 +32,7 @@ __all__ = ["PackEntry", "Omitted", "PackMode", "order_entries", "build_pack"]
 
 PackMode = Literal["executive", "full"]
 #: Sort rank of a program's RAG in the pack: worst first, unknown last.
-_PACK_RANK = {rag: rank for rank, rag in enumerate(RAG_WORST_FIRST)}
+_PACK_RANK: dict[str, int] = {rag: rank for rank, rag in enumerate(RAG_WORST_FIRST)}
 _UNKNOWN_RANK = len(_PACK_RANK)
 _LINK_SCHEME = "pmo-pack:"
 
@@ -133,6 +133,8 @@ class _Part(NamedTuple):
     rag: str | None
     file: Path
     pages: int
+    id: str | None = None
+    outline: str | None = None  # a bookmark to nest the part's own bookmarks under (appended full reports)
 
 
 class _Writer:
@@ -142,7 +144,8 @@ class _Writer:
         self.folder, self.page_setup, self.month, self.stamp = folder, page_setup, month, stamp
         self.count = 0
 
-    def part(self, title: str, rag: str | None, body: str, *, kind: str, running: str | None = None) -> _Part:
+    def part(self, title: str, rag: str | None, body: str, *, kind: str, running: str | None = None,
+             id: str | None = None) -> _Part:
         markup = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
                   f'<body class="pmo-body pmo-target-pdf pmo-pack pmo-pack-{kind} {self.page_setup.split()[-1]}">'
                   f"{body}</body></html>")
@@ -157,7 +160,7 @@ class _Writer:
         file.write_bytes(data)
         import pypdf
 
-        return _Part(title, rag, file, len(pypdf.PdfReader(file).pages))
+        return _Part(title, rag, file, len(pypdf.PdfReader(file).pages), id)
 
 
 def build_pack(
@@ -268,11 +271,13 @@ def _executive_parts(writer: _Writer, ordered: Sequence[PackEntry], state: Any) 
         if str(entry.id) not in known:
             raise RenderError(f"pack entry {entry.id!r} is not a program of {state.period}.", path=entry.path)
         page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)), kind="program",
-                           running=entry.title)
-        if page.pages > 1:  # clamped lists and wrapped text fit; a very long comment gets a denser page
+                           running=entry.title, id=entry.id)
+        for limits in onepager.TIGHTER:  # clamped lists and wrapped text fit; very long text gets fewer items
+            if page.pages == 1:
+                break
             page.file.unlink()
-            page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)),
-                               kind="program pmo-pack-dense", running=entry.title)
+            page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id), limits),
+                               kind="program pmo-pack-dense", running=entry.title, id=entry.id)
         parts.append(page)
     return parts
 
@@ -282,9 +287,10 @@ def _full_parts(writer: _Writer, ordered: Sequence[PackEntry], generated_at: str
     for i, entry in enumerate(ordered):
         body, _ = body_fragment(entry.load(), generated_at=generated_at, path=entry.path, id_prefix=f"p{i}-")
         title = f"{entry.title} (full report)" if appended else entry.title
-        parts.append(writer.part(title, entry.rag if entry.kind == "program" else None,
-                                 f'<section class="pmo-pack-section pmo-pack-{entry.kind}">{body}</section>',
-                                 kind=entry.kind))
+        part = writer.part(title, entry.rag if entry.kind == "program" else None,
+                           f'<section class="pmo-pack-section pmo-pack-{entry.kind}">{body}</section>',
+                           kind=entry.kind, id=entry.id)
+        parts.append(part._replace(outline=title) if appended else part)
     return parts
 
 
@@ -294,27 +300,31 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
 
     import pypdf
 
-    front_pages = 1
-    for _ in range(3):  # the front's own length shifts every page number after it: settle it
-        contents, page = [], front_pages + 1
+    def front(contents: list[tuple[str, str | None, int, str | None]]) -> tuple[str, str]:
+        markup = _front(state, organisation, contents, omitted, ordered)
+        cut = markup.index('<section class="pmo-pack-contents">')
+        return markup[:cut], markup[cut:]
+
+    cover = writer.part("Cover", None, front([])[0], kind="front", running="Executive pack")
+    contents_pages = max(1, len(parts) // 45)
+    for _ in range(4):  # the contents' own length shifts every page number after it: settle it
+        contents, page = [], cover.pages + contents_pages + 1
         for part in parts:
-            contents.append((part.title, part.rag, page))
+            contents.append((part.title, part.rag, page, part.id))
             page += part.pages
-        front = writer.part("Contents", None, _front(state, organisation, contents, omitted, ordered),
-                            kind="front", running="Executive pack")
-        if front.pages == front_pages:
+        listing = writer.part("Contents", None, front(contents)[1], kind="front", running="Executive pack")
+        if listing.pages == contents_pages:
             break
-        front_pages = front.pages
-    total = front.pages + sum(p.pages for p in parts)
+        contents_pages = listing.pages
+    total = cover.pages + listing.pages + sum(p.pages for p in parts)
 
     out = pypdf.PdfWriter()
-    for part in (front, *parts):
-        out.append(str(part.file), import_outline=True)
-    starts = [c[2] - 1 for c in contents]
-    _link_contents(out, front.pages, starts)
+    for part in (cover, listing, *parts):
+        out.append(str(part.file), outline_item=part.outline, import_outline=True)
+    _link_contents(out, range(cover.pages, cover.pages + listing.pages), [c[2] - 1 for c in contents])
     numbers = pypdf.PdfReader(io.BytesIO(_page_numbers(total, size, orientation)))
-    for index, page in enumerate(out.pages):
-        page.merge_page(numbers.pages[index])
+    for index, joined in enumerate(out.pages):
+        joined.merge_page(numbers.pages[index])
     out.add_metadata({"/Title": f"Executive pack · {organisation} · {writer.month}", "/Author": organisation,
                       "/Creator": "pmo-nb", "/Producer": "pmo-nb", "/CreationDate": _pdf_date(generated_at)})
     buffer = io.BytesIO()
@@ -322,18 +332,19 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
     return buffer.getvalue()
 
 
-def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, int]],
+def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, int, str | None]],
            omitted: Sequence[Omitted], ordered: Sequence[PackEntry]) -> str:
     if state is not None:
         from pmo_nb.publish.onepager import cover_page
 
-        return cover_page(state, organisation=organisation, contents=contents, omitted=omitted)
+        only = [str(e.id) for e in ordered if e.kind == "program"]
+        return cover_page(state, organisation=organisation, contents=contents, omitted=omitted, only=only)
     e = html.escape
     counts = {rag: sum(1 for x in ordered if x.kind == "program" and x.rag == rag) for rag in RAG_WORST_FIRST}
     unrated = sum(1 for x in ordered if x.kind == "program" and x.rag is None)
     tally = ", ".join(f"{n} {rag}" for rag, n in counts.items()) + (f", {unrated} not rated" if unrated else "")
-    toc = "".join(f'<li><a href="{_LINK_SCHEME}{i}">{e(t)}</a><span class="pmo-pack-page">{p}</span></li>'
-                  for i, (t, _, p) in enumerate(contents))
+    toc = "".join(f'<li><a href="{_LINK_SCHEME}{i}" data-page="{p}">{e(t)}{f" ({e(pid)})" if pid else ""}</a></li>'
+                  for i, (t, _, p, pid) in enumerate(contents))
     rows = "".join(f"<li>{e(o.id)} {e(o.name)}: {e(o.reason)}</li>" for o in omitted)
     return (f'<section class="pmo-pack-cover"><div class="pmo-pack-org">{e(organisation)}</div>'
             f'<h1 class="pmo-pack-title">Executive pack</h1><p class="pmo-pack-tally">{e(tally)}</p></section>'
@@ -341,11 +352,11 @@ def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, 
             + (f"<h2>Programs left out of this pack</h2><ul>{rows}</ul>" if rows else "") + "</section>")
 
 
-def _link_contents(out: Any, front_pages: int, starts: list[int]) -> None:
-    """Turn the contents' ``pmo-pack:N`` links into links to the first page of part N."""
+def _link_contents(out: Any, pages: Iterable[int], starts: list[int]) -> None:
+    """Turn the ``pmo-pack:N`` links on ``pages`` into links to the first page of part N."""
     from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
 
-    for index in range(front_pages):
+    for index in pages:
         for ref in out.pages[index].get("/Annots", []) or []:
             annot = ref.get_object()
             action = annot.get("/A")
