@@ -188,6 +188,11 @@ def compute_rag(
     reason[worst.isna()] = NO_FINANCIALS
     not_known_note = (~known) & worst.notna()
     reason[not_known_note] = reason[not_known_note] + " (no financials yet)"
+    major = col("guideline_major_breaches").fillna(0)
+    if (major > 0).any():  # the PMO's major guideline breaches are named, not rated (docs/guidelines.md)
+        words = np.where(major == 1, "1 major guideline breach",
+                         major.astype("int64").astype(str) + " major guideline breaches")
+        reason[major > 0] = reason[major > 0] + "; " + pd.Series(words, index=idx)[major > 0]
 
     reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
     rep_rank = reported.astype("object").str.lower().map(RAG_SEVERITY)
