@@ -118,7 +118,9 @@ def test_project_figures(kpis):
     # EV 250 >= total PV? no: total 500. cum PV Feb.. 100, 200, 300: C = 2, ES = 2 + 50/100 = 2.5, AT 2
     assert (b["es"], b["at"], b["spi_t"]) == pytest.approx((2.5, 2.0, 1.25))
     assert (b["risks_open"], b["risks_critical_open"], b["emv_open"]) == (1, 1, pytest.approx(900.0))
-    assert b["rag"] == "amber" and b["rag_reason"] == "1 open critical risk" and not b["mismatch"]
+    # the built-in guidelines: B's critical risk has no response and its status is 3 months old (test_guidelines)
+    assert b["rag"] == "amber" and b["rag_reason"] == "1 open critical risk; 2 major guideline breaches"
+    assert not b["mismatch"]
     assert bool(b["stale"]) and not bool(a["stale"])  # B last updated 2023-12-01: 121 days > 60
 
 
@@ -126,7 +128,7 @@ def test_project_without_financials(kpis):
     c = row(kpis.projects, "project_id", "C")
     assert not c["has_financials"] and c["months_of_data"] == 0 and c["bac"] == 100.0
     assert all(math.isnan(c[k]) for k in KPI_COLUMNS if k not in ("bac", "rag", "rag_reason"))
-    assert c["rag"] is None and c["rag_reason"] == "no financials yet"
+    assert c["rag"] is None and c["rag_reason"] == "no financials yet; 2 major guideline breaches"
     assert bool(c["stale"])  # never updated
     assert (c["ms_total"], c["risks_open"], c["issues_open"]) == (0, 0, 0)
     assert math.isnan(c["ms_on_time_rate"])  # a rate with nothing due is undefined, not 0

@@ -13,7 +13,7 @@ __all__ = ["Format", "render_rows"]
 
 Format = Literal["table", "csv", "json"]
 _MONEY = ("bac", "pv", "ev", "ac", "cv", "sv", "eac", "eac_atypical", "eac_composite", "etc", "vac")
-_PERCENT = ("cv_pct", "sv_pct", "pct_complete", "pct_spent")
+_PERCENT = ("cv_pct", "sv_pct", "pct_complete", "pct_spent", "compliance_pct")
 
 
 def _cell(column: str, value: object) -> str:
