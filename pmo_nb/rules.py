@@ -20,8 +20,8 @@ from pmo_nb.exceptions import ConfigError
 from pmo_nb.schema import TABLES
 
 __all__ = ["Condition", "Guideline", "Measure", "BUILTIN_GUIDELINES", "GUIDELINE_TABLES", "DERIVED_COLUMNS",
-           "DEFAULT_GUIDELINES", "COMPARISONS", "STATUS_DATE", "PLACEHOLDERS", "columns_of", "column_kind", "parse_condition",
-           "parse_guidelines", "parse_measures"]
+           "DEFAULT_GUIDELINES", "COMPARISONS", "STATUS_DATE", "PLACEHOLDERS", "columns_of", "column_kind",
+           "parse_condition", "parse_guidelines", "parse_measures"]
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 STATUS_DATE = "status_date"

@@ -127,7 +127,9 @@ def _missing_months(cond: Condition, frame: pd.DataFrame, ctx: Context) -> list[
     assert cond.table is not None and cond.since is not None
     other = ctx.tables[cond.table]
     other = other[other["period"].astype(str) <= str(ctx.period)]
-    booked = other.groupby(other["project_id"].astype(str))["period"].agg(lambda p: set(map(str, p))).to_dict()
+    booked: dict[str, set[str]] = {}
+    for pid, month in zip(other["project_id"].astype(str), other["period"].astype(str), strict=True):
+        booked.setdefault(pid, set()).add(month)
     first = Period.parse(str(other["period"].min())) if len(other) else ctx.period
     out: list[list[str]] = []
     for pid, since in zip(frame["project_id"].astype(str), pd.to_datetime(_values(frame, cond.since)), strict=True):

@@ -196,6 +196,8 @@ def _measure_parts(measures: tuple[Measure, ...], tables: dict[str, pd.DataFrame
         frame = tables[m.table]
         rows = frame[all_hold(m.filter, frame, ctx)]
         key = rows["project_id"].astype(str)
+        num: pd.Series
+        den: pd.Series
         if m.compute == "count":
             num, den = key.value_counts(), key.value_counts()
         elif m.compute == "share":

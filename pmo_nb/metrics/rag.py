@@ -192,7 +192,8 @@ def compute_rag(
     if (major > 0).any():  # the PMO's major guideline breaches are named, not rated (docs/guidelines.md)
         words = np.where(major == 1, "1 major guideline breach",
                          major.astype("int64").astype(str) + " major guideline breaches")
-        reason[major > 0] = reason[major > 0] + "; " + pd.Series(words, index=idx)[major > 0]
+        hit = (major > 0).to_numpy(dtype=bool)
+        reason[hit] = [f"{r}; {w}" for r, w in zip(reason[hit], words[hit], strict=True)]
 
     reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
     rep_rank = reported.astype("object").str.lower().map(RAG_SEVERITY)

@@ -101,8 +101,8 @@ def portfolio_section(report: Any) -> components.HTML:
                Col("guideline_breaches", "Breaches", "int"), Col("major", "Major", "int")]
     for m in result.measures:
         if m.level != "portfolio":
-            kind = "pct" if m.compute == "share" else "int" if m.compute == "count" else "ratio"
-            columns.append(Col(m.name, m.label, kind))
+            columns.append(Col(m.name, m.label, "pct" if m.compute == "share" else "int" if m.compute == "count"
+                               else "ratio"))
     parts = [components.summary(compliance_sentence(result, "portfolio")),
              components.table(table, columns, max_chars=None, caption="Compliance by program"),
              _measures(result, "portfolio", "portfolio")]
