@@ -92,7 +92,7 @@ def holds(cond: Condition, frame: pd.DataFrame, ctx: Context) -> np.ndarray:
     if cond.op == "present":
         given = _present(s)
         return given if cond.value else ~given
-    known = s.notna().to_numpy(dtype=bool)
+    known = s.notna().to_numpy(dtype=bool).copy()
     if cond.op in ("in", "not_in"):
         inside = _norm(s).isin(list(cond.values)).to_numpy(dtype=bool) & known
         return inside if cond.op == "in" else ~inside
