@@ -20,7 +20,8 @@ def _table(breaches: pd.DataFrame, result: GuidelineResult, period: str) -> str:
     comp = result.compliance
     applicable, met = int(comp["applicable"].sum()), int(comp["met"].sum())
     share = f"{met / applicable:.1%}" if applicable else "n/a"
-    head = (f"{len(breaches)} breach{'es' if len(breaches) != 1 else ''} of {len(enabled)} guidelines in {period}; "
+    head = (f"{len(breaches)} breach{'es' if len(breaches) != 1 else ''} of {len(enabled)} "
+            f"guideline{'s' if len(enabled) != 1 else ''} in {period}; "
             f"compliance {share} ({met} of {applicable} applicable guidelines met over {len(comp)} open projects)")
     if breaches.empty:
         return head + "\n"
