@@ -320,3 +320,12 @@ def test_portfolio_section_shows_compliance_by_program(measured):
     html = str(portfolio_section(SimpleNamespace(kpis=measured, scope="portfolio", program_id=None)))
     assert html.index("Estate") < html.index("Digital")  # 40.0% before 45.5%: worst first
     assert "40.0%" in html and "45.5%" in html and "Open risks with a response" in html
+
+
+def test_the_example_config_declares_its_own_guideline_and_measures(project_root):
+    from pmo_nb.config import load_config
+
+    cfg = load_config(project_root / "examples" / "pmo.toml")
+    assert [g.id for g in cfg.guidelines][-1] == "forecast_within_baseline" and len(cfg.guidelines) == 8
+    assert next(g for g in cfg.guidelines if g.id == "issue_escalated").threshold == 120
+    assert [m.name for m in cfg.measures] == ["measure_risk_response", "measure_old_issues"]

@@ -63,6 +63,8 @@ def data_decimals(column: str, currency: str) -> int | None:
     """Decimals a number of ``column`` is written with to a data file: money to the minor unit, other
     non-count figures to 6 places (enough to compare month on month, no binary noise); None: as is."""
     kind = kind_of(column)
+    if column.startswith("measure_"):  # a PMO's measure (docs/guidelines.md): a count, share, sum or mean
+        return 6
     if kind == "money":
         return minor_unit(currency)
     return 6 if kind != "count" else None
