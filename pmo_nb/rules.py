@@ -213,7 +213,7 @@ def _scalar(value: Any, kind: str, key: str, path: str | None) -> Any:
         return value
     if isinstance(value, Mapping | list):
         raise _err(key, f"expected a single value, got {value!r}", path)
-    return str(value).strip().lower() if kind == "choice" else value
+    return str(value).strip().lower()  # text is compared trimmed and case-insensitive
 
 
 def _column(raw: Mapping[str, Any], table: str, key: str, path: str | None) -> str:

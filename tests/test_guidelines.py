@@ -329,3 +329,13 @@ def test_the_example_config_declares_its_own_guideline_and_measures(project_root
     assert [g.id for g in cfg.guidelines][-1] == "forecast_within_baseline" and len(cfg.guidelines) == 8
     assert next(g for g in cfg.guidelines if g.id == "issue_escalated").threshold == 120
     assert [m.name for m in cfg.measures] == ["measure_risk_response", "measure_old_issues"]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ({"column": "owner", "op": "==", "value": " ANN"}, [True, False, False]),
+    ({"column": "owner", "in": ["ann", "Bo"]}, [True, False, False]),
+    ({"column": "title", "op": "==", "value": 7}, [False, False, True]),  # a number given for text is text
+])
+def test_text_is_compared_trimmed_and_case_insensitive(raw, expected):
+    frame = _rows().assign(title=["a", "b", "7"])
+    assert holds(parse_condition(raw, "risks", "c"), frame, _context()).tolist() == expected
