@@ -339,3 +339,17 @@ def test_the_example_config_declares_its_own_guideline_and_measures(project_root
 def test_text_is_compared_trimmed_and_case_insensitive(raw, expected):
     frame = _rows().assign(title=["a", "b", "7"])
     assert holds(parse_condition(raw, "risks", "c"), frame, _context()).tolist() == expected
+
+
+def test_a_later_months_plan_is_a_baseline_and_measures_stop_at_the_month():
+    # as of 2024-02 project D (January row dropped) has booked nothing yet, but its plan has March: a baseline
+    p = guideline_portfolio()
+    p.financials = p.financials[~((p.financials["project_id"] == "D") & (p.financials["period"] == "2024-01"))]
+    cfg = parse_config({"measures": [{"id": "pv", "label": "PV booked", "table": "financials", "compute": "sum",
+                                      "column": "planned_value"}]})
+    k = compute(p, "2024-02", cfg)
+    d = [b for b in _breaches(k.guidelines) if b[0] == "D"]
+    assert ("D", "financials_booked", "minor", "", "no financials for 2024-01, 2024-02") in d
+    assert not any(b[1] == "baseline_present" for b in d)
+    m = k.projects.set_index("project_id")["measure_pv"]
+    assert (m["A"], m["D"]) == (200.0, 0.0)  # January and February only

@@ -108,8 +108,9 @@ def tables_for(portfolio_projects: pd.DataFrame, kpi_projects: pd.DataFrame, fin
     """The rows guidelines and measures read, open projects only, each with ``project_id`` and ``program_id``.
 
     ``projects`` joins the data model's columns with the month's derived ones (``kpi_projects``, a row per project
-    in the same order) and ``status_age_days``; ``financials`` keeps the months up to ``period``; milestones, risks
-    and issues are the month's item frames (with ``open``, ``score``, ``age_days``, ...).
+    in the same order) and ``status_age_days``; ``financials`` keeps every month (later months' planned value is
+    part of the baseline: ``has_rows`` sees it; ``every_month`` and measures read the months up to ``period``);
+    milestones, risks and issues are the month's item frames (with ``open``, ``score``, ``age_days``, ...).
     """
     projects = portfolio_projects.reset_index(drop=True).copy()
     kp = kpi_projects.reset_index(drop=True)
@@ -121,7 +122,7 @@ def tables_for(portfolio_projects: pd.DataFrame, kpi_projects: pd.DataFrame, fin
     phase = projects["phase"].astype("object").map(lambda v: str(v).strip().lower() if isinstance(v, str) else v)
     open_ids = set(projects.loc[phase.ne("closed"), "project_id"].astype(str))
     program_of = projects.set_index("project_id")["program_id"]
-    fin = financials[financials["period"].astype(str) <= str(period)].copy()
+    fin = financials.copy()
     fin["program_id"] = fin["project_id"].map(program_of)
     out = {"projects": projects, "financials": fin, "milestones": milestones, "risks": risks, "issues": issues}
     return {name: df[df["project_id"].astype(str).isin(open_ids)].reset_index(drop=True) for name, df in out.items()}
@@ -194,6 +195,8 @@ def _measure_parts(measures: tuple[Measure, ...], tables: dict[str, pd.DataFrame
     out = []
     for m in measures:
         frame = tables[m.table]
+        if "period" in frame:  # a measure counts what was booked up to the reporting month
+            frame = frame[frame["period"].astype(str) <= str(ctx.period)]
         rows = frame[all_hold(m.filter, frame, ctx)]
         key = rows["project_id"].astype(str)
         num: pd.Series
