@@ -353,3 +353,12 @@ def test_a_later_months_plan_is_a_baseline_and_measures_stop_at_the_month():
     assert not any(b[1] == "baseline_present" for b in d)
     m = k.projects.set_index("project_id")["measure_pv"]
     assert (m["A"], m["D"]) == (200.0, 0.0)  # January and February only
+
+
+def test_the_snapshot_keeps_compliance_and_measures(measured):
+    snap = measured.snapshot()
+    assert list(snap.columns)[-4:] == [m.name for m in measured.config.measures]
+    rows = snap[snap["level"] == "program"].set_index("id")
+    assert rows.loc["P1", "compliance_pct"] == pytest.approx(5 / 11)
+    assert rows.loc["P1", "measure_risk_response"] == pytest.approx(0.8)
+    assert snap.loc[snap["level"] == "risk", "compliance_pct"].isna().all()

@@ -227,7 +227,8 @@ class Kpis:
         the latest of their projects'); milestone, risk and issue rows carry ``status`` (milestone
         status, or open/closed at the month), ``band`` (risk band; an issue's severity), ``score``
         (risks) and, for milestones, ``forecast_finish`` (forecast, else baseline date).
-        Dates are ISO text; undefined values are empty.
+        Dates are ISO text; undefined values are empty. Entity rows also carry ``compliance_pct`` and
+        ``guideline_breaches``, then one ``measure_<id>`` column per configured measure.
         """
         frames = []
         pf = self.portfolio.copy()
@@ -262,18 +263,20 @@ class Kpis:
                 "project_id": iss["project_id"], "name": iss["title"],
                 "status": np.where(iss["open"].astype(bool), "open", "closed"), "band": iss["severity"],
             }))
+        measures = tuple(m.name for m in self.config.measures)  # the PMO's measures follow, when it has any
+        columns = SNAPSHOT_COLUMNS + measures
         numeric = ([c for c in KPI_COLUMNS if c not in ("rag", "rag_reason")] + ["score", *TILE_COLUMNS]
-                   + list(guidelines.FIGURE_COLUMNS))
+                   + list(guidelines.FIGURE_COLUMNS) + list(measures))
 
         def canonical(frame: pd.DataFrame) -> pd.DataFrame:
             # one dtype per column in every part, so concat never has to guess from empty parts
-            frame = frame.reset_index(drop=True).reindex(columns=SNAPSHOT_COLUMNS)
+            frame = frame.reset_index(drop=True).reindex(columns=columns)
             frame["forecast_finish"] = _iso(pd.to_datetime(frame["forecast_finish"]))
             return pd.DataFrame({
                 c: frame[c].astype("float64") if c in numeric
                 else pd.Series(frame[c].to_numpy(dtype="object"), dtype="object").where(frame[c].notna().to_numpy(),
                                                                                        None)
-                for c in SNAPSHOT_COLUMNS
+                for c in columns
             })
 
         out = pd.concat([canonical(f) for f in frames], ignore_index=True)
