@@ -168,10 +168,17 @@ def offending(cond: Condition, frame: pd.DataFrame, ctx: Context) -> list[str]:
             shown = ", ".join(gaps[:3]) + (f" and {len(gaps) - 3} more" if len(gaps) > 3 else "")
             out.append(f"no {cond.table} for {shown}")
         return out
-    if cond.op in ("has_rows", "any"):
+    if cond.op == "any":
+        parts = [offending(c, frame, ctx) for c in cond.where]
+        return [" and ".join(texts) for texts in zip(*parts, strict=True)]
+    if cond.op == "has_rows":
         return [f"expected {cond.describe()}"] * len(frame)
     assert cond.column is not None
     values = _values(frame, cond.column).tolist()
+    if cond.op == "present":
+        return [f"{cond.column} empty" if _missing(v) or not str(v).strip() else
+                f"{cond.column} {_show(v)}, " + ("a placeholder, not a value" if cond.value else "expected empty")
+                for v in values]
     if cond.op == "within_days":
         return [f"{cond.column} {_show(v)}, more than {cond.days} days before the status date {status}"
                 if not _missing(v) else f"{cond.column} empty" for v in values]

@@ -140,13 +140,18 @@ def _breaches(g: Guideline, frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataF
     scope = all_hold(g.scope, frame, ctx)
     failed = np.zeros(len(frame), dtype=bool)
     reasons: list[list[str]] = [[] for _ in range(len(frame))]
+    said: list[set[str]] = [set() for _ in range(len(frame))]  # a column found empty is said once per row
     for cond in g.require:
         bad = scope & ~holds(cond, frame, ctx)
         failed |= bad
         positions = np.flatnonzero(bad)
         if len(positions):
             for pos, text in zip(positions, offending(cond, frame.iloc[positions], ctx), strict=True):
+                if cond.column is not None and text.startswith(f"{cond.column} empty") and cond.column in said[pos]:
+                    continue
                 reasons[pos].append(text)
+                if cond.column is not None and text.startswith(f"{cond.column} empty"):
+                    said[pos].add(cond.column)
     rows = frame[failed]
     out = pd.DataFrame({
         "project_id": rows["project_id"].astype(str).to_numpy(), "program_id": rows["program_id"].to_numpy(),
