@@ -325,6 +325,44 @@ def import_command(files: tuple[str, ...], into: str, program: str | None, statu
                f"({', '.join(p.name for p in result.written)}); it passes `pmo-nb validate`")
 
 
+@cli.command("guidelines")
+@click.argument("source")
+@click.option("--period", default=None, type=PERIOD,
+              help="Reporting month (default: the latest month of financials that has ended).")
+@click.option("--program", "program_id", default=None, help="Restrict to one program id.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Fixed-width table, CSV or JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any major breach exists (for a PMO's CI on its data).")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="pmo.toml with [[guidelines]] and [[measures]] (default: the built-in guidelines).")
+@handle_errors
+def guidelines_command(source: str, period: Period | None, program_id: str | None,
+                       fmt: Literal["table", "csv", "json"], strict: bool, config_path: str | None) -> None:
+    """List every breach of the PMO's guidelines in SOURCE: project, guideline, text, offending value.
+
+    Exit 0; with --strict, 1 when any major breach exists. docs/guidelines.md describes the guidelines.
+    """
+    from pmo_nb.config import load_config
+    from pmo_nb.console.guidelines import render_breaches
+    from pmo_nb.data.ingest import load
+    from pmo_nb.metrics.kpis import compute
+
+    config = load_config(config_path)
+    portfolio = load(source, config=config)
+    if program_id is not None:
+        portfolio.check_program(program_id)
+    result = compute(portfolio.in_key_order(), period, config)
+    checked = result.guidelines
+    assert checked is not None
+    if program_id is not None:
+        checked = checked.for_program(program_id)
+    click.echo(render_breaches(checked, fmt, result.period), nl=False)
+    major = int((checked.breaches["severity"] == "major").sum())
+    if strict and major:
+        click.echo(f"{major} major guideline breach{'es' if major != 1 else ''}: failing (--strict)", err=True)
+        sys.exit(1)
+
+
 def main() -> None:
     cli()
 

@@ -46,6 +46,7 @@ from typing import Any
 
 from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES
 from pmo_nb.exceptions import ConfigError
+from pmo_nb.rules import DEFAULT_GUIDELINES, Guideline, Measure, parse_guidelines, parse_measures
 from pmo_nb.schema import TABLES
 
 STATUS_CHOICES = ("green", "amber", "red", "none")
@@ -124,6 +125,9 @@ class Config:
     values: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     # table -> column -> factor every amount is multiplied by (budget = 1000 for kEUR)
     scale: dict[str, dict[str, float]] = field(default_factory=dict)
+    # [[guidelines]] (the built-in set, changed by id, then the PMO's own) and [[measures]]: docs/guidelines.md
+    guidelines: tuple[Guideline, ...] = DEFAULT_GUIDELINES
+    measures: tuple[Measure, ...] = ()
     path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,6 +135,7 @@ class Config:
         d = asdict(self)
         d["risks"]["bands"] = {k: list(v) for k, v in self.risks.bands.items()}
         d["risks"]["probability_scale"] = {str(k): v for k, v in self.risks.probability_scale.items()}
+        d["guidelines"], d["measures"] = _jsonable(d["guidelines"]), _jsonable(d["measures"])
         return d
 
     def band_of(self, score: int) -> str:
@@ -138,6 +143,15 @@ class Config:
             if lo <= score <= hi:
                 return name
         raise ConfigError(f"risk score {score} falls in no band of [risks].bands", key="risks.bands")
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples as lists and dates as ISO text (guideline conditions may compare with a date)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def normalise_header(name: object) -> str:
@@ -385,7 +399,7 @@ def _parse_scale(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str
 def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Build a ``Config`` from a parsed TOML mapping, checking every key."""
     _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns", "validation",
-                      "sheets", "values", "scale", "import"}, "", path)
+                      "sheets", "values", "scale", "import", "guidelines", "measures"}, "", path)
     vals: dict[str, Any] = {"path": path}
     if "organisation" in raw:
         vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
@@ -402,6 +416,10 @@ def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
             if not isinstance(raw[section], Mapping):
                 raise _err(section, "expected a [table]", path)
             vals["import_" if section == "import" else section] = parser(raw[section], path)
+    if "guidelines" in raw:
+        vals["guidelines"] = parse_guidelines(raw["guidelines"], path)
+    if "measures" in raw:
+        vals["measures"] = parse_measures(raw["measures"], path)
     return Config(**vals)
 
 

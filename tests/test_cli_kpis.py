@@ -12,6 +12,7 @@ from kpi_scenarios import scenario
 
 from pmo_nb.cli import cli
 from pmo_nb.console.kpis import render_rows
+from pmo_nb.metrics.guidelines import FIGURE_COLUMNS
 from pmo_nb.metrics.kpis import KPI_COLUMNS, compute, kpi_rows
 from pmo_nb.schema import TABLES
 
@@ -38,19 +39,19 @@ def test_json_project_level(source):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [r["project_id"] for r in rows] == ["A", "B", "C", "D"]
-    assert list(rows[0]) == ["project_id", "name", "program_id", *KPI_COLUMNS]
+    assert list(rows[0]) == ["project_id", "name", "program_id", *KPI_COLUMNS, *FIGURE_COLUMNS]
     assert (rows[0]["name"], rows[0]["program_id"]) == ("Alpha", "P1")
     a, c = rows[0], rows[2]
     assert (a["pv"], a["ev"], a["ac"]) == (300.0, 270.0, 300.0)
     assert a["cpi"] == pytest.approx(0.9) and a["es"] == pytest.approx(2.7) and a["rag"] == "red"
-    assert c["cpi"] is None and c["rag"] is None and c["rag_reason"] == "no financials yet"
+    assert c["cpi"] is None and c["rag"] is None and c["rag_reason"] == "no financials yet; 2 major guideline breaches"
 
 
 def test_csv_program_level_leaves_undefined_empty(source):
     result = run(str(source), "--period", "2024-03", "--level", "program", "--format", "csv")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == ",".join(["program_id", "name", *KPI_COLUMNS])
+    assert lines[0] == ",".join(["program_id", "name", *KPI_COLUMNS, *FIGURE_COLUMNS])
     p1 = dict(zip(lines[0].split(","), lines[1].split(","), strict=False))
     assert (p1["program_id"], p1["name"], float(p1["ev"]), float(p1["es"])) == ("P1", "Digital", 520.0,
                                                                                  pytest.approx(3.1))
@@ -124,8 +125,8 @@ def kpis():
 
 
 def test_kpi_rows_and_rendering(kpis):
-    assert list(kpi_rows(kpis, "program").columns) == ["program_id", "name", *KPI_COLUMNS]
-    assert list(kpi_rows(kpis, "portfolio").columns) == list(KPI_COLUMNS)
+    assert list(kpi_rows(kpis, "program").columns) == ["program_id", "name", *KPI_COLUMNS, *FIGURE_COLUMNS]
+    assert list(kpi_rows(kpis, "portfolio").columns) == [*KPI_COLUMNS, *FIGURE_COLUMNS]
     rows = kpi_rows(kpis, "project")
     lines = render_rows(rows, "table").splitlines()
     assert lines[0].split()[:5] == ["project_id", "name", "program_id", "bac", "pv"] and len(lines) == 2 + 4

@@ -537,7 +537,20 @@ def generate(seed: int = 7, period: str = SAMPLE_PERIOD, **sizes: int) -> dict[s
         "risks": _risks(rng, bp, dates, size["risks"], report_end),
         "issues": _issues(rng, bp, dates, size["issues"], report_end),
     }
-    return {name: _typed(name, tables[name]) for name in TABLE_NAMES}
+    return {name: _typed(name, df) for name, df in _guideline_gaps(tables).items()}
+
+
+def _guideline_gaps(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The designed guideline breaches of the catalogue (no random draw: the rest of the sample is unchanged)."""
+    fin, risks, ms = tables["financials"], tables["risks"].copy(), tables["milestones"].copy()
+    fin = fin[~fin["project_id"].isin(catalogue.NO_BASELINE)].reset_index(drop=True)
+    open_risks = risks[(risks["status"] == "open") & risks["project_id"].isin(catalogue.UNOWNED_RISK)]
+    risks.loc[open_risks.groupby("project_id").head(1).index, "owner"] = "TBD"
+    pending = ms[ms["key_milestone"].astype(bool) & ms["actual_date"].isna() & ms["project_id"].isin(
+        catalogue.UNFORECAST_KEY)]
+    ms.loc[pending.groupby("project_id").tail(1).index, "forecast_date"] = pd.NaT
+    out = {**tables, "financials": fin, "risks": risks, "milestones": ms}
+    return {name: out[name] for name in TABLE_NAMES}
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path | str, format: Format = "csv") -> list[Path]:

@@ -107,6 +107,11 @@ PROJECTS: tuple[tuple, ...] = (
 FLAT_PV = {"ERP-003": 9}  # 2025-12, the year-end freeze
 MISSED_KEY = ("DCX-002", "REG-001")
 CRITICAL_RISK = ("DCX-002", "ERP-001", "REG-004", "DAP-002")
+# Gaps the PMO's built-in guidelines find (docs/guidelines.md), so the reports show a few breaches of each (status
+# updates, high-risk responses, monthly financials and old issues already have some):
+NO_BASELINE = ("DAP-006", "NET-005")  # in planning without a time-phased plan yet: no financials rows
+UNOWNED_RISK = ("DCX-003", "NET-002", "REG-004")  # the first open risk of each has owner "TBD"
+UNFORECAST_KEY = ("ERP-002", "ERP-004")  # the last key milestone not achieved has no forecast date
 
 SITUATION_TAGS: dict[str, str] = {
     "on_track": "CPI and SPI >= 0.95",

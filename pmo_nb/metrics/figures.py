@@ -21,7 +21,7 @@ MONEY: Final = frozenset({"bac", "pv", "ev", "ac", "cv", "sv", "eac", "eac_atypi
                           "vac", "emv_open", "emv", "cost_impact", "budget", "planned_value", "earned_value",
                           "actual_cost"})
 RATIOS: Final = frozenset({"cpi", "spi", "spi_t", "tcpi", "tcpi_eac", "cpi_open", "spi_open", "spi_t_open"})
-PERCENTS: Final = frozenset({"cv_pct", "sv_pct", "pct_complete", "pct_spent", "ms_on_time_rate"})
+PERCENTS: Final = frozenset({"cv_pct", "sv_pct", "pct_complete", "pct_spent", "ms_on_time_rate", "compliance_pct"})
 """Fractions (0.125) stated as percentages (12.5%): the decimals are those of the percentage."""
 MONTHS: Final = frozenset({"es", "at", "sv_t", "pd", "ieac_t"})
 DAYS: Final = frozenset({"finish_slip_days", "slip_days", "age_days", "days_to_close", "ms_max_slip_days",
@@ -63,6 +63,8 @@ def data_decimals(column: str, currency: str) -> int | None:
     """Decimals a number of ``column`` is written with to a data file: money to the minor unit, other
     non-count figures to 6 places (enough to compare month on month, no binary noise); None: as is."""
     kind = kind_of(column)
+    if column.startswith("measure_"):  # a PMO's measure (docs/guidelines.md): a count, share, sum or mean
+        return 6
     if kind == "money":
         return minor_unit(currency)
     return 6 if kind != "count" else None

@@ -19,7 +19,7 @@ import pandas as pd
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import UnknownEntityError
-from pmo_nb.metrics import evm, issues, milestones, rag, risks
+from pmo_nb.metrics import evm, guidelines, issues, milestones, rag, risks
 from pmo_nb.metrics.calendar import check_period, default_period
 from pmo_nb.periods import Period
 
@@ -47,7 +47,7 @@ TILE_COLUMNS: tuple[str, ...] = ("ms_on_time_rate", "ms_missed", "risks_open", "
 """Entity figures the report's KPI tiles compare month on month; kept in the snapshot for that."""
 SNAPSHOT_COLUMNS: tuple[str, ...] = (
     ("period", "level", "id", "program_id", "project_id", "name") + KPI_COLUMNS
-    + ("forecast_finish", "status", "band", "score") + TILE_COLUMNS
+    + ("forecast_finish", "status", "band", "score") + TILE_COLUMNS + guidelines.FIGURE_COLUMNS
 )
 PORTFOLIO_ID = "portfolio"
 CLOSED_PHASE = "closed"
@@ -134,6 +134,8 @@ class Kpis:
     risks: pd.DataFrame
     issues: pd.DataFrame
     financials: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    guidelines: guidelines.GuidelineResult | None = field(default=None, repr=False)
+    """Guideline breaches and measure parts of the month (``pmo_nb.metrics.guidelines``)."""
 
     def program(self, program_id: str) -> Kpis:
         """The KPIs restricted to one program; its ``portfolio`` row is the program's figures."""
@@ -153,6 +155,7 @@ class Kpis:
             portfolio=prog.drop(columns=list(PROGRAM_IDENTITY)).assign(n_programs=1),
             milestones=keep(self.milestones),
             risks=keep(self.risks), issues=keep(self.issues), financials=keep(self.financials),
+            guidelines=None if self.guidelines is None else self.guidelines.for_program(program_id),
         )
 
     def closed_projects(self, *, this_period: bool = False) -> pd.DataFrame:
@@ -240,7 +243,8 @@ class Kpis:
         the latest of their projects'); milestone, risk and issue rows carry ``status`` (milestone
         status, or open/closed at the month), ``band`` (risk band; an issue's severity), ``score``
         (risks) and, for milestones, ``forecast_finish`` (forecast, else baseline date).
-        Dates are ISO text; undefined values are empty.
+        Dates are ISO text; undefined values are empty. Entity rows also carry ``compliance_pct`` and
+        ``guideline_breaches``, then one ``measure_<id>`` column per configured measure.
         """
         frames = []
         pf = self.portfolio.copy()
@@ -275,17 +279,20 @@ class Kpis:
                 "project_id": iss["project_id"], "name": iss["title"],
                 "status": np.where(iss["open"].astype(bool), "open", "closed"), "band": iss["severity"],
             }))
-        numeric = [c for c in KPI_COLUMNS if c not in ("rag", "rag_reason")] + ["score", *TILE_COLUMNS]
+        measures = tuple(m.name for m in self.config.measures)  # the PMO's measures follow, when it has any
+        columns = SNAPSHOT_COLUMNS + measures
+        numeric = ([c for c in KPI_COLUMNS if c not in ("rag", "rag_reason")] + ["score", *TILE_COLUMNS]
+                   + list(guidelines.FIGURE_COLUMNS) + list(measures))
 
         def canonical(frame: pd.DataFrame) -> pd.DataFrame:
             # one dtype per column in every part, so concat never has to guess from empty parts
-            frame = frame.reset_index(drop=True).reindex(columns=SNAPSHOT_COLUMNS)
+            frame = frame.reset_index(drop=True).reindex(columns=columns)
             frame["forecast_finish"] = _iso(pd.to_datetime(frame["forecast_finish"]))
             return pd.DataFrame({
                 c: frame[c].astype("float64") if c in numeric
                 else pd.Series(frame[c].to_numpy(dtype="object"), dtype="object").where(frame[c].notna().to_numpy(),
                                                                                        None)
-                for c in SNAPSHOT_COLUMNS
+                for c in columns
             })
 
         out = pd.concat([canonical(f) for f in frames], ignore_index=True)
@@ -377,6 +384,10 @@ def compute(
                       "closed_in_period": closed & ((finish >= period.start) & (finish <= end)).to_numpy(dtype=bool)}),
         _summaries(ms, register, log, "project_id", projects, pd.Index(projects["project_id"])),
     )
+    # The PMO's guidelines and measures (a major breach is named in the project's RAG reason).
+    checked = guidelines.evaluate(guidelines.tables_for(
+        projects, p, portfolio.financials, ms, register, log, period), period, config, portfolio.missing_tables)
+    p = _side_by_side(p, checked.figures("project", pd.Index(p["project_id"].astype(str))))
     project_rag = rag.compute_rag(p.set_index("project_id"), config, rag.missed_key_names(ms, "project_id"))
     p = _side_by_side(p, _text_columns(project_rag[list(RAG_COLUMNS)]))
 
@@ -403,7 +414,8 @@ def compute(
                       _summaries(ms_open, register_open, log_open, "program_id", projects, pids))
     program_rag = rag.compute_rag(_rated(g.set_index("program_id")), config,
                                   rag.missed_key_names(ms_open, "program_id"))
-    g = _side_by_side(g, _text_columns(program_rag[list(RAG_COLUMNS[:-1])]))
+    g = _side_by_side(g, _text_columns(program_rag[list(RAG_COLUMNS[:-1])]),
+                      checked.figures("program", pd.Index(pids.astype(str))))
 
     # Portfolio.
     n = {"n_programs": len(prog_table), "n_projects": len(p)}
@@ -422,7 +434,8 @@ def compute(
                       _summaries(ms_open, register_open, log_open, "portfolio", groups, pd.Index([PORTFOLIO_ID])))
     pf_rag = rag.compute_rag(_rated(f.set_index(pd.Index([PORTFOLIO_ID]))), config,
                              rag.missed_key_names(ms_open, "portfolio"))
-    f = _side_by_side(f, _text_columns(pf_rag[list(RAG_COLUMNS[:-1])]))
+    f = _side_by_side(f, _text_columns(pf_rag[list(RAG_COLUMNS[:-1])]),
+                      checked.figures("portfolio", pd.Index([PORTFOLIO_ID])))
 
     fin = portfolio.financials
     fin = fin[(fin["period"] <= period) & fin["project_id"].isin(program_of.index)].copy()
@@ -431,7 +444,7 @@ def compute(
     return Kpis(
         period=period, config=config, projects=p, programs=g, portfolio=f,
         milestones=ms.drop(columns=["portfolio"]), risks=register.drop(columns=["portfolio"]),
-        issues=log.drop(columns=["portfolio"]), financials=fin.reset_index(drop=True),
+        issues=log.drop(columns=["portfolio"]), financials=fin.reset_index(drop=True), guidelines=checked,
     )
 
 
@@ -442,7 +455,8 @@ _NAME_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def kpi_rows(kpis: Kpis, level: Level = "project") -> pd.DataFrame:
     """The KPI contract columns at ``level``: one row per entity, its id and name first (a project's program id
-    too); the portfolio row has neither."""
+    too); the portfolio row has neither. The guideline figures and one ``measure_<id>`` per measure follow."""
     frame = {"project": kpis.projects, "program": kpis.programs, "portfolio": kpis.portfolio}[level]
-    columns = list(_NAME_COLUMNS[level]) + list(KPI_COLUMNS)
+    measures = [m.name for m in kpis.config.measures]
+    columns = list(_NAME_COLUMNS[level]) + list(KPI_COLUMNS) + list(guidelines.FIGURE_COLUMNS) + measures
     return frame[columns].reset_index(drop=True)

@@ -198,6 +198,12 @@ def compute_rag(
         age = col("status_age_days")
         old = flag("stale", False) & age.notna()
         reason[old] = reason[old] + "; last status " + age[old].round().astype("int64").astype(str) + " days old"
+    major = col("guideline_major_breaches").fillna(0)
+    if (major > 0).any():  # the PMO's major guideline breaches are named, not rated (docs/guidelines.md)
+        words = np.where(major == 1, "1 major guideline breach",
+                         major.astype("int64").astype(str) + " major guideline breaches")
+        hit = (major > 0).to_numpy(dtype=bool)
+        reason[hit] = [f"{r}; {w}" for r, w in zip(reason[hit], words[hit], strict=True)]
 
     reported = entities["reported_status"] if "reported_status" in entities else pd.Series(None, index=idx)
     rep_rank = reported.astype("object").str.lower().map(RAG_SEVERITY)

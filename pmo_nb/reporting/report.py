@@ -34,6 +34,7 @@ from pmo_nb.paths import COMPONENT_CSS
 from pmo_nb.periods import Period
 from pmo_nb.reporting import charts, components, display, narrative, sections, setup
 from pmo_nb.reporting import formatting as fmt
+from pmo_nb.reporting import guidelines as guideline_sections
 from pmo_nb.reporting.sections import Section, SectionError
 from pmo_nb.reporting.tables import Col
 
@@ -146,6 +147,8 @@ class _Base:
     issues_by_severity = _section_method("issues_by_severity")
     issue_ageing = _section_method("issue_ageing")
     oldest_issues = _section_method("oldest_issues")
+    guidelines = _section_method("guidelines")
+    compliance_by_program = _section_method("compliance_by_program")
     changes_section = _section_method("changes_section")
     data_notes = _section_method("data_notes")
 
@@ -712,6 +715,9 @@ for _section in (
             kinds=PROGRAM),
     Section("issue_ageing", "Open issues by age", _builder("_issue_ageing"), needs=("issues",), kinds=PROGRAM),
     Section("oldest_issues", "Oldest open issues", _builder("_oldest_issues"), needs=("issues",), kinds=PROGRAM),
+    Section("guidelines", "Guidelines and measures", guideline_sections.program_section, kinds=PROGRAM),
+    Section("compliance_by_program", "Guidelines and measures: compliance by program",
+            guideline_sections.portfolio_section, kinds=PORTFOLIO),
     Section("changes_section", "What changed since last month", _builder("_changes_section")),
     Section("data_notes", "Data notes", _builder("_data_notes")),
 ):
