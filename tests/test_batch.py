@@ -24,7 +24,7 @@ from pmo_nb.run.jobs import Job
 from pmo_nb.run.kernels import KERNEL_START_ATTEMPTS, Kernels, kernel_executable
 from pmo_nb.run.manifest import read_manifest, sha256_file, verify
 from pmo_nb.run.monthly import PORTFOLIO_NOTEBOOK, PROGRAM_NOTEBOOK, check_file_name, parse_programs, run
-from pmo_nb.run.staging import Staging, inside, lock_file, unlock
+from pmo_nb.run.staging import MARKER, Staging, inside, lock_file, unlock
 from pmo_nb.run.summary import summary_lines
 from pmo_nb.run.worker import execute_report
 
@@ -266,15 +266,26 @@ def test_staging_path_refuses_escape(tmp_path: Path) -> None:
     st.discard()
 
 
+def crashed_staging(out: Path, name: str, *, marker: str | None = None, lock: bool = True) -> Path:
+    """A staging folder as a crashed run leaves it: marker naming the folder, a free lock file, an hour old."""
+    folder = out / name
+    (folder / "notebooks").mkdir(parents=True)
+    (folder / "notebooks" / "PRG-A.ipynb").write_text("{}")
+    if marker is not None:
+        (folder / MARKER).write_text(marker + "\n", encoding="utf-8")
+    if lock:
+        (out / f"{name}.lock").touch()
+    old = time.time() - 3600
+    os.utime(folder, (old, old))
+    return folder
+
+
 def test_stale_staging_of_a_dead_run_is_removed_but_a_running_one_is_kept(tmp_path: Path) -> None:
     out = tmp_path
-    dead, live, recent = out / ".tmp-2026-10-dead", out / ".tmp-2026-10-live", out / ".tmp-2026-10-new"
-    for d in (dead, live, recent):
-        (d / "notebooks").mkdir(parents=True)
-    (out / ".tmp-2026-10-dead.lock").touch()
-    old = time.time() - 3600
-    for d in (dead, live):
-        os.utime(d, (old, old))
+    dead = crashed_staging(out, ".tmp-2026-10-dead", marker=".tmp-2026-10-dead")
+    live = crashed_staging(out, ".tmp-2026-10-live", marker=".tmp-2026-10-live")
+    recent = crashed_staging(out, ".tmp-2026-10-new", marker=".tmp-2026-10-new")
+    os.utime(recent, None)
     held = lock_file(out / ".tmp-2026-10-live.lock")  # a run still going holds its lock
     try:
         st = Staging(out, "2026-10", "me", started=time.time() - 60).open()
@@ -286,15 +297,68 @@ def test_stale_staging_of_a_dead_run_is_removed_but_a_running_one_is_kept(tmp_pa
         unlock(held)
 
 
+@pytest.mark.parametrize(
+    ("name", "marker", "lock"),
+    [
+        (".tmp-export", None, False),  # a user's folder that merely looks like a staging folder
+        (".tmp-export", None, True),  # ... even with a lock file next to it
+        (".tmp-2026-10-x", None, True),  # named exactly like one, but not marked
+        (".tmp-2026-10-y", ".tmp-2026-10-other", True),  # a marker naming another folder (copied in)
+        (".tmp-2026-10-z", ".tmp-2026-10-z", False),  # marked, but no lock file: nothing proves a run died
+    ],
+)
+def test_a_folder_is_removed_only_when_proven_a_crashed_runs(tmp_path: Path, name: str, marker: str | None,
+                                                             lock: bool) -> None:
+    folder = crashed_staging(tmp_path, name, marker=marker, lock=lock)
+    st = Staging(tmp_path, "2026-10", "me", started=time.time()).open()
+    st.discard()
+    assert (folder / "notebooks" / "PRG-A.ipynb").read_text() == "{}"
+
+
+def test_a_symlinked_staging_lookalike_is_never_followed(tmp_path: Path) -> None:
+    target = crashed_staging(tmp_path / "elsewhere", ".tmp-2026-10-t", marker=".tmp-2026-10-t")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".tmp-2026-10-t").symlink_to(target)
+    (out / ".tmp-2026-10-t.lock").touch()
+    Staging(out, "2026-10", "me").open().discard()
+    assert (target / "notebooks" / "PRG-A.ipynb").is_file() and (out / ".tmp-2026-10-t").is_symlink()
+
+
 def test_publish_recovers_a_swap_cut_short(tmp_path: Path) -> None:
-    # a crash between "rename the month aside" and "rename the new one in" leaves only .old-*
+    # a crash between "rename the month aside" and "rename the new one in" leaves only .old-* and its owner file
     (tmp_path / ".old-2026-10-crashed").mkdir()
     (tmp_path / ".old-2026-10-crashed" / "old.html").write_text("old")
+    (tmp_path / ".old-2026-10-crashed.owner").write_text("2026-10\n")
     st = Staging(tmp_path, "2026-10", "run2").open()
     st.path("new.html").write_text("new")
     st.publish()
     assert sorted(p.name for p in (tmp_path / "2026-10").iterdir()) == ["new.html", "notebooks"]
     assert not list(tmp_path.glob(".old-*")) and not list(tmp_path.glob(".tmp-*"))
+
+
+def test_a_users_old_folder_survives_publishing(tmp_path: Path) -> None:
+    (tmp_path / ".old-2026-10-mine").mkdir()
+    (tmp_path / ".old-2026-10-mine" / "keep.txt").write_text("mine")
+    st = Staging(tmp_path, "2026-10", "run2").open()
+    st.publish()
+    assert (tmp_path / ".old-2026-10-mine" / "keep.txt").read_text() == "mine"
+
+
+def test_a_month_folder_that_is_a_symlink_is_replaced_and_nothing_is_left_aside(tmp_path: Path) -> None:
+    target = tmp_path / "share" / "2026-10"
+    target.mkdir(parents=True)
+    (target / "old.html").write_text("old")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2026-10").symlink_to(target)
+    st = Staging(out, "2026-10", "run2").open()
+    st.path("new.html").write_text("new")
+    st.publish()
+    assert not (out / "2026-10").is_symlink()
+    assert sorted(p.name for p in (out / "2026-10").iterdir()) == ["new.html", "notebooks"]
+    assert sorted(p.name for p in out.iterdir()) == [".pmo-nb.lock", "2026-10"]  # no .old-* link left
+    assert (target / "old.html").read_text() == "old"  # the link's target is not ours to delete
 
 
 # --- whole runs ------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
 from pmo_nb.run.packing import make_pack
 from pmo_nb.run.pool import Interrupted, run_reports
 from pmo_nb.run.rendering import check_formats
-from pmo_nb.run.staging import Staging, no_space, signals_held, writing
+from pmo_nb.run.staging import MARKER, Staging, no_space, signals_held, writing
 
 __all__ = ["run", "RunResult", "parse_programs", "check_file_name", "share_month", "check_reports",
            "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
@@ -369,6 +369,7 @@ def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: 
         config=plan.cfg.to_dict(), formats=plan.formats, reports=[r.as_dict() for r in results], pack=pack,
         started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
         jobs=plan.workers, kernel={"name": plan.jobs[0].kernel_name, "executable": plan.kernel_exe, "reuse": reuse},
+        exclude=(MARKER,),
     )
     with writing(staging.folder / "manifest.json"):
         write_manifest(staging.folder, manifest)

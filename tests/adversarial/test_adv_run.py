@@ -80,3 +80,42 @@ def test_month_after_the_data_is_refused_by_kpis(sample_dir: Path) -> None:
     code, out, err = invoke("kpis", str(sample_dir), "--period", "2026-11")
     assert code == 1 and out == ""
     assert err == "error: period 2026-11 is outside the data, which covers 2024-11 to 2026-10\n"
+
+
+# --- the run deletes nothing it did not make (issue 13) ---------------------------------------------------
+
+
+TEST_NOTEBOOKS = Path(__file__).resolve().parents[1] / "data" / "notebooks"
+
+
+def quick_run(src: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    """``pmo-nb run`` with the small test notebooks (the parent still loads and validates ``src``)."""
+    return invoke("run", "--source", str(src), "--out", str(out), "--period", "2026-10", "--formats", "html",
+                  "--programs", "PRG-DCX", "--jobs", "1", "--quiet",
+                  "--program-notebook", str(TEST_NOTEBOOKS / "batch_ok.ipynb"),
+                  "--portfolio-notebook", str(TEST_NOTEBOOKS / "batch_ok.ipynb"), *extra)
+
+
+@pytest.mark.slow
+def test_a_users_tmp_folder_inside_out_survives_even_as_the_source(tmp_path: Path, sample_dir: Path) -> None:
+    """`cp -r data/sample OUT/.tmp-export; pmo-nb run --source OUT/.tmp-export --out OUT` kept the source."""
+    import os
+    import shutil
+    import time
+
+    out = tmp_path / "out"
+    src = out / ".tmp-export"
+    shutil.copytree(sample_dir, src)
+    lookalike = out / ".tmp-2026-10-20261101T080000Z-1"  # named exactly like a staging folder, with a lock file
+    lookalike.mkdir()
+    (lookalike / "notes.txt").write_text("mine")
+    (out / ".tmp-2026-10-20261101T080000Z-1.lock").touch()
+    hour_ago = time.time() - 3600
+    for folder in (src, lookalike):
+        os.utime(folder, (hour_ago, hour_ago))
+    before = snapshot(src)
+    code, stdout, stderr = quick_run(src, out)
+    assert code == 0, stdout + stderr
+    assert snapshot(src) == before
+    assert (lookalike / "notes.txt").read_text() == "mine"
+    assert (out / "2026-10" / "PRG-DCX.html").is_file()
