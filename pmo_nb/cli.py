@@ -158,16 +158,23 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
               help="Keep each worker's kernel for its next report of the same notebook (namespace reset in "
                    "between; a kernel whose report failed is never reused). The outputs are byte-identical "
                    "either way; --no-reuse-kernels gives each report a fresh kernel.")
+@click.option("--replace", is_flag=True,
+              help="Replace the published month even if this run failed or lacks some of its reports (otherwise "
+                   "such a run goes next to it, in OUT/YYYY-MM.failed-RUNID/).")
 @click.option("--program-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @handle_errors
 def run_command(source: str | None, period: Period | None, programs: str | None, formats: list[str],
                 out: str | None, jobs: int | None, config_path: str | None, timeout: int, quiet: bool,
-                reuse_kernels: bool, program_notebook: str | None, portfolio_notebook: str | None) -> None:
+                reuse_kernels: bool, replace: bool, program_notebook: str | None,
+                portfolio_notebook: str | None) -> None:
     """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack.
 
     Everything is written to a temporary folder inside OUT and swapped into OUT/YYYY-MM/ only when
-    complete. Exit 0 when every report succeeded, 1 when any failed (the others are still published).
+    complete. Exit 0 when every report succeeded, 1 when any failed. A month already published is replaced
+    only by a run with no failure that has at least its reports (or with --replace); any other run goes next
+    to it, in OUT/YYYY-MM.failed-RUNID/. --programs on a published month updates those programs' reports and
+    rebuilds the overview, pack, kpis.csv and manifest; the other programs' reports stay.
     """
     from pmo_nb.data.validate import render_findings
     from pmo_nb.paths import REPORTS_DIR
@@ -180,7 +187,7 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
         result = run(
             source, period=period, programs=programs, formats=formats,
             out=out or REPORTS_DIR, jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
-            notebooks=notebooks, reuse_kernels=reuse_kernels,
+            notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace,
         )
     except DataValidationError as exc:
         click.echo(f"source: {exc.source}", err=True)
@@ -199,6 +206,13 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
         for line in summary_lines(result, only_failed=quiet):
             click.echo(line)
     n = len(result.reports)
+    if result.kept is not None:
+        what = (f"{len(failed)} of {n} reports failed" if failed else "the executive pack failed"
+                if result.pack_error else f"this run lacks {', '.join(result.missing)}")
+        click.echo(f"{what} for {result.period}, so the published {result.kept} was kept; this run is in "
+                   f"{result.folder} (manifest.json has the details): fix and run the month again, or pass "
+                   "--replace to publish it as the month", err=True)
+        sys.exit(1)
     if not result.ok:
         what = f"{len(failed)} of {n} reports failed" if failed else "the executive pack failed"
         click.echo(f"{what} for {result.period}; the rest is in {result.folder} (failed notebooks are "

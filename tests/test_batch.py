@@ -393,7 +393,7 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     result = run(
         src, out=out, jobs=2, progress=False, command=["pmo-nb", "run", "--test"],
         notebooks={"program": NOTEBOOKS / "batch_raise.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"},
-        worker_setup="test_batch:flaky_kernel_start",
+        worker_setup="test_batch:flaky_kernel_start", replace=True,  # PRG-B fails: only asked for, it replaces
     )
     month = out / "2026-10"
     assert result.folder == month.resolve() and not result.ok
@@ -442,14 +442,19 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     kpis = (month / "kpis.csv").read_text(encoding="utf-8")
     assert "PRG-A" in kpis and "A-001" in kpis
 
-    # re-running the month replaces it as a whole
+    # re-running one program updates its files and the overview; the other programs' reports stay
+    prg_c = {p: (month / p).read_bytes() for p in ("PRG-C.html", "PRG-C.pdf", "notebooks/PRG-C.ipynb")}
     again = run(src, out=out, programs="PRG-A", formats=["html"], jobs=1, progress=False,
-                      notebooks={"program": NOTEBOOKS / "batch_ok.ipynb",
-                                 "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
-    assert again.ok
-    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "kpis.csv", "manifest.json", "notebooks",
-                                                      "portfolio.html"]
+                notebooks={"program": NOTEBOOKS / "batch_ok.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
+    assert again.ok and again.kept is None
+    names = sorted(p.relative_to(month).as_posix() for p in month.rglob("*") if p.is_file())
+    assert names == ["PRG-A.html", "PRG-C.html", "PRG-C.pdf", "kpis.csv", "manifest.json", "notebooks/PRG-A.ipynb",
+                     "notebooks/PRG-B.ipynb", "notebooks/PRG-C.ipynb", "notebooks/portfolio.ipynb", "portfolio.html"]
+    assert {p: (month / p).read_bytes() for p in prg_c} == prg_c
     assert verify(month) == []
+    assert [(r["name"], r["status"], r["carried_from"]) for r in read_manifest(month)["reports"]] == [
+        ("portfolio", "ok", None), ("PRG-A", "ok", None), ("PRG-B", "failed", result.run_id),
+        ("PRG-C", "ok", result.run_id)]
 
 
 @pytest.mark.slow

@@ -40,6 +40,7 @@ from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
 from pmo_nb.run.packing import make_pack
 from pmo_nb.run.pool import Interrupted, run_reports
+from pmo_nb.run.published import carry_over, failed_folder, missing_reports, published_reports
 from pmo_nb.run.rendering import check_formats
 from pmo_nb.run.staging import MARKER, Staging, no_space, signals_held, writing
 
@@ -65,14 +66,20 @@ class RunResult:
     manifest: dict[str, Any]
     duration: float
     pack_error: ReportError | None = None
+    kept: Path | None = None
+    """The published month this run was not allowed to replace (``folder`` is then next to it), or None."""
+    missing: list[str] = field(default_factory=list)
+    """Reports the kept month has that this run did not produce."""
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.reports) and self.pack_error is None
+        """No report of this run failed (reports carried over do not count), the pack too; published as the month."""
+        return not self.failed and self.pack_error is None and self.kept is None
 
     @property
     def failed(self) -> list[ReportResult]:
-        return [r for r in self.reports if not r.ok]
+        """This run's failed reports (not those carried over from the published month)."""
+        return [r for r in self.reports if not r.ok and r.carried_from is None]
 
 
 @dataclass
@@ -90,6 +97,7 @@ class _Plan:
     generated_at: str = ""
     run_id: str = ""
     workers: int = 1
+    partial: bool = False  # only some programs were asked for
 
 
 def parse_programs(programs: str | Iterable[str] | None) -> list[str] | None:
@@ -212,6 +220,7 @@ def _plan(source: str | Path | None, period: Period | None, programs: str | Iter
     }
     plan = _Plan(cfg=cfg, formats=fmts, portfolio=portfolio, source=src, period=month, base=base)
     wanted = parse_programs(programs)
+    plan.partial = wanted is not None
     program_ids = [portfolio.check_program(p) for p in wanted] if wanted else list(portfolio.program_ids)
     for pid in program_ids:
         check_file_name(pid, portfolio.source or src)
@@ -246,9 +255,9 @@ def _write_kpis(staging: Staging, kpis: Any) -> None:
     os.replace(path.with_name(".kpis.csv.part"), path)
 
 
-def _publish(staging: Staging) -> Path:
+def _publish(staging: Staging, dest: Path | None) -> Path:
     try:
-        return staging.publish()
+        return staging.publish(dest)
     except OSError as exc:
         if no_space(exc):
             raise DiskFullError(staging.dest) from None
@@ -272,6 +281,7 @@ def run(
     worker_setup: str | None = None,
     command: Sequence[str] | None = None,
     reuse_kernels: bool = True,
+    replace: bool = False,
 ) -> RunResult:
     """Run a month's reports and publish them atomically into ``out/<period>/``.
 
@@ -306,11 +316,15 @@ def run(
         Keep each worker's kernel for its next report of the same notebook, with the namespace reset
         (``%reset -f``) in between; a kernel whose report failed is never reused. The outputs are
         byte-identical either way.
+    replace:
+        Replace the published month even when this run failed or lacks some of its reports.
 
     Returns
     -------
     RunResult
-        ``ok`` is False when any report (or the pack) failed; the month is published either way.
+        ``ok`` is False when any report (or the pack) failed, or when the run was published next to the month
+        (``kept``) because it did not earn replacing it (see :mod:`pmo_nb.run.published`). With ``programs`` on a
+        published month, the other programs' reports are carried over and the month rebuilt from all of them.
 
     Raises
     ------
@@ -333,12 +347,12 @@ def run(
     with _sigterm_interrupts():
         try:
             staging.open()
-            folder = str(staging.folder)
             shared_path = staging.path(SHARED_NAME)
             kpis, shared = share_month(plan.portfolio, cfg, plan.base, shared_path)
-            plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()), "folder": folder,
-                                "timeout": timeout, "kernel_name": kernel_name, "generated_at": plan.generated_at,
-                                "reuse_kernel": reuse_kernels, "shared": str(shared_path) if shared else None})
+            plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
+                                "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
+                                "generated_at": plan.generated_at, "reuse_kernel": reuse_kernels,
+                                "shared": str(shared_path) if shared else None})
                          for j in plan.jobs]
             results = run_reports(plan.jobs, workers=plan.workers, progress=progress, worker_setup=worker_setup,
                                   while_running=lambda: _write_kpis(staging, kpis))
@@ -346,17 +360,33 @@ def run(
                 _write_kpis(staging, kpis)
             check_reports(results)
             shared_path.unlink(missing_ok=True)  # never published
-            pack_info, pack_error = (make_pack(staging, results, kpis.programs, cfg, plan.period, plan.generated_at)
-                                     if "pdf" in fmts else (None, None))
+            previous = published_reports(staging.dest)
+            everything = _with_carried(plan, results, previous, staging)
+            pack_info, pack_error = (make_pack(staging, everything, kpis.programs, cfg, plan.period,
+                                               plan.generated_at) if "pdf" in fmts else (None, None))
             duration = time.perf_counter() - t_start
-            manifest = _manifest(plan, staging, results, pack_info, command, started, duration, reuse_kernels)
-            dest = _publish(staging)
+            manifest = _manifest(plan, staging, everything, pack_info, command, started, duration, reuse_kernels)
+            missing = missing_reports(previous, everything)
+            earned = replace or not (staging.dest.exists() or staging.dest.is_symlink()) or (
+                not missing and pack_error is None and all(r.ok for r in results))
+            dest = _publish(staging, None if earned else failed_folder(out_dir, plan.period, plan.run_id))
         except BaseException:
             with signals_held():  # a second Ctrl-C must not cut the clean-up short
                 staging.discard()
             raise
-    return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=results, manifest=manifest,
-                     duration=duration, pack_error=pack_error)
+    return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=everything, manifest=manifest,
+                     duration=duration, pack_error=pack_error, kept=None if earned else staging.dest,
+                     missing=[] if earned else missing)
+
+
+def _with_carried(plan: _Plan, results: list[ReportResult], previous: list[ReportResult],
+                  staging: Staging) -> list[ReportResult]:
+    """``results``, plus the published month's other reports when only some programs were run."""
+    if not plan.partial or not previous:
+        return results
+    carried = carry_over(previous, staging.dest, staging, {r.name for r in results})
+    order = {name: i for i, name in enumerate([PORTFOLIO, *plan.portfolio.program_ids])}
+    return sorted([*results, *carried], key=lambda r: (order.get(r.name, len(order)), r.name))
 
 
 def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: dict[str, Any] | None,

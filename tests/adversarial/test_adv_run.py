@@ -119,3 +119,84 @@ def test_a_users_tmp_folder_inside_out_survives_even_as_the_source(tmp_path: Pat
     assert snapshot(src) == before
     assert (lookalike / "notes.txt").read_text() == "mine"
     assert (out / "2026-10" / "PRG-DCX.html").is_file()
+
+
+# --- publishing is earned (issue 13) ---------------------------------------------------------------------
+
+
+def failing_notebook(folder: Path) -> Path:
+    """batch_ok with a last cell that raises: every report fails (e.g. last month's kpis.csv re-saved by Excel)."""
+    import nbformat
+
+    nb = nbformat.read(TEST_NOTEBOOKS / "batch_ok.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('raise ValueError("is not a KPI snapshot")'))
+    path = folder / "batch_fails.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def month_files(month: Path) -> dict[str, bytes]:
+    return {p.relative_to(month).as_posix(): p.read_bytes() for p in sorted(month.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_a_failing_rerun_never_replaces_the_good_month_unless_asked(tmp_path: Path, sample_dir: Path) -> None:
+    from pmo_nb.run.manifest import read_manifest, verify
+
+    out = tmp_path / "out"
+    code, stdout, stderr = quick_run(sample_dir, out)
+    assert code == 0, stdout + stderr
+    month = out / "2026-10"
+    good = month_files(month)
+    bad_nb = str(failing_notebook(tmp_path))
+    code, stdout, stderr = quick_run(sample_dir, out, "--program-notebook", bad_nb, "--portfolio-notebook", bad_nb)
+    assert code == 1 and "Traceback" not in stdout + stderr
+    assert month_files(month) == good  # the good month, byte for byte
+    aside = [p for p in out.iterdir() if p.name.startswith("2026-10.failed-")]
+    assert len(aside) == 1 and read_manifest(aside[0])["failed"] == ["portfolio", "PRG-DCX"]
+    assert verify(aside[0]) == []
+    assert f"so the published {month} was kept; this run is in {aside[0]}" in stderr
+    assert "--replace" in stderr
+    # asked for explicitly, the failed run replaces the month
+    code, stdout, stderr = quick_run(sample_dir, out, "--program-notebook", bad_nb, "--portfolio-notebook", bad_nb,
+                                     "--replace")
+    assert code == 1 and read_manifest(month)["failed"] == ["portfolio", "PRG-DCX"]
+    assert not (month / "PRG-DCX.html").exists()
+
+
+@pytest.mark.slow
+def test_programs_on_a_published_month_updates_those_and_keeps_the_others(tmp_path: Path, sample_dir: Path) -> None:
+    from pmo_nb.run.manifest import read_manifest, verify
+
+    out = tmp_path / "out"
+    code, stdout, stderr = quick_run(sample_dir, out, "--programs", "PRG-DCX,PRG-ERP")
+    assert code == 0, stdout + stderr
+    month = out / "2026-10"
+    first = read_manifest(month)
+    erp = {k: v for k, v in month_files(month).items() if "PRG-ERP" in k}
+    assert sorted(erp) == ["PRG-ERP.html", "notebooks/PRG-ERP.ipynb"]
+    code, stdout, stderr = quick_run(sample_dir, out, "--programs", "PRG-DCX")
+    assert code == 0, stdout + stderr
+    assert {k: v for k, v in month_files(month).items() if "PRG-ERP" in k} == erp  # untouched
+    m = read_manifest(month)
+    assert verify(month) == [] and m["run_id"] != first["run_id"]
+    carried = {r["name"]: r["carried_from"] for r in m["reports"]}
+    assert carried == {"portfolio": None, "PRG-DCX": None, "PRG-ERP": first["run_id"]}
+    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-DCX.html", "PRG-ERP.html", "portfolio.html"]
+    assert (month / "kpis.csv").is_file()
+
+
+@pytest.mark.slow
+def test_a_run_lacking_reports_the_month_has_goes_next_to_it(tmp_path: Path, sample_dir: Path) -> None:
+    out = tmp_path / "out"
+    month = out / "2026-10"
+    month.mkdir(parents=True)
+    (month / "PRG-GONE.html").write_text("a program's report from before")
+    code, stdout, stderr = invoke("run", "--source", str(sample_dir), "--out", str(out), "--period", "2026-10",
+                                  "--formats", "html", "--jobs", "2", "--quiet",
+                                  "--program-notebook", str(TEST_NOTEBOOKS / "batch_ok.ipynb"),
+                                  "--portfolio-notebook", str(TEST_NOTEBOOKS / "batch_ok.ipynb"))
+    assert code == 1, stdout + stderr
+    assert "this run lacks PRG-GONE for 2026-10, so the published" in stderr
+    assert sorted(p.name for p in month.iterdir()) == ["PRG-GONE.html"]
+    assert len(list(out.glob("2026-10.failed-*/PRG-DCX.html"))) == 1
