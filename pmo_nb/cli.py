@@ -178,6 +178,7 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     """
     from pmo_nb.data.validate import render_findings
     from pmo_nb.paths import REPORTS_DIR
+    from pmo_nb.run.masking import scrub
     from pmo_nb.run.monthly import run
     from pmo_nb.run.pool import Interrupted
     from pmo_nb.run.summary import summary_lines
@@ -190,8 +191,8 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
             notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace,
         )
     except DataValidationError as exc:
-        click.echo(f"source: {exc.source}", err=True)
-        click.echo(render_findings(exc.findings), err=True)
+        click.echo(scrub(f"source: {exc.source}", source), err=True)
+        click.echo(scrub(render_findings(exc.findings), source), err=True)
         click.echo("Nothing was run or written. Fix these in the source (`pmo-nb validate` shows the same "
                    "list; docs/data-model.md explains each rule).", err=True)
         sys.exit(1)
@@ -201,6 +202,9 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was published; earlier reports are untouched", err=True)
         sys.exit(130)
+    except PmoError as exc:  # shown by handle_errors, never with the source's password
+        exc.args = (scrub(str(exc), source), *exc.args[1:])
+        raise
     failed = result.failed
     if not quiet or not result.ok:
         for line in summary_lines(result, only_failed=quiet):

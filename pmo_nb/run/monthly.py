@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.contract import FORMATS, Format
+from pmo_nb.contract import FORMATS, SOURCE_ENV, Format
 from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
@@ -38,6 +38,7 @@ from pmo_nb.periods import Period
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
 from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
+from pmo_nb.run.masking import masked, scrub
 from pmo_nb.run.packing import make_pack
 from pmo_nb.run.pool import Interrupted, run_reports
 from pmo_nb.run.published import carry_over, failed_folder, missing_reports, published_reports
@@ -98,6 +99,7 @@ class _Plan:
     run_id: str = ""
     workers: int = 1
     partial: bool = False  # only some programs were asked for
+    kernel_env: dict[str, str] = field(default_factory=dict)  # the real source, when the parameters mask it
 
 
 def parse_programs(programs: str | Iterable[str] | None) -> list[str] | None:
@@ -139,12 +141,13 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
     notebook, as it would without sharing, and the run still writes kpis.csv.
     """
     from pmo_nb.metrics.kpis import compute
-    from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, write_shared
+    from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, unmasked_source, write_shared
 
     try:
         state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
     except PmoError as exc:
-        log.warning("no shared state for the reports (each loads the source itself): %s", first_line(exc))
+        log.warning("no shared state for the reports (each loads the source itself): %s",
+                    scrub(first_line(exc), unmasked_source(params["source"])))
         return compute(in_key_order(portfolio), params["period"], config), False
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
@@ -209,25 +212,27 @@ def _plan(source: str | Path | None, period: Period | None, programs: str | Iter
     from pmo_nb.data.ingest import load
 
     src = _source_param(SAMPLE_DIR if source is None else source)  # as the notebooks resolve it
+    shown = masked(src)  # what the notebooks and the manifest record; the kernels read the real one from the env
     portfolio = load(src, cfg)
     month = Period.parse(portfolio.check_period(period) if period else portfolio.latest_complete_period())
     prev = out_dir / month.previous() / "kpis.csv"
     base = {
         "period": str(month),
-        "source": src,
+        "source": shown,
         "config": str(Path(cfg.path).resolve()) if cfg.path else None,
         "previous_snapshot": str(prev) if prev.is_file() else None,
     }
-    plan = _Plan(cfg=cfg, formats=fmts, portfolio=portfolio, source=src, period=month, base=base)
+    plan = _Plan(cfg=cfg, formats=fmts, portfolio=portfolio, source=src, period=month, base=base,
+                 kernel_env={SOURCE_ENV: src} if shown != src else {})
     wanted = parse_programs(programs)
     plan.partial = wanted is not None
     program_ids = [portfolio.check_program(p) for p in wanted] if wanted else list(portfolio.program_ids)
     for pid in program_ids:
         check_file_name(pid, portfolio.source or src)
     plan.jobs = [Job(name=PORTFOLIO, kind="portfolio", notebook="", parameters=dict(base), folder="",
-                     formats=fmts, timeout=None)]
+                     formats=fmts, timeout=None, kernel_env=plan.kernel_env)]
     plan.jobs += [Job(name=pid, kind="program", notebook="", parameters={"program_id": pid, **base}, folder="",
-                      formats=fmts, timeout=None) for pid in program_ids]
+                      formats=fmts, timeout=None, kernel_env=plan.kernel_env) for pid in program_ids]
     return plan
 
 
@@ -394,8 +399,8 @@ def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: 
     """Build and write ``manifest.json`` into the staging folder."""
     manifest = build_manifest(
         folder=staging.folder, run_id=plan.run_id, generated_at=plan.generated_at, period=plan.period,
-        command=shlex.join(list(command) if command is not None else sys.argv),
-        source=plan.portfolio.source or plan.source, source_fingerprint=plan.portfolio.fingerprint(),
+        command=scrub(shlex.join(list(command) if command is not None else sys.argv), plan.source),
+        source=plan.portfolio.source or masked(plan.source), source_fingerprint=plan.portfolio.fingerprint(),
         config=plan.cfg.to_dict(), formats=plan.formats, reports=[r.as_dict() for r in results], pack=pack,
         started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
         jobs=plan.workers, kernel={"name": plan.jobs[0].kernel_name, "executable": plan.kernel_exe, "reuse": reuse},

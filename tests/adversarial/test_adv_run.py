@@ -200,3 +200,110 @@ def test_a_run_lacking_reports_the_month_has_goes_next_to_it(tmp_path: Path, sam
     assert "this run lacks PRG-GONE for 2026-10, so the published" in stderr
     assert sorted(p.name for p in month.iterdir()) == ["PRG-GONE.html"]
     assert len(list(out.glob("2026-10.failed-*/PRG-DCX.html"))) == 1
+
+
+# --- secrets never written (issue 13) ----------------------------------------------------------------------
+
+PASSWORD = "s3cr@t-Pmo9"  # URL-encoded in the URL as s3cr%40t-Pmo9
+
+# SQLite takes no password, so the test's database URLs use "sqlitepw", SQLite under another name that accepts
+# (and ignores) a user and password, registered in every process of the run through sitecustomize.
+DIALECT = """
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+
+class Dialect(SQLiteDialect_pysqlite):
+    name = "sqlitepw"
+
+    def create_connect_args(self, url):
+        return super().create_connect_args(url._replace(username=None, password=None))
+"""
+SITECUSTOMIZE = """
+from sqlalchemy.dialects import registry
+
+registry.register("sqlitepw", "pmo_sqlitepw", "Dialect")
+"""
+
+
+def sqlite_source(folder: Path, sample_dir: Path) -> tuple[str, dict[str, str]]:
+    """The sample portfolio in a SQLite file, addressed by a URL that carries a (fake) password; and the
+    environment that lets every process of the run open such a URL."""
+    import os
+
+    import sqlalchemy as sa
+
+    from pmo_nb.data.ingest import load
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "pmo.db"
+    portfolio = load(sample_dir)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        for name in ("programs", "projects", "financials", "milestones", "risks", "issues"):
+            portfolio.table(name).to_sql(name, conn, if_exists="replace", index=False)
+    engine.dispose()
+    hooks = folder / "hooks"
+    hooks.mkdir()
+    (hooks / "pmo_sqlitepw.py").write_text(DIALECT, encoding="utf-8")
+    (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH", "")) if p)
+    return f"sqlitepw://pmo:s3cr%40t-Pmo9@/{db}", {**os.environ, "PYTHONPATH": path}
+
+
+def probe_notebook(folder: Path) -> Path:
+    """batch_ok plus a cell that loads the source for real through the URL the kernel was given."""
+    import nbformat
+
+    nb = nbformat.read(TEST_NOTEBOOKS / "batch_ok.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from pmo_nb.data.ingest import load as _load\n"
+        "from pmo_nb.metrics.month import unmasked_source as _real\n"
+        "print('PROBE', '***' in source, '***' not in _real(source), len(_load(_real(source)).programs))"))
+    path = folder / "probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def leaks(root: Path, *texts: str) -> list[str]:
+    """Every file under ``root`` holding one of ``texts`` (as bytes)."""
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            found += [f"{path}: {t!r}" for t in texts if t.encode() in data]
+    return found
+
+
+@pytest.mark.slow
+def test_a_database_password_is_never_written(tmp_path: Path, sample_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    import nbformat
+
+    url, env = sqlite_source(tmp_path / "db", sample_dir)
+    probe = str(probe_notebook(tmp_path))
+    out = tmp_path / "out"
+    secrets = (PASSWORD, "s3cr%40t-Pmo9", "s3cr%40t")
+    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", url, "--out", str(out), "--period", "2026-10",
+           "--programs", "PRG-DCX", "--formats", "html", "--jobs", "1", "--quiet",
+           "--program-notebook", probe, "--portfolio-notebook", probe]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert leaks(out, *secrets) == []
+    assert not any(s in proc.stdout + proc.stderr for s in secrets)
+    month = out / "2026-10"
+    manifest = (month / "manifest.json").read_text(encoding="utf-8")
+    assert manifest.count("sqlitepw://pmo:***@/") == 2  # in "source" and in "command"
+    nb = nbformat.read(month / "notebooks" / "PRG-DCX.ipynb", as_version=4)
+    assert nb.metadata.papermill.parameters["source"] == url.replace("s3cr%40t-Pmo9", "***")
+    printed = [o["text"] for c in nb.cells for o in c.get("outputs", []) if "PROBE" in o.get("text", "")]
+    assert printed == ["PROBE True True 5\n"]  # masked parameter, real URL in the kernel: it read the 5 programs
+
+    # a failing run (the URL names a database without the tables) says why without the password
+    bad = url.replace("pmo.db", "empty.db")
+    proc = subprocess.run([*cmd[:5], bad, *cmd[6:]], capture_output=True, text=True, timeout=300, check=False,
+                          env=env)
+    assert proc.returncode != 0 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+    assert not any(s in proc.stdout + proc.stderr for s in secrets), proc.stderr
+    assert leaks(out, *secrets) == []
