@@ -3,6 +3,7 @@ during a run leave the published reports untouched with no temp folder and no or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -194,3 +195,68 @@ def test_interrupted_run_leaves_previous_reports_and_no_temp_or_kernel(
     while kernels_in(nbs) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert kernels_in(nbs) == []
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Live descendants of ``pid`` (pid -> start time, so a reused pid is not taken for the same process)."""
+    parents: dict[int, tuple[int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = (int(fields[1]), fields[19])
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, start) in parents.items():
+            if ppid == parent and child not in found:
+                found[child] = start
+                todo.append(child)
+    return found
+
+
+def still_running(procs: dict[int, str]) -> list[int]:
+    """Those of ``procs`` still alive (not gone, not a zombie, not a new process reusing the pid)."""
+    alive = []
+    for pid, start in procs.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and fields[19] == start:
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and prctl")
+def test_kill_9_of_the_parent_leaves_no_worker_or_kernel(tmp_path: Path) -> None:
+    src = write_source(tmp_path / "src")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for name in ("batch_sleep", "batch_ok"):
+        shutil.copy(NOTEBOOKS / f"{name}.ipynb", nbs)
+    out = tmp_path / "reports"
+    proc = start_sleeping_run(src, out, nbs)
+    run_procs: dict[int, str] = {}
+    try:
+        time.sleep(1)  # both workers up, each with a kernel
+        run_procs = descendants(proc.pid)
+        assert len(run_procs) >= 3 and kernels_in(nbs), run_procs  # two workers and at least one kernel
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while still_running(run_procs) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert still_running(run_procs) == [] and kernels_in(nbs) == []
+    finally:  # whatever the outcome, nothing of this test's run stays behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for pid in [*still_running(run_procs), *kernels_in(nbs)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
