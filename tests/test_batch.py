@@ -588,3 +588,40 @@ def test_the_pack_takes_title_and_rag_from_the_report_metadata_the_kernel_emitte
     assert [(o["id"], o["name"]) for o in seen["omitted"]] == [("PRG-C", "Gamma"), ("PRG-B", "Beta")]
     assert seen["omitted"][0]["reason"].startswith("no report metadata: ")
     assert seen["omitted"][1]["reason"] == "report failed: ValueError: boom"
+
+
+def kernelspec(root: Path, name: str, argv0: str) -> Path:
+    """A JUPYTER_PATH holding the kernelspec ``name`` that runs ``argv0``."""
+    spec = root / "kernels" / name
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [argv0, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": name,
+        "language": "python"}), encoding="utf-8")
+    return root
+
+
+def test_the_kernel_check_goes_by_identity_not_by_name(tmp_path: Path, monkeypatch) -> None:
+    """``.venv/bin/python3.11`` and ``.venv/bin/python`` are one interpreter (the Makefile's kernelspec)."""
+    major, minor = sys.version_info[:2]
+    alias = Path(sys.executable).with_name(f"python{major}.{minor}")
+    if not alias.exists() or alias == Path(sys.executable):
+        alias = tmp_path / "bin" / f"python{major}.{minor}"  # a venv-like folder of links to this interpreter
+        alias.parent.mkdir()
+        alias.symlink_to(sys.executable)
+        (tmp_path / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\n")
+        monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setenv("JUPYTER_PATH", str(kernelspec(tmp_path / "jp", "pmo-alias", str(alias))))
+    assert kernel_executable("pmo-alias") == str(alias)
+
+
+def test_the_kernel_check_refuses_another_environment_on_the_same_binary(tmp_path: Path, monkeypatch) -> None:
+    """The base Python a venv links to is the same file on disk, but not this environment (another sys.prefix)."""
+    base = os.path.realpath(sys.executable)
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("not running in a virtual environment")
+    monkeypatch.setenv("JUPYTER_PATH", str(kernelspec(tmp_path / "jp", "pmo-base", base)))
+    with pytest.raises(ReportExecutionError, match=f"runs {base}, not this environment's"):
+        kernel_executable("pmo-base")
+    monkeypatch.setenv("JUPYTER_PATH", str(kernelspec(tmp_path / "jp2", "pmo-none", str(tmp_path / "no-python"))))
+    with pytest.raises(ReportExecutionError, match="ipykernel install --sys-prefix"):
+        kernel_executable("pmo-none")
