@@ -146,7 +146,7 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--formats", default="html,pdf", show_default=True, metavar="html,pdf", callback=_run_formats,
               help="Report formats; the executive pack is built with pdf.")
 @click.option("--out", default=None, type=click.Path(file_okay=False),
-              help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/).")
+              help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/ of the current folder).")
 @click.option("--jobs", default=None, type=click.IntRange(min=1),
               help="Worker processes (default: one per available CPU).")
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
@@ -177,7 +177,6 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     rebuilds the overview, pack, kpis.csv and manifest; the other programs' reports stay.
     """
     from pmo_nb.data.validate import render_findings
-    from pmo_nb.paths import REPORTS_DIR
     from pmo_nb.run.masking import scrub
     from pmo_nb.run.monthly import run
     from pmo_nb.run.pool import Interrupted
@@ -187,7 +186,7 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     try:
         result = run(
             source, period=period, programs=programs, formats=formats,
-            out=out or REPORTS_DIR, jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
+            out=out or "reports", jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
             notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace,
         )
     except DataValidationError as exc:

@@ -260,3 +260,21 @@ def test_kill_9_of_the_parent_leaves_no_worker_or_kernel(tmp_path: Path) -> None
         for pid in [*still_running(run_procs), *kernels_in(nbs)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_without_out_the_month_goes_to_reports_of_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    from pmo_nb.paths import PROJ_ROOT
+
+    src = write_source(tmp_path / "src")
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    before = sorted(p.name for p in (PROJ_ROOT / "reports").glob("*")) if (PROJ_ROOT / "reports").is_dir() else []
+    args = [a for a in run_args(src, tmp_path / "unused") if a not in ("--out", str(tmp_path / "unused"))]
+    res = CliRunner().invoke(cli, [*args, "--programs", "PRG-A", "--formats", "html", "--jobs", "1", "--quiet"])
+    assert res.exit_code == 0, res.output + res.stderr
+    assert (here / "reports" / "2026-10" / "PRG-A.html").is_file()
+    assert not (tmp_path / "unused").exists()
+    after = sorted(p.name for p in (PROJ_ROOT / "reports").glob("*")) if (PROJ_ROOT / "reports").is_dir() else []
+    assert after == before  # nothing next to the package

@@ -33,7 +33,7 @@ from pmo_nb.exceptions import (
     ReportError,
     ReportExecutionError,
 )
-from pmo_nb.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
+from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.periods import Period
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
 from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
@@ -276,7 +276,7 @@ def run(
     period: Period | str | None = None,
     programs: str | Iterable[str] | None = None,
     formats: Iterable[str] = FORMATS,
-    out: str | Path = REPORTS_DIR,
+    out: str | Path = "reports",
     jobs: int | None = None,
     config: str | Path | Config | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -302,7 +302,7 @@ def run(
     formats:
         Any of ``pmo_nb.contract.FORMATS``. The executive pack is built when "pdf" is asked for.
     out:
-        Reports folder; the month goes to ``out/<period>/``.
+        Reports folder, relative to the current folder (default ``reports``); the month goes to ``out/<period>/``.
     jobs:
         Worker processes (default: the CPUs available to this process).
     config:
