@@ -44,7 +44,7 @@ from pmo_nb.run.jobs import Job
 from pmo_nb.run.kernels import KERNEL_NAME
 from pmo_nb.run.manifest import read_manifest, verify
 from pmo_nb.run.packing import make_pack
-from pmo_nb.run.staging import Staging
+from pmo_nb.run.staging import MARKER, Staging
 from pmo_nb.run.worker import execute_report
 
 NOTEBOOKS = data_path("notebooks")
@@ -317,7 +317,7 @@ def test_a_full_disk_writing_the_pack_stops_the_run_instead_of_dropping_the_pack
         with pytest.raises(DiskFullError) as info:
             make_pack(staging, [], None, Config(), PERIOD, "2026-11-01T08:00:00Z")
         assert info.value.path == str(staging.folder / f"executive-pack-{PERIOD}.pdf")
-        assert sorted(p.name for p in staging.folder.iterdir()) == ["notebooks"]  # no half-written .part
+        assert sorted(p.name for p in staging.folder.iterdir()) == [MARKER, "notebooks"]  # no half-written .part
     finally:
         staging.discard()
 
