@@ -26,6 +26,24 @@ class OneLineBadParameter(click.BadParameter):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+class OneLineUsageError(click.UsageError):
+    """A bad invocation shown as one ``error:`` line (exit 2)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class OneLineCommand(click.Command):
+    """A command whose bad options (unknown option, bad value, a file given for a folder) are one line."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise OneLineUsageError(exc.format_message(), ctx=exc.ctx) from None
+
+
 class PeriodParam(click.ParamType):
     """A reporting month: ``YYYY-MM``, surrounding white space trimmed, converted once to a ``Period``."""
 
@@ -137,7 +155,7 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
     return formats
 
 
-@cli.command("run")
+@cli.command("run", cls=OneLineCommand)
 @click.option("--source", default=None, help="CSV/Parquet folder, .xlsx workbook or database URL "
               "(default: the bundled sample data).")
 @click.option("--period", default=None, type=PERIOD,

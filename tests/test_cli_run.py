@@ -278,3 +278,44 @@ def test_without_out_the_month_goes_to_reports_of_the_current_folder(tmp_path: P
     assert not (tmp_path / "unused").exists()
     after = sorted(p.name for p in (PROJ_ROOT / "reports").glob("*")) if (PROJ_ROOT / "reports").is_dir() else []
     assert after == before  # nothing next to the package
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    out.write_text("not a folder")
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), out))
+    assert res.exit_code == 2 and "Traceback" not in res.output + res.stderr
+    assert res.stderr == f"error: Invalid value for '--out': Directory '{out}' is a file.\n"
+    assert out.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--jobs", "0"], "error: Invalid value for '--jobs': 0 is not in the range x>=1.\n"),
+    (["--formats", "docx"], "error: Invalid value for '--formats': docx: use html, pdf or html,pdf\n"),
+    (["--no-such-option"], "error: No such option '--no-such-option'.\n"),
+])
+def test_every_bad_run_option_is_one_line_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), tmp_path / "r", "batch_ok", *extra))
+    assert (res.exit_code, res.stderr) == (2, message)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_a_write_refused_while_finishing_the_month_is_one_line_and_publishes_nothing(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    import errno
+
+    from pmo_nb.run import monthly
+
+    def refuse(folder, manifest):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(Path(folder) / "manifest.json"))
+
+    monkeypatch.setattr(monthly, "write_manifest", refuse)
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), out, "batch_ok", "--programs", "PRG-A",
+                                           "--formats", "html", "--jobs", "1", "--quiet"))
+    assert res.exit_code == 1 and "Traceback" not in res.output + res.stderr
+    assert res.stderr.startswith("error: cannot write ") and res.stderr.count("\n") == 1, res.stderr
+    assert "manifest.json: Permission denied; make --out writable" in res.stderr
+    assert "nothing was published" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == []  # no month, no staging folder, no lock file

@@ -266,8 +266,9 @@ def _publish(staging: Staging, dest: Path | None) -> Path:
     except OSError as exc:
         if no_space(exc):
             raise DiskFullError(staging.dest) from None
-        raise ReportExecutionError(f"could not publish the reports as {staging.dest}: {exc}; the previous "
-                                   "reports (if any) were left in place") from None
+        raise ReportExecutionError(f"could not publish the reports as {dest or staging.dest}: {exc.strerror or exc}; "
+                                   "the previous reports (if any) were left in place: make --out writable and run "
+                                   "the month again") from None
 
 
 def run(
@@ -375,9 +376,13 @@ def run(
             earned = replace or not (staging.dest.exists() or staging.dest.is_symlink()) or (
                 not missing and pack_error is None and all(r.ok for r in results))
             dest = _publish(staging, None if earned else failed_folder(out_dir, plan.period, plan.run_id))
-        except BaseException:
+        except BaseException as exc:
             with signals_held():  # a second Ctrl-C must not cut the clean-up short
                 staging.discard()
+            if isinstance(exc, OSError):  # EACCES, EROFS, ... while writing the month: one line with the fix
+                raise ReportExecutionError(
+                    f"cannot write {exc.filename or staging.folder}: {exc.strerror or exc}; make --out writable "
+                    "(or pass another --out) and run the month again; nothing was published") from None
             raise
     return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=everything, manifest=manifest,
                      duration=duration, pack_error=pack_error, kept=None if earned else staging.dest,

@@ -145,7 +145,8 @@ class Staging:
             raise ReportExecutionError(f"cannot write the reports into {self.out}: {exc.strerror or exc}; "
                                        "check the folder's permissions or pass another --out") from None
         if self._fd is None:
-            raise ReportExecutionError(f"another run with id {self.run_id} is using {self.lock_path}")
+            raise ReportExecutionError(f"another run with id {self.run_id} is using {self.lock_path}: wait for it to "
+                                       "finish, then run the month again")
         self.remove_stale()
         self.folder.mkdir()
         (self.folder / MARKER).write_text(self.folder.name + "\n", encoding="utf-8")
