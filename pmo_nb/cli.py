@@ -27,6 +27,24 @@ class OneLineBadParameter(click.BadParameter):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+class OneLineUsageError(click.UsageError):
+    """A bad invocation shown as one ``error:`` line (exit 2)."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class OneLineCommand(click.Command):
+    """A command whose bad options (unknown option, bad value, a file given for a folder) are one line."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise OneLineUsageError(exc.format_message(), ctx=exc.ctx) from None
+
+
 class PeriodParam(click.ParamType):
     """A reporting month: ``YYYY-MM``, surrounding white space trimmed, converted once to a ``Period``."""
 
@@ -146,7 +164,7 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
     return formats
 
 
-@cli.command("run")
+@cli.command("run", cls=OneLineCommand)
 @click.option("--source", default=None, help="CSV/Parquet folder, .xlsx workbook or database URL "
               "(default: the bundled sample data).")
 @click.option("--period", default=None, type=PERIOD,
@@ -155,7 +173,7 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--formats", default="html,pdf", show_default=True, metavar="html,pdf", callback=_run_formats,
               help="Report formats; the executive pack is built with pdf.")
 @click.option("--out", default=None, type=click.Path(file_okay=False),
-              help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/).")
+              help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/ of the current folder).")
 @click.option("--jobs", default=None, type=click.IntRange(min=1),
               help="Worker processes (default: one per available CPU).")
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
@@ -167,19 +185,26 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
               help="Keep each worker's kernel for its next report of the same notebook (namespace reset in "
                    "between; a kernel whose report failed is never reused). The outputs are byte-identical "
                    "either way; --no-reuse-kernels gives each report a fresh kernel.")
+@click.option("--replace", is_flag=True,
+              help="Replace the published month even if this run failed or lacks some of its reports (otherwise "
+                   "such a run goes next to it, in OUT/YYYY-MM.failed-RUNID/).")
 @click.option("--program-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @handle_errors
 def run_command(source: str | None, period: Period | None, programs: str | None, formats: list[str],
                 out: str | None, jobs: int | None, config_path: str | None, timeout: int, quiet: bool,
-                reuse_kernels: bool, program_notebook: str | None, portfolio_notebook: str | None) -> None:
+                reuse_kernels: bool, replace: bool, program_notebook: str | None,
+                portfolio_notebook: str | None) -> None:
     """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack.
 
     Everything is written to a temporary folder inside OUT and swapped into OUT/YYYY-MM/ only when
-    complete. Exit 0 when every report succeeded, 1 when any failed (the others are still published).
+    complete. Exit 0 when every report succeeded, 1 when any failed. A month already published is replaced
+    only by a run with no failure that has at least its reports (or with --replace); any other run goes next
+    to it, in OUT/YYYY-MM.failed-RUNID/. --programs on a published month updates those programs' reports and
+    rebuilds the overview, pack, kpis.csv and manifest; the other programs' reports stay.
     """
     from pmo_nb.console.findings import render_findings
-    from pmo_nb.paths import REPORTS_DIR
+    from pmo_nb.run.masking import scrub
     from pmo_nb.run.monthly import run
     from pmo_nb.run.pool import Interrupted
     from pmo_nb.run.summary import summary_lines
@@ -188,12 +213,12 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     try:
         result = run(
             source, period=period, programs=programs, formats=formats,
-            out=out or REPORTS_DIR, jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
-            notebooks=notebooks, reuse_kernels=reuse_kernels,
+            out=out or "reports", jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
+            notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace,
         )
     except DataValidationError as exc:
-        click.echo(f"source: {exc.source}", err=True)
-        click.echo(render_findings(exc.findings), err=True)
+        click.echo(scrub(f"source: {exc.source}", source), err=True)
+        click.echo(scrub(render_findings(exc.findings), source), err=True)
         click.echo("Nothing was run or written. Fix these in the source (`pmo-nb validate` shows the same "
                    "list; docs/data-model.md explains each rule).", err=True)
         sys.exit(1)
@@ -203,11 +228,21 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was published; earlier reports are untouched", err=True)
         sys.exit(130)
+    except PmoError as exc:  # shown by handle_errors, never with the source's password
+        exc.args = (scrub(str(exc), source), *exc.args[1:])
+        raise
     failed = result.failed
     if not quiet or not result.ok:
         for line in summary_lines(result, only_failed=quiet):
             click.echo(line)
     n = len(result.reports)
+    if result.kept is not None:
+        what = (f"{len(failed)} of {n} reports failed" if failed else "the executive pack failed"
+                if result.pack_error else f"this run lacks {', '.join(result.missing)}")
+        click.echo(f"{what} for {result.period}, so the published {result.kept} was kept; this run is in "
+                   f"{result.folder} (manifest.json has the details): fix and run the month again, or pass "
+                   "--replace to publish it as the month", err=True)
+        sys.exit(1)
     if not result.ok:
         what = f"{len(failed)} of {n} reports failed" if failed else "the executive pack failed"
         click.echo(f"{what} for {result.period}; the rest is in {result.folder} (failed notebooks are "

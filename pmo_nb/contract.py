@@ -13,6 +13,7 @@ from typing import Final, Literal
 __all__ = [
     "BATCH_ENV",
     "SHARED_ENV",
+    "SOURCE_ENV",
     "REPORT_META_MIMETYPE",
     "VEGALITE_MIMETYPE",
     "VEGALITE_V5_MIMETYPE",
@@ -37,6 +38,8 @@ BATCH_ENV: Final = "PMO_NB_BATCH"
 """Set to ``1`` in a kernel started by ``pmo-nb run``: charts leave out the JupyterLab-only Vega-Lite 5 copy."""
 SHARED_ENV: Final = "PMO_NB_SHARED"
 """Path of the month computed once by the run (:mod:`pmo_nb.metrics.month`), set only in the run's kernels."""
+SOURCE_ENV: Final = "PMO_NB_SOURCE"
+"""The real source URL of a run's kernels when their ``source`` parameter shows it with the password masked."""
 
 # ---------------------------------------------------------------------------------------------- mimetypes
 REPORT_META_MIMETYPE: Final = "application/vnd.pmo-nb.report+json"

@@ -1,7 +1,7 @@
 """Where pmo-nb's own files are: package data found with ``importlib.resources``, so an installed wheel works.
 
 The report notebooks, the nbconvert template, the component stylesheet and the sample portfolio ship inside the
-package. ``REPORTS_DIR`` is the default output folder: ``reports/`` of the current folder.
+package. (The run's default output folder is ``reports/`` of the current folder, not a path of the package.)
 """
 
 from __future__ import annotations
@@ -17,4 +17,3 @@ COMPONENT_CSS = STATIC_DIR / "pmo.css"
 SAMPLE_DIR = PACKAGE_DIR / "sample_data"
 PROJ_ROOT = PACKAGE_DIR.parent
 """The checkout's root in a development install (tests and benchmarks use it); meaningless in a wheel."""
-REPORTS_DIR = PROJ_ROOT / "reports"

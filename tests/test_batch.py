@@ -24,7 +24,7 @@ from pmo_nb.run.jobs import Job
 from pmo_nb.run.kernels import KERNEL_START_ATTEMPTS, Kernels, kernel_executable
 from pmo_nb.run.manifest import read_manifest, sha256_file, verify
 from pmo_nb.run.monthly import PORTFOLIO_NOTEBOOK, PROGRAM_NOTEBOOK, check_file_name, parse_programs, run
-from pmo_nb.run.staging import Staging, inside, lock_file, unlock
+from pmo_nb.run.staging import MARKER, Staging, inside, lock_file, unlock
 from pmo_nb.run.summary import summary_lines
 from pmo_nb.run.worker import execute_report
 
@@ -266,15 +266,26 @@ def test_staging_path_refuses_escape(tmp_path: Path) -> None:
     st.discard()
 
 
+def crashed_staging(out: Path, name: str, *, marker: str | None = None, lock: bool = True) -> Path:
+    """A staging folder as a crashed run leaves it: marker naming the folder, a free lock file, an hour old."""
+    folder = out / name
+    (folder / "notebooks").mkdir(parents=True)
+    (folder / "notebooks" / "PRG-A.ipynb").write_text("{}")
+    if marker is not None:
+        (folder / MARKER).write_text(marker + "\n", encoding="utf-8")
+    if lock:
+        (out / f"{name}.lock").touch()
+    old = time.time() - 3600
+    os.utime(folder, (old, old))
+    return folder
+
+
 def test_stale_staging_of_a_dead_run_is_removed_but_a_running_one_is_kept(tmp_path: Path) -> None:
     out = tmp_path
-    dead, live, recent = out / ".tmp-2026-10-dead", out / ".tmp-2026-10-live", out / ".tmp-2026-10-new"
-    for d in (dead, live, recent):
-        (d / "notebooks").mkdir(parents=True)
-    (out / ".tmp-2026-10-dead.lock").touch()
-    old = time.time() - 3600
-    for d in (dead, live):
-        os.utime(d, (old, old))
+    dead = crashed_staging(out, ".tmp-2026-10-dead", marker=".tmp-2026-10-dead")
+    live = crashed_staging(out, ".tmp-2026-10-live", marker=".tmp-2026-10-live")
+    recent = crashed_staging(out, ".tmp-2026-10-new", marker=".tmp-2026-10-new")
+    os.utime(recent, None)
     held = lock_file(out / ".tmp-2026-10-live.lock")  # a run still going holds its lock
     try:
         st = Staging(out, "2026-10", "me", started=time.time() - 60).open()
@@ -286,15 +297,68 @@ def test_stale_staging_of_a_dead_run_is_removed_but_a_running_one_is_kept(tmp_pa
         unlock(held)
 
 
+@pytest.mark.parametrize(
+    ("name", "marker", "lock"),
+    [
+        (".tmp-export", None, False),  # a user's folder that merely looks like a staging folder
+        (".tmp-export", None, True),  # ... even with a lock file next to it
+        (".tmp-2026-10-x", None, True),  # named exactly like one, but not marked
+        (".tmp-2026-10-y", ".tmp-2026-10-other", True),  # a marker naming another folder (copied in)
+        (".tmp-2026-10-z", ".tmp-2026-10-z", False),  # marked, but no lock file: nothing proves a run died
+    ],
+)
+def test_a_folder_is_removed_only_when_proven_a_crashed_runs(tmp_path: Path, name: str, marker: str | None,
+                                                             lock: bool) -> None:
+    folder = crashed_staging(tmp_path, name, marker=marker, lock=lock)
+    st = Staging(tmp_path, "2026-10", "me", started=time.time()).open()
+    st.discard()
+    assert (folder / "notebooks" / "PRG-A.ipynb").read_text() == "{}"
+
+
+def test_a_symlinked_staging_lookalike_is_never_followed(tmp_path: Path) -> None:
+    target = crashed_staging(tmp_path / "elsewhere", ".tmp-2026-10-t", marker=".tmp-2026-10-t")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".tmp-2026-10-t").symlink_to(target)
+    (out / ".tmp-2026-10-t.lock").touch()
+    Staging(out, "2026-10", "me").open().discard()
+    assert (target / "notebooks" / "PRG-A.ipynb").is_file() and (out / ".tmp-2026-10-t").is_symlink()
+
+
 def test_publish_recovers_a_swap_cut_short(tmp_path: Path) -> None:
-    # a crash between "rename the month aside" and "rename the new one in" leaves only .old-*
+    # a crash between "rename the month aside" and "rename the new one in" leaves only .old-* and its owner file
     (tmp_path / ".old-2026-10-crashed").mkdir()
     (tmp_path / ".old-2026-10-crashed" / "old.html").write_text("old")
+    (tmp_path / ".old-2026-10-crashed.owner").write_text("2026-10\n")
     st = Staging(tmp_path, "2026-10", "run2").open()
     st.path("new.html").write_text("new")
     st.publish()
     assert sorted(p.name for p in (tmp_path / "2026-10").iterdir()) == ["new.html", "notebooks"]
     assert not list(tmp_path.glob(".old-*")) and not list(tmp_path.glob(".tmp-*"))
+
+
+def test_a_users_old_folder_survives_publishing(tmp_path: Path) -> None:
+    (tmp_path / ".old-2026-10-mine").mkdir()
+    (tmp_path / ".old-2026-10-mine" / "keep.txt").write_text("mine")
+    st = Staging(tmp_path, "2026-10", "run2").open()
+    st.publish()
+    assert (tmp_path / ".old-2026-10-mine" / "keep.txt").read_text() == "mine"
+
+
+def test_a_month_folder_that_is_a_symlink_is_replaced_and_nothing_is_left_aside(tmp_path: Path) -> None:
+    target = tmp_path / "share" / "2026-10"
+    target.mkdir(parents=True)
+    (target / "old.html").write_text("old")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2026-10").symlink_to(target)
+    st = Staging(out, "2026-10", "run2").open()
+    st.path("new.html").write_text("new")
+    st.publish()
+    assert not (out / "2026-10").is_symlink()
+    assert sorted(p.name for p in (out / "2026-10").iterdir()) == ["new.html", "notebooks"]
+    assert sorted(p.name for p in out.iterdir()) == [".pmo-nb.lock", "2026-10"]  # no .old-* link left
+    assert (target / "old.html").read_text() == "old"  # the link's target is not ours to delete
 
 
 # --- whole runs ------------------------------------------------------------------------------------
@@ -329,7 +393,7 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     result = run(
         src, out=out, jobs=2, progress=False, command=["pmo-nb", "run", "--test"],
         notebooks={"program": NOTEBOOKS / "batch_raise.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"},
-        worker_setup="test_batch:flaky_kernel_start",
+        worker_setup="test_batch:flaky_kernel_start", replace=True,  # PRG-B fails: only asked for, it replaces
     )
     month = out / "2026-10"
     assert result.folder == month.resolve() and not result.ok
@@ -378,14 +442,19 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     kpis = (month / "kpis.csv").read_text(encoding="utf-8")
     assert "PRG-A" in kpis and "A-001" in kpis
 
-    # re-running the month replaces it as a whole
+    # re-running one program updates its files and the overview; the other programs' reports stay
+    prg_c = {p: (month / p).read_bytes() for p in ("PRG-C.html", "PRG-C.pdf", "notebooks/PRG-C.ipynb")}
     again = run(src, out=out, programs="PRG-A", formats=["html"], jobs=1, progress=False,
-                      notebooks={"program": NOTEBOOKS / "batch_ok.ipynb",
-                                 "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
-    assert again.ok
-    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "kpis.csv", "manifest.json", "notebooks",
-                                                      "portfolio.html"]
+                notebooks={"program": NOTEBOOKS / "batch_ok.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
+    assert again.ok and again.kept is None
+    names = sorted(p.relative_to(month).as_posix() for p in month.rglob("*") if p.is_file())
+    assert names == ["PRG-A.html", "PRG-C.html", "PRG-C.pdf", "kpis.csv", "manifest.json", "notebooks/PRG-A.ipynb",
+                     "notebooks/PRG-B.ipynb", "notebooks/PRG-C.ipynb", "notebooks/portfolio.ipynb", "portfolio.html"]
+    assert {p: (month / p).read_bytes() for p in prg_c} == prg_c
     assert verify(month) == []
+    assert [(r["name"], r["status"], r["carried_from"]) for r in read_manifest(month)["reports"]] == [
+        ("portfolio", "ok", None), ("PRG-A", "ok", None), ("PRG-B", "failed", result.run_id),
+        ("PRG-C", "ok", result.run_id)]
 
 
 @pytest.mark.slow
@@ -519,3 +588,40 @@ def test_the_pack_takes_title_and_rag_from_the_report_metadata_the_kernel_emitte
     assert [(o["id"], o["name"]) for o in seen["omitted"]] == [("PRG-C", "Gamma"), ("PRG-B", "Beta")]
     assert seen["omitted"][0]["reason"].startswith("no report metadata: ")
     assert seen["omitted"][1]["reason"] == "report failed: ValueError: boom"
+
+
+def kernelspec(root: Path, name: str, argv0: str) -> Path:
+    """A JUPYTER_PATH holding the kernelspec ``name`` that runs ``argv0``."""
+    spec = root / "kernels" / name
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [argv0, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": name,
+        "language": "python"}), encoding="utf-8")
+    return root
+
+
+def test_the_kernel_check_goes_by_identity_not_by_name(tmp_path: Path, monkeypatch) -> None:
+    """``.venv/bin/python3.11`` and ``.venv/bin/python`` are one interpreter (the Makefile's kernelspec)."""
+    major, minor = sys.version_info[:2]
+    alias = Path(sys.executable).with_name(f"python{major}.{minor}")
+    if not alias.exists() or alias == Path(sys.executable):
+        alias = tmp_path / "bin" / f"python{major}.{minor}"  # a venv-like folder of links to this interpreter
+        alias.parent.mkdir()
+        alias.symlink_to(sys.executable)
+        (tmp_path / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\n")
+        monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setenv("JUPYTER_PATH", str(kernelspec(tmp_path / "jp", "pmo-alias", str(alias))))
+    assert kernel_executable("pmo-alias") == str(alias)
+
+
+def test_the_kernel_check_refuses_another_environment_on_the_same_binary(tmp_path: Path, monkeypatch) -> None:
+    """The base Python a venv links to is the same file on disk, but not this environment (another sys.prefix)."""
+    base = os.path.realpath(sys.executable)
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("not running in a virtual environment")
+    monkeypatch.setenv("JUPYTER_PATH", str(kernelspec(tmp_path / "jp", "pmo-base", base)))
+    with pytest.raises(ReportExecutionError, match=f"runs {base}, not this environment's"):
+        kernel_executable("pmo-base")
+    monkeypatch.setenv("JUPYTER_PATH", str(kernelspec(tmp_path / "jp2", "pmo-none", str(tmp_path / "no-python"))))
+    with pytest.raises(ReportExecutionError, match="ipykernel install --sys-prefix"):
+        kernel_executable("pmo-none")

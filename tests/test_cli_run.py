@@ -3,6 +3,7 @@ during a run leave the published reports untouched with no temp folder and no or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -194,3 +195,127 @@ def test_interrupted_run_leaves_previous_reports_and_no_temp_or_kernel(
     while kernels_in(nbs) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert kernels_in(nbs) == []
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Live descendants of ``pid`` (pid -> start time, so a reused pid is not taken for the same process)."""
+    parents: dict[int, tuple[int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = (int(fields[1]), fields[19])
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, start) in parents.items():
+            if ppid == parent and child not in found:
+                found[child] = start
+                todo.append(child)
+    return found
+
+
+def still_running(procs: dict[int, str]) -> list[int]:
+    """Those of ``procs`` still alive (not gone, not a zombie, not a new process reusing the pid)."""
+    alive = []
+    for pid, start in procs.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and fields[19] == start:
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and prctl")
+def test_kill_9_of_the_parent_leaves_no_worker_or_kernel(tmp_path: Path) -> None:
+    src = write_source(tmp_path / "src")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for name in ("batch_sleep", "batch_ok"):
+        shutil.copy(NOTEBOOKS / f"{name}.ipynb", nbs)
+    out = tmp_path / "reports"
+    proc = start_sleeping_run(src, out, nbs)
+    run_procs: dict[int, str] = {}
+    try:
+        time.sleep(1)  # both workers up, each with a kernel
+        run_procs = descendants(proc.pid)
+        assert len(run_procs) >= 3 and kernels_in(nbs), run_procs  # two workers and at least one kernel
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while still_running(run_procs) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert still_running(run_procs) == [] and kernels_in(nbs) == []
+    finally:  # whatever the outcome, nothing of this test's run stays behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for pid in [*still_running(run_procs), *kernels_in(nbs)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_without_out_the_month_goes_to_reports_of_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    from pmo_nb.paths import PROJ_ROOT
+
+    src = write_source(tmp_path / "src")
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    before = sorted(p.name for p in (PROJ_ROOT / "reports").glob("*")) if (PROJ_ROOT / "reports").is_dir() else []
+    args = [a for a in run_args(src, tmp_path / "unused") if a not in ("--out", str(tmp_path / "unused"))]
+    res = CliRunner().invoke(cli, [*args, "--programs", "PRG-A", "--formats", "html", "--jobs", "1", "--quiet"])
+    assert res.exit_code == 0, res.output + res.stderr
+    assert (here / "reports" / "2026-10" / "PRG-A.html").is_file()
+    assert not (tmp_path / "unused").exists()
+    after = sorted(p.name for p in (PROJ_ROOT / "reports").glob("*")) if (PROJ_ROOT / "reports").is_dir() else []
+    assert after == before  # nothing next to the package
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    out.write_text("not a folder")
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), out))
+    assert res.exit_code == 2 and "Traceback" not in res.output + res.stderr
+    assert res.stderr == f"error: Invalid value for '--out': Directory '{out}' is a file.\n"
+    assert out.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--jobs", "0"], "error: Invalid value for '--jobs': 0 is not in the range x>=1.\n"),
+    (["--formats", "docx"], "error: Invalid value for '--formats': docx: use html, pdf or html,pdf\n"),
+    (["--no-such-option"], "error: No such option '--no-such-option'.\n"),
+])
+def test_every_bad_run_option_is_one_line_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), tmp_path / "r", "batch_ok", *extra))
+    assert (res.exit_code, res.stderr) == (2, message)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_a_write_refused_while_finishing_the_month_is_one_line_and_publishes_nothing(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    import errno
+
+    from pmo_nb.run import monthly
+
+    def refuse(folder, manifest):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(Path(folder) / "manifest.json"))
+
+    monkeypatch.setattr(monthly, "write_manifest", refuse)
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), out, "batch_ok", "--programs", "PRG-A",
+                                           "--formats", "html", "--jobs", "1", "--quiet"))
+    assert res.exit_code == 1 and "Traceback" not in res.output + res.stderr
+    assert res.stderr.startswith("error: cannot write ") and res.stderr.count("\n") == 1, res.stderr
+    assert "manifest.json: Permission denied; make --out writable" in res.stderr
+    assert "nothing was published" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == []  # no month, no staging folder, no lock file

@@ -44,7 +44,7 @@ from pmo_nb.run.jobs import Job
 from pmo_nb.run.kernels import KERNEL_NAME
 from pmo_nb.run.manifest import read_manifest, verify
 from pmo_nb.run.packing import make_pack
-from pmo_nb.run.staging import Staging
+from pmo_nb.run.staging import MARKER, Staging
 from pmo_nb.run.worker import execute_report
 
 NOTEBOOKS = data_path("notebooks")
@@ -65,9 +65,9 @@ PREVIOUS = {
 
 
 def published(out: Path) -> dict[str, str]:
-    """SHA-256 of every file under the month folders of ``out`` (relative paths)."""
+    """SHA-256 of every file under the month folders of ``out`` (relative paths; runs set aside excluded)."""
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out.glob("20*-*/**/*")) if p.is_file()}
+            for p in sorted(out.glob("20*-*/**/*")) if p.is_file() and ".failed-" not in p.parts[len(out.parts)]}
 
 
 def leftovers(out: Path) -> list[str]:
@@ -183,13 +183,15 @@ def test_a_hostile_month_fails_three_reports_and_publishes_the_rest(world) -> No
         "PRG-C": "CellTimeoutError: cell 7 ran longer than the 3 s timeout (raise --timeout if it is "
                  'expected) [cell 7: if program_id == "PRG-C":]',
     }
-    assert "3 of 4 reports failed for 2026-10" in res.stderr
-    month = world["out"] / PERIOD
-    assert sorted(p.name for p in month.glob("*.html")) == ["portfolio.html"]  # the first run's PRG-A is gone
-    assert sorted(p.name for p in (month / "notebooks").iterdir()) == [
+    assert "3 of 4 reports failed for 2026-10, so the published " in res.stderr
+    # the month published before is kept byte for byte; this run went next to it
+    assert published(world["out"]) == before
+    aside = world["out"] / res.stderr.split("this run is in ", 1)[1].split(" (manifest.json", 1)[0]
+    assert aside.name.startswith("2026-10.failed-")
+    assert sorted(p.name for p in aside.glob("*.html")) == ["portfolio.html"]
+    assert sorted(p.name for p in (aside / "notebooks").iterdir()) == [
         "PRG-A.ipynb", "PRG-B.ipynb", "PRG-C.ipynb", "portfolio.ipynb"]
-    assert verify(month) == [] and read_manifest(month)["failed"] == ["PRG-A", "PRG-B", "PRG-C"]
-    assert {k: v for k, v in published(world["out"]).items() if k.startswith("2026-09/")} == september
+    assert verify(aside) == [] and read_manifest(aside)["failed"] == ["PRG-A", "PRG-B", "PRG-C"]
     assert leftovers(world["out"]) == []
     no_kernel_left(world["nbs"])
     assert_rerun_succeeds(world, september)
@@ -315,7 +317,7 @@ def test_a_full_disk_writing_the_pack_stops_the_run_instead_of_dropping_the_pack
         with pytest.raises(DiskFullError) as info:
             make_pack(staging, [], None, Config(), PERIOD, "2026-11-01T08:00:00Z")
         assert info.value.path == str(staging.folder / f"executive-pack-{PERIOD}.pdf")
-        assert sorted(p.name for p in staging.folder.iterdir()) == ["notebooks"]  # no half-written .part
+        assert sorted(p.name for p in staging.folder.iterdir()) == [MARKER, "notebooks"]  # no half-written .part
     finally:
         staging.discard()
 

@@ -197,7 +197,7 @@ def test_batch_bundle_skips_the_v5_copy_and_its_compile_check(monkeypatch, chart
 def test_batch_kernels_get_the_shared_state_and_batch_mode(tmp_path: Path) -> None:
     nb = nbformat.read(data_path("notebooks", "batch_ok.ipynb"), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import os as _os\nfrom pmo_nb import report as _r\n"
+        "import os as _os\nfrom pmo_nb.metrics import month as _r\n"
         "print('SHARED ' + json.dumps({'batch': _os.environ.get('PMO_NB_BATCH'), "
         "'file': _os.environ.get('PMO_NB_SHARED'), "
         "'used': _r.read_shared(_r.shared_key(source, config, period, previous_snapshot)) is not None}))"))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.contract import SHARED_ENV
+from pmo_nb.contract import SHARED_ENV, SOURCE_ENV
 from pmo_nb.data.ingest import load
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics.calendar import check_period, default_period
@@ -43,9 +43,24 @@ def resolve_source(source: str | Path | None) -> str | Path:
 
 
 
+def unmasked_source(source: str | Path | None) -> str | Path | None:
+    """The URL in ``$PMO_NB_SOURCE`` when ``source`` is that URL with its password masked (a run's kernel), else
+    ``source``: a run never writes the password into a notebook's parameters."""
+    real = os.environ.get(SOURCE_ENV)
+    if not real or source is None or "://" not in str(source) or str(source) == real:
+        return source
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown = make_url(real).render_as_string(hide_password=True)
+    except Exception:
+        return source
+    return real if shown == str(source) else source
+
+
 def _load(source: str | Path | None, config: str | Path | Config | None) -> tuple[Portfolio, Config]:
     cfg = load_config(config)
-    return load(resolve_source(source), cfg), cfg
+    return load(resolve_source(unmasked_source(source)), cfg), cfg
 
 
 def _previous(portfolio: Portfolio, cfg: Config, period: str, previous_snapshot: str | Path | None,

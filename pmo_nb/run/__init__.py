@@ -3,5 +3,6 @@
 Modules: ``monthly`` (the orchestrator), ``jobs`` (Job, ReportResult), ``worker`` (one report in a worker),
 ``pool`` (the process pool), ``engine`` (papermill engines), ``kernels`` (kernel reuse and the kernel check),
 ``lifeline`` (processes die with their parent), ``rendering`` (output formats), ``staging`` (staging folder and
-atomic publish), ``packing`` (the executive pack step), ``manifest``, ``summary`` (the CLI's table).
+atomic publish), ``published`` (what a published month holds; when a run may replace it), ``packing`` (the
+executive pack step), ``masking`` (passwords never written), ``manifest``, ``summary`` (the CLI's table).
 """

@@ -80,6 +80,7 @@ class ReportResult:
     error: ReportError | None = None
     worker_pid: int | None = None
     kernel_executable: str | None = None
+    carried_from: str | None = None  # the run id of the month this report was carried over from
 
     @property
     def ok(self) -> bool:

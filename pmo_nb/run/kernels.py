@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager, KernelManager
@@ -24,7 +25,7 @@ from pmo_nb.exceptions import ReportExecutionError
 from pmo_nb.run.lifeline import kernel_preexec
 
 __all__ = ["KERNEL_NAME", "KERNEL_START_ATTEMPTS", "KERNEL_START_BACKOFF", "KERNEL_START_TIMEOUT", "RESET_CODE",
-           "TrackedKernelManager", "Kernels", "kernel_executable", "is_start_failure"]
+           "TrackedKernelManager", "Kernels", "kernel_executable", "same_interpreter", "is_start_failure"]
 
 KERNEL_NAME = "python3"
 KERNEL_START_ATTEMPTS = 3
@@ -119,6 +120,30 @@ def is_start_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError | TimeoutError | OSError | zmq.ZMQError)
 
 
+def _prefix_of(interpreter: str) -> str | None:
+    """``sys.prefix`` of the Python ``interpreter`` (from its venv's pyvenv.cfg, else by asking it); None if unknown."""
+    path = Path(interpreter)
+    if (path.parent.parent / "pyvenv.cfg").is_file():
+        return str(path.parent.parent)
+    try:
+        done = subprocess.run([interpreter, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True,
+                              timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def same_interpreter(interpreter: str) -> bool:
+    """Whether ``interpreter`` is this environment's Python: the same file, or a Python with the same ``sys.prefix``
+    (``.venv/bin/python`` and ``.venv/bin/python3.11`` are one interpreter; the base Python a venv links to is not)."""
+    if os.path.abspath(interpreter) == os.path.abspath(sys.executable):
+        return True
+    if not (os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)):
+        return False
+    prefix = _prefix_of(interpreter)
+    return prefix is not None and os.path.realpath(prefix) == os.path.realpath(sys.prefix)
+
+
 def kernel_executable(kernel_name: str = KERNEL_NAME) -> str:
     """The interpreter the kernel ``kernel_name`` runs; raise unless it is this environment's Python."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -132,7 +157,7 @@ def kernel_executable(kernel_name: str = KERNEL_NAME) -> str:
     major, minor = sys.version_info[:2]
     if argv0 in {"python", f"python{major}", f"python{major}.{minor}"}:
         return sys.executable  # jupyter_client substitutes the launching interpreter
-    if os.path.abspath(argv0) != os.path.abspath(sys.executable):
+    if not same_interpreter(argv0):
         raise ReportExecutionError(
             f"the Jupyter kernel {kernel_name!r} runs {argv0}, not this environment's {sys.executable}: {fix}"
         )

@@ -98,6 +98,7 @@ def build_manifest(
     duration: float | None = None,
     jobs: int | None = None,
     kernel: Mapping[str, Any] | None = None,
+    exclude: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Assemble the manifest of a run whose files are all in ``folder`` (hashes are taken here).
 
@@ -109,6 +110,8 @@ def build_manifest(
         One mapping per report (``ReportResult.as_dict()``), in the order to list them.
     pack:
         The executive pack entry (file, sha256, omitted programs), or None when not built.
+    exclude:
+        Files of ``folder`` (relative paths) that are not part of the month (the staging marker).
 
     Returns
     -------
@@ -136,7 +139,7 @@ def build_manifest(
         "versions": versions(),
         "reports": reports,
         "pack": dict(pack) if pack else None,
-        "files": file_hashes(folder),
+        "files": file_hashes(folder, exclude=(MANIFEST_NAME, *exclude)),
     }
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.contract import FORMATS, Format
+from pmo_nb.contract import FORMATS, SOURCE_ENV, Format
 from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
@@ -34,15 +34,17 @@ from pmo_nb.exceptions import (
     ReportExecutionError,
 )
 from pmo_nb.metrics.changes import write_snapshot
-from pmo_nb.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_DIR
+from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.periods import Period
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
 from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
+from pmo_nb.run.masking import masked, scrub
 from pmo_nb.run.packing import make_pack
 from pmo_nb.run.pool import Interrupted, run_reports
+from pmo_nb.run.published import carry_over, failed_folder, missing_reports, published_reports
 from pmo_nb.run.rendering import check_formats
-from pmo_nb.run.staging import Staging, no_space, signals_held, writing
+from pmo_nb.run.staging import MARKER, Staging, no_space, signals_held, writing
 
 __all__ = ["run", "RunResult", "parse_programs", "check_file_name", "share_month", "check_reports",
            "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
@@ -66,14 +68,20 @@ class RunResult:
     manifest: dict[str, Any]
     duration: float
     pack_error: ReportError | None = None
+    kept: Path | None = None
+    """The published month this run was not allowed to replace (``folder`` is then next to it), or None."""
+    missing: list[str] = field(default_factory=list)
+    """Reports the kept month has that this run did not produce."""
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.reports) and self.pack_error is None
+        """No report of this run failed (reports carried over do not count), the pack too; published as the month."""
+        return not self.failed and self.pack_error is None and self.kept is None
 
     @property
     def failed(self) -> list[ReportResult]:
-        return [r for r in self.reports if not r.ok]
+        """This run's failed reports (not those carried over from the published month)."""
+        return [r for r in self.reports if not r.ok and r.carried_from is None]
 
 
 @dataclass
@@ -91,6 +99,8 @@ class _Plan:
     generated_at: str = ""
     run_id: str = ""
     workers: int = 1
+    partial: bool = False  # only some programs were asked for
+    kernel_env: dict[str, str] = field(default_factory=dict)  # the real source, when the parameters mask it
 
 
 def parse_programs(programs: str | Iterable[str] | None) -> list[str] | None:
@@ -132,12 +142,13 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
     notebook, as it would without sharing, and the run still writes kpis.csv.
     """
     from pmo_nb.metrics.kpis import compute
-    from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, write_shared
+    from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, unmasked_source, write_shared
 
     try:
         state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
     except PmoError as exc:
-        log.warning("no shared state for the reports (each loads the source itself): %s", first_line(exc))
+        log.warning("no shared state for the reports (each loads the source itself): %s",
+                    scrub(first_line(exc), unmasked_source(params["source"])))
         return compute(in_key_order(portfolio), params["period"], config), False
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
@@ -203,24 +214,27 @@ def _plan(source: str | Path | None, period: Period | None, programs: str | Iter
     from pmo_nb.metrics.calendar import check_period, default_period
 
     src = _source_param(SAMPLE_DIR if source is None else source)  # as the notebooks resolve it
+    shown = masked(src)  # what the notebooks and the manifest record; the kernels read the real one from the env
     portfolio = load(src, cfg)
     month = check_period(portfolio, period) if period else default_period(portfolio)
     prev = out_dir / month.previous() / "kpis.csv"
     base = {
         "period": str(month),
-        "source": src,
+        "source": shown,
         "config": str(Path(cfg.path).resolve()) if cfg.path else None,
         "previous_snapshot": str(prev) if prev.is_file() else None,
     }
-    plan = _Plan(cfg=cfg, formats=fmts, portfolio=portfolio, source=src, period=month, base=base)
+    plan = _Plan(cfg=cfg, formats=fmts, portfolio=portfolio, source=src, period=month, base=base,
+                 kernel_env={SOURCE_ENV: src} if shown != src else {})
     wanted = parse_programs(programs)
+    plan.partial = wanted is not None
     program_ids = [portfolio.check_program(p) for p in wanted] if wanted else list(portfolio.program_ids)
     for pid in program_ids:
         check_file_name(pid, portfolio.source or src)
     plan.jobs = [Job(name=PORTFOLIO, kind="portfolio", notebook="", parameters=dict(base), folder="",
-                     formats=fmts, timeout=None)]
+                     formats=fmts, timeout=None, kernel_env=plan.kernel_env)]
     plan.jobs += [Job(name=pid, kind="program", notebook="", parameters={"program_id": pid, **base}, folder="",
-                      formats=fmts, timeout=None) for pid in program_ids]
+                      formats=fmts, timeout=None, kernel_env=plan.kernel_env) for pid in program_ids]
     return plan
 
 
@@ -248,14 +262,15 @@ def _write_kpis(staging: Staging, kpis: Any) -> None:
     os.replace(path.with_name(".kpis.csv.part"), path)
 
 
-def _publish(staging: Staging) -> Path:
+def _publish(staging: Staging, dest: Path | None) -> Path:
     try:
-        return staging.publish()
+        return staging.publish(dest)
     except OSError as exc:
         if no_space(exc):
             raise DiskFullError(staging.dest) from None
-        raise ReportExecutionError(f"could not publish the reports as {staging.dest}: {exc}; the previous "
-                                   "reports (if any) were left in place") from None
+        raise ReportExecutionError(f"could not publish the reports as {dest or staging.dest}: {exc.strerror or exc}; "
+                                   "the previous reports (if any) were left in place: make --out writable and run "
+                                   "the month again") from None
 
 
 def run(
@@ -264,7 +279,7 @@ def run(
     period: Period | str | None = None,
     programs: str | Iterable[str] | None = None,
     formats: Iterable[str] = FORMATS,
-    out: str | Path = REPORTS_DIR,
+    out: str | Path = "reports",
     jobs: int | None = None,
     config: str | Path | Config | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -274,6 +289,7 @@ def run(
     worker_setup: str | None = None,
     command: Sequence[str] | None = None,
     reuse_kernels: bool = True,
+    replace: bool = False,
 ) -> RunResult:
     """Run a month's reports and publish them atomically into ``out/<period>/``.
 
@@ -289,7 +305,7 @@ def run(
     formats:
         Any of ``pmo_nb.contract.FORMATS``. The executive pack is built when "pdf" is asked for.
     out:
-        Reports folder; the month goes to ``out/<period>/``.
+        Reports folder, relative to the current folder (default ``reports``); the month goes to ``out/<period>/``.
     jobs:
         Worker processes (default: the CPUs available to this process).
     config:
@@ -308,11 +324,15 @@ def run(
         Keep each worker's kernel for its next report of the same notebook, with the namespace reset
         (``%reset -f``) in between; a kernel whose report failed is never reused. The outputs are
         byte-identical either way.
+    replace:
+        Replace the published month even when this run failed or lacks some of its reports.
 
     Returns
     -------
     RunResult
-        ``ok`` is False when any report (or the pack) failed; the month is published either way.
+        ``ok`` is False when any report (or the pack) failed, or when the run was published next to the month
+        (``kept``) because it did not earn replacing it (see :mod:`pmo_nb.run.published`). With ``programs`` on a
+        published month, the other programs' reports are carried over and the month rebuilt from all of them.
 
     Raises
     ------
@@ -335,12 +355,12 @@ def run(
     with _sigterm_interrupts():
         try:
             staging.open()
-            folder = str(staging.folder)
             shared_path = staging.path(SHARED_NAME)
             kpis, shared = share_month(plan.portfolio, cfg, plan.base, shared_path)
-            plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()), "folder": folder,
-                                "timeout": timeout, "kernel_name": kernel_name, "generated_at": plan.generated_at,
-                                "reuse_kernel": reuse_kernels, "shared": str(shared_path) if shared else None})
+            plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
+                                "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
+                                "generated_at": plan.generated_at, "reuse_kernel": reuse_kernels,
+                                "shared": str(shared_path) if shared else None})
                          for j in plan.jobs]
             results = run_reports(plan.jobs, workers=plan.workers, progress=progress, worker_setup=worker_setup,
                                   while_running=lambda: _write_kpis(staging, kpis))
@@ -348,17 +368,37 @@ def run(
                 _write_kpis(staging, kpis)
             check_reports(results)
             shared_path.unlink(missing_ok=True)  # never published
-            pack_info, pack_error = (make_pack(staging, results, kpis.programs, cfg, plan.period, plan.generated_at)
-                                     if "pdf" in fmts else (None, None))
+            previous = published_reports(staging.dest)
+            everything = _with_carried(plan, results, previous, staging)
+            pack_info, pack_error = (make_pack(staging, everything, kpis.programs, cfg, plan.period,
+                                               plan.generated_at) if "pdf" in fmts else (None, None))
             duration = time.perf_counter() - t_start
-            manifest = _manifest(plan, staging, results, pack_info, command, started, duration, reuse_kernels)
-            dest = _publish(staging)
-        except BaseException:
+            manifest = _manifest(plan, staging, everything, pack_info, command, started, duration, reuse_kernels)
+            missing = missing_reports(previous, everything)
+            earned = replace or not (staging.dest.exists() or staging.dest.is_symlink()) or (
+                not missing and pack_error is None and all(r.ok for r in results))
+            dest = _publish(staging, None if earned else failed_folder(out_dir, plan.period, plan.run_id))
+        except BaseException as exc:
             with signals_held():  # a second Ctrl-C must not cut the clean-up short
                 staging.discard()
+            if isinstance(exc, OSError):  # EACCES, EROFS, ... while writing the month: one line with the fix
+                raise ReportExecutionError(
+                    f"cannot write {exc.filename or staging.folder}: {exc.strerror or exc}; make --out writable "
+                    "(or pass another --out) and run the month again; nothing was published") from None
             raise
-    return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=results, manifest=manifest,
-                     duration=duration, pack_error=pack_error)
+    return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=everything, manifest=manifest,
+                     duration=duration, pack_error=pack_error, kept=None if earned else staging.dest,
+                     missing=[] if earned else missing)
+
+
+def _with_carried(plan: _Plan, results: list[ReportResult], previous: list[ReportResult],
+                  staging: Staging) -> list[ReportResult]:
+    """``results``, plus the published month's other reports when only some programs were run."""
+    if not plan.partial or not previous:
+        return results
+    carried = carry_over(previous, staging.dest, staging, {r.name for r in results})
+    order = {name: i for i, name in enumerate([PORTFOLIO, *plan.portfolio.program_ids])}
+    return sorted([*results, *carried], key=lambda r: (order.get(r.name, len(order)), r.name))
 
 
 def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: dict[str, Any] | None,
@@ -366,11 +406,12 @@ def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: 
     """Build and write ``manifest.json`` into the staging folder."""
     manifest = build_manifest(
         folder=staging.folder, run_id=plan.run_id, generated_at=plan.generated_at, period=plan.period,
-        command=shlex.join(list(command) if command is not None else sys.argv),
-        source=plan.portfolio.source or plan.source, source_fingerprint=plan.portfolio.fingerprint(),
+        command=scrub(shlex.join(list(command) if command is not None else sys.argv), plan.source),
+        source=plan.portfolio.source or masked(plan.source), source_fingerprint=plan.portfolio.fingerprint(),
         config=plan.cfg.to_dict(), formats=plan.formats, reports=[r.as_dict() for r in results], pack=pack,
         started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
         jobs=plan.workers, kernel={"name": plan.jobs[0].kernel_name, "executable": plan.kernel_exe, "reuse": reuse},
+        exclude=(MARKER,),
     )
     with writing(staging.folder / "manifest.json"):
         write_manifest(staging.folder, manifest)

@@ -1,9 +1,12 @@
 """The run's staging folder inside ``--out``, its locks, and the atomic swap that publishes a month.
 
-``OUT/.tmp-<period>-<run id>-<pid>/`` holds everything a run writes; the file of the same name plus ``.lock``
-is flock-ed for the run's lifetime (the kernel releases it if the process dies, which is how a later run tells
-a crashed run's leftovers from a running one's). ``OUT/.pmo-nb.lock`` serialises publishing. Writes go through
-:func:`writing`, which turns a full disk into :class:`~pmo_nb.exceptions.DiskFullError` naming the file.
+``OUT/.tmp-<period>-<run id>-<pid>/`` holds everything a run writes, with a marker file (:data:`MARKER`) naming
+the folder inside; the file of the same name plus ``.lock`` is flock-ed for the run's lifetime (the kernel
+releases it if the process dies). A later run removes a staging folder only when it can prove it is a crashed
+run's: marker present and naming that folder, lock file present and free, older than the later run's start;
+never by its name alone. The month swapped aside while publishing gets a ``.owner`` file next to it on the same
+terms. ``OUT/.pmo-nb.lock`` serialises publishing. Writes go through :func:`writing`, which turns a full disk
+into :class:`~pmo_nb.exceptions.DiskFullError` naming the file.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from pathlib import Path
 
 from pmo_nb.exceptions import DiskFullError, ReportExecutionError
 
-__all__ = ["Staging", "LOCK_NAME", "inside", "no_space", "writing", "write_bytes", "lock_file", "unlock",
-           "signals_held"]
+__all__ = ["Staging", "LOCK_NAME", "MARKER", "remove_path", "inside", "no_space", "writing", "write_bytes",
+           "lock_file", "unlock", "signals_held"]
 
 LOCK_NAME = ".pmo-nb.lock"
+MARKER = ".pmo-nb-staging"
+"""The file inside a staging folder that proves it is one (it holds the folder's name)."""
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
@@ -63,6 +68,24 @@ def write_bytes(path: Path, data: bytes) -> None:
             part.unlink()
         raise
     os.replace(part, path)
+
+
+def remove_path(path: Path) -> None:
+    """Remove ``path``: a symlink itself (never what it points to), a folder with its content, or a file."""
+    if path.is_symlink() or path.is_file():
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _owned(folder: Path, marker: Path) -> bool:
+    """Whether ``marker`` is a regular file holding ``folder``'s name (the proof a run made ``folder``)."""
+    try:
+        return (not folder.is_symlink() and folder.is_dir() and marker.is_file() and not marker.is_symlink()
+                and marker.read_text(encoding="utf-8").strip() == folder.name)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def lock_file(path: Path, *, block: bool = False) -> int | None:
@@ -122,9 +145,11 @@ class Staging:
             raise ReportExecutionError(f"cannot write the reports into {self.out}: {exc.strerror or exc}; "
                                        "check the folder's permissions or pass another --out") from None
         if self._fd is None:
-            raise ReportExecutionError(f"another run with id {self.run_id} is using {self.lock_path}")
+            raise ReportExecutionError(f"another run with id {self.run_id} is using {self.lock_path}: wait for it to "
+                                       "finish, then run the month again")
         self.remove_stale()
         self.folder.mkdir()
+        (self.folder / MARKER).write_text(self.folder.name + "\n", encoding="utf-8")
         (self.folder / "notebooks").mkdir()
         return self
 
@@ -133,12 +158,15 @@ class Staging:
         return inside(self.folder / rel, self.folder)
 
     def remove_stale(self) -> list[Path]:
-        """Remove staging folders of crashed runs (lock free, older than this run's start)."""
+        """Remove staging folders of crashed runs: marked as staging folders, lock present and free, older
+        than this run's start. Anything else named ``.tmp-*`` (a user's folder, a running run's) stays."""
         removed: list[Path] = []
         for entry in sorted(self.out.glob(".tmp-*")):
-            if entry.name.endswith(".lock") or not entry.is_dir() or entry == self.folder:
+            if entry.name.endswith(".lock") or entry == self.folder or not _owned(entry, entry / MARKER):
                 continue
             lock = entry.with_name(entry.name + ".lock")
+            if lock.is_symlink() or not lock.is_file():
+                continue
             with contextlib.suppress(FileNotFoundError):
                 if entry.stat().st_mtime >= self.started:
                     continue
@@ -155,36 +183,52 @@ class Staging:
         return removed
 
     def _recover(self) -> None:
-        """Called under the publish lock: undo a swap cut short between its two renames."""
-        for old in sorted(self.out.glob(f".old-{self.period}-*")):
-            if not self.dest.exists():
-                os.rename(old, self.dest)
-            else:
-                shutil.rmtree(old, ignore_errors=True)
+        """Called under the publish lock: undo a swap cut short between its two renames.
 
-    def publish(self) -> Path:
-        """Swap the staging folder in as ``OUT/<period>/``; the previous one is removed after."""
+        Only a ``.old-<period>-*`` entry with its ``.owner`` file (written by :meth:`publish` before the rename)
+        is a month a run swapped aside; a user's folder of that name is left alone.
+        """
+        for owner in sorted(self.out.glob(f".old-{self.period}-*.owner")):
+            old = owner.with_name(owner.name[: -len(".owner")])
+            if old.exists() or old.is_symlink():
+                if not (self.dest.exists() or self.dest.is_symlink()):
+                    os.rename(old, self.dest)
+                else:
+                    remove_path(old)
+            owner.unlink(missing_ok=True)
+
+    def publish(self, dest: Path | None = None) -> Path:
+        """Swap the staging folder in as ``dest`` (default ``OUT/<period>/``); the previous one is removed after.
+
+        A month folder that is a symlink is replaced by the new folder; the link goes, its target stays.
+        """
+        dest = self.dest if dest is None else dest
         old = self.out / f".old-{self.period}-{self.run_id}-{os.getpid()}"
+        owner = old.with_name(old.name + ".owner")
         fd = lock_file(self.out / LOCK_NAME, block=True)
         try:
             with signals_held():
                 self._recover()
                 moved = False
-                if self.dest.exists():
-                    os.rename(self.dest, old)
+                if dest.exists() or dest.is_symlink():
+                    owner.write_text(dest.name + "\n", encoding="utf-8")
+                    os.rename(dest, old)
                     moved = True
+                (self.folder / MARKER).unlink(missing_ok=True)
                 try:
-                    os.rename(self.folder, self.dest)
+                    os.rename(self.folder, dest)
                 except BaseException:
                     if moved:
-                        os.rename(old, self.dest)
+                        os.rename(old, dest)
+                        owner.unlink(missing_ok=True)
                     raise
             if moved:
-                shutil.rmtree(old, ignore_errors=True)
+                remove_path(old)
+                owner.unlink(missing_ok=True)
         finally:
             unlock(fd)
         self._release()
-        return self.dest
+        return dest
 
     def discard(self) -> None:
         """Remove the staging folder and the run's lock file (only if this run holds the lock)."""

@@ -8,10 +8,10 @@ __all__ = ["summary_lines"]
 
 
 def summary_lines(result: RunResult, *, only_failed: bool = False) -> list[str]:
-    """The summary table: report, status, time, first line of the error and the failing cell."""
+    """The summary table of this run's reports (not those carried over): status, time, error, failing cell."""
     rows = [("report", "status", "time", "error")]
     for r in result.reports:
-        if only_failed and r.ok:
+        if (only_failed and r.ok) or r.carried_from is not None:
             continue
         err = ""
         if r.error is not None:

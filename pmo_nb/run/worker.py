@@ -126,8 +126,6 @@ def execute_report(job: Job, kernels: Kernels | None = None) -> ReportResult:
 def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) -> Any:
     """Run the notebook (retrying a kernel that fails to start); the executed notebook, or None on failure."""
     import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
 
     from pmo_nb.run.engine import engine_name
 
@@ -166,29 +164,12 @@ def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) ->
             if job.reuse_kernel and getattr(extra["km"], "pmo_reusable", False):
                 keep = extra["km"]
             break
-        except PapermillExecutionError as exc:
-            result.error = report_error(job, exc.ename, exc.evalue, exc.cell_index, exc.source)
-        except CellTimeoutError:
-            idx, src = state["cell"] or (None, "")
-            limit = math.ceil(job.timeout or 0)
-            result.error = report_error(job, "CellTimeoutError", f"cell {idx} ran longer than the {limit} s timeout "
-                                        "(raise --timeout if it is expected)", idx, src)
-        except DeadKernelError as exc:
-            idx, src = state["cell"] or (None, "")
-            result.error = report_error(job, "DeadKernelError", f"the kernel died while running cell {idx}: {exc}",
-                                        idx, src)
         except Exception as exc:
-            if no_space(exc):  # papermill saving the executed notebook: the whole run stops
-                result.error = _disk_full(job, getattr(exc, "filename", None) or nb_path)
-            elif state["started"] is None and is_start_failure(exc):
-                if attempt < attempts:
-                    time.sleep(kernel_settings.KERNEL_START_BACKOFF * attempt)  # (finally kills the kernel)
-                    continue
-                result.error = report_error(job, type(exc).__name__,
-                                            f"the kernel failed to start {attempt} times: {first_line(exc)}")
-            else:
-                idx, src = state["cell"] or (None, "")
-                result.error = report_error(job, type(exc).__name__, exc, idx, src)
+            retry = state["started"] is None and _start_failure(exc) and attempt < attempts
+            if retry:
+                time.sleep(kernel_settings.KERNEL_START_BACKOFF * attempt)  # (the finally clause kills the kernel)
+                continue
+            result.error = _failure(job, exc, state, attempt, nb_path)
         finally:
             if state["started"] is not None:
                 result.timings["kernel_start"] = state["started"] - t_attempt
@@ -201,6 +182,35 @@ def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) ->
     if keep is not None:
         kernels.keep(job.notebook, keep)
     return nb if result.error is None else None
+
+
+def _start_failure(exc: Exception) -> bool:
+    """A kernel that failed to start (retried), as opposed to a failing cell, timeout or dead kernel."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    return not isinstance(exc, PapermillExecutionError | CellTimeoutError | DeadKernelError) and is_start_failure(exc)
+
+
+def _failure(job: Job, exc: Exception, state: dict[str, Any], attempt: int, nb_path: Path) -> ReportError:
+    """The report's error for ``exc``, raised by papermill on attempt ``attempt`` (``state``: the current cell)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    idx, src = state["cell"] or (None, "")
+    if isinstance(exc, PapermillExecutionError):
+        return report_error(job, exc.ename, exc.evalue, exc.cell_index, exc.source)
+    if isinstance(exc, CellTimeoutError):
+        limit = math.ceil(job.timeout or 0)
+        return report_error(job, "CellTimeoutError", f"cell {idx} ran longer than the {limit} s timeout "
+                            "(raise --timeout if it is expected)", idx, src)
+    if isinstance(exc, DeadKernelError):
+        return report_error(job, "DeadKernelError", f"the kernel died while running cell {idx}: {exc}", idx, src)
+    if no_space(exc):  # papermill saving the executed notebook: the whole run stops
+        return _disk_full(job, getattr(exc, "filename", None) or nb_path)
+    if state["started"] is None and _start_failure(exc):
+        return report_error(job, type(exc).__name__, f"the kernel failed to start {attempt} times: {first_line(exc)}")
+    return report_error(job, type(exc).__name__, exc, idx, src)
 
 
 def _render_all(job: Job, nb: Any, nb_path: Path, result: ReportResult) -> None:
