@@ -1,4 +1,4 @@
-"""Shared fixtures. Small scenario data lives under tests/data/; `data_path` builds paths to it."""
+"""Shared fixtures. Small scenario data lives under tests/data/; ``testdata.data_path`` builds paths to it."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from pathlib import Path
 import pytest
 
 from pmo_nb.paths import PROJ_ROOT, SAMPLE_DIR
-
-TEST_DATA = Path(__file__).resolve().parent / "data"
-
-
-def data_path(*parts: str) -> Path:
-    """Path to a file or folder under tests/data/."""
-    return TEST_DATA.joinpath(*parts)
 
 
 @pytest.fixture

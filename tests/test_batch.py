@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import data_path
+from testdata import data_path
 
 from pmo_nb.exceptions import DataValidationError, ReportError, ReportExecutionError
 from pmo_nb.run import kernels, rendering

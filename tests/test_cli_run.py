@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import data_path
 from test_batch import PROGRAMS, write_source
+from testdata import data_path
 
 from pmo_nb.cli import cli
 from pmo_nb.run.manifest import read_manifest, verify

@@ -30,9 +30,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from conftest import data_path
 from test_batch import write_source
 from test_cli_run import kernels_in, start_sleeping_run
+from testdata import data_path
 
 from pmo_nb.cli import cli
 from pmo_nb.config import Config

@@ -5,11 +5,11 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nbconvert.exporters import Exporter
+from testdata import data_path
 
 from pmo_nb.contract import HTML_MIMETYPE, PDF_MIMETYPE
 from pmo_nb.exceptions import RenderError
 from pmo_nb.publish import exporters, formats
-from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
 

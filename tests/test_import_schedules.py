@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from import_helpers import JVM, SCHEDULES, P, T
 
 from pmo_nb.cli import cli
 from pmo_nb.data.imports import import_schedules
 from tests import import_helpers as h
-from tests.import_helpers import JVM, SCHEDULES, P, T
 
 pytestmark = JVM
 

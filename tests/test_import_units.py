@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from import_helpers import SCHEDULES
 
 from pmo_nb.cli import cli
 from pmo_nb.data.imports import (
@@ -25,7 +26,6 @@ from pmo_nb.data.imports.plan import Plan, PlanTask
 from pmo_nb.data.imports.snapshot import Effective, pv_to, snapshot, spread, working_days
 from pmo_nb.exceptions import SourceError, UnknownEntityError
 from pmo_nb.periods import Period
-from tests.import_helpers import SCHEDULES
 
 D = dt.date
 

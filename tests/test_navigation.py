@@ -9,12 +9,12 @@ from html.parser import HTMLParser
 import nbformat
 import pandas as pd
 import pytest
+from testdata import data_path
 
 from pmo_nb.publish import formats, navigation
 from pmo_nb.publish.pack import PackEntry
 from pmo_nb.reporting import components
 from pmo_nb.reporting.tables import Col
-from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
 

@@ -9,11 +9,11 @@ import re
 import nbformat
 import pypdf
 import pytest
+from testdata import data_path
 
 from pmo_nb.contract import REPORT_META_MIMETYPE
 from pmo_nb.exceptions import PeriodError, RenderError
 from pmo_nb.publish import pack
-from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
 

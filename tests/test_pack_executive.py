@@ -187,9 +187,9 @@ def test_full_mode_appends_the_reports_after_the_one_pagers(sample_state: Shared
     import copy
 
     import nbformat
+    from testdata import data_path
 
     from pmo_nb.contract import REPORT_META_MIMETYPE
-    from tests.conftest import data_path
 
     template = nbformat.read(data_path("notebooks", "no_charts.ipynb"), as_version=4)
     full = []

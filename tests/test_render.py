@@ -18,10 +18,10 @@ import sys
 import nbformat
 import pypdf
 import pytest
+from testdata import data_path
 
 from pmo_nb.exceptions import ConfigError, RenderError
 from pmo_nb.publish import exporters
-from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
 

@@ -17,7 +17,7 @@ import altair as alt
 import nbformat
 import pandas as pd
 import pytest
-from conftest import data_path
+from testdata import data_path
 
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.ingest import load
