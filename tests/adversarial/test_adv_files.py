@@ -300,7 +300,7 @@ def test_title_line_above_the_csv_header(tmp_path: Path) -> None:
     code, _, err = validate(src)
     assert code == 2
     assert one_error_line(err) == (
-        "projects.csv is not valid CSV: its first row 'Project list March 2026' has one cell but row 3 has 12: "
+        "projects.csv is not valid CSV: its first row 'Project list March 2026' has one cell but row 3 has 13: "
         "the header must be the first row, so delete any title or blank rows above it"
     )
 

@@ -28,11 +28,6 @@ def no_budget_column(src: Path) -> None:
     (src / "projects.csv").write_text(text.replace(",budget,", ",Budjet,", 1), encoding="utf-8")
 
 
-def no_financial_rows(src: Path) -> None:
-    header = (src / "financials.csv").read_text(encoding="utf-8").splitlines()[0]
-    (src / "financials.csv").write_text(header + "\n", encoding="utf-8")
-
-
 @pytest.mark.parametrize(
     ("damage", "extra", "code", "message"),
     [
@@ -43,10 +38,8 @@ def no_financial_rows(src: Path) -> None:
          "error: period 2024-10 is outside the data, which covers 2024-11 to 2026-10"),
         (None, ["--period", "31/10/2026"], 2,
          "error: Invalid value for '--period': period '31/10/2026' is not a month: use YYYY-MM, e.g. 2026-10"),
-        (no_financial_rows, [], 1, "has no financials, so there is no reporting month"),
     ],
-    ids=["bad-cell", "latin-1", "missing-column", "period-before-data", "period-not-a-month",
-         "no-financial-rows"],
+    ids=["bad-cell", "latin-1", "missing-column", "period-before-data", "period-not-a-month"],
 )
 def test_bad_source_or_period_writes_nothing(tmp_path: Path, damage, extra: list[str] | None, code: int,
                                              message: str) -> None:
