@@ -479,3 +479,15 @@ def test_sums_that_overflow_are_a_finding_on_the_rows():
     findings = info.value.findings
     assert len(findings) == 2 and {f.column for f in findings} == {"actual_cost"}
     assert "project 'B', period 2024-02" in findings[0].rule and "overflow" in findings[0].rule
+
+
+def test_a_reason_rated_on_open_projects_says_so_when_closed_ones_move_the_figure(sample_dir):
+    # PRG-DAP has a closed project: its tile CPI (all projects) is 0.90, the rated CPI (open projects) 0.87; the
+    # reason names the figure it rated so that it never contradicts the tile
+    from pmo_nb import load
+
+    programs = compute(load(sample_dir), "2026-10").programs.set_index("program_id")
+    dap = programs.loc["PRG-DAP"]
+    assert round(dap["cpi"], 2) == 0.90 and round(dap["cpi_open"], 2) == 0.87
+    assert dap["rag_reason"].startswith("CPI of open projects 0.87 < 0.90")
+    assert programs.loc["PRG-ERP", "rag_reason"].count("of open projects") == 0  # nothing closed moves ERP's

@@ -87,8 +87,13 @@ def _flags(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rated(entities: pd.DataFrame) -> pd.DataFrame:
-    """A program or portfolio row as the RAG rules see it: the open projects' indices."""
-    return entities.assign(**{c: entities[f"{c}_open"] for c in OPEN_INDICES})
+    """A program or portfolio row as the RAG rules see it: the open projects' indices.
+
+    ``<index>_all`` keeps the index of all projects (closed ones included, as the tiles show it), so that a reason
+    can say when the rated figure is the open projects' one and differs from the tile.
+    """
+    return entities.assign(**{f"{c}_all": entities[c] for c in OPEN_INDICES},
+                           **{c: entities[f"{c}_open"] for c in OPEN_INDICES})
 
 
 def _side_by_side(*frames: pd.DataFrame) -> pd.DataFrame:

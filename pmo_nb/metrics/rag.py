@@ -41,6 +41,19 @@ def _fmt(value: float, threshold: float) -> str:
     return f"{value:.4f}"
 
 
+def _open_only(reason: pd.Series, name: str, rated: pd.Series, everything: pd.Series | None) -> pd.Series:
+    """``reason`` saying "of open projects" where the rated index differs (at two decimals) from the all-projects
+    one a program's tiles show, i.e. where closed projects move the figure."""
+    if everything is None:
+        return reason
+    shown = pd.to_numeric(everything, errors="coerce").round(2)
+    rated_2 = pd.to_numeric(rated, errors="coerce").round(2)
+    differs = (shown != rated_2) & shown.notna() & rated_2.notna() & reason.notna()
+    out = reason.copy()
+    out[differs] = [f"{name} of open projects{r[len(name):]}" for r in reason[differs]]
+    return out
+
+
 def _index_reason(name: str, values: pd.Series, status: pd.Series, config: Config) -> pd.Series:
     thresholds = {"amber": config.rag.green, "red": config.rag.amber}
     out: list[str | None] = []
@@ -143,11 +156,13 @@ def compute_rag(
 
     # Reasons, one column per dimension, then ordered worst first.
     sched_name = pd.Series(np.where(use_t, "SPI(t)", "SPI"), index=idx)
-    cost_reason = _index_reason("CPI", cpi, cost, config)
+    cost_reason = _open_only(_index_reason("CPI", cpi, cost, config), "CPI", cpi, entities.get("cpi_all"))
     sched_reason = pd.Series([None] * len(idx), index=idx, dtype="object")
-    for name in ("SPI(t)", "SPI"):
+    for name, column in (("SPI(t)", "spi_t"), ("SPI", "spi")):
         mask = sched_name == name
-        sched_reason[mask] = _index_reason(name, sched_index[mask], schedule[mask], config)
+        text = _index_reason(name, sched_index[mask], schedule[mask], config)
+        everything = entities[f"{column}_all"][mask] if f"{column}_all" in entities else None
+        sched_reason[mask] = _open_only(text, name, sched_index[mask], everything)
     names = (key_missed_names if key_missed_names is not None else pd.Series(dtype="object")).reindex(idx)
     key_text = np.where(names.notna(), "key milestone missed: " + names.fillna("").astype(str),
                         np.where(key_missed == 1, "1 key milestone missed",
