@@ -1,6 +1,6 @@
 """PDF fonts: names in any script print (issue 13, item 12).
 
-The stylesheets name DejaVu Sans then Noto Sans CJK SC (:data:`pmo_nb.publish.pdf.FONT_STACK`); emoji and other
+The stylesheets name DejaVu Sans then Noto Sans CJK SC (:data:`pmo_nb.publish.fonts.FONT_STACK`); emoji and other
 scripts come from whatever installed font has them. The rendering tests read, from each embedded font's ToUnicode
 map, which font drew which character: a Chinese name drawn by Noto Sans CJK SC shows that the declaration reached
 that part of the page (fontconfig's own fallback would pick another CJK face), a character drawn as the empty box
@@ -25,7 +25,7 @@ import pypdf
 import pytest
 
 from pmo_nb.paths import PROJ_ROOT
-from pmo_nb.publish import exporters, pdf
+from pmo_nb.publish import exporters, fonts, pdf
 from pmo_nb.publish.resources import TEMPLATE_STATIC
 from pmo_nb.reporting import charts, components, display
 from pmo_nb.reporting.tables import Col
@@ -122,7 +122,7 @@ def fonts_installed() -> None:
 
 
 def _notdefs(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name in ("weasyprint", pdf.log.name)
+    return [r.getMessage() for r in caplog.records if r.name in ("weasyprint", fonts.log.name)
             and ("notdef" in r.getMessage() or "empty boxes" in r.getMessage())]
 
 
@@ -150,8 +150,8 @@ def test_every_font_stack_names_the_cjk_font_after_dejavu_and_no_emoji_font(path
         families = [f.strip().strip('"').strip("'") for f in value.split(",")]
         if prop == "font":  # "8pt DejaVu Sans": the family list follows the size
             families[0] = families[0].split(maxsplit=1)[-1]
-        named = [f for f in families if f in pdf.FONT_STACK]
-        assert named == list(pdf.FONT_STACK), f"{path.name}: {prop}: {value} (wants {pdf.FONT_STACK} in order)"
+        named = [f for f in families if f in fonts.FONT_STACK]
+        assert named == list(fonts.FONT_STACK), f"{path.name}: {prop}: {value} (wants {fonts.FONT_STACK} in order)"
         assert families[-1] in ("sans-serif", "serif"), f"{path.name}: {prop}: {value} ends without a generic"
         # naming an emoji font makes WeasyPrint draw digits with it (WeasyPrint issues 1354, 2291)
         assert not any("emoji" in f.lower() for f in families), f"{path.name}: {prop}: {value}"
@@ -188,18 +188,32 @@ def test_ci_installs_and_readme_names_the_font_packages() -> None:
     ("\ue000\u0378", ()),  # private use, unassigned: no font has them
 ])
 def test_font_packages_for(chars: str, packages: tuple[str, ...]) -> None:
-    assert pdf.font_packages_for(chars) == packages
+    assert fonts.font_packages_for(chars) == packages
 
 
 def test_missing_glyphs_message_names_characters_and_package() -> None:
-    assert pdf.missing_glyphs_message("PRG-X.pdf", "字数数") == (
+    assert fonts.missing_glyphs_message("PRG-X.pdf", "字数数") == (
         "PRG-X.pdf: no installed font has 2 characters of the PDF, printed as empty boxes: '字' (U+5B57), "
         "'数' (U+6570); install the fonts that have them (Debian/Ubuntu: sudo apt-get install fonts-noto-cjk; "
         'README, "System libraries") and render again.')
-    many = pdf.missing_glyphs_message("p.pdf", [chr(0xE000 + i) for i in range(10)])
+    many = fonts.missing_glyphs_message("p.pdf", [chr(0xE000 + i) for i in range(10)])
     assert many.startswith("p.pdf: no installed font has 10 characters of the PDF, printed as empty boxes: "
                            "'\\ue000' (U+E000), ")
     assert "'\\ue007' (U+E007) and 2 more; no font has them" in many and "\\ue008" not in many
+
+
+def test_a_missing_font_is_a_warning_once_per_process_then_info(caplog: pytest.LogCaptureFixture,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fonts, "_WARNED", set())
+    caplog.set_level(logging.INFO, logger=fonts.log.name)
+    fonts.report_missing_glyphs("a.pdf", "数")
+    fonts.report_missing_glyphs("b.pdf", "字数")  # same package: already said
+    fonts.report_missing_glyphs("c.pdf", "数🚀")  # another package set
+    fonts.report_missing_glyphs("d.pdf", "\ue000")  # no font has it: the text needs correcting, every time
+    fonts.report_missing_glyphs("e.pdf", "\ue001")
+    assert [(r.levelname, r.getMessage().split(":", 1)[0]) for r in caplog.records] == [
+        ("WARNING", "a.pdf"), ("INFO", "b.pdf"), ("WARNING", "c.pdf"), ("WARNING", "d.pdf"), ("WARNING", "e.pdf")]
+    assert caplog.records[1].getMessage() == fonts.missing_glyphs_message("b.pdf", "字数")
 
 
 @pytest.mark.slow
@@ -207,12 +221,12 @@ def test_write_pdf_logs_the_characters_no_font_has(caplog: pytest.LogCaptureFixt
     caplog.set_level(logging.WARNING)
     data = pdf.write_pdf("<p>a\ue000b\ue001c</p>", "", where="odd.pdf")
     assert data.startswith(b"%PDF")  # still written
-    ours = [r for r in caplog.records if r.name == pdf.log.name]
-    assert [r.getMessage() for r in ours] == [pdf.missing_glyphs_message("odd.pdf", "\ue000\ue001")]
+    ours = [r for r in caplog.records if r.name == fonts.log.name]
+    assert [r.getMessage() for r in ours] == [fonts.missing_glyphs_message("odd.pdf", "\ue000\ue001")]
     assert ours[0].levelno == logging.WARNING
     caplog.clear()
     pdf.write_pdf("<p>plain text 123</p>", "", where="plain.pdf")
-    assert [r for r in caplog.records if r.name == pdf.log.name] == []
+    assert [r for r in caplog.records if r.name == fonts.log.name] == []
 
 
 @pytest.mark.slow
@@ -235,8 +249,8 @@ def test_without_the_fonts_the_pdf_is_written_and_the_warning_names_the_packages
     assert done.stdout.startswith(b"%PDF")
     assert set(drawn_by(done.stdout)) == {"DejaVu-Sans"}
     ours = [line.split("|", 1)[1] for line in done.stderr.decode().splitlines()
-            if line.startswith(pdf.log.name + "|")]
-    assert ours == [pdf.missing_glyphs_message("PRG-X.pdf", "数字化转型项目🚀")]
+            if line.startswith(fonts.log.name + "|")]
+    assert ours == [fonts.missing_glyphs_message("PRG-X.pdf", "数字化转型项目🚀")]
     assert "sudo apt-get install fonts-noto-cjk fonts-noto-color-emoji;" in ours[0]
 
 
