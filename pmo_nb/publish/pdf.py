@@ -1,7 +1,9 @@
 """The PDF writer: WeasyPrint with the shared paged-media stylesheets, parsed once per process.
 
 Report PDFs (:class:`pmo_nb.publish.exporters.PmoPDFExporter`) and every part of the executive pack
-(:mod:`pmo_nb.publish.pack`) are laid out here; only the small ``@page`` rule (:func:`page_css`) varies.
+(:mod:`pmo_nb.publish.pack`) are laid out here; only the small ``@page`` rule (:func:`page_css`) varies. Fonts
+come from the system (:mod:`pmo_nb.publish.fonts`); a character that no installed font has prints as an empty
+box, which :func:`write_pdf` logs with the package to install.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES
 from pmo_nb.exceptions import RenderError
+from pmo_nb.publish.fonts import missing_glyphs
 from pmo_nb.publish.resources import TEMPLATE_STATIC, component_css, read_template_file
 
 __all__ = ["pdf_stylesheets", "normalise_page_size", "page_css", "write_pdf", "write_pdf_plain"]
@@ -53,15 +56,20 @@ def page_css(page_size: str, orientation: str) -> str:
 
 
 def write_pdf(markup: str, extra_css: str, *, where: str) -> bytes:
-    """Lay out ``markup`` with the shared PDF stylesheets plus ``extra_css``; return the PDF bytes."""
+    """Lay out ``markup`` with the shared PDF stylesheets plus ``extra_css``; return the PDF bytes.
+
+    Characters that no installed font has still lay out (as empty boxes);
+    :func:`pmo_nb.publish.fonts.missing_glyphs` logs them with the font package to install.
+    """
     weasyprint = _weasyprint()
 
     try:
         document = weasyprint.HTML(string=markup, base_url=str(TEMPLATE_STATIC))
-        return document.write_pdf(
-            stylesheets=[*pdf_stylesheets(), weasyprint.CSS(string=extra_css)],
-            pdf_identifier=b"pmo-nb",
-        )
+        with missing_glyphs(where):
+            return bytes(document.write_pdf(
+                stylesheets=[*pdf_stylesheets(), weasyprint.CSS(string=extra_css)],
+                pdf_identifier=b"pmo-nb",
+            ))
     except RenderError:
         raise
     except Exception as exc:  # WeasyPrint raises many types; the caller needs one, with the notebook named
