@@ -181,7 +181,21 @@ ISSUES = Table(
     description="Optional. The issue log.",
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (PROGRAMS, PROJECTS, FINANCIALS, MILESTONES, RISKS, ISSUES)}
+CONTACTS = Table(
+    "contacts",
+    (
+        Column("name", "text", description="A person as the programs name them (manager, sponsor); matched "
+               "ignoring case and spaces."),
+        Column("email", "text", description="Their e-mail address, e.g. ana.lima@example.org."),
+        Column("role", "text", required=False, description="Free text, e.g. Program manager, Sponsor."),
+    ),
+    key=("name",),
+    required=False,
+    description="Optional. Who `pmo-nb send` mails: one row per person (docs/sending.md).",
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (PROGRAMS, PROJECTS, FINANCIALS, MILESTONES, RISKS, ISSUES,
+                                                CONTACTS)}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 OPTIONAL_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if not t.required)
