@@ -406,8 +406,9 @@ def guidelines_command(source: str, period: Period | None, program_id: str | Non
 @click.option("--source", default=None,
               help="Data with the programs and the contacts table (default: the source the month was run on).")
 @click.option("--cc-sponsors", is_flag=True, help="Copy each program's sponsor on its report.")
-@click.option("--dry-run", "dry_run", default=None, type=click.Path(file_okay=False), metavar="DIR",
-              help="Write the messages as DIR/*.eml for review instead of sending them (no server, no record).")
+@click.option("--dry-run", "dry_run", default=None, is_flag=False, flag_value="", type=click.Path(file_okay=False),
+              metavar="[DIR]", help="Write the messages as DIR/*.eml for review instead of sending them (no server, "
+              "no record; DIR defaults to OUT/outbox/YYYY-MM).")
 @click.option("--resend", is_flag=True, help="Send to everyone again, also those sent.json has as sent.")
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help="pmo.toml with [email] (server, sender, pack_to) and the organisation's name.")
@@ -440,7 +441,8 @@ def send_command(period: Period | None, out: str, source: str | None, cc_sponsor
     if dry_run is not None:
         if not quiet:
             n = len(result.written)
-            click.echo(f"{n} message{'s' if n != 1 else ''} for {result.period} written to {dry_run} "
+            where = result.written[0].parent if result.written else dry_run
+            click.echo(f"{n} message{'s' if n != 1 else ''} for {result.period} written to {where} "
                        f"({counts['written']} recipients); nothing was sent")
         return
     if result.failed:

@@ -224,7 +224,8 @@ def send_month(
     source:
         The data with the programs and contacts; None for the source recorded in the month's manifest.
     dry_run:
-        A folder to write the messages to instead of sending them (no server, no password, no record).
+        A folder to write the messages to instead of sending them (no server, no password, no record); ``""`` for
+        ``out/outbox/<period>``.
     resend:
         Send to everyone again, including those the record has as sent.
     environ:
@@ -256,7 +257,7 @@ def send_month(
         return result
     sender = cfg.email.from_ or ("pmo-nb <pmo-nb@localhost>" if dry_run is not None else "")
     if dry_run is not None:
-        eml = EmlFolder(Path(dry_run))
+        eml = EmlFolder(Path(dry_run) if str(dry_run) else Path(out) / "outbox" / period)
         with eml:
             for item, rest in todo:
                 eml.deliver(build_message(item, sender, period), rest, item.key)
