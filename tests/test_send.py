@@ -266,6 +266,19 @@ def test_email_config_defaults_and_values(tmp_path: Path) -> None:
         "Acme PMO <pmo@example.org>", 2525, False, ("ceo@example.org", "cfo@example.org"), "PMO_NB_SMTP_PASSWORD")
 
 
+def test_sample_contacts_cover_every_manager_and_sponsor() -> None:
+    from pmo_nb.data import sample
+
+    tables = sample.generate()
+    contacts = Contacts.from_frame(tables["contacts"])
+    assert contacts.findings == ()
+    for program in tables["programs"].itertuples():
+        assert contacts.address(program.manager) is not None and contacts.address(program.sponsor) is not None
+    assert contacts.address("Jana Dvořák") is None  # not a program's manager or sponsor in the sample
+    assert sample.catalogue.email_of("Jana Dvořák") == "jana.dvorak@example.org"
+    assert sample.catalogue.email_of("Daniel O'Connor") == "daniel.oconnor@example.org"
+
+
 # ------------------------------------------------------------------------------------------- dry run
 
 
