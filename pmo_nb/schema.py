@@ -1,4 +1,4 @@
-"""The canonical data model: six tables, their columns, types and allowed values.
+"""The canonical data model: the tables, their columns, types and allowed values.
 
 This module is the contract between users' files and everything downstream. It describes the
 model declaratively; ``pmo_nb.data.validate`` turns it into pandera schemas and cross-table checks, and
@@ -186,7 +186,9 @@ CONTACTS = Table(
     (
         Column("name", "text", description="A person as the programs name them (manager, sponsor); matched "
                "ignoring case and spaces."),
-        Column("email", "text", description="Their e-mail address, e.g. ana.lima@example.org."),
+        Column("email", "text", required=False,
+               description="Their e-mail address, e.g. ana.lima@example.org; empty: known to have none (a warning "
+               "when sending, never an error that stops a run)."),
         Column("role", "text", required=False, description="Free text, e.g. Program manager, Sponsor."),
     ),
     key=("name",),

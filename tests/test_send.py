@@ -150,9 +150,10 @@ def _pdf(seed: str) -> bytes:
     return b"%PDF-1.4\n" + bytes(range(256)) * 3 + hashlib.sha256(seed.encode()).digest() + b"\n%%EOF\n"
 
 
-def make_source(folder: Path, contacts: list[tuple[str, str, str]] | None = CONTACTS) -> Path:
+def make_source(folder: Path, contacts: list[tuple[str, str | None, str]] | None = CONTACTS,
+                programs: list[tuple[str, str, str, str]] = PROGRAMS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(PROGRAMS, columns=["program_id", "name", "sponsor", "manager"]).to_csv(folder / "programs.csv",
+    pd.DataFrame(programs, columns=["program_id", "name", "sponsor", "manager"]).to_csv(folder / "programs.csv",
                                                                                        index=False)
     pd.DataFrame([(f"P-{p[0][-1]}", p[0], f"Project {p[0][-1]}", "Pat Doe", "2026-01-01", "2027-06-30", 1000.0)
                   for p in PROGRAMS],
@@ -325,6 +326,20 @@ def test_a_name_without_address_is_a_warning_and_the_others_still_get_it(workspa
         by_key.setdefault(d.key, []).append(d.address)
     assert by_key["PRG-B"] == ["sofia.ruiz@example.org"]  # the sponsor still gets it
     assert by_key["PRG-C"] == ["cy.park@example.org"]
+
+
+def test_manager_also_sponsor_gets_one_copy_and_names_stay_on_one_line(workspace: dict[str, Path]) -> None:
+    programs = [("PRG-A", "Alpha\nProgramme", "Ana Lima", "ana lima"), *PROGRAMS[1:]]
+    contacts = [*CONTACTS, ("Carl Weiss", None, "Sponsor")]  # an empty address: a warning, never a load error
+    source = make_source(workspace["root"] / "d5", contacts=contacts, programs=programs)
+    result = send_month(workspace["out"], PERIOD, source=str(source), cc_sponsors=True,
+                        dry_run=workspace["root"] / "o5")
+    assert [(d.key, d.address) for d in result.deliveries if d.key == "PRG-A"] == [
+        ("PRG-A", "ana.lima@example.org")]
+    msg = email.message_from_bytes((workspace["root"] / "o5" / "PRG-A.eml").read_bytes(),
+                                   policy=email.policy.default)
+    assert msg["Subject"] == "PMO: Alpha Programme report, October 2026" and msg["Cc"] is None
+    assert any(f.row == 6 and "no e-mail address for 'Carl Weiss'" in str(f) for f in result.findings)
 
 
 def test_no_contacts_table_is_one_finding(workspace: dict[str, Path]) -> None:

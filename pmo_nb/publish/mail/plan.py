@@ -35,6 +35,10 @@ def _blank(value: object) -> bool:
         value).strip()
 
 
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
 @dataclass(frozen=True)
 class Contacts:
     """Addresses by normalised name, and the findings met reading the ``contacts`` table."""
@@ -57,9 +61,9 @@ class Contacts:
                 continue
             key, text = normalise_name(name), "" if _blank(email) else str(email).strip()
             if not is_address(text):
+                what = "not an e-mail address" if text else "no e-mail address"
                 findings.append(Finding("contacts", source, row, "email", text or None,
-                                        f"not an e-mail address for {str(name).strip()!r}: write it as "
-                                        "name@example.org"))
+                                        f"{what} for {str(name).strip()!r}: write it as name@example.org"))
                 continue
             if key in addresses and addresses[key].casefold() != text.casefold():
                 findings.append(Finding("contacts", source, row, "name", str(name).strip(),
@@ -136,7 +140,7 @@ def program_messages(
                                     "the month has a report for this program but the source has no such program: "
                                     "not sent (pass the --source the month was run on)"))
             continue
-        name = str(program.get("name") or program_id).strip()
+        name = " ".join(str(program.get("name") or program_id).split())  # one line: it goes in the subject
         people = [("manager", program.get("manager"))] + ([("sponsor", program.get("sponsor"))] if cc_sponsors
                                                           else [])
         to: list[str] = []
@@ -151,8 +155,9 @@ def program_messages(
                                         f"{program_id} {role} ({who}) has no e-mail address: add a row (name, "
                                         "email, role) to the contacts table"))
                 continue
-            (to if role == "manager" else cc).append(addr)
-            names.setdefault(addr, str(person).strip())
+            if addr not in to:  # a manager who is also the sponsor gets it once
+                (to if role == "manager" else cc).append(addr)
+            names.setdefault(addr, " ".join(str(person).split()))
         if not to and not cc:
             findings.append(Finding("contacts", source, None, None, program_id,
                                     f"{program_id}'s report is not sent: nobody to send it to"))
@@ -162,7 +167,7 @@ def program_messages(
                 f"Please find attached the {name} ({program_id}) report for {period.label}.\n\n"
                 f"{_status_line(kpis.get(program_id))}\n\n"
                 f"{organisation}\n")
-        out.append(Outgoing(program_id, "program", pdf, sha, f"{organisation}: {name} report, {period.label}",
+        out.append(Outgoing(program_id, "program", pdf, sha, f"{_line(organisation)}: {name} report, {period.label}",
                             body, tuple(to), tuple(cc), names))
     return out, findings
 
@@ -181,5 +186,5 @@ def pack_message(pack: Path, sha: str, to: Iterable[str], kpis: Mapping[str, Map
     body = (f"Please find attached the executive pack for {period.label}.\n\n"
             f"{status}\n\n"
             f"{organisation}\n")
-    return Outgoing(PACK_KEY, "pack", pack, sha, f"{organisation}: executive pack, {period.label}", body,
+    return Outgoing(PACK_KEY, "pack", pack, sha, f"{_line(organisation)}: executive pack, {period.label}", body,
                     tuple(to))
