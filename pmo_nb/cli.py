@@ -434,11 +434,16 @@ def send_command(period: Period | None, out: str, source: str | None, cc_sponsor
     verb = {"sent": "sent", "written": "written", "skipped": "already sent", "failed": "REFUSED"}
     for d in result.deliveries:
         if d.status == "failed":
-            click.echo(f"refused: {d.key} to {d.address}: {d.reason}", err=True)
+            click.echo(f"{'not written' if dry_run is not None else 'refused'}: {d.key} to {d.address}: {d.reason}",
+                       err=True)
         elif not quiet:
             click.echo(f"{verb[d.status]}: {d.key} to {d.address}" + (f" ({d.reason})" if d.reason else ""))
     counts = {s: sum(d.status == s for d in result.deliveries) for s in verb}
     if dry_run is not None:
+        if result.failed:
+            click.echo(f"{len({d.key for d in result.failed})} message(s) for {result.period} could not be written; "
+                       "nothing was sent", err=True)
+            sys.exit(1)
         if not quiet:
             n = len(result.written)
             where = result.written[0].parent if result.written else dry_run

@@ -313,6 +313,15 @@ def test_dry_run_defaults_to_the_latest_month_and_an_outbox(workspace: dict[str,
         "PRG-A.eml", "PRG-B.eml", "executive-pack.eml"]
 
 
+def test_dry_run_that_cannot_write_a_message_says_so(workspace: dict[str, Path]) -> None:
+    outbox = workspace["root"] / "outbox"
+    (outbox / "PRG-A.eml").mkdir(parents=True)  # a folder where the file would go
+    res = run_send(["--out", str(workspace["out"]), "--dry-run", str(outbox)])
+    assert res.exit_code == 1
+    assert "not written: PRG-A to ana.lima@example.org: cannot write" in res.stderr
+    assert (outbox / "PRG-B.eml").is_file()
+
+
 def test_a_name_without_address_is_a_warning_and_the_others_still_get_it(workspace: dict[str, Path]) -> None:
     source = make_source(workspace["root"] / "data2", contacts=[c for c in CONTACTS if c[0] != " Bo Chen"])
     month = make_month(workspace["root"] / "r2", source, failed=())

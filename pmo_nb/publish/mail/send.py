@@ -260,8 +260,9 @@ def send_month(
         eml = EmlFolder(Path(dry_run) if str(dry_run) else Path(out) / "outbox" / period)
         with eml:
             for item, rest in todo:
-                eml.deliver(build_message(item, sender, period), rest, item.key)
-                result.deliveries += [Delivery(item.key, a, "written") for a in rest]
+                failed = eml.deliver(build_message(item, sender, period), rest, item.key)
+                result.deliveries += [Delivery(item.key, a, "failed", failed[a]) if a in failed else
+                                      Delivery(item.key, a, "written") for a in rest]
         result.written = eml.written
         return result
     smtp = _smtp(cfg, os.environ if environ is None else environ)
