@@ -502,3 +502,17 @@ def test_sample_month_dry_run_and_send(sample_month: Path, smtp_server: Server, 
     from pmo_nb.run.manifest import verify
 
     assert verify(sample_month / "2026-10") == []  # sent.json is not a change to the run's files
+    # running the month again (one program) keeps the record: nothing goes out twice
+    smtp_server.handler.received.clear()
+    res = CliRunner().invoke(cli, ["run", "--out", str(sample_month), "--period", "2026-10", "--programs", "PRG-NET",
+                                   "--quiet", "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    assert (sample_month / "2026-10" / "sent.json").is_file() and verify(sample_month / "2026-10") == []
+    res = run_send(["--out", str(sample_month), "--config", str(cfg), "--cc-sponsors"], env=env)
+    assert res.exit_code == 0 and smtp_server.handler.received == []
+    assert "already sent: PRG-NET to daniel.oconnor@example.org (sent " in res.stdout
+    record = json.loads((sample_month / "2026-10" / "sent.json").read_text(encoding="utf-8"))
+    sent_sha = record["messages"]["PRG-NET"]["recipients"]["daniel.oconnor@example.org"]["sha256"]
+    now_sha = hashlib.sha256((sample_month / "2026-10" / "PRG-NET.pdf").read_bytes()).hexdigest()
+    changed = "(the report has changed since: --resend sends the new one)"
+    assert (changed in res.stdout) == (sent_sha != now_sha)  # a new generated-at time changes the PDF
