@@ -137,7 +137,7 @@ PROGRAMS = [  # id, name, sponsor, manager
     ("PRG-B", "Beta Programme", "Sofia Ruiz", "Bo Chen"),
     ("PRG-C", "Gamma Programme", "Carl Weiss", "Cy Park"),
 ]
-CONTACTS = [  # as a PMO might type them: other case, extra spaces
+CONTACTS: list[tuple[str, str | None, str]] = [  # as a PMO might type them: other case, extra spaces
     ("ana  LIMA", "ana.lima@example.org", "Program manager"),
     (" Bo Chen", "bo.chen@example.org", "Program manager"),
     ("Sofia Ruiz", "sofia.ruiz@example.org", "Sponsor"),
