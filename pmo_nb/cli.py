@@ -398,6 +398,69 @@ def guidelines_command(source: str, period: Period | None, program_id: str | Non
         sys.exit(1)
 
 
+@cli.command("send", cls=OneLineCommand)
+@click.option("--period", default=None, type=PERIOD,
+              help="The month to send (default: the latest month published in OUT).")
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="Reports folder the month was published to by `pmo-nb run` (OUT/YYYY-MM/).")
+@click.option("--source", default=None,
+              help="Data with the programs and the contacts table (default: the source the month was run on).")
+@click.option("--cc-sponsors", is_flag=True, help="Copy each program's sponsor on its report.")
+@click.option("--dry-run", "dry_run", default=None, is_flag=False, flag_value="", type=click.Path(file_okay=False),
+              metavar="[DIR]", help="Write the messages as DIR/*.eml for review instead of sending them (no server, "
+              "no record; DIR defaults to OUT/outbox/YYYY-MM).")
+@click.option("--resend", is_flag=True, help="Send to everyone again, also those sent.json has as sent.")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
+              help="pmo.toml with [email] (server, sender, pack_to) and the organisation's name.")
+@click.option("--quiet", is_flag=True, help="Print only warnings and failures (for cron).")
+@handle_errors
+def send_command(period: Period | None, out: str, source: str | None, cc_sponsors: bool, dry_run: str | None,
+                 resend: bool, config_path: str | None, quiet: bool) -> None:
+    """E-mail a published month: each program's PDF to its manager, the executive pack to [email] pack_to.
+
+    Recipients come from the contacts table (name, email, role) matched to the programs' manager and sponsor
+    names. OUT/YYYY-MM/sent.json records who got what, so running it again sends only what failed or was not
+    sent. The SMTP password is read from the environment variable [email] password_env (PMO_NB_SMTP_PASSWORD).
+    Exit 0 when everything went out, 1 when any recipient was refused.
+    """
+    from pmo_nb.publish.mail import send_month
+
+    result = send_month(out, period, source=source, config=config_path, cc_sponsors=cc_sponsors,
+                        dry_run=dry_run, resend=resend)
+    for finding in result.findings:
+        click.echo(f"warning: {finding}", err=True)
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
+    verb = {"sent": "sent", "written": "written", "skipped": "already sent", "failed": "REFUSED"}
+    for d in result.deliveries:
+        if d.status == "failed":
+            click.echo(f"{'not written' if dry_run is not None else 'refused'}: {d.key} to {d.address}: {d.reason}",
+                       err=True)
+        elif not quiet:
+            click.echo(f"{verb[d.status]}: {d.key} to {d.address}" + (f" ({d.reason})" if d.reason else ""))
+    counts = {s: sum(d.status == s for d in result.deliveries) for s in verb}
+    if dry_run is not None:
+        if result.failed:
+            click.echo(f"{len({d.key for d in result.failed})} message(s) for {result.period} could not be written; "
+                       "nothing was sent", err=True)
+            sys.exit(1)
+        if not quiet:
+            n = len(result.written)
+            where = result.written[0].parent if result.written else dry_run
+            click.echo(f"{n} message{'s' if n != 1 else ''} for {result.period} written to {where} "
+                       f"({counts['written']} recipients); nothing was sent")
+        return
+    if result.failed:
+        click.echo(f"{counts['failed']} of {counts['failed'] + counts['sent']} recipients refused for "
+                   f"{result.period}; run `pmo-nb send` again to retry them ({result.folder / 'sent.json'} "
+                   "records the rest)", err=True)
+        sys.exit(1)
+    if not quiet:
+        already = f", {counts['skipped']} already sent before" if counts["skipped"] else ""
+        click.echo(f"{counts['sent']} recipient{'s' if counts['sent'] != 1 else ''} sent for {result.period}"
+                   f"{already}")
+
+
 def main() -> None:
     cli()
 

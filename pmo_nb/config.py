@@ -29,6 +29,17 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     decimal = "."
     max_file_mb = 100                  # a CSV/Parquet/Excel file larger than this is refused
 
+    [email]                            # pmo-nb send (docs/sending.md)
+    host = ""                          # SMTP server; required to send (not for --dry-run)
+    port = 587                         # the submission port (STARTTLS)
+    from = ""                          # sender address, e.g. "PMO <pmo@example.org>"
+    username = ""                      # AUTH user; empty: no authentication
+    starttls = true                    # upgrade the connection before AUTH (false only on a trusted relay)
+    password_env = "PMO_NB_SMTP_PASSWORD"  # the environment variable holding the password (never in this file)
+    pack_to = []                       # who receives the executive pack
+    timeout = 60                       # seconds per SMTP command
+    cafile = ""                        # a CA certificate (PEM) for a server with a private certificate authority
+
     [columns]                          # rename a user's headers to canonical ones
     "Project Code" = "project_id"      # applies to every table
     [columns.risks]
@@ -44,7 +55,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES
+from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES, SMTP_PASSWORD_ENV
 from pmo_nb.exceptions import ConfigError
 from pmo_nb.rules import DEFAULT_GUIDELINES, Guideline, Measure, parse_guidelines, parse_measures
 from pmo_nb.schema import TABLES
@@ -108,6 +119,21 @@ class ImportConfig:
 
 
 @dataclass(frozen=True)
+class EmailConfig:
+    """``[email]``: how ``pmo-nb send`` reaches the SMTP server (docs/sending.md). No password: see ``password_env``."""
+
+    host: str = ""
+    port: int = 587
+    from_: str = ""
+    username: str = ""
+    starttls: bool = True
+    password_env: str = SMTP_PASSWORD_ENV
+    pack_to: tuple[str, ...] = ()
+    timeout: int = 60
+    cafile: str = ""  # a CA certificate (PEM) to trust besides the system's, for a server with a private CA
+
+
+@dataclass(frozen=True)
 class Config:
     organisation: str = "PMO"
     currency: str = "EUR"
@@ -117,6 +143,7 @@ class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     import_: ImportConfig = field(default_factory=ImportConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     # table name -> {user header (normalised) -> canonical column}; "*" applies to every table
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     # table name -> the sheet, file stem or database table that holds it
@@ -276,6 +303,66 @@ def _parse_import(raw: Mapping[str, Any], path: str | None) -> ImportConfig:
     return ImportConfig(**{k: _text(v, f"import.{k}", path).strip() for k, v in raw.items()})
 
 
+def is_address(text: str) -> bool:
+    """A plain check of an e-mail address (``name@domain.tld``, optionally as ``Name <name@domain.tld>``)."""
+    from email.utils import parseaddr
+
+    _, addr = parseaddr(text)
+    local, at, domain = addr.partition("@")
+    return bool(at and local and "." in domain.strip(".") and not any(c.isspace() for c in addr)
+                and "@" not in domain and addr.strip() == addr)
+
+
+def _parse_email(raw: Mapping[str, Any], path: str | None) -> EmailConfig:
+    if "password" in raw:
+        raise _err("email.password", "a password is never read from the config file: remove the key and set the "
+                   f"environment variable named by email.password_env (default {SMTP_PASSWORD_ENV}) when running "
+                   "pmo-nb send", path)
+    allowed = {"host", "port", "from", "username", "starttls", "password_env", "pack_to", "timeout", "cafile"}
+    _check_keys(raw, allowed, "email.", path)
+    vals: dict[str, Any] = {}
+    for key in ("host", "username", "password_env"):
+        if key in raw:
+            vals[key] = _text(raw[key], f"email.{key}", path).strip()
+    if "password_env" in vals and not vals["password_env"].replace("_", "").isalnum():
+        raise _err("email.password_env", f"expected an environment variable name such as {SMTP_PASSWORD_ENV}, "
+                   f"got {raw['password_env']!r}", path)
+    if "from" in raw:
+        sender = _text(raw["from"], "email.from", path).strip()
+        if sender and not is_address(sender):
+            raise _err("email.from", f"{sender!r} is not an e-mail address: write it as pmo@example.org or "
+                       '"PMO <pmo@example.org>"', path)
+        vals["from_"] = sender
+    if "cafile" in raw:
+        cafile = _text(raw["cafile"], "email.cafile", path).strip()
+        if cafile and not Path(cafile).is_file():
+            raise _err("email.cafile", f"{cafile!r} is not a file: give the path of a PEM certificate", path)
+        vals["cafile"] = cafile
+    if "port" in raw:
+        vals["port"] = _number(raw["port"], "email.port", path, lo=1, hi=65535, integer=True)
+    if "timeout" in raw:
+        vals["timeout"] = _number(raw["timeout"], "email.timeout", path, lo=1, hi=3600, integer=True)
+    if "starttls" in raw:
+        if not isinstance(raw["starttls"], bool):
+            raise _err("email.starttls", f"expected true or false, got {raw['starttls']!r}", path)
+        vals["starttls"] = raw["starttls"]
+    if "pack_to" in raw:
+        value = raw["pack_to"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise _err("email.pack_to", f'expected a list of addresses such as ["ceo@example.org"], got {value!r}',
+                       path)
+        addresses = []
+        for i, item in enumerate(value):
+            text = _text(item, f"email.pack_to[{i}]", path).strip()
+            if not is_address(text):
+                raise _err(f"email.pack_to[{i}]", f"{text!r} is not an e-mail address", path)
+            addresses.append(text)
+        vals["pack_to"] = tuple(addresses)
+    return replace(EmailConfig(), **vals)
+
+
 def _parse_ingest(raw: Mapping[str, Any], path: str | None) -> IngestConfig:
     _check_keys(raw, set(IngestConfig.__dataclass_fields__), "ingest.", path)
     vals: dict[str, Any] = {}
@@ -399,7 +486,7 @@ def _parse_scale(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str
 def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Build a ``Config`` from a parsed TOML mapping, checking every key."""
     _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns", "validation",
-                      "sheets", "values", "scale", "import", "guidelines", "measures"}, "", path)
+                      "sheets", "values", "scale", "import", "guidelines", "measures", "email"}, "", path)
     vals: dict[str, Any] = {"path": path}
     if "organisation" in raw:
         vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
@@ -410,7 +497,8 @@ def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
         vals["currency"] = cur
     parsers = {"rag": _parse_rag, "risks": _parse_risks, "report": _parse_report, "ingest": _parse_ingest,
                "columns": _parse_columns, "validation": _parse_validation, "sheets": _parse_sheets,
-               "values": _parse_values, "scale": _parse_scale, "import": _parse_import}
+               "values": _parse_values, "scale": _parse_scale, "import": _parse_import,
+               "email": _parse_email}
     for section, parser in parsers.items():
         if section in raw:
             if not isinstance(raw[section], Mapping):

@@ -14,7 +14,9 @@ can catch ``PmoError`` and show a message instead of a traceback::
     │   └── DiskFullError      the output filesystem is full; carries ``path``; the run publishes nothing
     ├── ReportError            why one report of a run failed (returned by a worker, not raised); carries
     │                          ``program``, ``notebook``, ``cell_index``, ``ename``, ``evalue``, ``cell_source``
-    └── RenderError            an executed notebook could not be turned into HTML or PDF
+    ├── RenderError            an executed notebook could not be turned into HTML or PDF
+    └── MailError              pmo-nb send cannot start: no month folder, no SMTP host, server unreachable,
+                               authentication refused; carries ``path`` or ``host``
 """
 
 from __future__ import annotations
@@ -202,3 +204,12 @@ class RenderError(PmoError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class MailError(PmoError):
+    """``pmo-nb send`` cannot go on (a refused recipient is not an error: it is reported with the others)."""
+
+    def __init__(self, message: str, *, path: str | None = None, host: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.host = host

@@ -1,4 +1,4 @@
-"""The canonical data model: six tables, their columns, types and allowed values.
+"""The canonical data model: the tables, their columns, types and allowed values.
 
 This module is the contract between users' files and everything downstream. It describes the
 model declaratively; ``pmo_nb.data.validate`` turns it into pandera schemas and cross-table checks, and
@@ -181,7 +181,23 @@ ISSUES = Table(
     description="Optional. The issue log.",
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (PROGRAMS, PROJECTS, FINANCIALS, MILESTONES, RISKS, ISSUES)}
+CONTACTS = Table(
+    "contacts",
+    (
+        Column("name", "text", description="A person as the programs name them (manager, sponsor); matched "
+               "ignoring case and spaces."),
+        Column("email", "text", required=False,
+               description="Their e-mail address, e.g. ana.lima@example.org; empty: known to have none (a warning "
+               "when sending, never an error that stops a run)."),
+        Column("role", "text", required=False, description="Free text, e.g. Program manager, Sponsor."),
+    ),
+    key=("name",),
+    required=False,
+    description="Optional. Who `pmo-nb send` mails: one row per person (docs/sending.md).",
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (PROGRAMS, PROJECTS, FINANCIALS, MILESTONES, RISKS, ISSUES,
+                                                CONTACTS)}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 OPTIONAL_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if not t.required)

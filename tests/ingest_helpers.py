@@ -98,6 +98,8 @@ def small_frames() -> dict[str, pd.DataFrame]:
         "milestones": milestones,
         "risks": risks,
         "issues": empty_table("issues"),
+        "contacts": pd.DataFrame({"name": ["Chen Li", "Ana Ruiz"], "email": ["chen.li@example.org", np.nan],
+                                  "role": ["Program manager", np.nan]}).astype(object),
     }
 
 

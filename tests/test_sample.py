@@ -315,7 +315,9 @@ def test_scaled_portfolio_sizes_and_validity():
     t = sample.generate(3, programs=12, projects=300, months=36, milestones=900, risks=1500, issues=700)
     counts = {name: len(df) for name, df in t.items()}
     assert counts == {"programs": 12, "projects": 300, "financials": counts["financials"], "milestones": 900,
-                      "risks": 1500, "issues": 700}
+                      "risks": 1500, "issues": 700, "contacts": counts["contacts"]}
+    people = set(t["programs"]["manager"]) | set(t["programs"]["sponsor"])  # one contact per person
+    assert counts["contacts"] == len(people) and set(t["contacts"]["name"]) == people
     assert t["financials"]["period"].nunique() == 36 and counts["financials"] > 300 * 10
     assert_valid(t, sample.SAMPLE_PERIOD)
     assert set(t["projects"]["phase"]) == set(PHASES)

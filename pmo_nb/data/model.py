@@ -50,6 +50,7 @@ class Portfolio:
     milestones: pd.DataFrame = field(default_factory=lambda: empty_table("milestones"))
     risks: pd.DataFrame = field(default_factory=lambda: empty_table("risks"))
     issues: pd.DataFrame = field(default_factory=lambda: empty_table("issues"))
+    contacts: pd.DataFrame = field(default_factory=lambda: empty_table("contacts"))
     source: str = ""
     missing_tables: tuple[str, ...] = ()
     notes: tuple[Finding, ...] = ()

@@ -1,6 +1,6 @@
 """The sample portfolio: a deterministic, realistic PMO data set for demos, notebooks, tests and benchmarks.
 
-``generate()`` builds the six tables of ``pmo_nb.schema`` relative to the reporting month (``SAMPLE_PERIOD``) from
+``generate()`` builds the tables of ``pmo_nb.schema`` relative to the reporting month (``SAMPLE_PERIOD``) from
 the names and figures of ``pmo_nb.data.sample_catalogue``; ``write()`` saves them as a CSV folder, an Excel workbook
 or a Parquet folder. The same seed gives byte-identical files on any machine (only ``numpy.random.default_rng``
 draws and plain arithmetic); the designed projects carry the situations a report must show (``SITUATIONS``).
@@ -536,8 +536,25 @@ def generate(seed: int = 7, period: str = SAMPLE_PERIOD, **sizes: int) -> dict[s
         "milestones": _milestones(rng, bp, dates, size["milestones"], report_end),
         "risks": _risks(rng, bp, dates, size["risks"], report_end),
         "issues": _issues(rng, bp, dates, size["issues"], report_end),
+        "contacts": _contacts(programs),
     }
     return {name: _typed(name, df) for name, df in _guideline_gaps(tables).items()}
+
+
+def _contacts(programs: pd.DataFrame) -> pd.DataFrame:
+    """One contact per program manager and sponsor (``pmo-nb send``), in order of first appearance.
+
+    The addresses are on ``example.org`` (reserved for examples: nothing is ever delivered there).
+    """
+    rows: dict[str, str] = {}
+    for _, program in programs.iterrows():
+        for role, name in (("Program manager", program["manager"]), ("Sponsor", program["sponsor"])):
+            if name not in rows:
+                rows[name] = role
+            elif role not in rows[name]:
+                rows[name] += f", {role.lower()}"
+    return pd.DataFrame({"name": list(rows), "email": [catalogue.email_of(n) for n in rows],
+                         "role": list(rows.values())})
 
 
 def _guideline_gaps(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

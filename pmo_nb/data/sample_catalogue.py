@@ -239,3 +239,12 @@ EXTRA_PROJECT_NAMES = (
     "Wave 1 Rollout", "Wave 2 Rollout", "Integration", "Training & Adoption", "Decommissioning",
     "Vendor Selection", "Reporting & Analytics", "Security Hardening", "Infrastructure Upgrade",
 )
+
+
+def email_of(name: str) -> str:
+    """The sample's address of a person: ``first.last@example.org`` in ASCII (``Jana Dvořák``: jana.dvorak)."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    local = ".".join("".join(c for c in part if c.isalnum() or c == "-") for part in ascii_name.lower().split())
+    return f"{local}@example.org"

@@ -20,6 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pmo_nb.publish.mail.record import SENT_NAME
+
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 
@@ -168,7 +170,7 @@ def verify(folder: str | Path) -> list[str]:
     """
     manifest = read_manifest(folder)
     listed: dict[str, str] = manifest.get("files", {})
-    actual = file_hashes(folder)
+    actual = file_hashes(folder, exclude=(MANIFEST_NAME, SENT_NAME))  # pmo-nb send writes sent.json later
     problems = [f"missing: {p}" for p in sorted(set(listed) - set(actual))]
     problems += [f"changed: {p}" for p in sorted(set(listed) & set(actual)) if listed[p] != actual[p]]
     problems += [f"not in manifest: {p}" for p in sorted(set(actual) - set(listed))]

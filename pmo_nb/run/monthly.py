@@ -36,6 +36,7 @@ from pmo_nb.exceptions import (
 from pmo_nb.metrics.changes import write_snapshot
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.periods import Period
+from pmo_nb.publish.mail.record import keep_record
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
 from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
@@ -377,6 +378,8 @@ def run(
             missing = missing_reports(previous, everything)
             earned = replace or not (staging.dest.exists() or staging.dest.is_symlink()) or (
                 not missing and pack_error is None and all(r.ok for r in results))
+            if earned:
+                keep_record(staging.dest, staging.folder)  # pmo-nb send's sent.json outlives a re-run
             dest = _publish(staging, None if earned else failed_folder(out_dir, plan.period, plan.run_id))
         except BaseException as exc:
             with signals_held():  # a second Ctrl-C must not cut the clean-up short
