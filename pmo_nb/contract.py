@@ -14,6 +14,7 @@ __all__ = [
     "BATCH_ENV",
     "SHARED_ENV",
     "SOURCE_ENV",
+    "WORKSPACE_ENV",
     "REPORT_META_MIMETYPE",
     "VEGALITE_MIMETYPE",
     "VEGALITE_V5_MIMETYPE",
@@ -40,6 +41,8 @@ SHARED_ENV: Final = "PMO_NB_SHARED"
 """Path of the month computed once by the run (:mod:`pmo_nb.metrics.month`), set only in the run's kernels."""
 SOURCE_ENV: Final = "PMO_NB_SOURCE"
 """The real source URL of a run's kernels when their ``source`` parameter shows it with the password masked."""
+WORKSPACE_ENV: Final = "PMO_NB_WORKSPACE"
+"""The workspace folder (``pmo-nb --workspace DIR``), inherited by the run's workers and kernels."""
 
 # ---------------------------------------------------------------------------------------------- mimetypes
 REPORT_META_MIMETYPE: Final = "application/vnd.pmo-nb.report+json"

@@ -220,6 +220,7 @@ REPORT_FIELDS = (
     "currency",
     "page_size",
     "orientation",
+    "branding",
 )
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "kind": ("program", "portfolio"),
@@ -248,6 +249,7 @@ def report_meta_dict(
     currency: str = "EUR",
     page_size: str = "A4",
     orientation: str = "landscape",
+    branding: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The validated report-metadata dictionary (keys as in the display contract).
 
@@ -283,6 +285,8 @@ def report_meta_dict(
         "page_size": page_size,
         "orientation": orientation,
     }
+    if branding:  # [branding] of pmo.toml (BrandingConfig.as_meta), checked again by pmo_nb.publish.branding
+        meta["branding"] = {str(k): str(v) for k, v in branding.items()}
     for field, allowed in _CHOICES.items():
         if meta[field] not in allowed:
             raise _meta_error(field, meta[field], f"must be one of {[a for a in allowed]}")
