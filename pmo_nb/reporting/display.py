@@ -284,9 +284,9 @@ def report_meta_dict(
         "currency": str(currency or ""),
         "page_size": page_size,
         "orientation": orientation,
+        # [branding] of pmo.toml (BrandingConfig.as_meta), checked again by pmo_nb.publish.branding
+        "branding": {str(k): str(v) for k, v in (branding or {}).items()},
     }
-    if branding:  # [branding] of pmo.toml (BrandingConfig.as_meta), checked again by pmo_nb.publish.branding
-        meta["branding"] = {str(k): str(v) for k, v in branding.items()}
     for field, allowed in _CHOICES.items():
         if meta[field] not in allowed:
             raise _meta_error(field, meta[field], f"must be one of {[a for a in allowed]}")
