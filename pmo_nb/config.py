@@ -29,6 +29,12 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     decimal = "."
     max_file_mb = 100                  # a CSV/Parquet/Excel file larger than this is refused
 
+    [branding]
+    logo = "brand/logo.svg"            # SVG or PNG, relative to this file; embedded in reports and the pack cover
+    primary_colour = "#1f4e79"         # titles, headings, rules, chart titles
+    accent_colour = "#1f5fa8"          # links, the first chart series
+    font = ""                          # an installed family, or a .ttf/.otf/.woff/.woff2 file
+
     [columns]                          # rename a user's headers to canonical ones
     "Project Code" = "project_id"      # applies to every table
     [columns.risks]
