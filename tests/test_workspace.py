@@ -24,7 +24,7 @@ from pmo_nb.workspace import KEY_HELP, MANIFEST, Workspace, check, config_text, 
 from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
-NOTEBOOK_NAMES = ("portfolio_overview.ipynb", "program_report.ipynb")
+NOTEBOOK_NAMES = tuple(sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb")))  # every packaged notebook
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +79,7 @@ def test_generated_config_round_trips_other_values() -> None:
 
 
 def test_init_writes_the_workspace(ws: Path) -> None:
+    assert {"portfolio_overview.ipynb", "program_report.ipynb"} <= set(NOTEBOOK_NAMES)
     names = sorted(p.relative_to(ws).as_posix() for p in ws.rglob("*") if p.is_file())
     assert names == sorted([".gitignore", MANIFEST, "README.md", "pmo.toml", "templates/pmo/index.html.j2",
                             *(f"notebooks/{n}" for n in NOTEBOOK_NAMES), *(f"data/{t}.csv" for t in TABLES)])
