@@ -126,7 +126,7 @@ KEY_HELP: dict[str, str] = {
     "columns": 'rename your headers: "Project Code" = "project_id" (every table), or [columns.risks]',
     "sheets": "the sheet, file or database table holding a table: projects = \"Project list\"",
     "values": 'your values to canonical ones: [values.risks.status] "Mitigated" = "open"',
-    "scale": "multiply amounts: [scale.financials] planned = 1000 for kEUR",
+    "scale": "multiply amounts: [scale.financials] planned_value = 1000 for kEUR",
     "guidelines": "the built-in guidelines apply; change one by id or add your own: docs/guidelines.md",
     "measures": "your own measures: docs/guidelines.md",
 }
@@ -183,7 +183,8 @@ def config_text(config: Config | None = None) -> str:
         elif isinstance(value, str | int | float):
             scalars.append(_line(name, value, name))
         else:  # tables and arrays of tables: empty by default, shown as a comment
-            examples.append(f"# [{name}]: {KEY_HELP.get(name, '')}")
+            brackets = f"[[{name}]]" if isinstance(value, tuple) else f"[{name}]"  # arrays of tables vs tables
+            examples.append(f"# {brackets}: {KEY_HELP.get(name, '')}")
     return "\n".join(head + scalars + sections + ["", *examples, ""])
 
 

@@ -64,7 +64,8 @@ def test_generated_config_parses_to_the_defaults() -> None:
     for key in _keys(Config()):  # every key is written (tables without default as a commented example)
         section, _, name = key.rpartition(".")
         assert (f"\n{name} = " in text and f"[{section}]" in text) if section else (
-            f"\n{name} = " in text or f"# [{name}]" in text), key
+            f"\n{name} = " in text or f"# [{name}]: " in text or f"# [[{name}]]: " in text), key
+    assert "# [[guidelines]]: " in text and "# [columns]: " in text
 
 
 def test_generated_config_round_trips_other_values() -> None:
