@@ -37,6 +37,11 @@ test-fast: setup ## Run everything but the slow end-to-end, browser and load tes
 demo: setup ## Validate the bundled sample portfolio and run the monthly reports into reports/
 	$(BIN)/pmo-nb validate data/sample --config examples/pmo.toml
 	$(BIN)/pmo-nb run --source data/sample --config examples/pmo.toml --out reports
+	@month=$$(ls -d reports/[0-9][0-9][0-9][0-9]-[0-9][0-9] 2>/dev/null | sort | tail -1); \
+	 echo ""; \
+	 echo "The executive pack: $$month/$$(cd $$month && ls executive-pack-*.pdf)"; \
+	 echo "The reports: $$month/portfolio.html (it links to each program's report)"; \
+	 echo "Open them in a browser or PDF viewer, e.g. xdg-open $$month/portfolio.html (Linux) or open it (macOS)"
 
 sample: setup ## Regenerate the committed sample portfolio in data/sample/
 	$(BIN)/pmo-nb sample --out data/sample --format csv --force

@@ -82,8 +82,68 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pmo-nb")
-def cli() -> None:
+@click.option("--workspace", "workspace_dir", default=None, metavar="DIR", type=click.Path(file_okay=False),
+              help="A folder made by `pmo-nb init`: its pmo.toml, notebooks, templates and data are used, the "
+                   "packaged ones for anything it lacks (default: the current folder if it holds a pmo.toml).")
+@handle_errors
+def cli(workspace_dir: str | None) -> None:
     """pmo-nb: monthly PMO reports from project records."""
+    import os
+
+    from pmo_nb.contract import WORKSPACE_ENV
+    from pmo_nb.workspace import Workspace
+
+    ws = Workspace.find(workspace_dir)
+    if ws.root is not None:  # the run's workers and kernels find the same workspace
+        os.environ[WORKSPACE_ENV] = str(ws.root)
+
+
+def _workspace() -> Any:
+    from pmo_nb.workspace import Workspace
+
+    return Workspace.find()
+
+
+def _config_or_workspace(config_path: str | None) -> str | None:
+    """``--config`` when given, else the workspace's pmo.toml (None: built-in defaults)."""
+    if config_path is not None:
+        return config_path
+    found = _workspace().config_path
+    return None if found is None else str(found)
+
+
+def _source_or_workspace(source: str | None) -> str:
+    """SOURCE when given, else the workspace's data/ (or the bundled sample)."""
+    return source if source is not None else str(_workspace().data_dir)
+
+
+@cli.command("init")
+@click.argument("directory", required=False, metavar="DIR")
+@click.option("--empty", is_flag=True, help="data/ gets empty tables with their headers instead of the sample.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing: list the workspace's (DIR, default: this one) notebooks and templates that "
+                   "differ from the installed pmo-nb's (after an upgrade).")
+@handle_errors
+def init_command(directory: str | None, empty: bool, check_only: bool) -> None:
+    """Create a reporting workspace in DIR (new or empty): pmo.toml, notebooks/, templates/, data/, README.
+
+    Run pmo-nb from DIR (or with --workspace DIR) and every command uses the workspace's files.
+    """
+    from pmo_nb.workspace import check, init
+
+    if check_only:
+        differences = check(directory)
+        for difference in differences:
+            click.echo(str(difference))
+        if not differences:
+            click.echo("the workspace's notebooks and templates match the installed pmo-nb "
+                       f"{__version__}")
+        return
+    if directory is None:
+        raise OneLineUsageError("give the folder to create, e.g. `pmo-nb init pmo`")
+    written = init(directory, empty=empty, version=__version__)
+    click.echo(f"created the workspace {directory} ({len(written)} files, data: "
+               f"{'empty tables' if empty else 'the sample portfolio'}); next: cd {directory} && pmo-nb run")
 
 
 # Commands are added below by their owning modules' issues:
@@ -91,19 +151,22 @@ def cli() -> None:
 
 
 @cli.command("validate")
-@click.argument("source")
+@click.argument("source", required=False)
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help="pmo.toml with column mappings and number format (default: built-in defaults).")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
               help="Show at most this many problems.")
 @handle_errors
-def validate_command(source: str, config_path: str | None, limit: int) -> None:
+def validate_command(source: str | None, config_path: str | None, limit: int) -> None:
     """Check SOURCE (CSV/Parquet folder, .xlsx workbook or database URL) against the data model.
 
-    Prints every problem (exit 1) or a summary of the valid portfolio (exit 0).
+    Prints every problem (exit 1) or a summary of the valid portfolio (exit 0). SOURCE defaults to the
+    workspace's data/.
     """
     from pmo_nb.console.findings import render_findings, render_notes, render_summary
     from pmo_nb.data.ingest import check
+
+    source, config_path = _source_or_workspace(source), _config_or_workspace(config_path)
 
     result = check(source, config_path)
     if result.findings:
@@ -119,7 +182,7 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 
 
 @cli.command("kpis")
-@click.argument("source")
+@click.argument("source", required=False)
 @click.option("--period", default=None, type=PERIOD,
               help="Reporting month (default: the latest ended month in which the data records an event: "
                    "costs booked, a milestone achieved, a risk or issue raised or closed, a status date).")
@@ -131,7 +194,7 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help="pmo.toml with thresholds and column mappings (default: built-in defaults).")
 @handle_errors
-def kpis_command(source: str, period: Period | None, level: Literal["project", "program", "portfolio"],
+def kpis_command(source: str | None, period: Period | None, level: Literal["project", "program", "portfolio"],
                  fmt: Literal["table", "csv", "json"], program_id: str | None,
                  config_path: str | None) -> None:
     """Print earned value, earned schedule and RAG per project, program or the portfolio.
@@ -144,8 +207,8 @@ def kpis_command(source: str, period: Period | None, level: Literal["project", "
     from pmo_nb.data.ingest import load
     from pmo_nb.metrics.kpis import compute, kpi_rows
 
-    config = load_config(config_path)
-    portfolio = load(source, config=config)
+    config = load_config(_config_or_workspace(config_path))
+    portfolio = load(_source_or_workspace(source), config=config)
     if program_id is not None:
         portfolio.check_program(program_id)
     result = compute(portfolio.in_key_order(), period, config)
@@ -209,7 +272,12 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     from pmo_nb.run.pool import Interrupted
     from pmo_nb.run.summary import summary_lines
 
-    notebooks = {k: v for k, v in (("program", program_notebook), ("portfolio", portfolio_notebook)) if v}
+    ws = _workspace()
+    notebooks = {"program": program_notebook or str(ws.notebook("program_report.ipynb")),
+                 "portfolio": portfolio_notebook or str(ws.notebook("portfolio_overview.ipynb"))}
+    config_path = _config_or_workspace(config_path)
+    if source is None and ws.root is not None:
+        source = str(ws.data_dir)
     try:
         result = run(
             source, period=period, programs=programs, formats=formats,
@@ -343,6 +411,7 @@ def import_command(files: tuple[str, ...], into: str, program: str | None, statu
     from pmo_nb.data.imports import import_schedules
     from pmo_nb.data.ingest import check
 
+    config_path = _config_or_workspace(config_path)
     result = import_schedules(files, into, program=program, status_date=status_date,
                               measure="hours" if measure == "hours" else "cost", config=config_path)
     for report in result.files:
@@ -350,7 +419,7 @@ def import_command(files: tuple[str, ...], into: str, program: str | None, statu
             click.echo(line)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    checked = check(str(result.folder), config_path)
+    checked = check(str(result.folder), _config_or_workspace(config_path))
     if checked.findings:
         click.echo(f"error: {result.folder} does not pass validation: {checked.findings[0]}; run `pmo-nb validate "
                    f"{result.folder}` for the list", err=True)
@@ -361,7 +430,7 @@ def import_command(files: tuple[str, ...], into: str, program: str | None, statu
 
 
 @cli.command("guidelines")
-@click.argument("source")
+@click.argument("source", required=False)
 @click.option("--period", default=None, type=PERIOD,
               help="Reporting month (default: the latest month of financials that has ended).")
 @click.option("--program", "program_id", default=None, help="Restrict to one program id.")
@@ -371,7 +440,7 @@ def import_command(files: tuple[str, ...], into: str, program: str | None, statu
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help="pmo.toml with [[guidelines]] and [[measures]] (default: the built-in guidelines).")
 @handle_errors
-def guidelines_command(source: str, period: Period | None, program_id: str | None,
+def guidelines_command(source: str | None, period: Period | None, program_id: str | None,
                        fmt: Literal["table", "csv", "json"], strict: bool, config_path: str | None) -> None:
     """List every breach of the PMO's guidelines in SOURCE: project, guideline, text, offending value.
 
@@ -382,8 +451,8 @@ def guidelines_command(source: str, period: Period | None, program_id: str | Non
     from pmo_nb.data.ingest import load
     from pmo_nb.metrics.kpis import compute
 
-    config = load_config(config_path)
-    portfolio = load(source, config=config)
+    config = load_config(_config_or_workspace(config_path))
+    portfolio = load(_source_or_workspace(source), config=config)
     if program_id is not None:
         portfolio.check_program(program_id)
     result = compute(portfolio.in_key_order(), period, config)

@@ -39,6 +39,11 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     pack_to = []                       # who receives the executive pack
     timeout = 60                       # seconds per SMTP command
     cafile = ""                        # a CA certificate (PEM) for a server with a private certificate authority
+    [branding]
+    logo = "brand/logo.svg"            # SVG or PNG, relative to this file; embedded in reports and the pack cover
+    primary_colour = "#1f4e79"         # titles, headings, rules, chart titles
+    accent_colour = "#1f5fa8"          # links, the first chart series
+    font = ""                          # an installed family, or a .ttf/.otf/.woff/.woff2 file
 
     [columns]                          # rename a user's headers to canonical ones
     "Project Code" = "project_id"      # applies to every table
@@ -48,7 +53,9 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
 
 from __future__ import annotations
 
+import base64
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -118,6 +125,49 @@ class ImportConfig:
     key_milestone: str = ""  # a flag ("Flag1") or custom field name marking key milestones
 
 
+LOGO_TYPES: dict[str, str] = {".svg": "image/svg+xml", ".png": "image/png"}
+FONT_TYPES: dict[str, str] = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
+_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
+@dataclass(frozen=True)
+class BrandingConfig:
+    """``[branding]``: the organisation's identity on reports, the pack cover and charts (docs/configuration.md)."""
+
+    logo: str = ""  # SVG or PNG file, relative to pmo.toml; kept as an absolute path once parsed
+    primary_colour: str = "#1f4e79"  # titles, headings, the header rule
+    accent_colour: str = "#1f5fa8"  # links, the first chart series
+    font: str = ""  # a font family installed on the system, or a .ttf/.otf/.woff/.woff2 file relative to pmo.toml
+
+    @property
+    def font_file(self) -> str:
+        """The font file path when ``font`` names a file, else ""."""
+        return self.font if Path(self.font).suffix.lower() in FONT_TYPES else ""
+
+    def logo_data_uri(self) -> str:
+        """The logo as a ``data:`` URI (embedded, never linked), or "" without a logo."""
+        return _data_uri(self.logo, LOGO_TYPES, "branding.logo") if self.logo else ""
+
+    def font_data_uri(self) -> str:
+        """The font file as a ``data:`` URI, or "" when ``font`` is a family name or empty."""
+        return _data_uri(self.font_file, FONT_TYPES, "branding.font") if self.font_file else ""
+
+    def as_meta(self) -> dict[str, str]:
+        """What a report's metadata carries to the template: colours, font family, logo and font as data URIs."""
+        return {"primary_colour": self.primary_colour, "accent_colour": self.accent_colour,
+                "font": "" if self.font_file else self.font, "font_data": self.font_data_uri(),
+                "logo": self.logo_data_uri()}
+
+
+def _data_uri(path: str, types: Mapping[str, str], key: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config key {key!r}: cannot read {path} ({exc.strerror}); fix the path in pmo.toml",
+                          key=key, path=path) from None
+    return f"data:{types[Path(path).suffix.lower()]};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 @dataclass(frozen=True)
 class EmailConfig:
     """``[email]``: how ``pmo-nb send`` reaches the SMTP server (docs/sending.md). No password: see ``password_env``."""
@@ -144,6 +194,7 @@ class Config:
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     import_: ImportConfig = field(default_factory=ImportConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    branding: BrandingConfig = field(default_factory=BrandingConfig)
     # table name -> {user header (normalised) -> canonical column}; "*" applies to every table
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     # table name -> the sheet, file stem or database table that holds it
@@ -296,6 +347,40 @@ def _parse_report(raw: Mapping[str, Any], path: str | None) -> ReportConfig:
         if k in raw:
             vals[k] = _number(raw[k], f"report.{k}", path, lo=1, hi=3650, integer=True)
     return replace(ReportConfig(), **vals)
+
+
+def _parse_branding(raw: Mapping[str, Any], path: str | None) -> BrandingConfig:
+    _check_keys(raw, set(BrandingConfig.__dataclass_fields__), "branding.", path)
+    base = Path(path).parent if path else Path.cwd()
+    vals: dict[str, Any] = {}
+
+    def existing_file(key: str, types: Mapping[str, str], what: str) -> str:
+        text = _text(raw[key.split(".")[1]], key, path).strip()
+        file = (base / text).resolve()
+        if file.suffix.lower() not in types:
+            raise _err(key, f"{text!r} is not {what} ({', '.join(types)} file)", path)
+        if not file.is_file():
+            raise _err(key, f"file {str(file)!r} not found (paths are relative to the config file's folder)",
+                       path)
+        return str(file)
+
+    if "logo" in raw and str(raw["logo"]).strip():
+        vals["logo"] = existing_file("branding.logo", LOGO_TYPES, "an SVG or PNG image")
+    for k in ("primary_colour", "accent_colour"):
+        if k in raw:
+            colour = _text(raw[k], f"branding.{k}", path).strip()
+            if not _HEX_COLOUR.fullmatch(colour):
+                raise _err(f"branding.{k}", f'expected a hex colour such as "#1f4e79", got {raw[k]!r}', path)
+            vals[k] = colour.lower()
+    if "font" in raw:
+        font = _text(raw["font"], "branding.font", path).strip()
+        if Path(font).suffix.lower() in FONT_TYPES:
+            font = existing_file("branding.font", FONT_TYPES, "a font file")
+        elif font and not re.fullmatch(r"[\w \-.]+", font):
+            raise _err("branding.font", f"{font!r} is neither a font family name (letters, digits, spaces, "
+                       f"hyphens) nor a font file ({', '.join(FONT_TYPES)})", path)
+        vals["font"] = font
+    return replace(BrandingConfig(), **vals)
 
 
 def _parse_import(raw: Mapping[str, Any], path: str | None) -> ImportConfig:
@@ -486,7 +571,8 @@ def _parse_scale(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str
 def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Build a ``Config`` from a parsed TOML mapping, checking every key."""
     _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns", "validation",
-                      "sheets", "values", "scale", "import", "guidelines", "measures", "email"}, "", path)
+                      "sheets", "values", "scale", "import", "branding", "guidelines", "measures", "email"}, "",
+                path)
     vals: dict[str, Any] = {"path": path}
     if "organisation" in raw:
         vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
@@ -498,7 +584,7 @@ def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     parsers = {"rag": _parse_rag, "risks": _parse_risks, "report": _parse_report, "ingest": _parse_ingest,
                "columns": _parse_columns, "validation": _parse_validation, "sheets": _parse_sheets,
                "values": _parse_values, "scale": _parse_scale, "import": _parse_import,
-               "email": _parse_email}
+               "email": _parse_email, "branding": _parse_branding}
     for section, parser in parsers.items():
         if section in raw:
             if not isinstance(raw[section], Mapping):

@@ -15,6 +15,7 @@ __all__ = [
     "SHARED_ENV",
     "SOURCE_ENV",
     "SMTP_PASSWORD_ENV",
+    "WORKSPACE_ENV",
     "REPORT_META_MIMETYPE",
     "VEGALITE_MIMETYPE",
     "VEGALITE_V5_MIMETYPE",
@@ -43,6 +44,8 @@ SOURCE_ENV: Final = "PMO_NB_SOURCE"
 """The real source URL of a run's kernels when their ``source`` parameter shows it with the password masked."""
 SMTP_PASSWORD_ENV: Final = "PMO_NB_SMTP_PASSWORD"
 """The default environment variable ``pmo-nb send`` reads the SMTP password from (``[email] password_env``)."""
+WORKSPACE_ENV: Final = "PMO_NB_WORKSPACE"
+"""The workspace folder (``pmo-nb --workspace DIR``), inherited by the run's workers and kernels."""
 
 # ---------------------------------------------------------------------------------------------- mimetypes
 REPORT_META_MIMETYPE: Final = "application/vnd.pmo-nb.report+json"

@@ -9,6 +9,7 @@ can catch ``PmoError`` and show a message instead of a traceback::
     ├── DataValidationError    the data was read but breaks the data model; carries ``findings``
     ├── ConfigError            pmo.toml has an unknown key or a bad value; carries ``key``
     ├── PeriodError            a reporting month outside the data, or malformed
+    ├── WorkspaceError         `pmo-nb init` cannot create or check a workspace folder; carries ``path``
     ├── UnknownEntityError     an unknown program or project id
     ├── ReportExecutionError   a report notebook failed; carries ``cell_index``, ``ename``, ``evalue``
     │   └── DiskFullError      the output filesystem is full; carries ``path``; the run publishes nothing
@@ -103,6 +104,14 @@ class ConfigError(PmoError):
     def __init__(self, message: str, *, key: str | None = None, path: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+        self.path = path
+
+
+class WorkspaceError(PmoError):
+    """A workspace folder cannot be created (not empty, not writable) or is not a workspace."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
         self.path = path
 
 

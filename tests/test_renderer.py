@@ -182,6 +182,7 @@ def test_report_meta_bundle():
         "currency": "EUR",
         "page_size": "A4",
         "orientation": "landscape",
+        "branding": {},
     }
     assert list(meta) == list(display.REPORT_FIELDS)
 

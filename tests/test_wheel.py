@@ -85,3 +85,32 @@ def test_sample_run_and_nbconvert_from_an_empty_folder(installed: Path, tmp_path
           str(executed)], cwd=work, env=env)
     pdf = work / "converted" / "PRG-DCX.pdf"
     assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_workspace_from_the_wheel_customised_notebook_and_branding(installed: Path, tmp_path: Path) -> None:
+    """`pmo-nb init pmo && cd pmo && pmo-nb run`: the workspace's notebook, pmo.toml and template make the report."""
+    import nbformat
+
+    env = _env(installed)
+    pmo_nb = str(installed / "bin" / "pmo-nb")
+    _run([pmo_nb, "init", "pmo"], cwd=tmp_path, env=env)
+    ws = tmp_path / "pmo"
+    notebook = ws / "notebooks" / "program_report.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("Prepared by the Northwind PMO: WORKSPACE-MARKER-5519"))
+    nbformat.write(nb, notebook)
+    (ws / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+                                 '<rect width="8" height="8" fill="#c21f6e"/></svg>', encoding="utf-8")
+    config = (ws / "pmo.toml").read_text(encoding="utf-8")
+    config = config.replace('logo = ""', 'logo = "logo.svg"').replace(
+        'primary_colour = "#1f4e79"', 'primary_colour = "#c21f6e"')
+    (ws / "pmo.toml").write_text(config, encoding="utf-8")
+
+    _run([pmo_nb, "run", "--programs", "PRG-DCX", "--formats", "html", "--quiet"], cwd=ws, env=env)
+    html = (ws / "reports" / PERIOD / "PRG-DCX.html").read_text(encoding="utf-8")
+    assert "WORKSPACE-MARKER-5519" in html
+    assert "--pmo-primary: #c21f6e" in html and 'src="data:image/svg+xml;base64,' in html
+    assert "WORKSPACE-MARKER-5519" not in (ws / "reports" / PERIOD / "portfolio.html").read_text(encoding="utf-8")
+    checked = _run([pmo_nb, "init", "--check"], cwd=ws, env=env).stdout
+    assert checked.splitlines() == ["notebooks/program_report.ipynb: differs from the packaged version "
+                                    "(edited in this workspace)"]

@@ -35,6 +35,7 @@ from pmo_nb.contract import (
 )
 from pmo_nb.exceptions import RenderError
 from pmo_nb.paths import TEMPLATES_DIR
+from pmo_nb.publish.branding import branding_resources
 from pmo_nb.publish.checks import external_refs
 from pmo_nb.publish.meta import ReportMeta, meta_from_notebook, notebook_label
 from pmo_nb.publish.pdf import normalise_page_size, page_css, pdf_stylesheets, write_pdf
@@ -184,6 +185,11 @@ class PmoHTMLExporter(HTMLExporter):
 
     @default("extra_template_basedirs")
     def _default_extra_template_basedirs(self) -> list[str]:
+        return [*workspace_template_dirs(), str(TEMPLATES_DIR)]
+
+    @default("extra_template_paths")
+    def _default_extra_template_paths(self) -> list[str]:
+        # a workspace's templates/pmo/index.html.j2 extends the packaged one as 'pmo/index.html.j2'
         return [str(TEMPLATES_DIR)]
 
     @default("exclude_input")
@@ -243,6 +249,7 @@ class PmoHTMLExporter(HTMLExporter):
             "vega_js": "",
             "contract": template_vocabulary(),
             "links": dict(resources.get("pmo_links") or {}) if self.target == "html" else {},
+            "branding": branding_resources(meta.branding),
         }
         resources["pmo_meta"] = meta
         return super().from_notebook_node(nb, resources, **kw)
@@ -282,9 +289,23 @@ class PmoPDFExporter(PmoHTMLExporter):
         return pdf, resources
 
 
-@functools.lru_cache(maxsize=2)
+def workspace_template_dirs() -> list[str]:
+    """The workspace's template folders searched before the packaged ones (:mod:`pmo_nb.workspace`)."""
+    from pmo_nb.workspace import Workspace
+
+    return [str(p) for p in Workspace.find().template_dirs]
+
+
 def _exporter(target: Target) -> PmoHTMLExporter:
-    return PmoPDFExporter() if target == "pdf" else PmoHTMLExporter()
+    return _cached_exporter(target, tuple(workspace_template_dirs()))
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_exporter(target: Target, template_dirs: tuple[str, ...]) -> PmoHTMLExporter:
+    dirs = [*template_dirs, str(TEMPLATES_DIR)]
+    if target == "pdf":
+        return PmoPDFExporter(extra_template_basedirs=dirs)
+    return PmoHTMLExporter(extra_template_basedirs=dirs)
 
 
 def _render(

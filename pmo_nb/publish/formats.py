@@ -136,7 +136,8 @@ def get(name: str) -> OutputFormat:
 
 
 @functools.lru_cache(maxsize=16)
-def _exporter(exporter_name: str) -> Any:
+def _exporter(exporter_name: str, template_dirs: tuple[str, ...] = ()) -> Any:
+    """The exporter instance; ``template_dirs`` (the workspace's, read by the exporter) keys the cache."""
     from nbconvert.exporters import ExporterNameError, get_exporter
 
     try:
@@ -180,7 +181,9 @@ def render(
         Unknown format, missing exporter, or the exporter failed (the notebook is named).
     """
     spec = fmt if isinstance(fmt, OutputFormat) else get(fmt)
-    exporter = _exporter(spec.exporter)
+    from pmo_nb.publish.exporters import workspace_template_dirs
+
+    exporter = _exporter(spec.exporter, tuple(workspace_template_dirs()))
     where = str(path) if path is not None else None
     resources: dict[str, Any] = {"pmo_generated_at": generated_at, "pmo_path": where, "pmo_links": links}
     try:

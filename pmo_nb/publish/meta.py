@@ -43,6 +43,7 @@ class ReportMeta:
     orientation: Literal["landscape", "portrait"] = "landscape"
     generated_at: str = ""
     run_id: str = ""
+    branding: Mapping[str, str] = dataclasses.field(default_factory=dict)  # [branding], pmo_nb.publish.branding
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (what the template receives), plus ``generated_label``."""
@@ -160,6 +161,7 @@ def meta_from_notebook(
         orientation=choice("orientation", ORIENTATIONS, "landscape"),  # type: ignore[arg-type]
         generated_at=generated_at,
         run_id=run_id or "",
+        branding=dict(raw["branding"]) if isinstance(raw.get("branding"), Mapping) else {},
     )
 
 

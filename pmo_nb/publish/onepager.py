@@ -102,8 +102,10 @@ def cover_page(state: SharedState, *, organisation: str,
         omitted_table = ('<div class="pmo-pack-omitted"><h2>Programs left out of this pack</h2>'
                          '<table class="pmo-table"><thead><tr><th>Program</th><th>Name</th><th>Reason</th></tr>'
                          f"</thead><tbody>{rows}</tbody></table></div>")
+    logo = state.config.branding.logo_data_uri()  # embedded: the pack never links a file
+    logo_img = f'<img class="pmo-pack-logo" alt="{_e(organisation)}" src="{logo}">' if logo else ""
     return (
-        '<section class="pmo-pack-cover">'
+        f'<section class="pmo-pack-cover">{logo_img}'
         f'<div class="pmo-pack-org">{_e(organisation)}</div>'
         '<h1 class="pmo-pack-title">Executive pack</h1>'
         f'<div class="pmo-pack-month">{_e(period.label)}</div>'

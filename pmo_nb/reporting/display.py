@@ -220,6 +220,7 @@ REPORT_FIELDS = (
     "currency",
     "page_size",
     "orientation",
+    "branding",
 )
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "kind": ("program", "portfolio"),
@@ -248,6 +249,7 @@ def report_meta_dict(
     currency: str = "EUR",
     page_size: str = "A4",
     orientation: str = "landscape",
+    branding: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The validated report-metadata dictionary (keys as in the display contract).
 
@@ -282,6 +284,8 @@ def report_meta_dict(
         "currency": str(currency or ""),
         "page_size": page_size,
         "orientation": orientation,
+        # [branding] of pmo.toml (BrandingConfig.as_meta), checked again by pmo_nb.publish.branding
+        "branding": {str(k): str(v) for k, v in (branding or {}).items()},
     }
     for field, allowed in _CHOICES.items():
         if meta[field] not in allowed:

@@ -78,6 +78,11 @@ class _Base:
     previous_source: str | None = None
 
     kind = "portfolio"
+
+    def __post_init__(self) -> None:
+        from pmo_nb.reporting.charts.theme import use_branding
+
+        use_branding(self.config.branding)  # the report's charts in the organisation's colours
     scope = "portfolio"
 
     # ---------------------------------------------------------------- helpers
@@ -159,7 +164,7 @@ class _Base:
             organisation=self.config.organisation, period=self.period, rag=_rag(self.row.get("rag")),
             rag_reason=str(self.row.get("rag_reason") or ""), source_fingerprint=self.portfolio.fingerprint(),
             currency=self.currency, page_size=self.config.report.page_size,
-            orientation=self.config.report.orientation,
+            orientation=self.config.report.orientation, branding=self.config.branding.as_meta(),
         )
 
     @property

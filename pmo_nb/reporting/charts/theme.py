@@ -1,7 +1,8 @@
 """The house chart style: the ``pmo`` Altair theme, its colours and shapes, and the chart sizes.
 
 RAG colours differ in lightness as well as hue and each is paired with a shape and a text label, so nothing
-depends on colour alone. :func:`register_theme` registers the theme; ``pmo_nb.reporting.setup()`` enables it.
+depends on colour alone. :func:`register_theme` registers the theme; ``pmo_nb.reporting.setup()`` enables it;
+:func:`use_branding` puts ``[branding]``'s colours and font into it (titles, the first category colour).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import altair as alt
 
+from pmo_nb.config import BrandingConfig
 from pmo_nb.contract import RAG_WORST_FIRST
 
 THEME_NAME = "pmo"
@@ -72,6 +74,27 @@ MILESTONE_STATUS_SHAPES: dict[str, str] = {
 MAX_QUADRANT_HALF_RANGE = 0.5
 
 SERIES_COLORS = {"PV": "#7f7f7f", "EV": "#1f5fa8", "AC": "#c0392b"}
+CATEGORY_COLORS: tuple[str, ...] = ("#1f5fa8", "#c0392b", "#7f7f7f", "#2e8540", "#e8833a", "#6a3d9a")
+
+_branding: BrandingConfig = BrandingConfig()
+
+
+def use_branding(branding: BrandingConfig) -> None:
+    """Draw charts with ``branding``'s colours and font from now on (the theme is re-registered and enabled)."""
+    global _branding
+    _branding = branding
+    register_theme(enable=True)
+
+
+def _category_colors() -> list[str]:
+    first = _branding.accent_colour
+    return [first, *(c for c in CATEGORY_COLORS if c.lower() != first.lower())][: len(CATEGORY_COLORS)]
+
+
+def _font() -> str:
+    # a font file is embedded in the HTML/PDF only; charts name an installed family or the house stack
+    family = "" if _branding.font_file else _branding.font
+    return f"{family}, {FONT}" if family else FONT
 
 
 def theme() -> dict[str, Any]:
@@ -88,7 +111,7 @@ def theme() -> dict[str, Any]:
     }
     return {
         "config": {
-            "font": FONT,
+            "font": _font(),
             "background": "white",
             "padding": 8,
             "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
@@ -96,7 +119,7 @@ def theme() -> dict[str, Any]:
                 "fontSize": 16,
                 "fontWeight": "bold",
                 "anchor": "start",
-                "color": TEXT_COLOR,
+                "color": _branding.primary_colour,
                 "subtitleFontSize": 12,
                 "subtitleColor": MUTED,
                 "offset": 12,
@@ -114,7 +137,7 @@ def theme() -> dict[str, Any]:
             },
             "header": {"labelFontSize": 12, "titleFontSize": 12},
             "text": {"fontSize": 12, "color": TEXT_COLOR},
-            "range": {"category": ["#1f5fa8", "#c0392b", "#7f7f7f", "#2e8540", "#e8833a", "#6a3d9a"]},
+            "range": {"category": _category_colors()},
             "line": {"strokeWidth": 2.5},
             "point": {"size": 50, "filled": True},
         }
