@@ -129,6 +129,18 @@ KEY_HELP: dict[str, str] = {
     "scale": "multiply amounts: [scale.financials] planned_value = 1000 for kEUR",
     "guidelines": "the built-in guidelines apply; change one by id or add your own: docs/guidelines.md",
     "measures": "your own measures: docs/guidelines.md",
+    "email.host": "SMTP server of `pmo-nb send` (docs/sending.md); not needed for --dry-run",
+    "email.port": "the submission port (STARTTLS)",
+    "email.from": 'sender address, e.g. "PMO <pmo@example.org>"',
+    "email.username": "AUTH user; empty: no authentication",
+    "email.starttls": "upgrade the connection before AUTH (false only on a trusted relay)",
+    "email.password_env": "the environment variable holding the SMTP password (never in this file)",
+    "email.pack_to": "who receives the executive pack",
+    "email.timeout": "seconds per SMTP command",
+    "email.cafile": "a CA certificate (PEM) for a server with a private certificate authority",
+    "forecast.seed": "seed of the risk-adjusted forecast (the same seed gives the same P50/P80)",
+    "forecast.draws": "Monte Carlo draws per project",
+    "forecast.history_months": "months of each project's own index history the draws are spread by",
 }
 """One line per key of ``pmo.toml``; tests/test_workspace.py checks every Config key has one."""
 
@@ -178,7 +190,9 @@ def config_text(config: Config | None = None) -> str:
         value = getattr(config, f.name)
         if dataclasses.is_dataclass(value):
             sections += ["", f"[{name}]"] + [
-                _line(sub.name, getattr(value, sub.name), f"{name}.{sub.name}") for sub in dataclasses.fields(value)
+                # a field named after a Python keyword (``from_``) is the TOML key without the underscore
+                _line(sub.name.rstrip("_"), getattr(value, sub.name), f"{name}.{sub.name.rstrip('_')}")
+                for sub in dataclasses.fields(value)
             ]
         elif isinstance(value, str | int | float):
             scalars.append(_line(name, value, name))

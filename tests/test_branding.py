@@ -19,13 +19,13 @@ import nbformat
 import pandas as pd
 import pypdf
 import pytest
+from testdata import data_path
 
 from pmo_nb.config import BrandingConfig, load_config, parse_config
 from pmo_nb.exceptions import ConfigError, RenderError
 from pmo_nb.publish import exporters
 from pmo_nb.publish.branding import BRAND_FONT_FAMILY, branding_css
 from pmo_nb.reporting.charts.theme import use_branding
-from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
 SVG_LOGO = (b'<svg xmlns="http://www.w3.org/2000/svg" width="80" height="20">'

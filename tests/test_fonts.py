@@ -23,13 +23,13 @@ from pathlib import Path
 import nbformat
 import pypdf
 import pytest
+from testdata import data_path
 
 from pmo_nb.paths import PROJ_ROOT
 from pmo_nb.publish import exporters, fonts, pdf
 from pmo_nb.publish.resources import TEMPLATE_STATIC
 from pmo_nb.reporting import charts, components, display
 from pmo_nb.reporting.tables import Col
-from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from testdata import data_path
 
 from pmo_nb.cli import cli
 from pmo_nb.config import Config, RagConfig, RiskConfig, parse_config
@@ -21,7 +22,6 @@ from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.publish import exporters
 from pmo_nb.schema import TABLES
 from pmo_nb.workspace import KEY_HELP, MANIFEST, Workspace, check, config_text, init
-from tests.conftest import data_path
 
 GENERATED = "2026-11-03T07:30:00Z"
 NOTEBOOK_NAMES = tuple(sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb")))  # every packaged notebook
@@ -46,7 +46,7 @@ def _keys(obj: object, prefix: str = "") -> list[str]:
     for f in dataclasses.fields(obj):  # type: ignore[arg-type]
         if f.name == "path":
             continue
-        name = prefix + ("import" if f.name == "import_" else f.name)
+        name = prefix + f.name.rstrip("_")  # a Python keyword field (import_, from_) is the TOML key
         value = getattr(obj, f.name)
         out += _keys(value, name + ".") if dataclasses.is_dataclass(value) else [name]
     return out
