@@ -219,21 +219,24 @@ def _draws(inp: Inputs, risks: pd.DataFrame, config: Config) -> Iterator[tuple[i
     rows_of, p, cost, delay = _open_risks(risks, inp, config)
     order = np.argsort(rows_of, kind="stable")
     rows_of, p, cost, delay = rows_of[order], p[order], cost[order], delay[order]
+    # each risk's rank within its project: the risks of one rank touch each project at most once
+    first_of = np.r_[0, np.flatnonzero(np.diff(rows_of)) + 1] if len(rows_of) else np.array([], dtype="int64")
+    rank = np.arange(len(rows_of)) - np.repeat(first_of, np.diff(np.r_[first_of, len(rows_of)]))
     cost_ok = inp.cost_reason == ""
     time_ok = inp.time_reason == ""
     step = max(1, ELEMENTS_PER_CHUNK // max(draws, 1))
     for a in range(0, n, step):
         b = min(n, a + step)
         rows = slice(a, b)
-        z = rng.standard_normal((2, b - a, draws))
-        c, t = _project_draws(inp, slice(a, b), z)
+        c, t = _project_draws(inp, rows, rng.standard_normal((2, b - a, draws), dtype=np.float32))
         lo, hi = np.searchsorted(rows_of, [a, b])
-        if hi > lo:
-            hit = rng.random((hi - lo, draws)) < p[lo:hi, None]
-            starts = np.flatnonzero(np.r_[True, np.diff(rows_of[lo:hi]) > 0])
-            owners = rows_of[lo:hi][starts] - a
-            c[owners] += np.add.reduceat(hit * cost[lo:hi, None], starts, axis=0)
-            t[owners] += np.add.reduceat(hit * delay[lo:hi, None], starts, axis=0)
+        for r in np.unique(rank[lo:hi]):
+            mine = lo + np.flatnonzero(rank[lo:hi] == r)
+            hit = rng.random((len(mine), draws), dtype=np.float32) < p[mine, None]
+            owners = rows_of[mine] - a
+            c[owners] += np.where(hit, cost[mine, None], 0.0)
+            if delay[mine].any():
+                t[owners] += np.where(hit, delay[mine, None], 0.0)
         c = np.where(cost_ok[rows, None], c, inp.bac[rows, None])
         t = np.where(time_ok[rows, None], t, inp.baseline[rows, None])
         yield a, b, c, t
