@@ -207,7 +207,8 @@ def test_month_clock_round_trip(date):
 
 
 @pytest.mark.parametrize("raw,key", [({"draws": 10}, "forecast.draws"), ({"seed": -1}, "forecast.seed"),
-                                     ({"sed": 1}, "forecast.sed"), ({"history_months": 1.5}, "forecast.history_months")])
+                                     ({"sed": 1}, "forecast.sed"),
+                                     ({"history_months": 1.5}, "forecast.history_months")])
 def test_bad_forecast_settings_name_the_key(raw, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         parse_config({"forecast": raw})

@@ -79,13 +79,16 @@ def rag_strip_data(history: History, level: str, ids: list[str], names: dict[str
 
 def milestone_trend_data(history: History, project_ids: set[str], limit: int = 8) -> pd.DataFrame:
     """Key milestones' dates as reported each stored month: ``period, reported`` (month end), ``milestone``,
-    ``forecast_date``, ``achieved``; the ``limit`` milestones due soonest (by their latest date) are kept."""
+    ``forecast_date``, ``achieved``; of the milestones whose latest date falls in or after the first month shown,
+    the ``limit`` due soonest are kept (one achieved before the window has no trend to show)."""
     ms = history.milestones(project_ids, key_only=True)
     columns = ["period", "reported", "milestone", "forecast_date", "achieved"]
     if ms.empty:
         return pd.DataFrame(columns=columns)
-    date = pd.to_datetime(ms["forecast_finish"])
+    achieved = pd.to_datetime(ms["actual_date"])  # an achieved milestone sits on the diagonal at its actual date
+    date = achieved.fillna(pd.to_datetime(ms["forecast_finish"]))
     latest = date.groupby(ms["id"]).last().sort_values(kind="mergesort")
+    latest = latest[latest >= Period(min(history.months)).start]
     keep = list(latest.index[:limit])
     ms = ms.assign(_date=date)[ms["id"].isin(keep)]
     return pd.DataFrame({
@@ -93,7 +96,7 @@ def milestone_trend_data(history: History, project_ids: set[str], limit: int = 8
         "reported": [Period(p).end for p in ms["period"]],
         "milestone": (ms["id"].astype(str) + " " + ms["name"].astype(str)).to_numpy(dtype="object"),
         "forecast_date": ms["_date"].to_numpy(),
-        "achieved": ms["actual_date"].notna().to_numpy(dtype=bool),
+        "achieved": achieved[ms.index].notna().to_numpy(dtype=bool),
     })[columns].reset_index(drop=True)
 
 

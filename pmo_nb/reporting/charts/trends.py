@@ -29,13 +29,14 @@ def _lines(d: pd.DataFrame, y: alt.Y, colors: dict[str, str], series_title: str,
     data = records(d)
     x = alt.X("period:O", sort=months, title=None,
               axis=alt.Axis(labelAngle=0, labelExpr="slice(datum.value, 2)"))
-    color = alt.Color("series:N", title=series_title,
-                      scale=alt.Scale(domain=[k for k in colors if k in set(d["series"])],
-                                      range=[v for k, v in colors.items() if k in set(d["series"])]))
+    scale = alt.Scale(domain=[k for k in colors if k in set(d["series"])],
+                      range=[v for k, v in colors.items() if k in set(d["series"])])
+    color = alt.Color("series:N", title=series_title, scale=scale)
     line = alt.Chart(data).mark_line().encode(x=x, y=y, color=color)
     points = alt.Chart(data).mark_point(size=45, strokeWidth=1.5).encode(
         x=x, y=y, color=color, shape=alt.Shape("series:N", legend=None),
-        fill=alt.condition("datum.source == 'stored'", alt.Color("series:N", legend=None), alt.value("white")),
+        fill=alt.condition("datum.source == 'stored'", alt.Color("series:N", legend=None, scale=scale),
+                           alt.value("white")),
         tooltip=[alt.Tooltip("month:N", title="Month"), *tooltip, alt.Tooltip("source:N", title="Figures")])
     return alt.LayerChart(layer=[line, points])
 
@@ -58,7 +59,7 @@ def index_trend(df: pd.DataFrame, title: str | None = None, *, green: float = 0.
     chart = _lines(d, y, INDEX_COLORS, "Index", [alt.Tooltip("series:N", title="Index"),
                                                  alt.Tooltip("text:N", title="Value")])
     rules = alt.Chart(pd.DataFrame({"value": [green, amber], "label": ["green", "amber"]})).mark_rule(
-        strokeDash=[4, 3], color=MUTED).encode(y="value:Q")
+        strokeDash=[4, 3], color=MUTED).encode(y=y)
     return alt.layer(rules, chart).properties(
         width=WIDTH, height=190, title=titled(title or "Cost and schedule indices by month", RECOMPUTED_NOTE))
 
@@ -74,7 +75,10 @@ def eac_trend(df: pd.DataFrame, title: str | None = None, *, currency: str = "EU
     if is_empty(df, ["period", "series", "value", "recomputed"]) or df["value"].notna().sum() == 0:
         return no_data(title or "Forecast against budget by month", "No cost history")
     d = df.dropna(subset=["value"]).assign(text=lambda f: f["value"].map(lambda v: fmt.money(v, currency)))
-    y = alt.Y("value:Q", title=currency, axis=alt.Axis(format="~s"), scale=alt.Scale(zero=False))
+    lo, hi = float(d["value"].min()), float(d["value"].max())
+    pad = max((hi - lo) * 0.08, abs(hi) * 0.01)
+    y = alt.Y("value:Q", title=currency, axis=alt.Axis(format="~s"),
+              scale=alt.Scale(zero=False, domain=[lo - pad, hi + pad], nice=False))
     chart = _lines(d, y, EAC_COLORS, "Figure", [alt.Tooltip("series:N", title="Figure"),
                                                 alt.Tooltip("text:N", title="Amount")])
     return chart.properties(width=WIDTH, height=190,
