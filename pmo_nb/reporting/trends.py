@@ -144,7 +144,7 @@ def risk_forecast(report: Any) -> components.HTML:
         Col("eac_p80", "P80", "money"), Col("p_within_budget", "Within budget", "pct"),
         Col("finish", "Forecast finish", "date"), Col("finish_p50", "Finish P50", "date"),
         Col("finish_p80", "Finish P80", "date"), Col("p_by_baseline", "By baseline", "pct"),
-        Col("forecast_na_reason", "Why no forecast"),
+        *([Col("forecast_na_reason", "Why no forecast")] if rows["forecast_na_reason"].notna().any() else []),
     ], currency=currency, max_chars=None,
         caption=f"{report.config.forecast.draws:,} draws; P80: 80% of draws cost less or finish earlier")
     return lead + table
