@@ -24,6 +24,10 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     stale_after_days = 35              # a project whose last status is older is flagged stale
     upcoming_days = 90                 # horizon for upcoming milestones
 
+    [forecast]
+    seed = 20260101                    # the Monte Carlo's seed (fixed: reproducible P50/P80)
+    draws = 10000
+
     [ingest]
     thousands_separator = ""           # e.g. "," to accept 1,200.50
     decimal = "."
@@ -184,6 +188,15 @@ class EmailConfig:
 
 
 @dataclass(frozen=True)
+class ForecastConfig:
+    """``[forecast]``: the risk-adjusted Monte Carlo (docs/kpis.md, "Risk-adjusted forecasts")."""
+
+    seed: int = 20260101  # fixed: the same data gives the same P50/P80 on every run
+    draws: int = 10_000
+    history_months: int = 12  # months of monthly CPI and SPI(t) whose spread the draws take
+
+
+@dataclass(frozen=True)
 class Config:
     organisation: str = "PMO"
     currency: str = "EUR"
@@ -195,6 +208,7 @@ class Config:
     import_: ImportConfig = field(default_factory=ImportConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     branding: BrandingConfig = field(default_factory=BrandingConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
     # table name -> {user header (normalised) -> canonical column}; "*" applies to every table
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     # table name -> the sheet, file stem or database table that holds it
@@ -568,11 +582,18 @@ def _parse_scale(raw: Mapping[str, Any], path: str | None) -> dict[str, dict[str
     return out
 
 
+def _parse_forecast(raw: Mapping[str, Any], path: str | None) -> ForecastConfig:
+    _check_keys(raw, set(ForecastConfig.__dataclass_fields__), "forecast.", path)
+    limits = {"seed": (0, 2**63 - 1), "draws": (100, 1_000_000), "history_months": (2, 120)}
+    return ForecastConfig(**{k: int(_number(v, f"forecast.{k}", path, lo=limits[k][0], hi=limits[k][1],
+                                            integer=True)) for k, v in raw.items()})
+
+
 def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Build a ``Config`` from a parsed TOML mapping, checking every key."""
     _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns", "validation",
-                      "sheets", "values", "scale", "import", "branding", "guidelines", "measures", "email"}, "",
-                path)
+                      "sheets", "values", "scale", "import", "branding", "guidelines", "measures", "email",
+                      "forecast"}, "", path)
     vals: dict[str, Any] = {"path": path}
     if "organisation" in raw:
         vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
@@ -584,7 +605,7 @@ def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     parsers = {"rag": _parse_rag, "risks": _parse_risks, "report": _parse_report, "ingest": _parse_ingest,
                "columns": _parse_columns, "validation": _parse_validation, "sheets": _parse_sheets,
                "values": _parse_values, "scale": _parse_scale, "import": _parse_import,
-               "email": _parse_email, "branding": _parse_branding}
+               "email": _parse_email, "branding": _parse_branding, "forecast": _parse_forecast}
     for section, parser in parsers.items():
         if section in raw:
             if not isinstance(raw[section], Mapping):

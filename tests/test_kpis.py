@@ -55,7 +55,7 @@ def test_project_figures(kpis):
 def test_project_without_financials(kpis):
     c = row(kpis.projects, "project_id", "C")
     assert not c["has_financials"] and c["months_of_data"] == 0 and c["bac"] == 100.0
-    assert all(math.isnan(c[k]) for k in KPI_COLUMNS if k not in ("bac", "rag", "rag_reason"))
+    assert all(pd.isna(c[k]) for k in KPI_COLUMNS if k not in ("bac", "rag", "rag_reason"))
     assert c["rag"] is None and c["rag_reason"] == "no financials yet; 2 major guideline breaches"
     assert bool(c["stale"])  # never updated
     assert (c["ms_total"], c["risks_open"], c["issues_open"]) == (0, 0, 0)

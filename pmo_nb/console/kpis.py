@@ -17,8 +17,10 @@ Format = Literal["table", "csv", "json"]
 
 def _cell(column: str, value: object) -> str:
     """One value with its kind's decimals (:data:`pmo_nb.metrics.figures.DECIMALS`), halves away from zero."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
     if isinstance(value, float):
         kind = kind_of(column)
         decimals = DECIMALS[kind]
@@ -33,7 +35,11 @@ def _cell(column: str, value: object) -> str:
 
 def render_rows(rows: pd.DataFrame, fmt: Format = "table", currency: str = "EUR") -> str:
     """``rows`` as text: a fixed-width table ("n/a" for undefined), CSV (empty; safe to open in a spreadsheet,
-    money to the ``currency``'s minor unit) or JSON (null)."""
+    money to the ``currency``'s minor unit) or JSON (null); dates (the P50 and P80 finish) as ``YYYY-MM-DD``."""
+    dates = [c for c in rows.columns if pd.api.types.is_datetime64_any_dtype(rows[c])]
+    if dates and fmt != "table":
+        rows = rows.assign(**{c: rows[c].dt.strftime("%Y-%m-%d").astype("object").where(rows[c].notna(), None)
+                              for c in dates})
     if fmt == "csv":
         return to_csv(rows, currency)
     if fmt == "json":

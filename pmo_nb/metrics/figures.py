@@ -19,9 +19,10 @@ Kind = Literal["money", "ratio", "percent", "months", "days", "count"]
 
 MONEY: Final = frozenset({"bac", "pv", "ev", "ac", "cv", "sv", "eac", "eac_atypical", "eac_composite", "etc",
                           "vac", "emv_open", "emv", "cost_impact", "budget", "planned_value", "earned_value",
-                          "actual_cost"})
+                          "actual_cost", "eac_p50", "eac_p80"})
 RATIOS: Final = frozenset({"cpi", "spi", "spi_t", "tcpi", "tcpi_eac", "cpi_open", "spi_open", "spi_t_open"})
-PERCENTS: Final = frozenset({"cv_pct", "sv_pct", "pct_complete", "pct_spent", "ms_on_time_rate", "compliance_pct"})
+PERCENTS: Final = frozenset({"cv_pct", "sv_pct", "pct_complete", "pct_spent", "ms_on_time_rate", "compliance_pct",
+                             "p_within_budget", "p_by_baseline"})
 """Fractions (0.125) stated as percentages (12.5%): the decimals are those of the percentage."""
 MONTHS: Final = frozenset({"es", "at", "sv_t", "pd", "ieac_t"})
 DAYS: Final = frozenset({"finish_slip_days", "slip_days", "age_days", "days_to_close", "ms_max_slip_days",

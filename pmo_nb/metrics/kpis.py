@@ -19,7 +19,7 @@ import pandas as pd
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import UnknownEntityError
-from pmo_nb.metrics import evm, guidelines, issues, milestones, rag, risks
+from pmo_nb.metrics import evm, forecast, guidelines, issues, milestones, rag, risks
 from pmo_nb.metrics.calendar import check_period, default_period
 from pmo_nb.periods import Period
 
@@ -27,7 +27,7 @@ KPI_COLUMNS: tuple[str, ...] = (
     "bac", "pv", "ev", "ac", "cv", "sv", "cv_pct", "sv_pct", "cpi", "spi", "eac", "eac_atypical",
     "eac_composite", "etc", "vac", "tcpi", "tcpi_eac", "pct_complete", "pct_spent", "es", "at", "sv_t",
     "spi_t", "ieac_t", "rag", "rag_reason",
-)
+) + forecast.FORECAST_COLUMNS
 """The KPI contract: the columns ``pmo-nb kpis`` prints and every snapshot row carries."""
 
 PROJECT_IDENTITY: tuple[str, ...] = (
@@ -286,13 +286,15 @@ class Kpis:
             }))
         measures = tuple(m.name for m in self.config.measures)  # the PMO's measures follow, when it has any
         columns = SNAPSHOT_COLUMNS + measures
-        numeric = ([c for c in KPI_COLUMNS if c not in ("rag", "rag_reason")] + ["score", *TILE_COLUMNS]
+        dates = ("forecast_finish", "finish_p50", "finish_p80")
+        numeric = ([c for c in KPI_COLUMNS if c not in ("rag", "rag_reason", *dates)] + ["score", *TILE_COLUMNS]
                    + list(guidelines.FIGURE_COLUMNS) + list(measures))
 
         def canonical(frame: pd.DataFrame) -> pd.DataFrame:
             # one dtype per column in every part, so concat never has to guess from empty parts
             frame = frame.reset_index(drop=True).reindex(columns=columns)
-            frame["forecast_finish"] = _iso(pd.to_datetime(frame["forecast_finish"]))
+            for c in dates:
+                frame[c] = _iso(pd.to_datetime(frame[c]))
             return pd.DataFrame({
                 c: frame[c].astype("float64") if c in numeric
                 else pd.Series(frame[c].to_numpy(dtype="object"), dtype="object").where(frame[c].notna().to_numpy(),
@@ -441,6 +443,13 @@ def compute(
                              rag.missed_key_names(ms_open, "portfolio"))
     f = _side_by_side(f, _text_columns(pf_rag[list(RAG_COLUMNS[:-1])]),
                       checked.figures("portfolio", pd.Index([PORTFOLIO_ID])))
+
+    # Risk-adjusted forecasts: projects drawn, programs and the portfolio summed draw by draw.
+    fc = forecast.simulate(forecast.inputs(p, curves, config), register, config,
+                           {"program_id": p["program_id"], PORTFOLIO_ID: pd.Series([PORTFOLIO_ID] * len(p))})
+    p = _side_by_side(p, fc.projects)
+    g = _side_by_side(g, fc.groups["program_id"].reindex(pids))
+    f = _side_by_side(f, fc.groups[PORTFOLIO_ID].reindex(pd.Index([PORTFOLIO_ID])))
 
     fin = portfolio.financials
     fin = fin[(fin["period"] <= period) & fin["project_id"].isin(program_of.index)].copy()

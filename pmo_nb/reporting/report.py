@@ -32,7 +32,7 @@ from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.paths import COMPONENT_CSS
 from pmo_nb.periods import Period
-from pmo_nb.reporting import charts, components, display, narrative, sections, setup
+from pmo_nb.reporting import charts, components, display, narrative, sections, setup, trends
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting import guidelines as guideline_sections
 from pmo_nb.reporting.sections import Section, SectionError
@@ -76,6 +76,7 @@ class _Base:
     all_kpis: Kpis
     changes: Changes
     previous_source: str | None = None
+    reports_dir: str | None = None  # the run's --out: its history/ holds earlier months (None: recompute them)
 
     kind = "portfolio"
 
@@ -461,6 +462,11 @@ def _forecast_finish(projects: pd.DataFrame) -> Any:
     return projects["forecast_finish"].fillna(projects["baseline_finish"]).max()
 
 
+def _folder(path: str | Path | None) -> str | None:
+    """The reports folder as given (None or empty: no history store)."""
+    return None if path is None or str(path).strip() == "" else str(path)
+
+
 def _record(row: pd.Series) -> dict[str, Any]:
     """A row as a plain mapping with text keys (what the narrative takes)."""
     return {str(k): v for k, v in row.items()}
@@ -483,7 +489,7 @@ class ProgramReport(_Base):
     @classmethod
     def build(cls, program_id: str | None = None, period: str | None = None, source: str | Path | None = None,
               config: str | Path | Config | None = None, previous_snapshot: str | Path | None = None,
-              today: dt.date | None = None) -> ProgramReport:
+              today: dt.date | None = None, reports_dir: str | Path | None = None) -> ProgramReport:
         """Load the source, compute the month's KPIs and the comparison with last month.
 
         Parameters default so that "Run All" works with no edits: the sample data, its latest complete
@@ -495,7 +501,7 @@ class ProgramReport(_Base):
         st.portfolio.check_program(program_id)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period,
                      kpis=st.kpis.program(program_id), all_kpis=st.kpis, changes=st.changes,
-                     previous_source=st.previous_source)
+                     previous_source=st.previous_source, reports_dir=_folder(reports_dir))
         report.program_id = program_id
         report._previous_snapshot = st.previous_frame
         return report
@@ -620,11 +626,12 @@ class PortfolioReport(_Base):
     @classmethod
     def build(cls, period: str | None = None, source: str | Path | None = None,
               config: str | Path | Config | None = None, previous_snapshot: str | Path | None = None,
-              today: dt.date | None = None) -> PortfolioReport:
+              today: dt.date | None = None, reports_dir: str | Path | None = None) -> PortfolioReport:
         setup()
         st = month_state(source, config, period, previous_snapshot, today)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period, kpis=st.kpis,
-                     all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source)
+                     all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source,
+                     reports_dir=_folder(reports_dir))
         report._previous_snapshot = st.previous_frame
         return report
 
@@ -706,18 +713,25 @@ for _section in (
     Section("programs_table", "Programs", _builder("_programs_table"), kinds=PORTFOLIO),
     Section("s_curve", "Cost and progress (S-curve)", _builder("_s_curve")),
     Section("quadrant", "Cost and schedule indices", _builder("_quadrant")),
+    Section("risk_forecast", "Risk-adjusted forecast", trends.risk_forecast),
+    Section("index_trend", "CPI and SPI(t) by month", trends.index_trend),
+    Section("eac_trend", "EAC against BAC by month", trends.eac_trend),
+    Section("rag_strip", "Status by month", trends.rag_strip),
     Section("mismatch_table", "Reported better than the figures show", _builder("_mismatch_table"),
             kinds=PORTFOLIO),
     Section("milestone_timeline", "Milestone timeline", _builder("_milestone_timeline"), needs=("milestones",),
             kinds=PROGRAM),
     Section("milestone_lists", "Missed and upcoming milestones", _builder("_milestone_lists"),
             needs=("milestones",), kinds=PROGRAM),
+    Section("milestone_trend", "Milestone trend analysis", trends.milestone_trend, needs=("milestones",),
+            kinds=PROGRAM),
     Section("risk_heatmap", "Risk heat map", _builder("_risk_heatmap"), needs=("risks",)),
     Section("top_risks", "Top risks", _builder("_top_risks"), needs=("risks",)),
     Section("exposure_trend", "Risk exposure trend", _builder("_exposure_trend"), needs=("risks",),
             kinds=PROGRAM),
     Section("issues_by_severity", "Open issues by severity", _builder("_issues_by_severity"), needs=("issues",),
             kinds=PROGRAM),
+    Section("issue_trend", "Open issues by month", trends.issue_trend, needs=("issues",), kinds=PROGRAM),
     Section("issue_ageing", "Open issues by age", _builder("_issue_ageing"), needs=("issues",), kinds=PROGRAM),
     Section("oldest_issues", "Oldest open issues", _builder("_oldest_issues"), needs=("issues",), kinds=PROGRAM),
     Section("guidelines", "Guidelines and measures", guideline_sections.program_section, kinds=PROGRAM),

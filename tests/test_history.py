@@ -1,0 +1,155 @@
+"""The history store (write_month, read_history) and the trend sections' data steps, on hand-computed months."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kpi_scenarios import scenario
+
+from pmo_nb.exceptions import SourceError
+from pmo_nb.metrics import history
+from pmo_nb.metrics.kpis import compute
+from pmo_nb.periods import Period
+from pmo_nb.reporting import trends
+
+
+@pytest.fixture(scope="module")
+def pf():
+    return scenario()
+
+
+def test_write_month_keeps_the_month_atomically(tmp_path, pf):
+    kpis = compute(pf, "2024-03")
+    path = history.write_month(tmp_path, kpis)
+    assert path == tmp_path / "history" / "2024-03.parquet"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["2024-03.parquet"]  # no part file left
+    stored = history.read_month(path)
+    programs = stored[stored["level"] == "program"].set_index("id")
+    assert programs.loc["P1", "cpi"] == pytest.approx(520 / 500)  # EV 270 + 250 over AC 300 + 200
+    assert programs.loc["P1", "rag"] == kpis.programs.set_index("program_id").loc["P1", "rag"]
+    assert set(programs.columns) >= {"eac_p50", "eac_p80", "finish_p80", "p_within_budget", "rag_reason"}
+    ms = stored[stored["level"] == "milestone"].set_index("id")
+    assert ms.loc["A-M2", "forecast_finish"] == "2024-05-01" and ms.loc["A-M2", "key_milestone"] == True  # noqa: E712
+    assert ms.loc["A-M1", "actual_date"] == "2024-02-10" and ms.loc["A-M1", "baseline_date"] == "2024-02-15"
+    risks = stored[stored["level"] == "risk"].set_index("id")
+    assert risks.loc["R1", "score"] == 20.0
+    assert not stored["recomputed"].any()
+
+
+def test_a_failed_write_leaves_the_stored_month_as_it_was(tmp_path, pf, monkeypatch):
+    path = history.write_month(tmp_path, compute(pf, "2024-03"))
+    before = path.read_bytes()
+
+    def broken(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError, match="disk full"):
+        history.write_month(tmp_path, compute(pf, "2024-03"))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["2024-03.parquet"]
+
+
+def test_months_without_a_file_are_recomputed_and_marked(tmp_path, pf):
+    history.write_month(tmp_path, compute(pf, "2024-02"))
+    h = history.read_history(tmp_path, "2024-03", 4, portfolio=pf)
+    assert h.months == ("2023-12", "2024-01", "2024-02", "2024-03")
+    assert h.missing == (Period("2023-12"),)  # before the first financials: neither stored nor recomputable
+    a = h.entity("project", "A")
+    assert a["period"].tolist() == ["2024-01", "2024-02", "2024-03"]
+    assert a["recomputed"].tolist() == [True, False, True]
+    assert a["cpi"].tolist() == pytest.approx([80 / 100, 170 / 200, 270 / 300])
+    data = trends.index_trend_data(h, "program", "P1")
+    cpi = data[data["series"] == "CPI"]
+    assert cpi["value"].tolist() == pytest.approx([0.8, 320 / 300, 520 / 500])
+
+
+def test_without_a_store_or_a_source_nothing_is_read(pf):
+    h = history.read_history(None, "2024-03", 3)
+    assert h.frame.empty and h.missing == ("2024-01", "2024-02", "2024-03")
+    assert trends.index_trend_data(h, "portfolio").empty
+
+
+def test_a_corrupt_month_names_its_file(tmp_path, pf):
+    bad = tmp_path / "history" / "2024-02.parquet"
+    bad.parent.mkdir()
+    bad.write_text("not parquet")
+    with pytest.raises(SourceError, match="2024-02.parquet cannot be read"):
+        history.read_history(tmp_path, "2024-03", 3, portfolio=pf)
+
+
+def test_milestone_trend_reads_the_dates_as_reported_each_stored_month(tmp_path, pf):
+    history.write_month(tmp_path, compute(pf, "2024-02"))
+    later = scenario()
+    later.milestones.loc[later.milestones["milestone_id"] == "A-M2", "forecast_date"] = pd.Timestamp("2024-06-15")
+    history.write_month(tmp_path, compute(later, "2024-03"))
+    h = history.read_history(tmp_path, "2024-03", 3, portfolio=pf)
+    data = trends.milestone_trend_data(h, {"A", "B"})
+    assert data["milestone"].unique().tolist() == ["A-M2 Go-live"]  # the only key milestone
+    assert data["period"].tolist() == ["2024-02", "2024-03"]  # the recomputed January is left out
+    assert data["forecast_date"].tolist() == [pd.Timestamp("2024-05-01"), pd.Timestamp("2024-06-15")]
+    assert data["reported"].tolist() == [pd.Timestamp("2024-02-29"), pd.Timestamp("2024-03-31")]
+    assert not data["achieved"].any()
+
+
+def test_rag_strip_rows_follow_the_given_order(pf):
+    h = history.read_history(None, "2024-03", 2, portfolio=pf)
+    data = trends.rag_strip_data(h, "project", ["B", "A"], {"A": "Alpha", "B": "Beta"})
+    assert data["name"].tolist() == ["Beta", "Beta", "Alpha", "Alpha"]
+    assert data["period"].tolist() == ["2024-02", "2024-03"] * 2
+    assert data["recomputed"].all()
+
+
+def test_issue_and_eac_trends_are_tidy(pf):
+    h = history.read_history(None, "2024-03", 3, portfolio=pf)
+    issues = trends.issue_trend_data(h, "project", "A")
+    assert issues["value"].tolist() == [0.0, 1.0, 1.0]  # I2 opened and closed in January; I1 open from February
+    eac = trends.eac_trend_data(h, "project", "A")
+    assert set(eac["series"]) == {"BAC", "EAC", "EAC P80"}
+    assert eac[eac["series"] == "EAC"]["value"].tolist() == pytest.approx([1000 / 0.8, 1000 / 0.85, 1000 / 0.9])
+
+
+def test_forecast_sentence_states_the_figures_or_why_not():
+    row = pd.Series({"eac_p50": 1_300_000.0, "eac_p80": 1_450_000.0, "eac": 1_250_000.0, "bac": 1_200_000.0,
+                     "p_within_budget": 0.04, "finish_p50": pd.Timestamp("2027-01-16"),
+                     "finish_p80": pd.Timestamp("2027-03-02"), "p_by_baseline": 0.25})
+    text = trends.forecast_sentence(row, "EUR")
+    assert "P80" in text and "4% chance of finishing within budget" in text
+    assert "25% chance of finishing by the baseline date" in text
+    na = trends.forecast_sentence(pd.Series({"eac_p80": float("nan"), "forecast_na_reason": "no financials yet"}),
+                                  "EUR")
+    assert na == "No risk-adjusted forecast: no financials yet."
+
+
+@pytest.mark.parametrize("builder", ["index_trend", "eac_trend", "issue_trend"])
+def test_line_charts_draw_stored_points_filled_and_recomputed_hollow(builder):
+    from pmo_nb.reporting.charts import trends as charts
+
+    data = pd.DataFrame({"period": ["2024-01", "2024-02"], "series": ["CPI" if builder == "index_trend" else
+                                                                      "EAC" if builder == "eac_trend" else
+                                                                      "Open issues"] * 2,
+                         "value": [0.9, 0.95], "recomputed": [True, False]})
+    spec = getattr(charts, builder)(data).to_dict()
+    text = str(spec)
+    assert "datum.source == 'stored'" in text and "'white'" in text
+    values = next(v for v in spec["datasets"].values() if "source" in v[0])
+    assert [v["source"] for v in values] == ["recomputed", "stored"]
+    empty = getattr(charts, builder)(data.iloc[:0])
+    assert "'message': 'No " in str(empty.to_dict())
+
+
+def test_chart_builders_name_missing_columns():
+    from pmo_nb.reporting.charts import trends as charts
+
+    with pytest.raises(KeyError, match="recomputed"):
+        charts.rag_strip(pd.DataFrame({"name": ["P"], "period": ["2024-01"], "rag": ["red"]}))
+
+
+def test_milestone_trend_chart_has_the_diagonal():
+    from pmo_nb.reporting.charts import trends as charts
+
+    data = pd.DataFrame({"period": ["2024-02", "2024-03"], "reported": pd.to_datetime(["2024-02-29", "2024-03-31"]),
+                         "milestone": ["M1 Go-live"] * 2, "forecast_date": pd.to_datetime(["2024-05-01", "2024-06-15"]),
+                         "achieved": [False, False]})
+    spec = charts.milestone_trend(data).to_dict()
+    assert len(spec["layer"]) == 2 and spec["layer"][0]["mark"]["strokeDash"] == [4, 3]
