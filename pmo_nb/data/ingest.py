@@ -1,10 +1,10 @@
 """Ingest: read a portfolio from any registered source into a validated ``Portfolio``.
 
-``load(source)`` (the bundled sample when no source is given) returns the validated ``Portfolio`` whatever the source (a folder of CSV or Parquet files, an .xlsx
-workbook, a SQLAlchemy URL, or a plug-in's format): the source registry (``pmo_nb.data.sources``) finds the reader,
-headers are matched to the data model (``[columns]`` in pmo.toml), cells are coerced (``pmo_nb.data.coerce``) and
-``pmo_nb.data.validate`` checks every rule; any finding raises ``DataValidationError``, an unreadable source
-``SourceError``. The source is never modified.
+``load(source)`` (the bundled sample when no source is given) returns the validated ``Portfolio`` whatever the
+source (a folder of CSV or Parquet files, an .xlsx workbook, a SQLAlchemy URL, or a plug-in's format): the source
+registry (``pmo_nb.data.sources``) finds the reader, headers are matched to the data model (``[columns]`` in
+pmo.toml), cells are coerced (``pmo_nb.data.coerce``) and ``pmo_nb.data.validate`` checks every rule; any finding
+raises ``DataValidationError``, an unreadable source ``SourceError``. The source is never modified.
 """
 
 from __future__ import annotations
@@ -224,9 +224,9 @@ def check(
         head, found, advice = str(exc).partition(" not found: ")
         if not found:  # another problem (an unknown kind, an .xls workbook): its own message says it best
             raise
-        missing = not_found(text, advice if head.endswith(text) else NOT_FOUND_ADVICE)
-        if missing is not None:
-            raise missing from None
+        absent_path = not_found(text, advice if head.endswith(text) else NOT_FOUND_ADVICE)
+        if absent_path is not None:
+            raise absent_path from None
         raise
     # what the Portfolio, findings and reports name (a database URL without its password)
     shown = reader.display(text)

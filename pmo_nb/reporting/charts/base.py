@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import altair as alt
 import pandas as pd
@@ -21,7 +21,7 @@ class PmoChartMixin:
     def _repr_mimebundle_(self, *args: Any, **kwds: Any) -> Any:
         from pmo_nb.reporting import display  # display imports the charts package: import it late
 
-        return display.chart_bundle(self)
+        return display.chart_bundle(cast(alt.TopLevelMixin, self))
 
 
 class PmoChart(PmoChartMixin, alt.Chart):
