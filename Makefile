@@ -19,9 +19,14 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (pmo-nb)" >/dev/null
+	@# notebooks are committed without outputs: nbstripout cleans them as git stages them (.gitattributes);
+	@# --keep-id keeps the cells' ids, so stripping changes nothing else in a committed notebook
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		$(BIN)/nbstripout --install --attributes .gitattributes && \
+		git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id'; fi
 	@touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install pmo-nb with its dev extras
+setup: $(STAMP) ## Create .venv, install pmo-nb with its dev extras, strip notebook outputs on commit (nbstripout)
 
 lint: setup ## Run ruff, the layering contract (import-linter) and the type checker (mypy)
 	$(BIN)/ruff check pmo_nb tests benchmarks

@@ -14,7 +14,8 @@ from pmo_nb.reporting import components as comp
 XSS = "<script>alert(1)</script>"
 
 
-def test_html_wrapper_displays_as_text_html():
+def test_html_wrapper_displays_as_text_html(monkeypatch):
+    monkeypatch.setenv("PMO_NB_BATCH", "1")  # in a notebook outside a batch run it carries its style too
     fragment = comp.HTML('<p class="pmo-note">x</p>')
     data, _ = DisplayFormatter().format(fragment)
     assert data["text/html"] == '<p class="pmo-note">x</p>'

@@ -153,7 +153,8 @@ def test_registry_unknown_kind_and_register(tmp_path: Path) -> None:
         sources.unregister("fake")
     with pytest.raises(SourceError, match=r"plan\.fake not found: give a database URL such as sqlite:///pmo\.db, "
                        r"an \.xlsx workbook, a folder of CSV files, a folder of Parquet files or a schedule file "
-                       r"\(\.mpp, \.xml, \.xer, \.gan\) imported first with `pmo-nb import`$"):
+                       r"\(\.mpp, \.xml, \.xer, \.gan\) imported first with `pmo-nb import` "
+                       r"\(looked for /\S*/plan\.fake; working directory /\S*\)$"):
         load("plan.fake")
 
 

@@ -1,10 +1,10 @@
 """Ingest: read a portfolio from any registered source into a validated ``Portfolio``.
 
-``load(source)`` returns the validated ``Portfolio`` whatever the source (a folder of CSV or Parquet files, an .xlsx
-workbook, a SQLAlchemy URL, or a plug-in's format): the source registry (``pmo_nb.data.sources``) finds the reader,
-headers are matched to the data model (``[columns]`` in pmo.toml), cells are coerced (``pmo_nb.data.coerce``) and
-``pmo_nb.data.validate`` checks every rule; any finding raises ``DataValidationError``, an unreadable source
-``SourceError``. The source is never modified.
+``load(source)`` (the bundled sample when no source is given) returns the validated ``Portfolio`` whatever the
+source (a folder of CSV or Parquet files, an .xlsx workbook, a SQLAlchemy URL, or a plug-in's format): the source
+registry (``pmo_nb.data.sources``) finds the reader, headers are matched to the data model (``[columns]`` in
+pmo.toml), cells are coerced (``pmo_nb.data.coerce``) and ``pmo_nb.data.validate`` checks every rule; any finding
+raises ``DataValidationError``, an unreadable source ``SourceError``. The source is never modified.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from pmo_nb.data.validate import (
     working_dtype,
 )
 from pmo_nb.exceptions import DataValidationError, Finding, SourceError
+from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.schema import TABLE_NAMES, TABLES, Table
 
 __all__ = ["LoadResult", "check", "load", "match_headers"]
@@ -160,15 +161,42 @@ class LoadResult:
         return not self.findings
 
 
+def default_source() -> Path:
+    """The source ``load()`` reads when given none: the sample portfolio shipped with pmo-nb."""
+    return SAMPLE_DIR
+
+
+NOT_FOUND_ADVICE = ("give the path of the folder, workbook or database (absolute, or relative to the working "
+                    "directory), or call load() without a source for the sample portfolio")
+
+
+def not_found(source: str, advice: str = NOT_FOUND_ADVICE) -> SourceError | None:
+    """The error for a file or folder ``source`` that does not exist (None for a URL or an existing path).
+
+    Relative paths are read from the working directory, which in JupyterLab is the notebook's folder: the
+    message shows the absolute path looked at and the working directory, so a path meant for another folder
+    is recognised at once.
+    """
+    if "://" in source:
+        return None
+    path = Path(source).expanduser()
+    if path.exists():
+        return None
+    where = path.resolve()
+    return SourceError(f"{source} not found: {advice} (looked for {where}; working directory {Path.cwd()})",
+                       path=str(where))
+
+
 def check(
-    source: str | Path, config: Config | str | Path | None = None, *, kind: str | None = None
+    source: str | Path | None = None, config: Config | str | Path | None = None, *, kind: str | None = None
 ) -> LoadResult:
     """Read and validate ``source`` without raising on bad data.
 
     Parameters
     ----------
     source:
-        A folder of CSV/Parquet files, an .xlsx workbook, or a SQLAlchemy URL.
+        A folder of CSV/Parquet files, an .xlsx workbook, or a SQLAlchemy URL; None reads the sample portfolio
+        (:func:`default_source`).
     config:
         A ``Config``, the path of a pmo.toml, or None for the defaults.
     kind:
@@ -188,9 +216,18 @@ def check(
         ``config`` is not a valid pmo.toml.
     """
     cfg = load_config(config)
-    text = str(source)
-    reader = sources.get(kind) if kind else sources.detect(text)
-    raw = reader.read(text, cfg)
+    text = str(default_source() if source is None else source)
+    try:
+        reader = sources.get(kind) if kind else sources.detect(text)
+        raw = reader.read(text, cfg)
+    except SourceError as exc:
+        head, found, advice = str(exc).partition(" not found: ")
+        if not found:  # another problem (an unknown kind, an .xls workbook): its own message says it best
+            raise
+        absent_path = not_found(text, advice if head.endswith(text) else NOT_FOUND_ADVICE)
+        if absent_path is not None:
+            raise absent_path from None
+        raise
     # what the Portfolio, findings and reports name (a database URL without its password)
     shown = reader.display(text)
     absent_required = [t for t in TABLE_NAMES if TABLES[t].required and t not in raw.tables]
@@ -270,15 +307,17 @@ def _validate(tables: dict[str, TableData], config: Config) -> tuple[list[Findin
 
 
 def load(
-    source: str | Path, config: Config | str | Path | None = None, *, kind: str | None = None
+    source: str | Path | None = None, config: Config | str | Path | None = None, *, kind: str | None = None
 ) -> Portfolio:
-    """Read ``source`` into a validated ``Portfolio``.
+    """Read ``source`` into a validated ``Portfolio``; ``load()`` reads the sample portfolio.
 
     Parameters
     ----------
     source:
         A folder of CSV files (``projects.csv``, ...) or Parquet files, an .xlsx/.xlsm workbook
-        with one sheet per table, or a SQLAlchemy URL such as ``sqlite:///pmo.db``.
+        with one sheet per table, or a SQLAlchemy URL such as ``sqlite:///pmo.db``. None: the sample
+        portfolio shipped with pmo-nb. A relative path is read from the working directory (in JupyterLab,
+        the notebook's folder); when it does not exist the error shows the absolute path and that directory.
     config:
         A ``Config``, the path of a pmo.toml (header mapping, number format), or None.
     kind:

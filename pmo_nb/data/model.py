@@ -35,7 +35,7 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in table.columns})
 
 
-@dataclass
+@dataclass(repr=False)  # summary_lines() gives the short text and HTML summaries
 class Portfolio:
     """The validated portfolio. Build it with ``pmo_nb.load(source)``.
 
@@ -135,3 +135,35 @@ class Portfolio:
             "periods": (periods[0], periods[-1]) if periods else None,
             "n_periods": len(periods),
         }
+
+    # -- what a notebook shows: a short summary instead of every table ---------------------------------------
+    def summary_lines(self) -> list[str]:
+        """The text summary: source, months, counts per table, reported RAG mix, notes."""
+        periods = self.periods
+        span = f"{periods[0]} to {periods[-1]} ({len(periods)} months)" if periods else "no months of financials"
+        reported = self.projects["reported_status"] if "reported_status" in self.projects else pd.Series([])
+        labels = reported.astype("object").where(reported.notna(), "none").astype(str).str.lower()
+        counts = labels.value_counts()
+        order = [s for s in ("red", "amber", "green") if s in counts.index]
+        order += sorted(s for s in counts.index if s not in order)
+        mix = ", ".join(f"{int(counts[s])} {s}" for s in order) or "none"
+        rows = " · ".join(f"{len(self.table(name))} {name}" for name in TABLE_NAMES)
+        missing = ", ".join(self.missing_tables) or "none"
+        return [
+            f"Portfolio from {self.source or 'memory'}",
+            f"months {span}",
+            rows,
+            f"reported status of the projects: {mix}",
+            f"tables missing: {missing} · {len(self.notes)} data notes · {len(self.excluded)} rows excluded",
+            "pmo_nb.compute(portfolio, period) computes a month's KPIs",
+        ]
+
+    def __repr__(self) -> str:
+        return "\n  ".join(self.summary_lines())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        lines = [html.escape(line) for line in self.summary_lines()]
+        items = "".join(f"<li>{line}</li>" for line in lines[1:])
+        return f'<div class="pmo-portfolio-summary"><strong>{lines[0]}</strong><ul>{items}</ul></div>'

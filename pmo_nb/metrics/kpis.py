@@ -21,6 +21,7 @@ from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import UnknownEntityError
 from pmo_nb.metrics import evm, forecast, guidelines, issues, milestones, rag, risks
 from pmo_nb.metrics.calendar import check_period, default_period
+from pmo_nb.metrics.columns import KpisSummary
 from pmo_nb.periods import Period
 
 KPI_COLUMNS: tuple[str, ...] = (
@@ -120,8 +121,8 @@ def _iso(values: pd.Series) -> pd.Series:
     return text.where(d.notna(), None)
 
 
-@dataclass
-class Kpis:
+@dataclass(repr=False)  # the text and HTML summaries, describe() and view() come from KpisSummary
+class Kpis(KpisSummary):
     """Every KPI of a portfolio (or one program) as of the end of ``period``. Build it with ``compute``.
 
     ``projects``, ``programs`` and ``portfolio`` have one row per entity (docs/kpis.md lists the

@@ -1,23 +1,115 @@
 """HTML building blocks for report notebooks: title block, KPI tiles, notes, "no data" messages.
 
-Each function returns an ``HTML`` object: ``display()`` it in a notebook (it has ``_repr_html_``,
-so the output is a ``text/html`` display_data the templates style with ``pmo_nb/reporting/static/pmo.css``),
-or ``str()`` it. Every value that comes from data is HTML-escaped here; callers pass plain text.
-CSS classes follow the display contract: ``pmo-title``, ``pmo-tiles``, ``pmo-tile``, ``pmo-rag``,
-``pmo-note``, ``pmo-empty``, ``pmo-summary``.
+Each function returns an ``HTML`` object: ``str()`` it for the fragment the report templates style with
+``pmo_nb/reporting/static/pmo.css``, or ``display()`` it in a notebook: outside a batch run its ``_repr_html_``
+wraps the fragment in ``<div class="pmo-nb">`` with the rules of pmo.css it uses, every selector prefixed with
+``.pmo-nb`` (:func:`scoped_css`), so it is styled without ``report.title()`` and styles nothing else on the page.
+Every value that comes from data is HTML-escaped here; callers pass plain text. CSS classes follow the display
+contract: ``pmo-title``, ``pmo-tiles``, ``pmo-tile``, ``pmo-rag``, ``pmo-note``, ``pmo-empty``, ``pmo-summary``.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
+from pmo_nb.contract import BATCH_ENV
+from pmo_nb.paths import COMPONENT_CSS
 from pmo_nb.reporting.tables import Col, esc, html_table, rag_badge
 
 Direction = Literal["good", "bad", "neutral"]
+
+SCOPE = "pmo-nb"
+"""The class of the element that wraps a fragment displayed in a notebook; every carried rule is under it."""
+
+_COMMENT_RE = re.compile(r"/\*.*?\*/", re.S)
+_CLASS_ATTR_RE = re.compile(r'class="([^"]*)"')
+_SELECTOR_CLASS_RE = re.compile(r"\.([A-Za-z0-9_-]+)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of pmo.css: its selectors, declarations and the ``@media`` block it sits in (None: none)."""
+
+    selectors: tuple[str, ...]
+    body: str
+    media: str | None = None
+
+
+def parse_css(css: str) -> list[Rule]:
+    """The rules of a flat stylesheet (rules and ``@media`` blocks of rules, as pmo.css is written)."""
+    text = _COMMENT_RE.sub("", css)
+    rules: list[Rule] = []
+    pos = 0
+    media: str | None = None
+    while True:
+        open_at = text.find("{", pos)
+        close_at = text.find("}", pos)
+        if close_at != -1 and (open_at == -1 or close_at < open_at):  # the end of an @media block
+            media, pos = None, close_at + 1
+            continue
+        if open_at == -1:
+            return rules
+        prelude = text[pos:open_at].strip()
+        if prelude.startswith("@media"):
+            media, pos = prelude, open_at + 1
+            continue
+        end = text.index("}", open_at)
+        selectors = tuple(s.strip() for s in prelude.split(",") if s.strip())
+        rules.append(Rule(selectors, " ".join(text[open_at + 1:end].split()), media))
+        pos = end + 1
+
+
+@functools.cache
+def _component_rules() -> tuple[Rule, ...]:
+    return tuple(parse_css(COMPONENT_CSS.read_text(encoding="utf-8")))
+
+
+def _scope(selector: str) -> str:
+    if selector == ":root":
+        return f".{SCOPE}"
+    return f".{SCOPE} {selector}"
+
+
+def scoped_css(html: str, rules: Sequence[Rule] | None = None) -> str:
+    """The rules (pmo.css by default) that style ``html``, each selector under ``.pmo-nb``.
+
+    A selector is kept when every class it names is used in ``html`` (``:root``, which sets the colours, becomes
+    ``.pmo-nb``); a rule none of whose selectors is kept is left out.
+    """
+    used = {c for attr in _CLASS_ATTR_RE.findall(html) for c in attr.split()}
+    out: list[str] = []
+    media: str | None = None
+    for rule in _component_rules() if rules is None else rules:
+        kept = [_scope(s) for s in rule.selectors if set(_SELECTOR_CLASS_RE.findall(s)) <= used]
+        if not kept:
+            continue
+        if rule.media != media:
+            if media is not None:
+                out.append("}")
+            if rule.media is not None:
+                out.append(rule.media + " {")
+            media = rule.media
+        out.append(f"{', '.join(kept)} {{ {rule.body} }}")
+    if media is not None:
+        out.append("}")
+    return "\n".join(out)
+
+
+def _batch_mode() -> bool:
+    # the same test as pmo_nb.reporting.display.batch_mode, which imports Altair: keep this module light
+    return os.environ.get(BATCH_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def styled(html: str) -> str:
+    """``html`` wrapped for display in a notebook: ``<div class="pmo-nb">``, its scoped style, the fragment."""
+    return f'<div class="{SCOPE}"><style>{scoped_css(html)}</style>{html}</div>'
 
 
 class HTML:
@@ -27,7 +119,8 @@ class HTML:
         self.html = str(html)
 
     def _repr_html_(self) -> str:
-        return self.html
+        """The fragment with the styles it needs, scoped to it; in a batch run the report template styles it."""
+        return self.html if _batch_mode() else styled(self.html)
 
     def __html__(self) -> str:
         return self.html

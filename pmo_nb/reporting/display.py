@@ -33,6 +33,13 @@ The v5 copy serves JupyterLab only: no template reads it. In a batch run (``pmo-
 environment variable ``PMO_NB_BATCH=1`` for its kernels) it is left out, and so is its compile check,
 which saves one Vega-Lite compilation per chart; interactive sessions keep it.
 
+Charts built by pmo-nb
+----------------------
+The chart builders of ``pmo_nb.reporting.charts`` return charts whose ``_repr_mimebundle_`` calls
+:func:`chart_bundle`: the same bundle, with the ``pmo`` theme (unless another non-default theme is active) and
+inline data, whatever Altair renderer is active. ``from pmo_nb.reporting import charts; charts.s_curve(...)``
+therefore draws offline in JupyterLab without :func:`enable`: Altair's default renderer would load Vega from a CDN.
+
 Report metadata
 ---------------
 ``report_meta(...)`` displays ``application/vnd.pmo-nb.report+json`` (with an empty ``text/plain``)
@@ -62,7 +69,7 @@ from pmo_nb.contract import (
 )
 from pmo_nb.exceptions import PeriodError, RenderError
 from pmo_nb.periods import Period
-from pmo_nb.reporting.charts.theme import register_theme
+from pmo_nb.reporting.charts.theme import THEME_NAME, register_theme
 
 RENDERER_NAME = "pmo"
 VEGALITE_V6_MIMETYPE = VEGALITE_MIMETYPE
@@ -189,6 +196,25 @@ def render(spec: dict[str, Any], **metadata: Any) -> tuple[dict[str, Any], dict[
     if VEGALITE_V5_MIMETYPE in bundle:
         meta[VEGALITE_V5_MIMETYPE] = {"embed_options": {"actions": False, **metadata.get("embed_options", {})}}
     return bundle, meta
+
+
+def chart_bundle(chart: alt.TopLevelMixin) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a chart built by pmo-nb displays as: :func:`render` of its spec, whatever renderer is active.
+
+    The spec is taken with the ``pmo`` theme (a non-default theme the user enabled wins) and Altair's default data
+    transformer without a row limit, so its data is inline; nothing is loaded from the network to show it.
+
+    Raises
+    ------
+    RenderError
+        The chart cannot be rendered (see :func:`to_svg`).
+    """
+    register_theme(enable=False)
+    active = alt.theme.active
+    theme = THEME_NAME if active in (None, "default") else active
+    with alt.theme.enable(theme), alt.data_transformers.enable("default", max_rows=None):
+        spec = chart.to_dict(context={"pre_transform": False})
+    return render(spec)
 
 
 def enable() -> None:

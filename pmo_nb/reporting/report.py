@@ -15,7 +15,6 @@ and shared with its kernels, or loaded and computed here.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +29,6 @@ from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
 from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
-from pmo_nb.paths import COMPONENT_CSS
 from pmo_nb.periods import Period
 from pmo_nb.reporting import charts, components, display, narrative, sections, setup, trends
 from pmo_nb.reporting import formatting as fmt
@@ -379,19 +377,6 @@ class _Base:
         return components.summary([f"- {n}" for n in notes])
 
 
-@functools.cache
-def _component_css() -> str:
-    return COMPONENT_CSS.read_text(encoding="utf-8")
-
-
-def _with_style(block: components.HTML) -> components.HTML:
-    """Outside a batch run (JupyterLab, nbval) no report template styles the page: the title block brings
-    pmo.css along so tiles, tables and badges look as in the report. Batch reports get it from the template."""
-    if display.batch_mode():
-        return block
-    return components.HTML(f'<style class="pmo-style">{_component_css()}</style>') + block
-
-
 def _rag(x: Any) -> str | None:
     return x if isinstance(x, str) and x in RAG_SEVERITY else None
 
@@ -517,7 +502,7 @@ class ProgramReport(_Base):
     def _title(self) -> components.HTML:
         p = self.program
         sub = f"Sponsor {p['sponsor']} · Program manager {p['manager']}"
-        return _with_style(components.title_block(
+        return (components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
             rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or ""), objective=self._objective()))
 
@@ -642,7 +627,7 @@ class PortfolioReport(_Base):
     def _title(self) -> components.HTML:
         n = len(self.kpis.programs)
         sub = f"{narrative.plural(n, 'program')}, {narrative.plural(len(self.kpis.projects), 'project')}"
-        return _with_style(components.title_block(
+        return (components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
             rag=_rag(self.row.get("rag")), rag_reason=str(self.row.get("rag_reason") or "")))
 

@@ -9,11 +9,12 @@ import pandas as pd
 
 from pmo_nb.periods import Period
 from pmo_nb.reporting import formatting as fmt
-from pmo_nb.reporting.charts.base import is_empty, no_data, period_text, records, titled
+from pmo_nb.reporting.charts.base import carries_renderer, is_empty, no_data, period_text, records, titled
 from pmo_nb.reporting.charts.theme import HEIGHT, SERIES_COLORS, WIDTH
 from pmo_nb.reporting.narrative import cost_finding
 
 
+@carries_renderer
 def s_curve(
     df: pd.DataFrame,
     bac: float | None = None,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_nb.reporting import formatting as fmt
-from pmo_nb.reporting.charts.base import is_empty, no_data, records, titled
+from pmo_nb.reporting.charts.base import carries_renderer, is_empty, no_data, records, titled
 from pmo_nb.reporting.charts.theme import MAX_QUADRANT_HALF_RANGE, MUTED, RAG_COLORS, RAG_KEYS, RAG_LABELS, RAG_SHAPES
 from pmo_nb.reporting.narrative import plural, quadrant_finding, rag_finding, rag_totals
 
@@ -149,6 +149,7 @@ def quadrant_data(df: pd.DataFrame, *, green: float = 0.95, amber: float = 0.90,
     return QuadrantData(d, x_dom, y_dom, notes, title)
 
 
+@carries_renderer
 def cpi_spi_quadrant(
     df: pd.DataFrame,
     title: str | None = None,
@@ -250,6 +251,7 @@ def cpi_spi_quadrant(
     )
 
 
+@carries_renderer
 def rag_counts(df: pd.DataFrame, title: str | None = None, *, noun: str = "project") -> alt.TopLevelMixin:
     """Projects (or programs) per RAG status as labelled horizontal bars, worst first.
 

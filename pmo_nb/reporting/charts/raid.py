@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from pmo_nb.reporting import formatting as fmt
-from pmo_nb.reporting.charts.base import is_empty, no_data, period_text, records, titled
+from pmo_nb.reporting.charts.base import carries_renderer, is_empty, no_data, period_text, records, titled
 from pmo_nb.reporting.charts.theme import (
     AGEING_BUCKETS,
     BAND_COLORS,
@@ -21,6 +21,7 @@ from pmo_nb.reporting.charts.theme import (
 from pmo_nb.reporting.narrative import ageing_finding, exposure_finding, issues_finding, risk_finding
 
 
+@carries_renderer
 def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
     """The 5 x 5 probability/impact grid of open risks: cell colour by band, the count in each cell.
 
@@ -94,6 +95,7 @@ def risk_heatmap(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixi
     )
 
 
+@carries_renderer
 def exposure_trend(df: pd.DataFrame, title: str | None = None, *, currency: str = "EUR") -> alt.TopLevelMixin:
     """Open risk exposure by month: EMV of open risks (top) and the count of open risks (bottom).
 
@@ -173,6 +175,7 @@ def severity_frame(df: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
     return d
 
 
+@carries_renderer
 def issues_by_severity(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
     """Open issues by severity, bars in order low, medium, high, critical, counts labelled.
 
@@ -212,6 +215,7 @@ def issues_by_severity(df: pd.DataFrame, title: str | None = None) -> alt.TopLev
     return alt.layer(bars, text).properties(title=titled(title), width=360, height=220)
 
 
+@carries_renderer
 def issue_ageing(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
     """Open issues by age bucket (0-30 ... >180 days), stacked by severity, totals on top.
 

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from pmo_nb.reporting import formatting as fmt
-from pmo_nb.reporting.charts.base import date_series, is_empty, no_data, records, titled
+from pmo_nb.reporting.charts.base import carries_renderer, date_series, is_empty, no_data, records, titled
 from pmo_nb.reporting.charts.theme import (
     MILESTONE_STATUS_COLORS,
     MILESTONE_STATUS_LABELS,
@@ -20,6 +20,7 @@ from pmo_nb.reporting.charts.theme import (
 from pmo_nb.reporting.narrative import milestone_finding
 
 
+@carries_renderer
 def milestone_timeline(
     df: pd.DataFrame,
     period_end: Any = None,
