@@ -152,9 +152,9 @@ def compute_rag(
     key_text = np.where(names.notna(), "key milestone missed: " + names.fillna("").astype(str),
                         np.where(key_missed == 1, "1 key milestone missed",
                                  key_missed.astype("int64").astype(str) + " key milestones missed"))
+    # Beside the key ones, the count stated is the total (as the summary and tiles state it), never the rest.
     other = (missed - key_missed).clip(lower=0)
-    other_text = np.where(other == 1, "1 milestone missed",
-                          other.astype("int64").astype(str) + " milestones missed")
+    other_text = missed.astype("int64").astype(str) + " milestones missed in all"
     ms_reason = pd.Series(
         np.where(key_missed > 0, np.where(other > 0, key_text + "; " + other_text, key_text),
                  np.where(missed == 1, "1 milestone missed", missed.astype("int64").astype(str)
