@@ -99,10 +99,10 @@ def worker_dies_on_prg_b() -> None:
     """Make this worker process itself die (not its kernel) when it renders PRG-B."""
     real = rendering.render
 
-    def render(nb, fmt, generated_at, path=None):
+    def render(nb, fmt, generated_at, path=None, links=None):
         if path and Path(path).stem == "PRG-B":
             os._exit(3)
-        return real(nb, fmt, generated_at, path)
+        return real(nb, fmt, generated_at, path, links)
 
     rendering.render = render
 

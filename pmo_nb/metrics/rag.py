@@ -20,6 +20,8 @@ NO_COST_DATA = "no cost data"
 NO_ACTUAL_COST = "no actual cost recorded"
 UNAVAILABLE_ALL = "CPI, SPI and SPI(t) unavailable"
 UNAVAILABLE_AC = "CPI unavailable"
+NO_COST_SUFFIX = f" ({NO_COST_DATA}: {UNAVAILABLE_ALL})"
+"""What a reason ends with when the source has no cost data at all (a report says it once, not on every row)."""
 MAX_NAMED_MILESTONES = 3
 
 
@@ -191,7 +193,7 @@ def compute_rag(
     reason[not_known_note] = reason[not_known_note] + " (no financials yet)"
     no_cost = ~tracked
     reason[no_cost & worst.isna()] = NO_COST_DATA
-    reason[no_cost & worst.notna()] = reason[no_cost & worst.notna()] + f" ({NO_COST_DATA}: {UNAVAILABLE_ALL})"
+    reason[no_cost & worst.notna()] = reason[no_cost & worst.notna()] + NO_COST_SUFFIX
     no_ac = tracked & ~ac_known
     reason[no_ac] = reason[no_ac] + f" ({NO_ACTUAL_COST}: {UNAVAILABLE_AC})"
     if "stale" in entities and "status_age_days" in entities:
