@@ -182,7 +182,8 @@ def test_programs_on_a_published_month_updates_those_and_keeps_the_others(tmp_pa
     assert verify(month) == [] and m["run_id"] != first["run_id"]
     carried = {r["name"]: r["carried_from"] for r in m["reports"]}
     assert carried == {"portfolio": None, "PRG-DCX": None, "PRG-ERP": first["run_id"]}
-    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-DCX.html", "PRG-ERP.html", "portfolio.html"]
+    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-DCX.html", "PRG-ERP.html", "index.html",
+                                                            "portfolio.html"]
     assert (month / "kpis.csv").is_file()
 
 
