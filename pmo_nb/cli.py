@@ -114,6 +114,7 @@ def validate_command(source: str, config_path: str | None, limit: int) -> None:
         click.echo("Fix these in the source and run `pmo-nb validate` again (docs/data-model.md explains "
                    "each rule).")
         sys.exit(1)
+    assert result.portfolio is not None  # check() gives a portfolio whenever there is no finding
     click.echo(render_summary(result.portfolio, result.notes))
 
 
@@ -137,12 +138,10 @@ def kpis_command(source: str, period: Period | None, level: Literal["project", "
 
     Rows carry names next to ids; CSV cells that a spreadsheet would run as formulas are escaped.
     """
-    from typing import cast
-
     from pmo_nb.config import load_config
-    from pmo_nb.console.kpis import Format, render_rows
+    from pmo_nb.console.kpis import render_rows
     from pmo_nb.data.ingest import load
-    from pmo_nb.metrics.kpis import Level, compute, kpi_rows
+    from pmo_nb.metrics.kpis import compute, kpi_rows
 
     config = load_config(config_path)
     portfolio = load(source, config=config)
@@ -151,8 +150,8 @@ def kpis_command(source: str, period: Period | None, level: Literal["project", "
     result = compute(portfolio.in_key_order(), period, config)
     if program_id is not None:
         result = result.program(program_id)
-    rows = kpi_rows(result, cast(Level, level))  # click.Choice has checked both
-    click.echo(render_rows(rows, cast(Format, fmt), config.currency), nl=False)
+    rows = kpi_rows(result, level)  # click.Choice has checked both
+    click.echo(render_rows(rows, fmt, config.currency), nl=False)
 
 
 def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
