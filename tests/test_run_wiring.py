@@ -412,3 +412,12 @@ def test_a_plugin_format_is_written_by_the_run(tmp_path: Path) -> None:
                                                                    "PRG-A": ["html", "md"]}
     assert {"PRG-A.md", "portfolio.md"} <= set(hrefs(month / "index.html"))
     assert not (month / "executive-pack-2026-10.pdf").exists()  # no pdf asked for
+
+
+def test_a_month_without_a_manifest_does_not_count_its_index_as_a_report(tmp_path: Path) -> None:
+    from pmo_nb.run.published import published_reports
+
+    for name in ("portfolio.html", "PRG-A.html", "PRG-A.pdf", "index.html", "executive-pack-2026-10.pdf"):
+        (tmp_path / name).write_text("x")
+    assert sorted((r.name, sorted(r.outputs)) for r in published_reports(tmp_path)) == [
+        ("PRG-A", ["html", "pdf"]), ("portfolio", ["html"])]
