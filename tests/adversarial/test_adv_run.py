@@ -43,7 +43,9 @@ def no_financial_rows(src: Path) -> None:
          "error: period 2024-10 is outside the data, which covers 2024-11 to 2026-10"),
         (None, ["--period", "31/10/2026"], 2,
          "error: Invalid value for '--period': period '31/10/2026' is not a month: use YYYY-MM, e.g. 2026-10"),
-        (no_financial_rows, [], 1, "has no financials, so there is no reporting month"),
+        # without financial rows the run reports (no cost data: test_run_wiring), within the dated events' months
+        (no_financial_rows, ["--period", "2024-09"], 1,
+         "error: period 2024-09 is outside the data, which covers 2024-10 to 2026-10 (it has no financials)"),
     ],
     ids=["bad-cell", "latin-1", "missing-column", "period-before-data", "period-not-a-month",
          "no-financial-rows"],
