@@ -421,3 +421,15 @@ def test_a_month_without_a_manifest_does_not_count_its_index_as_a_report(tmp_pat
         (tmp_path / name).write_text("x")
     assert sorted((r.name, sorted(r.outputs)) for r in published_reports(tmp_path)) == [
         ("PRG-A", ["html", "pdf"]), ("portfolio", ["html"])]
+
+
+def test_without_actual_cost_the_s_curve_draws_no_cost_line_at_zero(tmp_path: Path) -> None:
+    from pmo_nb.reporting.report import ProgramReport
+
+    src = write_source(tmp_path / "src")
+    lines = (src / "financials.csv").read_text(encoding="utf-8").splitlines()
+    (src / "financials.csv").write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n", encoding="utf-8")
+    chart = ProgramReport.build("PRG-A", period="2026-10", source=src).s_curve().to_dict()
+    assert chart["title"]["text"] == "No actual cost recorded: earned value against plan"  # not "100.0% under plan"
+    values = [row for data in chart.get("datasets", {}).values() for row in data if row.get("series") == "AC"]
+    assert values == []

@@ -232,7 +232,11 @@ class _Base:
         if curve.empty:
             return components.empty("financials", self.scope)
         proj = self.kpis.projects
-        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency,
+        title = None
+        if not _flag(self.row.get("ac_known"), default=True):  # no actual cost in the source: no AC line at 0
+            curve, title = curve.assign(ac=float("nan")), "No actual cost recorded: earned value against plan"
+        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), title=title,
+                              currency=self.currency,
                               planned_finish=proj["baseline_finish"].max() if len(proj) else None,
                               forecast_finish=_forecast_finish(proj), reporting_period=self.period)
 
@@ -430,6 +434,13 @@ def _with_style(block: components.HTML) -> components.HTML:
 
 def _rag(x: Any) -> str | None:
     return x if isinstance(x, str) and x in RAG_SEVERITY else None
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    """A yes/no figure of the KPIs (``ac_known``, ``cost_data``); ``default`` when it is missing."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return default
+    return bool(value)
 
 
 def _sub(a: Any, b: Any) -> float | None:
