@@ -12,10 +12,14 @@ kernel. After each run it checks, from the run's ``manifest.json`` and the files
   portfolio overview), and its contents pages list every program with the page its bookmark points at.
 
 It prints, per run: wall time, reports/s, reports ok, kernel attempts > 1, peak RSS of the parent, of the
-workers (max) and of the kernels (median / max), pack pages and size; and exits 1 if a check failed.
+workers (max) and of the kernels (median / max), pack pages and size; then the pack's targets (issue 11 item
+7): the pack's build time as a share of the run's wall time (target <= 15%) and the parent's peak memory
+(target <= 1 GB), each with "met" or "NOT met". It exits 1 if a check failed (and, with ``--strict``, if a
+target was not met; the targets are set for 200 programs, where the fixed costs of a run weigh least).
 
 Run: ``.venv/bin/python benchmarks/bench_load.py [--programs 200 --projects 4000] [--runs 3] [--jobs N]
-[--formats html,pdf] [--keep DIR]``; a smaller size: ``--programs 20 --projects 400``.
+[--formats html,pdf] [--pack executive|full] [--strict] [--keep DIR]``; a smaller size: ``--programs 10
+--projects 200 --runs 1``.
 tests/test_load_small.py runs the same checks (``check_run``) on a small portfolio.
 """
 
@@ -36,6 +40,10 @@ from pathlib import Path
 from typing import Any
 
 BIN = Path(sys.executable).parent
+PACK_SHARE_TARGET = 0.15
+"""The pack's build time may be at most this share of the run's wall time (issue 11 item 7)."""
+PARENT_MB_TARGET = 1024
+"""The run's parent process may peak at most at this resident memory, in MB (issue 11 item 7)."""
 
 
 # --- memory of a process tree ----------------------------------------------------------------------
@@ -145,7 +153,7 @@ def check_pack(path: Path, programs: dict[str, str]) -> tuple[dict[str, Any], li
     marks = [(b.title, reader.get_destination_page_number(b) + 1) for b in top]
     if [t for t, _ in marks[:3]] != ["Cover", "Contents", "Portfolio overview"]:
         problems.append(f"pack: the first bookmarks are {[t for t, _ in marks[:3]]}")
-    program_marks = marks[3:]
+    program_marks = [m for m in marks[3:] if not m[0].endswith(" (full report)")]  # --pack full appends those
     facts["bookmarks"] = len(program_marks)
     if len(program_marks) != len(programs):
         problems.append(f"pack: {len(program_marks)} program bookmarks for {len(programs)} programs")
@@ -182,9 +190,11 @@ def check_run(month: Path, *, formats: tuple[str, ...]) -> tuple[dict[str, Any],
         "kernel_max_attempts": max(attempts, default=0),
         "workers": len({r["worker_pid"] for r in reports}),
     }
+    from pmo_nb.run.rendering import file_name
+
     for r in reports:
         for fmt in formats:
-            if r["status"] == "ok" and not (month / f"{r['name']}.{fmt}").is_file():
+            if r["status"] == "ok" and not (month / file_name(r["name"], fmt)).is_file():
                 problems.append(f"{r['name']}: no {fmt} file")
     if "pdf" in formats:
         pack = m.get("pack") or {}
@@ -196,6 +206,8 @@ def check_run(month: Path, *, formats: tuple[str, ...]) -> tuple[dict[str, Any],
                       if r["kind"] == "program" and r["status"] == "ok"}
             pack_facts, pack_problems = check_pack(month / pack["path"], wanted)
             facts.update({f"pack_{k}": v for k, v in pack_facts.items()})
+            facts["pack_seconds"] = float(pack.get("duration") or 0.0)
+            facts["pack_mode"] = pack.get("mode", "executive")
             problems += pack_problems
     return facts, problems
 
@@ -212,9 +224,21 @@ def _program_names(kpis_csv: Path) -> dict[str, str]:
 # --- the benchmark -----------------------------------------------------------------------------------
 
 
-def run_once(src: Path, out: Path, period: str, formats: str, jobs: int | None) -> dict[str, Any]:
+def targets(pack_seconds: float | None, elapsed: float, parent_mb: int) -> tuple[str, bool]:
+    """The line on the pack's targets and whether both were met (a run without a pack meets the share)."""
+    share = None if pack_seconds is None or elapsed <= 0 else pack_seconds / elapsed
+    share_ok = share is None or share <= PACK_SHARE_TARGET
+    mem_ok = parent_mb <= PARENT_MB_TARGET
+    verdict = {True: "met", False: "NOT met"}
+    shown = "no pack" if share is None else f"pack {pack_seconds:.1f} s = {share:.1%} of the run's {elapsed:.1f} s"
+    return (f"targets: {shown} (target <= {PACK_SHARE_TARGET:.0%}: {verdict[share_ok]}); parent peak RSS "
+            f"{parent_mb} MB (target <= {PARENT_MB_TARGET} MB: {verdict[mem_ok]})", share_ok and mem_ok)
+
+
+def run_once(src: Path, out: Path, period: str, formats: str, jobs: int | None,
+             pack: str = "executive") -> dict[str, Any]:
     cmd = [str(BIN / "pmo-nb"), "run", "--source", str(src), "--period", period, "--formats", formats,
-           "--out", str(out), "--quiet"]
+           "--out", str(out), "--quiet", "--pack", pack]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     t0 = time.perf_counter()
@@ -238,6 +262,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None, help="pmo-nb run --jobs (default: CPUs)")
     parser.add_argument("--formats", default="html,pdf")
+    parser.add_argument("--pack", choices=("executive", "full"), default="executive")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     parser.add_argument("--keep", type=Path, default=None, help="write source and reports here (kept)")
     args = parser.parse_args()
 
@@ -259,7 +285,7 @@ def main() -> None:
         failed = False
         for i in range(1, args.runs + 1):
             out = root / f"reports-{i}"
-            res = run_once(src, out, period, ",".join(formats), args.jobs)
+            res = run_once(src, out, period, ",".join(formats), args.jobs, args.pack)
             month = out / period
             if not (month / "manifest.json").is_file():
                 print(f"run {i}: exit {res['rc']}, nothing published\n{res['stderr'][-2000:]}", flush=True)
@@ -275,9 +301,12 @@ def main() -> None:
                     f"kernels median {statistics.median(kernels):.0f} / "
                     f"max {max(kernels)} ({len(kernels)} kernels)")
             if "pack_pages" in facts:
-                line += (f"; pack {facts['pack_pages']} pages ({facts['pack_contents_pages']} of contents), "
-                         f"{facts['pack_bookmarks']} program bookmarks, {facts['pack_size_mb']:.1f} MB")
+                line += (f"; {facts['pack_mode']} pack {facts['pack_pages']} pages ({facts['pack_contents_pages']} "
+                         f"of contents), {facts['pack_bookmarks']} program bookmarks, {facts['pack_size_mb']:.1f} MB")
             print(line, flush=True)
+            target_line, met = targets(facts.get("pack_seconds"), res["elapsed"], max(mem.get("parent", [0])))
+            print(f"  {target_line}", flush=True)
+            failed = failed or (args.strict and not met)
             for p in problems[:20]:
                 print(f"  problem: {p}", flush=True)
             failed = failed or bool(problems) or res["rc"] != 0

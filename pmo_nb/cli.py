@@ -219,11 +219,15 @@ def kpis_command(source: str | None, period: Period | None, level: Literal["proj
 
 
 def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    """``--formats``: names registered in ``pmo_nb.publish.formats`` (built in: html, pdf; plug-ins add more)."""
+    from pmo_nb.publish.formats import names
+
+    known = names()
     formats = [f.strip().lower() for f in value.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in known]
     if unknown or not formats:
-        raise click.BadParameter(f"{', '.join(unknown) or 'nothing given'}: use {', '.join(FORMATS)} or "
-                                 f"{','.join(FORMATS)}")
+        raise click.BadParameter(f"{', '.join(unknown) or 'nothing given'}: use {', '.join(known)} "
+                                 f"(comma-separated, e.g. {','.join(FORMATS)})")
     return formats
 
 
@@ -234,7 +238,10 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
               help="Reporting month (default: the latest month of financials that has ended).")
 @click.option("--programs", default=None, metavar="ID,...", help="Only these programs (default: all).")
 @click.option("--formats", default="html,pdf", show_default=True, metavar="html,pdf", callback=_run_formats,
-              help="Report formats; the executive pack is built with pdf.")
+              help="Report formats (html, pdf and any a plug-in registers); the executive pack is built with pdf.")
+@click.option("--pack", "pack", type=click.Choice(["executive", "full"]), default="executive", show_default=True,
+              help="executive: a cover naming the programs that need attention, the overview and one page per "
+                   "program; full: the same, then every report in full.")
 @click.option("--out", default=None, type=click.Path(file_okay=False),
               help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/ of the current folder).")
 @click.option("--jobs", default=None, type=click.IntRange(min=1),
@@ -255,22 +262,25 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @handle_errors
 def run_command(source: str | None, period: Period | None, programs: str | None, formats: list[str],
-                out: str | None, jobs: int | None, config_path: str | None, timeout: int, quiet: bool,
-                reuse_kernels: bool, replace: bool, program_notebook: str | None,
+                pack: Literal["executive", "full"], out: str | None, jobs: int | None, config_path: str | None,
+                timeout: int, quiet: bool, reuse_kernels: bool, replace: bool, program_notebook: str | None,
                 portfolio_notebook: str | None) -> None:
-    """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack.
+    """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack
+    and the month's index.html.
 
     Everything is written to a temporary folder inside OUT and swapped into OUT/YYYY-MM/ only when
     complete. Exit 0 when every report succeeded, 1 when any failed. A month already published is replaced
     only by a run with no failure that has at least its reports (or with --replace); any other run goes next
     to it, in OUT/YYYY-MM.failed-RUNID/. --programs on a published month updates those programs' reports and
-    rebuilds the overview, pack, kpis.csv and manifest; the other programs' reports stay.
+    rebuilds the overview, pack, index, kpis.csv and manifest; the other programs' reports stay. With
+    [validation] invalid_rows = "exclude" in pmo.toml, rows that break a rule are left out with a warning
+    line (exit 0) and listed in the data notes of the reports they concern.
     """
     from pmo_nb.console.findings import render_findings
     from pmo_nb.run.masking import scrub
     from pmo_nb.run.monthly import run
     from pmo_nb.run.pool import Interrupted
-    from pmo_nb.run.summary import summary_lines
+    from pmo_nb.run.summary import excluded_line, excluded_rows, summary_lines
 
     ws = _workspace()
     notebooks = {"program": program_notebook or str(ws.notebook("program_report.ipynb")),
@@ -282,7 +292,7 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
         result = run(
             source, period=period, programs=programs, formats=formats,
             out=out or "reports", jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
-            notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace,
+            notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace, pack=pack,
         )
     except DataValidationError as exc:
         click.echo(scrub(f"source: {exc.source}", source), err=True)
@@ -303,6 +313,9 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
     if not quiet or not result.ok:
         for line in summary_lines(result, only_failed=quiet):
             click.echo(line)
+    excluded = excluded_line(result.excluded)
+    if excluded:
+        click.echo(scrub(f"warning: {excluded}", source), err=True)
     n = len(result.reports)
     if result.kept is not None:
         what = (f"{len(failed)} of {n} reports failed" if failed else "the executive pack failed"
@@ -316,8 +329,11 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
         click.echo(f"{what} for {result.period}; the rest is in {result.folder} (failed notebooks are "
                    f"kept in {result.folder / 'notebooks'}; manifest.json has the details)", err=True)
         sys.exit(1)
-    click.echo(f"{n} reports for {result.period} in {result.duration:.1f} s: {result.folder} "
+    rows = len(excluded_rows(result.excluded))
+    left_out = f"; {rows} source row{'s' if rows != 1 else ''} left out" if rows else ""
+    click.echo(f"{n} reports for {result.period} in {result.duration:.1f} s{left_out}: {result.folder} "
                f"(manifest.json lists every file)")
+
 
 @cli.command("sample")
 @click.option("--out", required=True, type=click.Path(file_okay=False),

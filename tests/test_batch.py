@@ -99,10 +99,10 @@ def worker_dies_on_prg_b() -> None:
     """Make this worker process itself die (not its kernel) when it renders PRG-B."""
     real = rendering.render
 
-    def render(nb, fmt, generated_at, path=None):
+    def render(nb, fmt, generated_at, path=None, links=None):
         if path and Path(path).stem == "PRG-B":
             os._exit(3)
-        return real(nb, fmt, generated_at, path)
+        return real(nb, fmt, generated_at, path, links)
 
     rendering.render = render
 
@@ -401,7 +401,7 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
     names = sorted(p.relative_to(month).as_posix() for p in month.rglob("*") if p.is_file())
     assert names == sorted([
         "PRG-A.html", "PRG-A.pdf", "PRG-C.html", "PRG-C.pdf", "portfolio.html", "portfolio.pdf",
-        "executive-pack-2026-10.pdf", "kpis.csv", "manifest.json",
+        "executive-pack-2026-10.pdf", "index.html", "kpis.csv", "manifest.json",
         "notebooks/PRG-A.ipynb", "notebooks/PRG-B.ipynb", "notebooks/PRG-C.ipynb",
         "notebooks/portfolio.ipynb",
     ])
@@ -448,8 +448,9 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
                 notebooks={"program": NOTEBOOKS / "batch_ok.ipynb", "portfolio": NOTEBOOKS / "batch_ok.ipynb"})
     assert again.ok and again.kept is None
     names = sorted(p.relative_to(month).as_posix() for p in month.rglob("*") if p.is_file())
-    assert names == ["PRG-A.html", "PRG-C.html", "PRG-C.pdf", "kpis.csv", "manifest.json", "notebooks/PRG-A.ipynb",
-                     "notebooks/PRG-B.ipynb", "notebooks/PRG-C.ipynb", "notebooks/portfolio.ipynb", "portfolio.html"]
+    assert names == ["PRG-A.html", "PRG-C.html", "PRG-C.pdf", "index.html", "kpis.csv", "manifest.json",
+                     "notebooks/PRG-A.ipynb", "notebooks/PRG-B.ipynb", "notebooks/PRG-C.ipynb",
+                     "notebooks/portfolio.ipynb", "portfolio.html"]
     assert {p: (month / p).read_bytes() for p in prg_c} == prg_c
     assert verify(month) == []
     assert [(r["name"], r["status"], r["carried_from"]) for r in read_manifest(month)["reports"]] == [
@@ -519,7 +520,7 @@ def test_a_dying_worker_fails_only_its_report(tmp_path: Path) -> None:
     bad = result.failed[0]
     assert bad.error.ename == "WorkerCrash" and "retried on its own" in bad.error.evalue
     month = out / "2026-10"
-    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-A.html", "PRG-C.html", "portfolio.html"]
+    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-A.html", "PRG-C.html", "index.html", "portfolio.html"]
     assert verify(month) == []
 
 
@@ -580,7 +581,8 @@ def test_the_pack_takes_title_and_rag_from_the_report_metadata_the_kernel_emitte
         return b"%PDF-1.7"
 
     monkeypatch.setattr(packing, "build_pack", fake_build)
-    info, error = packing.make_pack(staging, results, programs, Config(), "2026-10", "2026-11-01T08:00:00Z")
+    listing = packing.month_entries(staging, results, programs, "2026-11-01T08:00:00Z")
+    info, error = packing.make_pack(staging, listing, Config(), "2026-10", "2026-11-01T08:00:00Z")
     staging.discard()
     assert error is None and info["status"] == "ok"
     got = [(e["kind"], e["id"], e["title"], e["rag"]) for e in seen["entries"]]

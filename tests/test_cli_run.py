@@ -82,7 +82,7 @@ def test_period_param_trims_and_converts_to_a_period() -> None:
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), tmp_path / "r", "batch_ok",
                                            "--formats", "html,docx"))
-    assert res.exit_code == 2 and "docx: use html, pdf or html,pdf" in res.stderr
+    assert res.exit_code == 2 and "docx: use html, pdf (comma-separated, e.g. html,pdf)" in res.stderr
     assert not (tmp_path / "r").exists()
 
 
@@ -108,8 +108,8 @@ def test_failed_report_exits_1_with_a_summary_and_the_rest_published(tmp_path: P
     assert "1 of 4 reports failed for 2026-10" in res.stderr
     assert "reports:" not in res.stderr  # no progress bar
     month = out / "2026-10"
-    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "PRG-C.html", "kpis.csv", "manifest.json",
-                                                      "notebooks", "portfolio.html"]
+    assert sorted(p.name for p in month.iterdir()) == ["PRG-A.html", "PRG-C.html", "index.html", "kpis.csv",
+                                                      "manifest.json", "notebooks", "portfolio.html"]
     assert (month / "notebooks" / "PRG-B.ipynb").is_file()
     m = read_manifest(month)
     assert m["kernel"]["reuse"] is True and verify(month) == []
@@ -291,7 +291,8 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("extra", "message"), [
     (["--jobs", "0"], "error: Invalid value for '--jobs': 0 is not in the range x>=1.\n"),
-    (["--formats", "docx"], "error: Invalid value for '--formats': docx: use html, pdf or html,pdf\n"),
+    (["--formats", "docx"], "error: Invalid value for '--formats': docx: use html, pdf (comma-separated, e.g. "
+                            "html,pdf)\n"),
     (["--no-such-option"], "error: No such option '--no-such-option'.\n"),
 ])
 def test_every_bad_run_option_is_one_line_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:

@@ -120,7 +120,7 @@ def test_same_stamp_gives_identical_bytes_whatever_the_row_order_jobs_and_kernel
 def test_other_stamp_differs_only_in_the_volatile_fields(runs: dict[str, Path]) -> None:
     m1, m2 = manifest(runs["first"]), manifest(runs["second"])
     first, second = outputs(runs["first"]), outputs(runs["second"])
-    assert sorted(second) == ["PRG-DCX.html", "PRG-ERP.html", "kpis.csv", "portfolio.html"]
+    assert sorted(second) == ["PRG-DCX.html", "PRG-ERP.html", "index.html", "kpis.csv", "portfolio.html"]
     assert first["kpis.csv"] == second["kpis.csv"]
     for name in (n for n in second if n.endswith(".html")):
         assert first[name] != second[name]  # the stamps differ ...

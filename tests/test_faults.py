@@ -43,7 +43,7 @@ from pmo_nb.run import monthly, packing
 from pmo_nb.run.jobs import Job
 from pmo_nb.run.kernels import KERNEL_NAME
 from pmo_nb.run.manifest import read_manifest, verify
-from pmo_nb.run.packing import make_pack
+from pmo_nb.run.packing import Listing, make_pack
 from pmo_nb.run.staging import MARKER, Staging
 from pmo_nb.run.worker import execute_report
 
@@ -126,7 +126,7 @@ def assert_rerun_succeeds(w: dict[str, Path], september: dict[str, str]) -> None
     res = pmo_run(w, "--programs", "PRG-A")
     assert res.exit_code == 0, res.output + res.stderr
     month = w["out"] / PERIOD
-    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-A.html", "portfolio.html"]
+    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-A.html", "index.html", "portfolio.html"]
     assert verify(month) == [] and read_manifest(month)["status"] == "ok"
     assert leftovers(w["out"]) == []
     assert {k: v for k, v in published(w["out"]).items() if k.startswith("2026-09/")} == september
@@ -188,7 +188,7 @@ def test_a_hostile_month_fails_three_reports_and_publishes_the_rest(world) -> No
     assert published(world["out"]) == before
     aside = world["out"] / res.stderr.split("this run is in ", 1)[1].split(" (manifest.json", 1)[0]
     assert aside.name.startswith("2026-10.failed-")
-    assert sorted(p.name for p in aside.glob("*.html")) == ["portfolio.html"]
+    assert sorted(p.name for p in aside.glob("*.html")) == ["index.html", "portfolio.html"]
     assert sorted(p.name for p in (aside / "notebooks").iterdir()) == [
         "PRG-A.ipynb", "PRG-B.ipynb", "PRG-C.ipynb", "portfolio.ipynb"]
     assert verify(aside) == [] and read_manifest(aside)["failed"] == ["PRG-A", "PRG-B", "PRG-C"]
@@ -315,7 +315,7 @@ def test_a_full_disk_writing_the_pack_stops_the_run_instead_of_dropping_the_pack
     staging = Staging(tmp_path, PERIOD, "run1").open()
     try:
         with pytest.raises(DiskFullError) as info:
-            make_pack(staging, [], None, Config(), PERIOD, "2026-11-01T08:00:00Z")
+            make_pack(staging, Listing([], []), Config(), PERIOD, "2026-11-01T08:00:00Z")
         assert info.value.path == str(staging.folder / f"executive-pack-{PERIOD}.pdf")
         assert sorted(p.name for p in staging.folder.iterdir()) == [MARKER, "notebooks"]  # no half-written .part
     finally:

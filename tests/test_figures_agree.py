@@ -60,8 +60,6 @@ def _text(out) -> list[str]:
     return [re.sub(r"(is (?:RED|AMBER|GREEN) for \w+ \d{4}): .*?</p>", r"\1.</p>", html, flags=re.S)]
 
 
-@pytest.mark.xfail(strict=True, reason="pmo_nb.metrics.rag words the non-key missed count as 'N milestones missed' "
-                   "next to the summary's total: for the metrics helper to reword")
 def test_the_rag_reason_agrees_with_the_summary():
     report = PortfolioReport.build()
     reason = str(report.row["rag_reason"])

@@ -40,6 +40,9 @@ def test_index_status_thresholds(value, expected):
         # a non-key missed milestone is amber, an open critical risk is amber
         ({"cpi": 1.0, "spi_t": 1.0, "ms_missed": 2, "ms_key_missed": 0}, "amber", "2 milestones missed"),
         ({"cpi": 1.0, "spi_t": 1.0, "risks_critical_open": 1}, "amber", "1 open critical risk"),
+        # key and other milestones missed: the key one named, then the total (what the summary states), not 3 - 1
+        ({"cpi": 1.0, "spi_t": 1.0, "ms_missed": 3, "ms_key_missed": 1}, "red",
+         "key milestone missed: Go-live (DCX-003-M4); 3 milestones missed in all"),
         # a value that would print as the threshold gets more digits
         ({"cpi": 0.8999, "spi_t": 1.0}, "red", "CPI 0.8999 < 0.90"),
         ({"cpi": NAN, "spi": NAN, "spi_t": NAN}, None, NO_FINANCIALS),

@@ -222,8 +222,8 @@ def test_batch_kernels_get_the_shared_state_and_batch_mode(tmp_path: Path) -> No
 def test_batch_pickles_a_state_its_notebooks_accept(tmp_path: Path) -> None:
     cfg = load_config(None)
     params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None, "previous_snapshot": None}
-    kpis, written = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME)
-    assert written
+    kpis, state, written = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME)
+    assert written and state is not None and state.kpis is kpis  # what the pack is drawn from
     state = month.read_shared(month.shared_key(SAMPLE_DIR, None, PERIOD, None), tmp_path / SHARED_NAME)
     assert state is not None and state.period == PERIOD
     pd.testing.assert_frame_equal(state.kpis.snapshot(), kpis.snapshot())
@@ -235,7 +235,7 @@ def test_batch_shares_nothing_when_the_previous_snapshot_is_unreadable(tmp_path:
     (tmp_path / "kpis.csv").write_text("level\n")
     params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None,
               "previous_snapshot": str(tmp_path / "kpis.csv")}
-    kpis, written = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME)
-    assert not written and not (tmp_path / SHARED_NAME).exists()
+    kpis, state, written = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME)
+    assert not written and state is None and not (tmp_path / SHARED_NAME).exists()
     expected = month.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None).kpis.snapshot()
     pd.testing.assert_frame_equal(kpis.snapshot(), expected)  # the same month's KPIs, in the same order

@@ -20,7 +20,7 @@ from pmo_nb.data import sources
 from pmo_nb.data.coerce import COERCERS, is_blank
 from pmo_nb.data.financials import looks_cumulative, to_monthly
 from pmo_nb.data.mapping import map_values, scale_of
-from pmo_nb.data.model import Portfolio, empty_table
+from pmo_nb.data.model import ExcludedRow, Portfolio, empty_table
 from pmo_nb.data.sources import RawTable
 from pmo_nb.data.validate import (
     DERIVED_PROGRAMS_NOTE,
@@ -292,6 +292,7 @@ def _validate(tables: dict[str, TableData], config: Config) -> tuple[list[Findin
     (a missing column, an empty table) still stop the load.
     """
     excluded: list[Finding] = []
+    owners = _project_programs(tables)
     while True:
         findings = validate(tables)
         if config.validation.invalid_rows != "exclude" or not findings:
@@ -301,9 +302,43 @@ def _validate(tables: dict[str, TableData], config: Config) -> tuple[list[Findin
         rows: dict[str, set[int]] = {}
         for f in findings:
             rows.setdefault(f.table, set()).add(int(f.row))  # type: ignore[arg-type]
+        excluded += [ExcludedRow(**f.as_dict(), program_id=_program_of(tables[f.table].frame, f.row, owners))
+                     for f in findings]
         for name, drop in rows.items():
             tables[name] = tables[name].without(drop)
-        excluded += findings
+
+
+def _project_programs(tables: dict[str, TableData]) -> dict[str, str]:
+    """project_id -> program_id as the projects table gives them before any row is left out."""
+    if "projects" not in tables:
+        return {}
+    frame = tables["projects"].frame
+    if "project_id" not in frame or "program_id" not in frame:
+        return {}
+    return {str(p).strip(): str(g).strip() for p, g in zip(frame["project_id"], frame["program_id"], strict=True)
+            if _given(p) and _given(g)}
+
+
+def _program_of(frame: pd.DataFrame, row: int | None, owners: dict[str, str]) -> str | None:
+    """The program a row belongs to: its own program_id, else its project's; None when neither is known."""
+    if row is None or row not in frame.index:
+        return None
+    record = frame.loc[row]
+    if "program_id" in frame and _given(record["program_id"]):
+        return str(record["program_id"]).strip()
+    if "project_id" in frame and _given(record["project_id"]):
+        return owners.get(str(record["project_id"]).strip())
+    return None
+
+
+def _given(value: object) -> bool:
+    """A cell with a value (not missing, not blank)."""
+    try:
+        if pd.isna(value):  # type: ignore[call-overload]
+            return False
+    except (TypeError, ValueError):  # an array-like cell: not an id
+        return False
+    return str(value).strip() != ""
 
 
 def load(

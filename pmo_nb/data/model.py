@@ -35,6 +35,15 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series(dtype=_dtype(c)) for c in table.columns})
 
 
+@dataclass(frozen=True)
+class ExcludedRow(Finding):
+    """A row left out with ``[validation] invalid_rows = "exclude"``: the finding that excluded it, and the program
+    the row belongs to where the data says (its ``program_id``, or its project's), so each program's report lists
+    the rows that concern it."""
+
+    program_id: str | None = None
+
+
 @dataclass(repr=False)  # summary_lines() gives the short text and HTML summaries
 class Portfolio:
     """The validated portfolio. Build it with ``pmo_nb.load(source)``.
@@ -56,7 +65,12 @@ class Portfolio:
     notes: tuple[Finding, ...] = ()
     """Data-quality warnings for the reports' data notes (file, row, column, value, what was assumed)."""
     excluded: tuple[Finding, ...] = ()
-    """Rows left out with ``[validation] invalid_rows = "exclude"``: one finding (file, row, rule) each."""
+    """Rows left out with ``[validation] invalid_rows = "exclude"``: one finding (file, row, rule) each
+    (an :class:`ExcludedRow` naming the program it belongs to, where known)."""
+
+    def excluded_for(self, program_id: str | None) -> list[Finding]:
+        """The excluded rows' findings that belong to ``program_id``; None: those no program can be named for."""
+        return [f for f in self.excluded if getattr(f, "program_id", None) == program_id]
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in TABLES:

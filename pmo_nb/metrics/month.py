@@ -22,7 +22,7 @@ from pmo_nb.config import Config, load_config
 from pmo_nb.contract import SHARED_ENV, SOURCE_ENV
 from pmo_nb.data.ingest import load
 from pmo_nb.data.model import Portfolio
-from pmo_nb.metrics.calendar import check_period, default_period
+from pmo_nb.metrics.calendar import check_period, default_period, event_months
 from pmo_nb.metrics.changes import Changes, compare, load_snapshot
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.paths import SAMPLE_DIR
@@ -70,10 +70,20 @@ def _previous(portfolio: Portfolio, cfg: Config, period: str, previous_snapshot:
         snap = load_snapshot(previous_snapshot)
         return compare(current.snapshot(), snap), snap, f"stored snapshot {Path(previous_snapshot).name}"
     prev_period = Period(period).previous()
-    if prev_period not in portfolio.periods:
+    if not _covers(portfolio, prev_period):
         return compare(current.snapshot(), None), None, None
     snap = compute(portfolio, prev_period, cfg).snapshot()
     return compare(current.snapshot(), snap), snap, None
+
+
+def _covers(portfolio: Portfolio, month: Period) -> bool:
+    """Whether the data has ``month``: a month of its financials, or (a source without financials) a month
+    within its dated events, so that a portfolio without cost data still compares with the month before."""
+    periods = portfolio.periods
+    if periods:
+        return month in periods
+    events = event_months(portfolio)
+    return bool(events) and events[0] <= month <= events[-1]
 
 
 SHARED_FORMAT = "pmo-nb shared state 1"

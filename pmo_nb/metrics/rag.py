@@ -20,6 +20,8 @@ NO_COST_DATA = "no cost data"
 NO_ACTUAL_COST = "no actual cost recorded"
 UNAVAILABLE_ALL = "CPI, SPI and SPI(t) unavailable"
 UNAVAILABLE_AC = "CPI unavailable"
+NO_COST_SUFFIX = f" ({NO_COST_DATA}: {UNAVAILABLE_ALL})"
+"""What a reason ends with when the source has no cost data at all (a report says it once, not on every row)."""
 MAX_NAMED_MILESTONES = 3
 
 
@@ -167,9 +169,9 @@ def compute_rag(
     key_text = np.where(names.notna(), "key milestone missed: " + names.fillna("").astype(str),
                         np.where(key_missed == 1, "1 key milestone missed",
                                  key_missed.astype("int64").astype(str) + " key milestones missed"))
+    # Beside the key ones, the count stated is the total (as the summary and tiles state it), never the rest.
     other = (missed - key_missed).clip(lower=0)
-    other_text = np.where(other == 1, "1 milestone missed",
-                          other.astype("int64").astype(str) + " milestones missed")
+    other_text = missed.astype("int64").astype(str) + " milestones missed in all"
     ms_reason = pd.Series(
         np.where(key_missed > 0, np.where(other > 0, key_text + "; " + other_text, key_text),
                  np.where(missed == 1, "1 milestone missed", missed.astype("int64").astype(str)
@@ -206,7 +208,7 @@ def compute_rag(
     reason[not_known_note] = reason[not_known_note] + " (no financials yet)"
     no_cost = ~tracked
     reason[no_cost & worst.isna()] = NO_COST_DATA
-    reason[no_cost & worst.notna()] = reason[no_cost & worst.notna()] + f" ({NO_COST_DATA}: {UNAVAILABLE_ALL})"
+    reason[no_cost & worst.notna()] = reason[no_cost & worst.notna()] + NO_COST_SUFFIX
     no_ac = tracked & ~ac_known
     reason[no_ac] = reason[no_ac] + f" ({NO_ACTUAL_COST}: {UNAVAILABLE_AC})"
     if "stale" in entities and "status_age_days" in entities:

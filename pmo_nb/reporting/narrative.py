@@ -91,8 +91,13 @@ def cost_sentence(row: Mapping[str, Any], currency: str, *, what: str = "program
     bac, ev, ac, cpi = (_num(row.get(k)) for k in ("bac", "ev", "ac", "cpi"))
     eac, vac = _num(row.get("eac")), _num(row.get("vac"))
     money = lambda x: fmt.money(x, currency)  # noqa: E731
+    budget = f" against a budget of {money(bac)}" if bac is not None else ""
+    if row.get("cost_data") is not None and not bool(row.get("cost_data")):
+        return f"Cost: not tracked (the source has no financials){f'; budget {money(bac)}' if bac is not None else ''}."
+    if ac is None and ev is not None and row.get("ac_known") is not None and not bool(row.get("ac_known")):
+        return (f"Cost: {money(ev)} of work earned{budget}; no actual cost is recorded, so CPI and the forecast "
+                "(EAC) are unavailable.")
     if cpi is None or ev is None or ac is None:
-        budget = f" against a budget of {money(bac)}" if bac is not None else ""
         return f"Cost: no earned value and actual cost to compare yet{budget}."
     text = f"Cost: {money(ev)} of work earned for {money(ac)} spent (CPI {fmt.ratio(cpi)})"
     if eac is not None and bac is not None:

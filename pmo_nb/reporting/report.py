@@ -29,6 +29,7 @@ from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
 from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
+from pmo_nb.metrics.rag import NO_COST_SUFFIX
 from pmo_nb.periods import Period
 from pmo_nb.reporting import charts, components, display, narrative, sections, setup, trends
 from pmo_nb.reporting import formatting as fmt
@@ -37,6 +38,7 @@ from pmo_nb.reporting.sections import Section, SectionError
 from pmo_nb.reporting.tables import Col
 
 TREND_MONTHS = 12
+MAX_EXCLUDED_SHOWN = 50
 # a change smaller than what its format shows is neither good nor bad
 TOLERANCE = {"money": 0.5, "ratio": 0.005, "points": 0.0005, "int": 0.0}
 
@@ -109,6 +111,14 @@ class _Base:
 
     def _has(self, table: str) -> bool:
         return table not in self.portfolio.missing_tables
+
+    def _why(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its RAG reasons for a table: without a financials table the report says "no cost data"
+        once (its cost section), so the rows do not each repeat it."""
+        if self._has("financials") or "rag_reason" not in frame:
+            return frame
+        return frame.assign(rag_reason=frame["rag_reason"].map(
+            lambda r: r.replace(NO_COST_SUFFIX, "") if isinstance(r, str) else r))
 
     def _comments(self, frame: pd.DataFrame) -> pd.Series:
         """The project manager's status comment for each project of ``frame`` ("none given" when empty)."""
@@ -226,7 +236,11 @@ class _Base:
         if curve.empty:
             return components.empty("financials", self.scope)
         proj = self.kpis.projects
-        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), currency=self.currency,
+        title = None
+        if not _flag(self.row.get("ac_known"), default=True):  # no actual cost in the source: no AC line at 0
+            curve, title = curve.assign(ac=float("nan")), "No actual cost recorded: earned value against plan"
+        return charts.s_curve(curve, bac=self.row.get("bac"), eac=self.row.get("eac"), title=title,
+                              currency=self.currency,
                               planned_finish=proj["baseline_finish"].max() if len(proj) else None,
                               forecast_finish=_forecast_finish(proj), reporting_period=self.period)
 
@@ -347,7 +361,7 @@ class _Base:
                 continue  # said once, by the first section that needs it
             notes.append(f"The source has no {t} table: the {t} sections are empty.")
         proj = self.kpis.projects
-        no_fin = proj[~proj["has_financials"].astype(bool)]
+        no_fin = proj[~proj["has_financials"].astype(bool)] if self._has("financials") else proj.iloc[:0]
         if len(no_fin):
             notes.append(f"No financials yet for {narrative.plural(len(no_fin), 'project')}: "
                          + ", ".join(f"{r['name']} ({r['project_id']})" for _, r in no_fin.iterrows()) + ".")
@@ -373,12 +387,51 @@ class _Base:
             if len(missing_cost):
                 notes.append(f"{narrative.plural(len(missing_cost), 'open risk')} without a cost impact: "
                              "their expected cost counts as zero.")
+        left_out, table = self._excluded_rows()
+        notes += left_out
         notes.append(f"Source: {self.portfolio.source}; data fingerprint {self.portfolio.fingerprint()[:12]}.")
-        return components.summary([f"- {n}" for n in notes])
+        return components.summary([f"- {n}" for n in notes]) + table
+
+    def _excluded_rows(self) -> tuple[list[str], components.HTML]:
+        """Rows left out for breaking a rule (``[validation] invalid_rows = "exclude"``): the notes and the table.
+
+        A program report lists the rows of its program (a row's own program, or its project's) and says how many
+        others no program could be named for; the overview lists every row.
+        """
+        excluded = (list(self.portfolio.excluded) if self.kind == "portfolio"
+                    else self.portfolio.excluded_for(self.program_id))
+        notes: list[str] = []
+        if self.kind == "program":
+            unowned = len({(f.source, f.row) for f in self.portfolio.excluded_for(None)})
+            if unowned:
+                notes.append(f"{narrative.plural(unowned, 'further row')} that no program can be named for "
+                             f"{'was' if unowned == 1 else 'were'} left out: the portfolio overview's data notes "
+                             "list them.")
+        if not excluded:
+            return notes, components.HTML("")
+        n = len({(f.source, f.row) for f in excluded})
+        shown = excluded[:MAX_EXCLUDED_SHOWN]
+        more = (f" The first {MAX_EXCLUDED_SHOWN} are listed; `pmo-nb validate` lists every one."
+                if len(excluded) > MAX_EXCLUDED_SHOWN else "")
+        notes.insert(0, f"{narrative.plural(n, 'row')} of the source {'was' if n == 1 else 'were'} left out for "
+                        f'breaking a rule ([validation] invalid_rows = "exclude"): the figures are computed without '
+                        f"{'it' if n == 1 else 'them'}.{more}")
+        rows = pd.DataFrame([{"source": f.source, "row": f.row, "column": f.column or "",
+                              "value": "" if f.value is None else str(f.value), "rule": f.rule} for f in shown])
+        return notes, _table(rows, [Col("source", "File"), Col("row", "Row", "int"), Col("column", "Column"),
+                                    Col("value", "Value"), Col("rule", "Rule broken")],
+                             caption=f"Rows left out ({n})")
 
 
 def _rag(x: Any) -> str | None:
     return x if isinstance(x, str) and x in RAG_SEVERITY else None
+
+
+def _flag(value: Any, *, default: bool) -> bool:
+    """A yes/no figure of the KPIs (``ac_known``, ``cost_data``); ``default`` when it is missing."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return default
+    return bool(value)
 
 
 def _sub(a: Any, b: Any) -> float | None:
@@ -538,7 +591,7 @@ class ProgramReport(_Base):
         return _join(parts)
 
     def _open_projects(self, proj: pd.DataFrame) -> components.HTML:
-        proj = _worst_first(proj).assign(
+        proj = _worst_first(self._why(proj)).assign(
             comment=lambda d: [f"{FLAG_TEXT} PM: {c}" if bool(m) else c
                                for m, c in zip(d["mismatch"].fillna(False), d["comment"], strict=True)],
             finish=lambda d: d["forecast_finish"].fillna(d["baseline_finish"]),
@@ -652,7 +705,7 @@ class PortfolioReport(_Base):
         progs = self.kpis.programs
         if progs.empty:
             return components.empty("programs")
-        progs = _worst_first(progs.assign(mismatch=progs["n_mismatch"] > 0))
+        progs = _worst_first(self._why(progs).assign(mismatch=progs["n_mismatch"] > 0))
         return _table(progs, [
             Col("program_id", "Program", "id"), Col("name", "Name"), Col("rag", "Status", "rag"),
             Col("n_projects", "Projects", "int"), Col("n_red", "Red", "int"), Col("n_mismatch", "Mismatch", "int"),
@@ -677,7 +730,7 @@ class PortfolioReport(_Base):
             return components.empty("", text="Every project's reported status matches or is worse than its "
                                              "computed status.")
         names = self.kpis.programs.set_index("program_id")["name"]
-        flagged = _worst_first(flagged).assign(program=flagged["program_id"].map(names),
+        flagged = _worst_first(self._why(flagged)).assign(program=flagged["program_id"].map(names),
                                                comment=self._comments(flagged), phase=_given(flagged["phase"]))
         return _table(flagged, [
             Col("project_id", "Project", "id"), Col("name", "Name"),
@@ -696,11 +749,11 @@ for _section in (
     Section("rag_counts", "Programs by status", _builder("_rag_counts"), kinds=PORTFOLIO),
     Section("projects_table", "Projects", _builder("_projects_table"), kinds=PROGRAM),
     Section("programs_table", "Programs", _builder("_programs_table"), kinds=PORTFOLIO),
-    Section("s_curve", "Cost and progress (S-curve)", _builder("_s_curve")),
-    Section("quadrant", "Cost and schedule indices", _builder("_quadrant")),
-    Section("risk_forecast", "Risk-adjusted forecast", trends.risk_forecast),
-    Section("index_trend", "CPI and SPI(t) by month", trends.index_trend),
-    Section("eac_trend", "EAC against BAC by month", trends.eac_trend),
+    Section("s_curve", "Cost and progress (S-curve)", _builder("_s_curve"), needs=("financials",)),
+    Section("quadrant", "Cost and schedule indices", _builder("_quadrant"), needs=("financials",)),
+    Section("risk_forecast", "Risk-adjusted forecast", trends.risk_forecast, needs=("financials",)),
+    Section("index_trend", "CPI and SPI(t) by month", trends.index_trend, needs=("financials",)),
+    Section("eac_trend", "EAC against BAC by month", trends.eac_trend, needs=("financials",)),
     Section("rag_strip", "Status by month", trends.rag_strip),
     Section("mismatch_table", "Reported better than the figures show", _builder("_mismatch_table"),
             kinds=PORTFOLIO),

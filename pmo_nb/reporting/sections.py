@@ -31,7 +31,7 @@ MISSING_NOTES: dict[str, str] = {
     "risks": "No risk register was provided.",
     "issues": "No issue log was provided.",
     "milestones": "No milestone plan was provided.",
-    "financials": "No financials were provided.",
+    "financials": "No cost data: the source has no financials table, so there is no S-curve, EAC, CPI or SPI.",
     "changes": "No change log was provided.",
 }
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from pmo_nb.contract import Format
 from pmo_nb.exceptions import ReportError
 
 __all__ = ["Kind", "Job", "ReportResult", "PORTFOLIO"]
@@ -32,7 +31,7 @@ class Job:
     folder:
         The run's staging folder.
     formats:
-        The formats to render (``pmo_nb.contract.FORMATS``).
+        The formats to render, by name (checked against ``pmo_nb.publish.formats.names()``).
     timeout:
         Per-cell timeout in seconds (None: no limit).
     kernel_name:
@@ -45,6 +44,8 @@ class Job:
         The run's shared-state pickle (``pmo_nb.metrics.month.read_shared``), named in the kernel's environment.
     kernel_env:
         Further environment variables for the kernel (never written to any file).
+    links:
+        Where the month's other reports are (``pmo_nb.publish.navigation.month_links``), for the HTML report.
     """
 
     name: str
@@ -52,13 +53,14 @@ class Job:
     notebook: str
     parameters: dict[str, Any]
     folder: str
-    formats: tuple[Format, ...]
+    formats: tuple[str, ...]
     timeout: float | None
     kernel_name: str = "python3"
     generated_at: str | None = None
     reuse_kernel: bool = False
     shared: str | None = None
     kernel_env: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

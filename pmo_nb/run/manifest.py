@@ -4,7 +4,8 @@
 the run (id, generated-at, period, command line, versions), the source's fingerprint, the config
 used, and one entry per report with its status, time breakdown (kernel start, execution, render),
 output files with their SHA-256, and, for a failed report, the error (exception name, first line of
-its value, failing cell index in the executed notebook and the first line of that cell's source).
+its value, failing cell index in the executed notebook and the first line of that cell's source), and the
+source rows left out for breaking a rule (``excluded_rows``: file, row, column, value, rule).
 ``files`` maps every file of the folder (relative path, ``/``-separated) except the manifest itself
 to its SHA-256, so ``verify(folder)`` can tell whether anything was changed after the run.
 """
@@ -101,6 +102,7 @@ def build_manifest(
     jobs: int | None = None,
     kernel: Mapping[str, Any] | None = None,
     exclude: Iterable[str] = (),
+    excluded_rows: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Assemble the manifest of a run whose files are all in ``folder`` (hashes are taken here).
 
@@ -114,6 +116,8 @@ def build_manifest(
         The executive pack entry (file, sha256, omitted programs), or None when not built.
     exclude:
         Files of ``folder`` (relative paths) that are not part of the month (the staging marker).
+    excluded_rows:
+        The findings of the source rows left out (``Finding.as_dict()``; ``[validation] invalid_rows``).
 
     Returns
     -------
@@ -141,8 +145,18 @@ def build_manifest(
         "versions": versions(),
         "reports": reports,
         "pack": dict(pack) if pack else None,
+        "excluded_rows": [_plain(dict(f)) for f in excluded_rows],
         "files": file_hashes(folder, exclude=(MANIFEST_NAME, *exclude)),
     }
+
+
+def _plain(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding with its value as JSON can hold it (a date or a number as the user wrote it: text)."""
+    value = finding.get("value")
+    if value is not None and not isinstance(value, str | int | bool) and not (
+            isinstance(value, float) and value == value and abs(value) != float("inf")):
+        finding["value"] = str(value)
+    return finding
 
 
 def write_manifest(folder: str | Path, manifest: Mapping[str, Any]) -> Path:

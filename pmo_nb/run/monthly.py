@@ -3,7 +3,8 @@
 :func:`run` is a short sequence of named steps: check the settings, load and validate the source (bad data, an
 unknown program or a bad month stops here, before anything is written), plan one :class:`~pmo_nb.run.jobs.Job`
 per report, open the staging folder, share the computed month with the kernels, execute the reports in the
-worker pool while kpis.csv is written, build the executive pack, write the manifest and publish. The design
+worker pool while kpis.csv is written, list the month's reports, build the executive pack from the computed
+month and the month's index.html, write the manifest and publish. The design
 (staging and the swap, kernel reuse, the shared month, what stops a run) is described in docs/architecture.md.
 """
 
@@ -20,10 +21,10 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.contract import FORMATS, SOURCE_ENV, Format
+from pmo_nb.contract import FORMATS, SOURCE_ENV
 from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
@@ -39,15 +40,16 @@ from pmo_nb.periods import Period
 from pmo_nb.publish.mail.record import keep_record
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
 from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
+from pmo_nb.run.linking import relink_overview, write_index
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
 from pmo_nb.run.masking import masked, scrub
-from pmo_nb.run.packing import make_pack
+from pmo_nb.run.packing import PACK_MODES, PackMode, make_pack, month_entries, pack_name
 from pmo_nb.run.pool import Interrupted, run_reports
 from pmo_nb.run.published import carry_over, failed_folder, missing_reports, published_reports
-from pmo_nb.run.rendering import check_formats
+from pmo_nb.run.rendering import check_formats, links_for
 from pmo_nb.run.staging import MARKER, Staging, no_space, signals_held, writing
 
-__all__ = ["run", "RunResult", "parse_programs", "check_file_name", "share_month", "check_reports",
+__all__ = ["run", "RunResult", "SharedMonth", "parse_programs", "check_file_name", "share_month", "check_reports",
            "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
 
 SHARED_NAME = ".shared-state.pickle"
@@ -73,6 +75,8 @@ class RunResult:
     """The published month this run was not allowed to replace (``folder`` is then next to it), or None."""
     missing: list[str] = field(default_factory=list)
     """Reports the kept month has that this run did not produce."""
+    excluded: list[Finding] = field(default_factory=list)
+    """Rows of the source left out for breaking a rule (``[validation] invalid_rows = "exclude"``)."""
 
     @property
     def ok(self) -> bool:
@@ -90,7 +94,7 @@ class _Plan:
     """Everything the run decided before writing anything."""
 
     cfg: Config
-    formats: tuple[Format, ...]
+    formats: tuple[str, ...]
     portfolio: Any
     source: str
     period: Period
@@ -102,6 +106,8 @@ class _Plan:
     workers: int = 1
     partial: bool = False  # only some programs were asked for
     kernel_env: dict[str, str] = field(default_factory=dict)  # the real source, when the parameters mask it
+    links: dict[str, str] = field(default_factory=dict)  # where the HTML reports link to (all the month's programs)
+    pack: PackMode = "executive"
 
 
 def parse_programs(programs: str | Iterable[str] | None) -> list[str] | None:
@@ -133,14 +139,23 @@ def check_file_name(program_id: str, source: str = "programs") -> str:
     return pid
 
 
-def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> tuple[Any, bool]:
-    """The month's KPIs, after pickling the shared state (``pmo_nb.metrics.month.shared_state``) to ``path``.
+class SharedMonth(NamedTuple):
+    """What :func:`share_month` computed: the month's KPIs, the whole state (None when it could not be made),
+    and whether the kernels were given it."""
+
+    kpis: Any
+    state: Any
+    written: bool
+
+
+def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> SharedMonth:
+    """The computed month, after pickling it (``pmo_nb.metrics.month.shared_state``) to ``path``.
 
     ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
-    is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it. Returns
-    (Kpis, whether the pickle was written). When the shared state cannot be made (an unreadable previous
-    snapshot), nothing is pickled: each report then loads by itself and fails with the error in its own
-    notebook, as it would without sharing, and the run still writes kpis.csv.
+    is made from them exactly as the notebooks' ``build`` makes theirs, so that they use it. The state is also
+    what the executive pack is drawn from. When the shared state cannot be made (an unreadable previous
+    snapshot), nothing is pickled and ``state`` is None: each report then loads by itself and fails with the
+    error in its own notebook, as it would without sharing, and the run still writes kpis.csv.
     """
     from pmo_nb.metrics.kpis import compute
     from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, unmasked_source, write_shared
@@ -150,12 +165,12 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
     except PmoError as exc:
         log.warning("no shared state for the reports (each loads the source itself): %s",
                     scrub(first_line(exc), unmasked_source(params["source"])))
-        return compute(in_key_order(portfolio), params["period"], config), False
+        return SharedMonth(compute(in_key_order(portfolio), params["period"], config), None, False)
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
-        return state.kpis, False
+        return SharedMonth(state.kpis, state, False)
     write_shared(path, key, state)
-    return state.kpis, True
+    return SharedMonth(state.kpis, state, True)
 
 
 def check_reports(results: Sequence[ReportResult]) -> None:
@@ -197,19 +212,21 @@ def _notebooks(overrides: Mapping[str, str | Path] | None) -> dict[str, Path]:
     return paths
 
 
-def _settings(config: str | Path | Config | None, formats: Iterable[str], jobs: int | None
-              ) -> tuple[Config, tuple[Format, ...]]:
+def _settings(config: str | Path | Config | None, formats: Iterable[str], jobs: int | None, pack: str
+              ) -> tuple[Config, tuple[str, ...]]:
     cfg = load_config(config)
     if cfg.path is None and cfg != Config():
         raise ConfigError("the report notebooks read their settings from a file: pass the pmo.toml path, "
                           "not a Config built in code", key="config")
     if jobs is not None and jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}", key="jobs")
+    if pack not in PACK_MODES:
+        raise ConfigError(f"--pack {pack!r} is not one of {', '.join(PACK_MODES)}", key="pack")
     return cfg, check_formats(formats)
 
 
 def _plan(source: str | Path | None, period: Period | None, programs: str | Iterable[str] | None,
-          cfg: Config, fmts: tuple[Format, ...], out_dir: Path) -> _Plan:
+          cfg: Config, fmts: tuple[str, ...], out_dir: Path) -> _Plan:
     """Load and validate the source, settle the month and the programs: nothing is written yet."""
     from pmo_nb.data.ingest import load
     from pmo_nb.metrics.calendar import check_period, default_period
@@ -232,10 +249,12 @@ def _plan(source: str | Path | None, period: Period | None, programs: str | Iter
     program_ids = [portfolio.check_program(p) for p in wanted] if wanted else list(portfolio.program_ids)
     for pid in program_ids:
         check_file_name(pid, portfolio.source or src)
+    plan.links = links_for(portfolio.program_ids, fmts)
     plan.jobs = [Job(name=PORTFOLIO, kind="portfolio", notebook="", parameters=dict(base), folder="",
-                     formats=fmts, timeout=None, kernel_env=plan.kernel_env)]
+                     formats=fmts, timeout=None, kernel_env=plan.kernel_env, links=plan.links)]
     plan.jobs += [Job(name=pid, kind="program", notebook="", parameters={"program_id": pid, **base}, folder="",
-                      formats=fmts, timeout=None, kernel_env=plan.kernel_env) for pid in program_ids]
+                      formats=fmts, timeout=None, kernel_env=plan.kernel_env, links=plan.links)
+                  for pid in program_ids]
     return plan
 
 
@@ -291,6 +310,7 @@ def run(
     command: Sequence[str] | None = None,
     reuse_kernels: bool = True,
     replace: bool = False,
+    pack: PackMode = "executive",
 ) -> RunResult:
     """Run a month's reports and publish them atomically into ``out/<period>/``.
 
@@ -304,7 +324,8 @@ def run(
     programs:
         Program ids (list or "A,B"); default every program.
     formats:
-        Any of ``pmo_nb.contract.FORMATS``. The executive pack is built when "pdf" is asked for.
+        Format names registered in ``pmo_nb.publish.formats`` (built in: html, pdf). The executive pack is built
+        when "pdf" is asked for; the month's ``index.html`` is always written.
     out:
         Reports folder, relative to the current folder (default ``reports``); the month goes to ``out/<period>/``.
     jobs:
@@ -327,6 +348,9 @@ def run(
         byte-identical either way.
     replace:
         Replace the published month even when this run failed or lacks some of its reports.
+    pack:
+        "executive" (cover, overview, one page per program, drawn from the month this run computed) or "full"
+        (the same, then every report in full).
 
     Returns
     -------
@@ -345,19 +369,21 @@ def run(
         On SIGINT/SIGTERM: workers and kernels are killed, the staging folder removed, nothing published.
     """
     t_start, started = time.perf_counter(), time.time()
-    cfg, fmts = _settings(config, formats, jobs)
+    cfg, fmts = _settings(config, formats, jobs, pack)
     nb_paths = _notebooks(notebooks)
     out_dir = Path(out).resolve()
     plan = _plan(source, None if period is None else Period.parse(period), programs, cfg, fmts, out_dir)
     plan.kernel_exe = kernel_executable(kernel_name)
     plan.generated_at, plan.run_id = _stamp()
     plan.workers = jobs or len(os.sched_getaffinity(0))
+    plan.pack = pack
     staging = Staging(out_dir, plan.period, plan.run_id, started=started)
     with _sigterm_interrupts():
         try:
             staging.open()
             shared_path = staging.path(SHARED_NAME)
-            kpis, shared = share_month(plan.portfolio, cfg, plan.base, shared_path)
+            month = share_month(plan.portfolio, cfg, plan.base, shared_path)
+            kpis, shared = month.kpis, month.written
             plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
                                 "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
                                 "generated_at": plan.generated_at, "reuse_kernel": reuse_kernels,
@@ -371,8 +397,7 @@ def run(
             shared_path.unlink(missing_ok=True)  # never published
             previous = published_reports(staging.dest)
             everything = _with_carried(plan, results, previous, staging)
-            pack_info, pack_error = (make_pack(staging, everything, kpis.programs, cfg, plan.period,
-                                               plan.generated_at) if "pdf" in fmts else (None, None))
+            pack_info, pack_error = _navigation(plan, staging, everything, month)
             duration = time.perf_counter() - t_start
             manifest = _manifest(plan, staging, everything, pack_info, command, started, duration, reuse_kernels)
             missing = missing_reports(previous, everything)
@@ -391,7 +416,23 @@ def run(
             raise
     return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=everything, manifest=manifest,
                      duration=duration, pack_error=pack_error, kept=None if earned else staging.dest,
-                     missing=[] if earned else missing)
+                     missing=[] if earned else missing, excluded=list(plan.portfolio.excluded))
+
+
+def _navigation(plan: _Plan, staging: Staging, results: list[ReportResult], month: SharedMonth
+                ) -> tuple[dict[str, Any] | None, ReportError | None]:
+    """The overview's links made true, the executive pack (with pdf) and ``index.html``: (pack entry, error)."""
+    listing = month_entries(staging, results, month.kpis.programs, plan.generated_at,
+                            expected=plan.portfolio.program_ids)
+    relink_overview(staging, results, plan.generated_at, plan.links)
+    pack_info, pack_error = (None, None)
+    if "pdf" in plan.formats:
+        pack_info, pack_error = make_pack(staging, listing, plan.cfg, plan.period, plan.generated_at,
+                                          mode=plan.pack, state=month.state)
+    write_index(staging, listing, organisation=plan.cfg.organisation, period=plan.period,
+                generated_at=plan.generated_at, formats=plan.formats,
+                pack=pack_name(plan.period) if pack_info is not None and pack_error is None else None)
+    return pack_info, pack_error
 
 
 def _with_carried(plan: _Plan, results: list[ReportResult], previous: list[ReportResult],
@@ -414,7 +455,7 @@ def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: 
         config=plan.cfg.to_dict(), formats=plan.formats, reports=[r.as_dict() for r in results], pack=pack,
         started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
         jobs=plan.workers, kernel={"name": plan.jobs[0].kernel_name, "executable": plan.kernel_exe, "reuse": reuse},
-        exclude=(MARKER,),
+        exclude=(MARKER,), excluded_rows=[f.as_dict() for f in plan.portfolio.excluded],
     )
     with writing(staging.folder / "manifest.json"):
         write_manifest(staging.folder, manifest)

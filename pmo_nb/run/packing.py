@@ -1,9 +1,16 @@
-"""The run's executive pack step: the pack PDF built from the executed notebooks of the reports that succeeded."""
+"""The run's executive pack step: the month's report list (from the report metadata the kernels emitted) and the pack.
+
+:func:`month_entries` reads each executed notebook once for its title, program and RAG (the notebook is not kept:
+the parent's memory does not grow with the number of programs) and lists the programs without a report;
+:func:`make_pack` builds ``executive-pack-<period>.pdf`` from them with the month the run already computed.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from pmo_nb.config import Config
 from pmo_nb.exceptions import DiskFullError, PmoError, RenderError, ReportError
@@ -11,24 +18,44 @@ from pmo_nb.run.jobs import ReportResult
 from pmo_nb.run.manifest import first_line, sha256_file
 from pmo_nb.run.staging import Staging, write_bytes
 
-__all__ = ["make_pack", "build_pack", "pack_entry"]
+__all__ = ["PackMode", "PACK_MODES", "Listing", "month_entries", "omitted_rows", "pack_name", "make_pack",
+           "build_pack", "pack_entry"]
+
+PackMode = Literal["executive", "full"]
+PACK_MODES: tuple[PackMode, ...] = ("executive", "full")
+
+
+@dataclass
+class Listing:
+    """The month's reports for the pack and the index: ``entries`` (kind, id, title, rag, path) and ``omitted``
+    (``{"id", "name", "reason"}`` of each program without a report in the month)."""
+
+    entries: list[dict[str, Any]]
+    omitted: list[dict[str, Any]]
+
+
+def pack_name(period: str) -> str:
+    """The pack's file name in the month folder."""
+    return f"executive-pack-{period}.pdf"
 
 
 def build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, config: Config, period: str,
-               generated_at: str) -> bytes:
-    """The executive pack PDF via pmo_nb.publish.pack (entries: notebook, kind, id, title, rag, path)."""
+               generated_at: str, mode: PackMode = "executive", state: Any = None) -> bytes:
+    """The executive pack PDF via pmo_nb.publish.pack (entries: kind, id, title, rag, path; notebooks are read
+    from ``path`` only in the full mode), with the month's computed ``state`` (a ``SharedState``) when known."""
     from pmo_nb.publish.pack import Omitted, PackEntry
     from pmo_nb.publish.pack import build_pack as publish_pack
 
     return publish_pack(
-        [PackEntry(**e) for e in entries], organisation=config.organisation, period=period,
+        [PackEntry(**{"notebook": None, **e}) for e in entries], organisation=config.organisation, period=period,
         omitted=[Omitted(o["id"], o["name"], o["reason"]) for o in omitted], generated_at=generated_at,
-        page_size=config.report.page_size, orientation=cast(Any, config.report.orientation),
+        page_size=config.report.page_size, orientation=cast(Any, config.report.orientation), mode=mode,
+        state=state,
     )
 
 
 def pack_entry(nb: Any, res: ReportResult, path: str, generated_at: str) -> dict[str, Any]:
-    """The pack entry of an executed report, from the report metadata its kernel emitted (title, program, RAG).
+    """The entry of an executed report, from the report metadata its kernel emitted (title, program, RAG).
 
     Raises ``RenderError`` when the notebook has no valid report-meta output
     (``pmo_nb.contract.REPORT_META_MIMETYPE``).
@@ -36,21 +63,21 @@ def pack_entry(nb: Any, res: ReportResult, path: str, generated_at: str) -> dict
     from pmo_nb.publish.exporters import meta_from_notebook
 
     meta = meta_from_notebook(nb, generated_at=generated_at, run_id="", path=path)
-    return {"notebook": nb, "kind": res.kind, "id": None if res.kind == "portfolio" else (meta.program_id or res.name),
+    return {"kind": res.kind, "id": None if res.kind == "portfolio" else (meta.program_id or res.name),
             "title": meta.title, "rag": meta.rag, "path": path}
 
 
-def make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg: Config, period: str,
-              generated_at: str) -> tuple[dict[str, Any], ReportError | None]:
-    """Build ``executive-pack-<period>.pdf``; returns (the manifest's pack entry, the error or None).
+def month_entries(staging: Staging, results: Sequence[ReportResult], programs: Any, generated_at: str,
+                  *, expected: Iterable[str] = ()) -> Listing:
+    """The month's reports, each from its executed notebook's report metadata; the others as omitted.
 
-    Each report's title and RAG come from its executed notebook's report metadata; ``programs`` (the month's
-    program table) only names the reports that failed. A pack that fails to build is reported and the month
-    still published; one that cannot be written (``DiskFullError``) stops the run.
+    ``programs`` (the month's program table, ``program_id`` and ``name``) names the reports that failed;
+    ``expected`` are program ids the month should have: those without any report (not run this time, never
+    published) are listed as omitted too.
     """
     import nbformat
 
-    names = {str(r.program_id): str(r.name) for r in programs.itertuples(index=False)} if programs is not None else {}
+    names = _names(programs)
     entries: list[dict[str, Any]] = []
     omitted: list[dict[str, Any]] = []
     for res in results:
@@ -62,13 +89,49 @@ def make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg:
         nb_path = staging.path(res.notebook or "")
         try:
             entries.append(pack_entry(nbformat.read(nb_path, as_version=4), res, str(nb_path), generated_at))
-        except RenderError as exc:
+        except (RenderError, OSError, ValueError) as exc:
             omitted.append({"id": res.name, "name": title, "reason": f"no report metadata: {first_line(exc)}"})
-    name = f"executive-pack-{period}.pdf"
-    info_out: dict[str, Any] = {"path": name, "status": "failed", "omitted": omitted, "sha256": None}
+    reported = {r.name for r in results}
+    omitted += [{"id": pid, "name": names.get(pid, pid),
+                 "reason": f"no report for this month yet: run `pmo-nb run --programs {pid}`"}
+                for pid in expected if pid not in reported]
+    return Listing(entries, omitted)
+
+
+def _names(programs: Any) -> dict[str, str]:
+    if programs is None:
+        return {}
+    return {str(r.program_id): str(r.name) for r in programs.itertuples(index=False)}
+
+
+def _in_month(listing: Listing, state: Any) -> Listing:
+    """The listing with the program reports the month's figures do not know (carried over from a month whose
+    data had them) moved to omitted: the executive pack draws each program's page from those figures."""
+    if state is None:
+        return listing
+    known = {str(p) for p in state.kpis.programs["program_id"]}
+    keep = [e for e in listing.entries if e["kind"] != "program" or str(e["id"]) in known]
+    gone = [{"id": str(e["id"]), "name": e["title"], "reason": f"not a program of the {state.period} data"}
+            for e in listing.entries if e not in keep]
+    return Listing(keep, [*listing.omitted, *gone])
+
+
+def make_pack(staging: Staging, listing: Listing, cfg: Config, period: str, generated_at: str, *,
+              mode: PackMode = "executive", state: Any = None) -> tuple[dict[str, Any], ReportError | None]:
+    """Build ``executive-pack-<period>.pdf``; returns (the manifest's pack entry, the error or None).
+
+    ``state`` is the month the run computed (``pmo_nb.metrics.month.SharedState``): the executive pages are
+    drawn from it, so the pack recomputes nothing. A pack that fails to build is reported and the month still
+    published; one that cannot be written (``DiskFullError``) stops the run.
+    """
+    listing = _in_month(listing, state)
+    name = pack_name(period)
+    info_out: dict[str, Any] = {"path": name, "mode": mode, "status": "failed", "omitted": listing.omitted,
+                                "sha256": None}
     t0 = time.perf_counter()
     try:
-        data = build_pack(entries, omitted, config=cfg, period=period, generated_at=generated_at)
+        data = build_pack(listing.entries, listing.omitted, config=cfg, period=period, generated_at=generated_at,
+                          mode=mode, state=state)
         path = staging.path(name)
         write_bytes(path, data)
     except DiskFullError:
@@ -80,3 +143,9 @@ def make_pack(staging: Staging, results: list[ReportResult], programs: Any, cfg:
         return info_out, err
     info_out.update(status="ok", sha256=sha256_file(path), duration=round(time.perf_counter() - t0, 3))
     return info_out, None
+
+
+def omitted_rows(listing: Listing) -> list[tuple[str, str, str]]:
+    """``(id, name, reason)`` of each omitted program (what the index lists)."""
+    return [(str(o["id"]), str(o["name"]), str(o["reason"])) for o in listing.omitted]
+

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pmo_nb.exceptions import PmoError, ReportError
+from pmo_nb.publish.navigation import INDEX_NAME
 from pmo_nb.run.jobs import PORTFOLIO, ReportResult
 from pmo_nb.run.manifest import MANIFEST_NAME, sha256_file
 from pmo_nb.run.staging import Staging, inside
@@ -39,7 +40,7 @@ def published_reports(month: Path) -> list[ReportResult]:
     """The reports the published ``month`` folder holds: from its manifest, else from its files.
 
     Without a readable manifest (a folder made by hand or by an old version), every ``<name>.html`` or
-    ``<name>.pdf`` at the top (but the executive pack) counts as an ok report of that name.
+    ``<name>.pdf`` at the top (but the executive pack and the month's index) counts as an ok report of that name.
     """
     if not month.is_dir():
         return []
@@ -50,7 +51,8 @@ def published_reports(month: Path) -> list[ReportResult]:
         pass
     reports: dict[str, ReportResult] = {}
     for path in sorted(month.iterdir()):
-        if path.suffix in (".html", ".pdf") and path.is_file() and not path.name.startswith("executive-pack-"):
+        if path.suffix in (".html", ".pdf") and path.is_file() and not path.name.startswith("executive-pack-") \
+                and path.name != INDEX_NAME:
             res = reports.setdefault(path.stem, ReportResult(
                 name=path.stem, kind="portfolio" if path.stem == PORTFOLIO else "program", status="ok",
                 duration=0.0, carried_from="unknown"))

@@ -95,10 +95,10 @@ def init_worker(setup: str | None, formats: tuple[str, ...] = (), parent_pid: in
         import_object(setup)()
 
 
-def _render(nb: Any, fmt: str, generated_at: str | None, path: str) -> bytes:
+def _render(nb: Any, fmt: str, generated_at: str | None, path: str, links: dict[str, str]) -> bytes:
     for thread in _WARM_UP:  # never two WeasyPrint layouts at once in one process
         thread.join()
-    return rendering.render(nb, fmt, generated_at, path)
+    return rendering.render(nb, fmt, generated_at, path, links)
 
 
 def execute_report(job: Job, kernels: Kernels | None = None) -> ReportResult:
@@ -106,7 +106,7 @@ def execute_report(job: Job, kernels: Kernels | None = None) -> ReportResult:
 
     Runs in a worker process (it can also run in-process; ``kernels`` then defaults to :data:`KERNELS`).
     The executed notebook is written to ``<folder>/notebooks/<name>.ipynb`` whether or not it fails; each
-    format to ``<folder>/<name>.<fmt>``.
+    format to ``<folder>/<name><extension>`` (the format's extension in ``pmo_nb.publish.formats``).
     """
     kernels = KERNELS if kernels is None else kernels
     t0 = time.perf_counter()
@@ -218,8 +218,8 @@ def _render_all(job: Job, nb: Any, nb_path: Path, result: ReportResult) -> None:
     try:
         for fmt in job.formats:
             t_fmt = time.perf_counter()
-            data = _render(nb, fmt, job.generated_at, str(nb_path))
-            out = inside(folder / f"{job.name}.{fmt}", folder)
+            data = _render(nb, fmt, job.generated_at, str(nb_path), job.links)
+            out = inside(folder / rendering.file_name(job.name, fmt), folder)
             write_bytes(out, data)
             result.timings[f"render_{fmt}"] = time.perf_counter() - t_fmt
             result.outputs[fmt] = {"path": out.name, "sha256": sha256_file(out)}

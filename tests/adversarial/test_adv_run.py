@@ -23,6 +23,11 @@ def latin1(src: Path) -> None:
     (src / "programs.csv").write_bytes(text.encode("latin-1"))
 
 
+def no_financial_rows(src: Path) -> None:
+    header = (src / "financials.csv").read_text(encoding="utf-8").splitlines()[0]
+    (src / "financials.csv").write_text(header + "\n", encoding="utf-8")
+
+
 def no_budget_column(src: Path) -> None:
     text = (src / "projects.csv").read_text(encoding="utf-8")
     (src / "projects.csv").write_text(text.replace(",budget,", ",Budjet,", 1), encoding="utf-8")
@@ -38,8 +43,12 @@ def no_budget_column(src: Path) -> None:
          "error: period 2024-10 is outside the data, which covers 2024-11 to 2026-10"),
         (None, ["--period", "31/10/2026"], 2,
          "error: Invalid value for '--period': period '31/10/2026' is not a month: use YYYY-MM, e.g. 2026-10"),
+        # without financial rows the run reports (no cost data: test_run_wiring), within the dated events' months
+        (no_financial_rows, ["--period", "2024-09"], 1,
+         "error: period 2024-09 is outside the data, which covers 2024-10 to 2026-10 (it has no financials)"),
     ],
-    ids=["bad-cell", "latin-1", "missing-column", "period-before-data", "period-not-a-month"],
+    ids=["bad-cell", "latin-1", "missing-column", "period-before-data", "period-not-a-month",
+         "no-financial-rows-period-before-events"],
 )
 def test_bad_source_or_period_writes_nothing(tmp_path: Path, damage, extra: list[str] | None, code: int,
                                              message: str) -> None:
@@ -175,7 +184,8 @@ def test_programs_on_a_published_month_updates_those_and_keeps_the_others(tmp_pa
     assert verify(month) == [] and m["run_id"] != first["run_id"]
     carried = {r["name"]: r["carried_from"] for r in m["reports"]}
     assert carried == {"portfolio": None, "PRG-DCX": None, "PRG-ERP": first["run_id"]}
-    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-DCX.html", "PRG-ERP.html", "portfolio.html"]
+    assert sorted(p.name for p in month.glob("*.html")) == ["PRG-DCX.html", "PRG-ERP.html", "index.html",
+                                                            "portfolio.html"]
     assert (month / "kpis.csv").is_file()
 
 
