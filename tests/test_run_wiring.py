@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from conftest import data_path
 from test_batch import write_source
+from testdata import data_path
 
 from pmo_nb.cli import cli
 from pmo_nb.config import Config, load_config
@@ -328,6 +328,12 @@ def test_exclude_mode_end_to_end_reports_lists_counts_and_exits_0(tmp_path: Path
     assert verify(month) == []
     m = read_manifest(month)
     assert [(r["source"], r["row"], r["column"]) for r in m["excluded_rows"]] == [("risks.csv", 3, "probability")]
+    # the published month is kept in the history store the next months' trends read, and the notebooks know it
+    assert (out / "history" / "2026-10.parquet").is_file()
+    import nbformat
+
+    params = nbformat.read(month / "notebooks" / "PRG-A.ipynb", as_version=4).metadata.papermill.parameters
+    assert params["reports_dir"] == str(out.resolve())
     assert m["pack"]["status"] == "ok" and m["pack"]["mode"] == "executive"
     beta, alpha = text_of(month / "PRG-B.html"), text_of(month / "PRG-A.html")
     assert "Rows left out (1) File Row Column Value Rule broken risks.csv 3 probability 9 must be a whole number " \

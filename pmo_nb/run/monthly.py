@@ -241,6 +241,7 @@ def _plan(source: str | Path | None, period: Period | None, programs: str | Iter
         "source": shown,
         "config": str(Path(cfg.path).resolve()) if cfg.path else None,
         "previous_snapshot": str(prev) if prev.is_file() else None,
+        "reports_dir": str(out_dir),  # its history/ holds the earlier months the trends read
     }
     plan = _Plan(cfg=cfg, formats=fmts, portfolio=portfolio, source=src, period=month, base=base,
                  kernel_env={SOURCE_ENV: src} if shown != src else {})
@@ -280,6 +281,18 @@ def _write_kpis(staging: Staging, kpis: Any) -> None:
     with writing(path):
         write_snapshot(kpis.snapshot(), path.with_name(".kpis.csv.part"), kpis.config.currency)
     os.replace(path.with_name(".kpis.csv.part"), path)
+
+
+def _keep_history(out_dir: Path, kpis: Any) -> None:
+    """Keep the published month in ``out_dir/history/`` for next months' trends (a failure costs only the trend)."""
+    from pmo_nb.metrics.history import write_month
+
+    try:
+        write_month(out_dir, kpis)
+    except OSError as exc:
+        logging.getLogger(__name__).warning(
+            "the month was published, but its history could not be kept in %s (%s): next months' trends will "
+            "recompute it from the source", out_dir / "history", exc.strerror or exc)
 
 
 def _publish(staging: Staging, dest: Path | None) -> Path:
@@ -406,6 +419,8 @@ def run(
             if earned:
                 keep_record(staging.dest, staging.folder)  # pmo-nb send's sent.json outlives a re-run
             dest = _publish(staging, None if earned else failed_folder(out_dir, plan.period, plan.run_id))
+            if earned:
+                _keep_history(out_dir, kpis)
         except BaseException as exc:
             with signals_held():  # a second Ctrl-C must not cut the clean-up short
                 staging.discard()
