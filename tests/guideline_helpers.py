@@ -20,6 +20,7 @@ import pandas as pd
 
 from pmo_nb.data.model import Portfolio, empty_table
 from pmo_nb.data.sample import write
+from pmo_nb.schema import TABLE_NAMES
 
 
 def typed(name: str, rows: list[dict]) -> pd.DataFrame:
@@ -110,6 +111,5 @@ def guideline_portfolio() -> Portfolio:
 def write_guideline_portfolio(folder: Path) -> Path:
     """The scenario as a CSV folder (a source for ``pmo-nb guidelines``)."""
     p = guideline_portfolio()
-    write({name: p.table(name) for name in ("programs", "projects", "financials", "milestones", "risks", "issues")},
-          folder, "csv")
+    write({name: p.table(name) for name in TABLE_NAMES}, folder, "csv")
     return folder
