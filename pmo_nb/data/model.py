@@ -161,7 +161,8 @@ class Portfolio:
         order = [s for s in ("red", "amber", "green") if s in counts.index]
         order += sorted(s for s in counts.index if s not in order)
         mix = ", ".join(f"{int(counts[s])} {s}" for s in order) or "none"
-        rows = " · ".join(f"{len(self.table(name))} {name}" for name in TABLE_NAMES)
+        rows = " · ".join(f"{len(self.table(name))} {name}" for name in TABLE_NAMES
+                          if len(self.table(name)) or name not in ("contacts",))  # no contacts: not a register
         missing = ", ".join(self.missing_tables) or "none"
         return [
             f"Portfolio from {self.source or 'memory'}",

@@ -159,6 +159,13 @@ _COMPUTED: dict[str, str] = {
     "closed_in_month": "Closed in the month.",
     "age_days": "Days open at the month end (to closing for a closed issue).",
     "days_to_close": "Days from opened to closed.",
+    "eac_p50": "Risk-adjusted EAC that half the Monte Carlo draws stay within (docs/kpis.md).",
+    "eac_p80": "Risk-adjusted EAC that 80% of the draws stay within.",
+    "finish_p50": "Risk-adjusted finish date that half the draws reach.",
+    "finish_p80": "Risk-adjusted finish date that 80% of the draws reach.",
+    "p_within_budget": "Share of the draws whose cost stays within BAC.",
+    "p_by_baseline": "Share of the draws that finish by the baseline finish.",
+    "forecast_na_reason": "Why there is no risk-adjusted forecast (no financials yet, BAC missing, ...).",
 }
 
 DESCRIPTIONS: dict[str, str] = {**{c.name: c.description for t in TABLES.values() for c in t.columns},
