@@ -405,7 +405,8 @@ def test_run_publishes_every_file_and_a_manifest_that_matches(tmp_path: Path, mo
         "notebooks/PRG-A.ipynb", "notebooks/PRG-B.ipynb", "notebooks/PRG-C.ipynb",
         "notebooks/portfolio.ipynb",
     ])
-    assert sorted(p.name for p in out.iterdir()) == [".pmo-nb.lock", "2026-09", "2026-10"]
+    # the published month is also kept in the history store the next months' trends read
+    assert sorted(p.name for p in out.iterdir()) == [".pmo-nb.lock", "2026-09", "2026-10", "history"]
 
     m = read_manifest(month)
     assert verify(month) == []
@@ -481,7 +482,11 @@ def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> N
         assert nb.metadata.papermill.parameters["period"] == period
     assert (month / f"executive-pack-{period}.pdf").read_bytes().startswith(b"%PDF")
     m = read_manifest(month)
-    assert m["source_fingerprint"] == portfolio.fingerprint() and m["pack"]["omitted"] == []
+    assert m["source_fingerprint"] == portfolio.fingerprint()
+    # only the first program was run: the pack names every other one and how to add it
+    assert [o["id"] for o in m["pack"]["omitted"]] == [p for p in portfolio.program_ids if p != first]
+    assert all(o["reason"].startswith("no report for this month yet: run `pmo-nb run --programs ")
+               for o in m["pack"]["omitted"])
     html = (month / f"{first}.html").read_text(encoding="utf-8")
     assert "Traceback" not in html and external_refs(html) == []
 
