@@ -108,7 +108,8 @@ def test_the_runs_cover_reuse_and_fresh_kernels(runs: dict[str, Path]) -> None:
 def test_same_stamp_gives_identical_bytes_whatever_the_row_order_jobs_and_kernel_reuse(runs) -> None:
     first, third = outputs(runs["first"]), outputs(runs["third"])
     assert sorted(first) == ["PRG-DCX.html", "PRG-DCX.pdf", "PRG-ERP.html", "PRG-ERP.pdf",
-                             f"executive-pack-{PERIOD}.pdf", "kpis.csv", "portfolio.html", "portfolio.pdf"]
+                             f"executive-pack-{PERIOD}.pdf", "index.html", "kpis.csv", "portfolio.html",
+                             "portfolio.pdf"]
     assert sorted(third) == sorted(first)
     differ = [name for name in first if first[name] != third[name]]
     assert differ == []
