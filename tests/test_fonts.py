@@ -168,7 +168,7 @@ def test_pdf_css_puts_the_stack_on_html_for_the_margin_boxes() -> None:
 def test_ci_installs_and_readme_names_the_font_packages() -> None:
     ci = (PROJ_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     readme = (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### System libraries", 1)[-1].split("\n## ", 1)[0]
+    section = readme.split("**System libraries.**", 1)[-1].split("\n## ", 1)[0]
     for package in ("fonts-noto-cjk", "fonts-noto-color-emoji", "fonts-noto-core"):
         assert re.search(rf"need\+=\({package}\)", ci), f".ci/run does not install {package}"
         assert package in section, f"README's System libraries does not name {package}"
