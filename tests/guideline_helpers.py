@@ -16,27 +16,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
+from kpi_scenarios import typed
 
-from pmo_nb.data.model import Portfolio, empty_table
+from pmo_nb.data.model import Portfolio
 from pmo_nb.data.sample import write
 from pmo_nb.schema import TABLE_NAMES
-
-
-def typed(name: str, rows: list[dict]) -> pd.DataFrame:
-    """A table with the canonical columns and dtypes of ``name`` from a few rows (missing cells empty)."""
-    template = empty_table(name)
-    frame = pd.DataFrame(rows, columns=list(template.columns))
-    for column, dtype in template.dtypes.items():
-        if str(dtype) == "bool":
-            frame[column] = frame[column].fillna(False).astype(bool)
-        elif str(dtype).startswith("datetime"):
-            frame[column] = pd.to_datetime(frame[column])
-        elif str(dtype) in ("float64", "int64", "Int64"):
-            frame[column] = frame[column].astype(dtype)
-        else:
-            frame[column] = frame[column].astype("object")
-    return frame
 
 
 def _fin(project: str, months: list[str], pv: float) -> list[dict]:
