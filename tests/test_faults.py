@@ -212,22 +212,20 @@ def broken_kernelspec(root: Path) -> Path:
 
 def fail_writing(monkeypatch, where: str) -> str:
     """Make the run's write at ``where`` fail with ENOSPC; return the file name the error must name."""
-    import pandas as pd
-
     if where == "report":  # in the worker, half-way through PRG-A.html
         monkeypatch.setattr(monthly, "run", functools.partial(
             monthly.run, worker_setup="test_faults:disk_fills_writing_prg_a_html"))
         return "PRG-A.html"
     if where == "kpis":  # in the parent while the workers run: the pool is stopped mid-run
-        real_csv = pd.DataFrame.to_csv
+        real_write = Path.write_text
 
-        def to_csv(self, path=None, *a, **kw):
-            if path is not None and Path(path).name == ".kpis.csv.part":
-                Path(path).write_text("level,program_id\n", encoding="utf-8")
+        def half_written(self, data, *a, **kw):
+            if self.name == ".kpis.csv.part":
+                real_write(self, data[: len(data) // 2], *a, **kw)
                 raise _enospc()
-            return real_csv(self, path, *a, **kw)
+            return real_write(self, data, *a, **kw)
 
-        monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+        monkeypatch.setattr(Path, "write_text", half_written)
         return "kpis.csv"
     if where == "manifest":
         real_text = Path.write_text
@@ -251,8 +249,6 @@ def fail_writing(monkeypatch, where: str) -> str:
     return PERIOD
 
 
-@pytest.mark.xfail(strict=False, reason="since the stage packages merged, the run starts its kernel although a broken "
-                   "python3 kernelspec comes first on JUPYTER_PATH: to investigate (open in the closing note)")
 def test_a_kernel_that_never_starts_publishes_nothing(world, tmp_path: Path) -> None:
     before = published(world["out"])
     with pytest.MonkeyPatch.context() as mp:
