@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 URL_VARIABLE = "PMO_TEST_POSTGRES_URL"
 GENERATED = "2026-11-03T07:30:00Z"
 PERIOD = "2026-10"
-PARTIAL_SCHEMA = "pmo_partial"  # holds programs and projects only: the "missing table" case
+PARTIAL_SCHEMA = "pmo_partial"  # programs and financials, no projects (the one required table): "missing table"
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def pg_source(engine: Engine, csv_portfolio: Portfolio, pg_url: str) -> str:
             csv_portfolio.table(name).to_sql(name, conn, if_exists="replace", index=False)
         conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PARTIAL_SCHEMA} CASCADE"))
         conn.execute(sa.text(f"CREATE SCHEMA {PARTIAL_SCHEMA}"))
-        for name in ("programs", "projects"):
+        for name in ("programs", "financials"):
             csv_portfolio.table(name).to_sql(name, conn, schema=PARTIAL_SCHEMA, if_exists="replace", index=False)
     return pg_url
 
@@ -239,9 +239,9 @@ def test_missing_table_is_a_one_line_error(pg_source: str) -> None:
     assert code == 2, output
     lines = output.strip().splitlines()
     assert len(lines) == 1, output
-    assert lines[0].startswith("error: required table financials not found: looked for a table named financials")
+    assert lines[0].startswith("error: required table projects not found: looked for a table named projects")
     assert f"@{url.host}:{url.port}/{url.database}" in lines[0]
-    assert "its tables are: programs, projects" in lines[0]
+    assert "its tables are: financials, programs" in lines[0]
     assert url.password not in output
 
 

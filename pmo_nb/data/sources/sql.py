@@ -75,7 +75,7 @@ def read_sql(source: str, config: Config) -> RawSource:
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
             names = list(inspector.get_table_names()) + list(inspector.get_view_names())
-            where = f"in {shown} (its tables are: {', '.join(names) or 'none'})"
+            where = f"in {shown} (its tables are: {', '.join(sorted(names)) or 'none'})"
             by_name = {normalise_header(n): n for n in names}
             for table in TABLE_NAMES:
                 wanted = config.sheets.get(table, table)
