@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pandas as pd
@@ -165,12 +166,19 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def opened(chromium: str, report_html: Path) -> Iterator[Opened]:
-    """Open the report in headless Chromium with a fresh profile; abort and record any other request."""
+def pw(chromium: str) -> Iterator[Any]:
+    """One Playwright driver for the module: the sync API runs an event loop, so it cannot be started twice at once."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def opened(chromium: str, pw: Any, report_html: Path) -> Iterator[Opened]:
+    """Open the report in headless Chromium with a fresh profile; abort and record any other request."""
     url = report_html.resolve().as_uri()
-    with tempfile.TemporaryDirectory(prefix="pmo-chromium-") as profile, sync_playwright() as pw:
+    with tempfile.TemporaryDirectory(prefix="pmo-chromium-") as profile:
         context = pw.chromium.launch_persistent_context(
             profile,
             executable_path=chromium,
@@ -388,16 +396,13 @@ def sample_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("width", [1280, 1600, 1920])
-def test_table_words_never_break_mid_way(chromium: str, sample_html: Path, width: int) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 1000})
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
-            page.goto(sample_html.resolve().as_uri(), wait_until="load")
-            assert page.evaluate("() => document.querySelectorAll('table.pmo-table td').length") > 50
-            assert page.evaluate(WORD_SPLIT_JS) == []
-        finally:
-            browser.close()
+def test_table_words_never_break_mid_way(chromium: str, pw: Any, sample_html: Path, width: int) -> None:
+    browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+    try:
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        page.goto(sample_html.resolve().as_uri(), wait_until="load")
+        assert page.evaluate("() => document.querySelectorAll('table.pmo-table td').length") > 50
+        assert page.evaluate(WORD_SPLIT_JS) == []
+    finally:
+        browser.close()
