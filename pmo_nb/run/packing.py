@@ -95,7 +95,7 @@ def month_entries(staging: Staging, results: Sequence[ReportResult], programs: A
     omitted += [{"id": pid, "name": names.get(pid, pid),
                  "reason": f"no report for this month yet: run `pmo-nb run --programs {pid}`"}
                 for pid in expected if pid not in reported]
-    return Listing(entries, omitted)
+    return Listing(entries, sorted(omitted, key=lambda o: str(o["id"])))  # whatever the order of the source rows
 
 
 def _names(programs: Any) -> dict[str, str]:
