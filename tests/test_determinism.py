@@ -127,7 +127,8 @@ def test_other_stamp_differs_only_in_the_volatile_fields(runs: dict[str, Path]) 
     for name in (n for n in second if n.endswith(".html")):
         assert first[name] != second[name]  # the stamps differ ...
         if name == "index.html":  # ... the index of an HTML-only run links no PDF and no pack ...
-            pdf_links = re.compile(rb' \xc2\xb7 <a class="pmo-link" href="[^"]+\.pdf">PDF</a>|<p>Executive pack: .*?</p>')
+            pdf_links = re.compile(rb' \xc2\xb7 <a class="pmo-link" href="[^"]+\.pdf">PDF</a>'
+                                   rb'|<p>Executive pack: .*?</p>')
             assert normalised(pdf_links.sub(b"", first[name]), m1) == normalised(second[name], m2)
             continue
         assert normalised(first[name], m1) == normalised(second[name], m2), name  # ... and nothing else
