@@ -490,50 +490,57 @@ def guidelines_command(source: str | None, period: Period | None, program_id: st
               help="Reports folder the month was published to by `pmo-nb run` (OUT/YYYY-MM/).")
 @click.option("--source", default=None,
               help="Data with the programs and the contacts table (default: the source the month was run on).")
-@click.option("--cc-sponsors", is_flag=True, help="Copy each program's sponsor on its report.")
+@click.option("--cc-sponsors", is_flag=True, help="Send each program's PDF to its sponsor too.")
 @click.option("--dry-run", "dry_run", default=None, is_flag=False, flag_value="", type=click.Path(file_okay=False),
-              metavar="[DIR]", help="Write the messages as DIR/*.eml for review instead of sending them (no server, "
-              "no record; DIR defaults to OUT/outbox/YYYY-MM).")
-@click.option("--resend", is_flag=True, help="Send to everyone again, also those sent.json has as sent.")
+              metavar="[DIR]", help="Write the messages as DIR/<address>.eml for review instead of sending them (no "
+              "server, no record; DIR defaults to OUT/outbox/YYYY-MM).")
+@click.option("--resend", is_flag=True, help="Send everything again, also what sent.json has as sent.")
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
-              help="pmo.toml with [email] (server, sender, pack_to) and the organisation's name.")
+              help="pmo.toml with [email] (server, sender, pack_to) and the organisation's name (default: the "
+                   "workspace's).")
 @click.option("--quiet", is_flag=True, help="Print only warnings and failures (for cron).")
 @handle_errors
 def send_command(period: Period | None, out: str, source: str | None, cc_sponsors: bool, dry_run: str | None,
                  resend: bool, config_path: str | None, quiet: bool) -> None:
-    """E-mail a published month: each program's PDF to its manager, the executive pack to [email] pack_to.
+    """E-mail a published month, one message per recipient: a program manager gets the PDFs of the programs they
+    manage (a sponsor, with --cc-sponsors, those they sponsor), [email] pack_to the executive pack.
 
     Recipients come from the contacts table (name, email, role) matched to the programs' manager and sponsor
-    names. OUT/YYYY-MM/sent.json records who got what, so running it again sends only what failed or was not
-    sent. The SMTP password is read from the environment variable [email] password_env (PMO_NB_SMTP_PASSWORD).
+    names. OUT/YYYY-MM/sent.json records which PDF went to whom, so running it again sends only what failed or was
+    not sent. The SMTP password is read from the environment variable [email] password_env (PMO_NB_SMTP_PASSWORD).
     Exit 0 when everything went out, 1 when any recipient was refused.
     """
     from pmo_nb.publish.mail import send_month
 
-    result = send_month(out, period, source=source, config=config_path, cc_sponsors=cc_sponsors,
-                        dry_run=dry_run, resend=resend)
+    result = send_month(out, period, source=source, config=_config_or_workspace(config_path),
+                        cc_sponsors=cc_sponsors, dry_run=dry_run, resend=resend)
     for finding in result.findings:
         click.echo(f"warning: {finding}", err=True)
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
     verb = {"sent": "sent", "written": "written", "skipped": "already sent", "failed": "REFUSED"}
     for d in result.deliveries:
+        what = ", ".join(d.keys)
         if d.status == "failed":
-            click.echo(f"{'not written' if dry_run is not None else 'refused'}: {d.key} to {d.address}: {d.reason}",
+            click.echo(f"{'not written' if dry_run is not None else 'refused'}: {d.address} ({what}): {d.reason}",
                        err=True)
         elif not quiet:
-            click.echo(f"{verb[d.status]}: {d.key} to {d.address}" + (f" ({d.reason})" if d.reason else ""))
+            click.echo(f"{verb[d.status]}: {d.address} ({what})" + (f" {d.reason}" if d.reason else ""))
     counts = {s: sum(d.status == s for d in result.deliveries) for s in verb}
+    attached = sum(len(d.keys) for d in result.deliveries if d.status in ("sent", "written"))
+    files = f"{attached} PDF{'s' if attached != 1 else ''} attached"
+    skipped = (f"; {counts['skipped']} PDF{'s' if counts['skipped'] != 1 else ''} already sent before "
+               "(--resend sends again)") if counts["skipped"] else ""
     if dry_run is not None:
         if result.failed:
-            click.echo(f"{len({d.key for d in result.failed})} message(s) for {result.period} could not be written; "
-                       "nothing was sent", err=True)
+            click.echo(f"{counts['failed']} message(s) for {result.period} could not be written; nothing was sent",
+                       err=True)
             sys.exit(1)
         if not quiet:
             n = len(result.written)
             where = result.written[0].parent if result.written else dry_run
-            click.echo(f"{n} message{'s' if n != 1 else ''} for {result.period} written to {where} "
-                       f"({counts['written']} recipients); nothing was sent")
+            click.echo(f"{n} message{'s' if n != 1 else ''} (one per recipient, {files}) for {result.period} "
+                       f"written to {where}{skipped}; nothing was sent")
         return
     if result.failed:
         click.echo(f"{counts['failed']} of {counts['failed'] + counts['sent']} recipients refused for "
@@ -541,9 +548,9 @@ def send_command(period: Period | None, out: str, source: str | None, cc_sponsor
                    "records the rest)", err=True)
         sys.exit(1)
     if not quiet:
-        already = f", {counts['skipped']} already sent before" if counts["skipped"] else ""
-        click.echo(f"{counts['sent']} recipient{'s' if counts['sent'] != 1 else ''} sent for {result.period}"
-                   f"{already}")
+        n = counts["sent"]
+        click.echo(f"{n} message{'s' if n != 1 else ''} sent for {result.period} (one per recipient, {files})"
+                   f"{skipped}")
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
-"""Send a published month: read its manifest, plan the messages, deliver what the record lacks, record it.
+"""Send a published month: read its manifest, plan one message per recipient, deliver what the record lacks.
 
 Only reports the run marked ok are sent, and only when the PDF still has the SHA-256 the manifest recorded (a file
-changed after the run is not sent). Recipients refused by the server are reported with the reason and recorded as
-failed; the next run of ``pmo-nb send`` tries them again.
+changed after the run is not sent). A recipient refused by the server is reported with the reason and recorded as
+failed for every attachment of their message, while the others' messages go out; the next run of ``pmo-nb send``
+tries them again.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -22,11 +25,21 @@ from pmo_nb.config import Config, load_config
 from pmo_nb.contract import PDF_MIMETYPE
 from pmo_nb.exceptions import Finding, MailError, PmoError
 from pmo_nb.periods import Period
-from pmo_nb.publish.mail.plan import Contacts, Outgoing, pack_message, program_messages
+from pmo_nb.publish.mail.plan import (
+    Attachment,
+    Contacts,
+    Outgoing,
+    Role,
+    body_of,
+    group_by_recipient,
+    pack_attachment,
+    program_attachments,
+    subject_of,
+)
 from pmo_nb.publish.mail.record import SentRecord
 from pmo_nb.publish.mail.transport import EmlFolder, SmtpTransport
 
-__all__ = ["Delivery", "SendResult", "send_month", "month_folder", "build_message"]
+__all__ = ["Delivery", "SendResult", "send_month", "month_folder", "build_message", "plan_month", "eml_name"]
 
 MANIFEST = "manifest.json"
 KPIS = "kpis.csv"
@@ -34,10 +47,10 @@ KPIS = "kpis.csv"
 
 @dataclass(frozen=True)
 class Delivery:
-    """What happened to one recipient of one message."""
+    """What happened to one recipient's message (``keys``: its attachments), or to one attachment already sent."""
 
-    key: str
     address: str
+    keys: tuple[str, ...]
     status: Literal["sent", "failed", "skipped", "written"]
     reason: str = ""
 
@@ -61,6 +74,11 @@ class SendResult:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+    @property
+    def messages(self) -> list[Delivery]:
+        """The messages sent, written or refused (one per recipient), without the attachments skipped."""
+        return [d for d in self.deliveries if d.status != "skipped"]
 
 
 def month_folder(out: str | Path, period: Period | None) -> tuple[Path, Period]:
@@ -140,29 +158,37 @@ def _reports(folder: Path, manifest: Mapping[str, Any]) -> tuple[list[tuple[str,
     return sendable, notes
 
 
-def build_message(item: Outgoing, sender: str, period: Period) -> EmailMessage:
-    """The MIME message of ``item``: plain-text body, the PDF attached byte for byte."""
+def build_message(item: Outgoing, sender: str, organisation: str, period: Period) -> EmailMessage:
+    """The MIME message of ``item`` to its one recipient: plain-text body, each PDF attached byte for byte."""
     msg = EmailMessage()
-    msg["Subject"] = item.subject
+    msg["Subject"] = subject_of(item, organisation, period)
     msg["From"] = sender
-    if item.to:
-        msg["To"] = ", ".join(item.to)
-    if item.cc:
-        msg["Cc"] = ", ".join(item.cc)
+    msg["To"] = Address(display_name=item.name, addr_spec=item.address) if item.name else item.address
     msg["Date"] = formatdate(localtime=True)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or None
-    msg["Message-ID"] = make_msgid("pmo-nb", domain=domain)
+    sender_domain = parseaddr(sender)[1].rpartition("@")[2] or None
+    msg["Message-ID"] = make_msgid("pmo-nb", domain=sender_domain)
     msg["X-PMO-NB-Period"] = str(period)
-    msg.set_content(item.body)
+    msg.set_content(body_of(item, organisation, period))
     maintype, subtype = PDF_MIMETYPE.split("/")
-    filename = item.attachment.name if period in item.attachment.name else f"{item.key}-{period}.pdf"
-    msg.add_attachment(item.attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=filename)
+    for attachment in item.attachments:
+        msg.add_attachment(attachment.path.read_bytes(), maintype=maintype, subtype=subtype,
+                           filename=attachment.filename(period))
+    # Headers are written unfolded up to RFC 5322's 998 characters: the default 78 folds a subject of 70-odd
+    # characters as "Subject:" then the whole text on the next line, which parsers read back with a leading space.
+    # The parts were encoded above with the default policy (base64 lines of 76).
+    msg.policy = msg.policy.clone(max_line_length=998)
     return msg
+
+
+def eml_name(address: str) -> str:
+    """The dry run's name for a recipient's message: their address in lower case, anything but letters, digits
+    and ``.@+-_`` replaced (written as ``ana.lima@example.org.eml``)."""
+    return re.sub(r"[^A-Za-z0-9.@+_-]", "_", address.casefold())
 
 
 def plan_month(folder: Path, period: Period, *, source: str | None, config: Config,
                cc_sponsors: bool) -> tuple[list[Outgoing], list[Finding], list[str]]:
-    """Every message of the month, the findings about recipients, and notes on reports that cannot be sent."""
+    """The month's messages (one per recipient), the findings about recipients, and notes on PDFs not sent."""
     from pmo_nb.data.ingest import load
     from pmo_nb.paths import SAMPLE_DIR
 
@@ -182,9 +208,9 @@ def plan_month(folder: Path, period: Period, *, source: str | None, config: Conf
     else:
         contacts = Contacts.from_frame(portfolio.contacts, f"{portfolio.source} (contacts)")
         findings += contacts.findings
-    messages, more = program_messages(reports, portfolio.programs, kpis, contacts,
-                                      organisation=config.organisation, period=period, cc_sponsors=cc_sponsors,
-                                      source=portfolio.source)
+    addressed: list[tuple[Attachment, list[tuple[str, str, Role]]]]
+    addressed, more = program_attachments(reports, portfolio.programs, kpis, contacts, cc_sponsors=cc_sponsors,
+                                          source=portfolio.source)
     findings += more
     pack = manifest.get("pack")
     if isinstance(pack, dict) and pack.get("path") and pack.get("status", "ok") == "ok":
@@ -194,11 +220,11 @@ def plan_month(folder: Path, period: Period, *, source: str | None, config: Conf
         elif not config.email.pack_to:
             notes.append("executive pack: not sent, [email] pack_to lists nobody (add the executives' addresses)")
         else:
-            messages.append(pack_message(*got, config.email.pack_to, kpis, organisation=config.organisation,
-                                         period=period))
+            addressed.append((pack_attachment(*got, kpis),
+                              [(addr, parseaddr(addr)[0], "pack") for addr in config.email.pack_to]))
     else:
         notes.append("executive pack: the run built none, so it is not sent")
-    return messages, findings, notes
+    return group_by_recipient(addressed, contacts), findings, notes
 
 
 def send_month(
@@ -213,7 +239,7 @@ def send_month(
     environ: Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
 ) -> SendResult:
-    """Send (or, with ``dry_run``, write as ``.eml`` files) the messages of a published month.
+    """Send (or, with ``dry_run``, write as ``.eml`` files) the month's messages, one per recipient.
 
     Parameters
     ----------
@@ -227,7 +253,7 @@ def send_month(
         A folder to write the messages to instead of sending them (no server, no password, no record); ``""`` for
         ``out/outbox/<period>``.
     resend:
-        Send to everyone again, including those the record has as sent.
+        Send everything again, including what the record has as sent.
     environ:
         Where the password is read (default ``os.environ``), under ``[email] password_env``.
 
@@ -241,40 +267,44 @@ def send_month(
     messages, findings, notes = plan_month(folder, period, source=source, config=cfg, cc_sponsors=cc_sponsors)
     result = SendResult(period, folder, findings=findings, notes=notes)
     record = SentRecord.read(folder, period)
-    todo: list[tuple[Outgoing, list[str]]] = []
+    todo: list[Outgoing] = []
     for item in messages:
-        done = {} if resend else record.sent_to(item.key)
-        for addr in item.recipients:
-            if addr in done:
-                when = done[addr].get("at", "")
-                changed = " (the report has changed since: --resend sends the new one)" if done[addr].get(
-                    "sha256") != item.sha256 else ""
-                result.deliveries.append(Delivery(item.key, addr, "skipped", f"sent {when}{changed}"))
-        rest = [a for a in item.recipients if a not in done]
+        rest: list[str] = []
+        for attachment in item.attachments:
+            done = None if resend else record.sent(item.address, attachment.key)
+            if done is None:
+                rest.append(attachment.key)
+                continue
+            changed = " (the report has changed since: --resend sends the new one)" if done.get(
+                "sha256") != attachment.sha256 else ""
+            result.deliveries.append(Delivery(item.address, (attachment.key,), "skipped",
+                                              f"on {done.get('at', '')}{changed}"))
         if rest:
-            todo.append((item, rest))
+            todo.append(item.only(rest))
     if not todo:
         return result
+    org = cfg.organisation
     sender = cfg.email.from_ or ("pmo-nb <pmo-nb@localhost>" if dry_run is not None else "")
     if dry_run is not None:
         eml = EmlFolder(Path(dry_run) if str(dry_run) else Path(out) / "outbox" / period)
         with eml:
-            for item, rest in todo:
-                failed = eml.deliver(build_message(item, sender, period), rest, item.key)
-                result.deliveries += [Delivery(item.key, a, "failed", failed[a]) if a in failed else
-                                      Delivery(item.key, a, "written") for a in rest]
+            for item in todo:
+                failed = eml.deliver(build_message(item, sender, org, period), [item.address], eml_name(item.address))
+                why = failed.get(item.address, "")
+                result.deliveries.append(Delivery(item.address, item.keys, "failed" if why else "written", why))
         result.written = eml.written
         return result
     smtp = _smtp(cfg, os.environ if environ is None else environ)
     with smtp:
-        for item, rest in todo:
-            refused = smtp.deliver(build_message(item, sender, period), rest, item.key)
+        for item in todo:
+            message = build_message(item, sender, org, period)
+            why = smtp.deliver(message, [item.address], item.key).get(item.address, "")
             at = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-            for addr in rest:
-                why = refused.get(addr, "")
-                record.note(item.key, attachment=item.attachment.name, subject=item.subject, address=addr,
-                            status="failed" if why else "sent", at=at, sha256=item.sha256, error=why)
-                result.deliveries.append(Delivery(item.key, addr, "failed" if why else "sent", why))
+            for attachment in item.attachments:
+                record.note(item.address, attachment.key, file=attachment.filename(period),
+                            subject=str(message["Subject"]), status="failed" if why else "sent", at=at,
+                            sha256=attachment.sha256, error=why)
+            result.deliveries.append(Delivery(item.address, item.keys, "failed" if why else "sent", why))
             result.record = record.write()
     return result
 
