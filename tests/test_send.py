@@ -620,7 +620,8 @@ def test_one_refused_recipient_among_many(workspace: dict[str, Path], smtp_serve
 @pytest.fixture(scope="module")
 def sample_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run") / "reports"
-    res = CliRunner().invoke(cli, ["run", "--out", str(out), "--period", "2026-10", "--quiet", "--jobs", "2"])
+    res = CliRunner().invoke(cli, ["run", "--out", str(out), "--period", "2026-10", "--programs", "PRG-NET,PRG-DCX",
+                                   "--quiet", "--jobs", "2"])  # two programs: enough to send, and short
     assert res.exit_code == 0, res.output
     return out
 
