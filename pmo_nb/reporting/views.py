@@ -55,7 +55,8 @@ def value_text(value: Any, unit: Any) -> str:
     """A measure's value with its unit: ``50.7%``, ``437,000 EUR``, ``8.5 incidents``; "n/a" when missing."""
     if fmt.is_missing(value):
         return fmt.NA
-    number = f"{float(value):,.2f}".rstrip("0").rstrip(".")
+    x = float(value)
+    number = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.2f}".rstrip("0").rstrip(".")
     if fmt.is_missing(unit) or not str(unit).strip():
         return number
     return f"{number}%" if str(unit).strip() == "%" else f"{number} {unit}"
@@ -110,12 +111,13 @@ def key_milestones(report: Any) -> components.HTML:
 
 
 def roadmap(report: Any) -> Any:
+    """The open projects per program: baseline bar against forecast bar (closed projects are left out)."""
     rows = roadmap_rows(report.kpis.projects, report.kpis.programs)
     open_rows = rows[~rows["closed"].astype(bool)]
     late = int((open_rows["delay_days"].fillna(0) > 0).sum())
     title = (f"{late} of {len(open_rows)} open projects forecast to finish after baseline" if len(open_rows)
              else None)
-    return view_charts.roadmap(rows, status_date=report.period_end, title=title)
+    return view_charts.roadmap(open_rows, status_date=report.period_end, title=title)
 
 
 def compliance_trend(report: Any) -> Any:
@@ -142,7 +144,7 @@ def _benefit_table(reg: pd.DataFrame, *, with_program: bool = False, caption: st
                Col("benefit", "Measure"), Col("objective", "Objective"), Col("baseline_text", "Baseline"),
                Col("target_text", "Target"), Col("target_date", "Target date", "date"),
                Col("planned_text", "Planned by now"), Col("actual_text", "Actual"),
-               Col("realised_share", "Realised", "pct"), Col("planned_share", "Planned", "pct"),
+               Col("planned_share", "Share planned", "pct"), Col("realised_share", "Share realised", "pct"),
                Col("status", "Status"), Col("owner", "Owner")]
     return components.table(shown, columns, max_chars=None, highlight="at_risk", highlight_title="at risk",
                             caption=caption)
@@ -186,7 +188,7 @@ def benefits_rollup(report: Any) -> components.HTML:
              components.table(per.sort_values(["n_at_risk", "program"], ascending=[False, True], kind="mergesort"), [
                  Col("program", "Program"), Col("n_benefits", "Benefits", "int"), Col("n_measured", "Measured", "int"),
                  Col("n_at_risk", "At risk", "int"), Col("n_achieved", "Achieved", "int"), Col("unit", "Unit"),
-                 Col("planned_pct", "Planned by now", "pct"), Col("realised_pct", "Realised", "pct"),
+                 Col("planned_pct", "Share planned", "pct"), Col("realised_pct", "Share realised", "pct"),
                  Col("why", "Note"),
              ], max_chars=None, caption="Benefits by program (shares by value where the units agree)")]
     risky = reg[reg["at_risk"]].sort_values(["program", "benefit_id"], kind="mergesort")

@@ -16,7 +16,10 @@ __all__ = ["roadmap", "compliance_trend", "benefit_progress", "BENEFIT_STATUS_CO
 
 BENEFIT_STATUS_COLORS = {"at risk": RAG_COLORS["red"], "not measured": RAG_COLORS["n/a"],
                          "on track": RAG_COLORS["green"], "achieved": "#1f5fa8"}
-LABEL_WIDTH = 230  # the project labels' column, inside the page width
+LABEL_WIDTH = 260  # the project labels' column
+ROADMAP_WIDTH = 900  # labels and bars: wide, so that a tall roadmap scaled to the page height still reads
+NOT_RATED = "Not rated"
+NOT_RATED_COLOR = "#8c8c8c"  # darker than the baseline bar it is drawn on
 
 
 @carries_renderer
@@ -39,7 +42,7 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None)
     if d.empty:
         return no_data(title or "Roadmap", "No projects with baseline dates")
     d["rag"] = d["rag"].where(d["rag"].isin(list(RAG_COLORS)), "n/a").astype("object")
-    d["status"] = d["rag"].map(RAG_LABELS)
+    d["status"] = d["rag"].map(lambda r: NOT_RATED if r == "n/a" else RAG_LABELS[r])
     d["order"] = range(len(d))
     d["baseline_text"] = d["baseline_finish"].map(fmt.date)
     d["forecast_text"] = d["forecast_finish"].map(fmt.date)
@@ -58,14 +61,15 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None)
                alt.Tooltip("baseline_text:N", title="Baseline finish"),
                alt.Tooltip("forecast_text:N", title="Forecast finish"), alt.Tooltip("delay_text:N", title="Delay")]
     base = alt.Chart()
-    baseline = base.mark_bar(color="#cfd8e3", height=12).encode(
+    baseline = base.mark_bar(color="#cfd8e3", height=10).encode(
         x=alt.X("start:T", scale=utc, axis=axis), x2="baseline_finish:T", y=y, tooltip=tooltip)
-    forecast = base.mark_bar(height=5).encode(
+    forecast = base.mark_bar(height=4).encode(
         x=alt.X("start:T", scale=utc, axis=axis), x2="forecast_finish:T", y=y, tooltip=tooltip,
-        color=alt.Color("status:N", title="Forecast bar: computed status",
-                        scale=alt.Scale(domain=[RAG_LABELS[k] for k in keys], range=[RAG_COLORS[k] for k in keys])))
+        color=alt.Color("status:N", title="Computed status", legend=alt.Legend(orient="top", labelLimit=200),
+                        scale=alt.Scale(domain=[NOT_RATED if k == "n/a" else RAG_LABELS[k] for k in keys],
+                                        range=[NOT_RATED_COLOR if k == "n/a" else RAG_COLORS[k] for k in keys])))
     layers: list[alt.Chart] = [baseline, forecast]
-    sub = ["Light bar: baseline start to baseline finish; narrow bar: to the forecast finish"]
+    sub = ["Open projects; light bar: baseline start to baseline finish; narrow bar: to the forecast finish"]
     if end is not None:
         sub.append(f"Dashed line: status date, {fmt.date(end)}")
         layers.append(base.transform_filter("datum.first").mark_rule(color="#1f5fa8", strokeDash=[6, 3],
@@ -74,8 +78,8 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None)
     header = alt.Header(title=None, labelAngle=0, labelOrient="top", labelAnchor="start", labelAlign="left",
                         labelFontWeight="bold", labelFontSize=12, labelPadding=3)
     return (alt.layer(*layers, data=records(d))
-            .properties(width=WIDTH - LABEL_WIDTH, height=alt.Step(16))
-            .facet(row=alt.Row("program:N", sort=programs, header=header), spacing=4)
+            .properties(width=ROADMAP_WIDTH - LABEL_WIDTH, height=alt.Step(13))
+            .facet(row=alt.Row("program:N", sort=programs, header=header), spacing=2)
             .resolve_scale(y="independent")
             .properties(title=titled(title or "Roadmap: baseline against forecast", sub)))
 
@@ -100,7 +104,8 @@ def compliance_trend(df: pd.DataFrame, title: str | None = None) -> alt.TopLevel
     lo = max(0.0, min(float(d["value"].min()) - 0.05, 0.8))
     y = alt.Y("value:Q", title="Compliance", axis=alt.Axis(format="%"),
               scale=alt.Scale(domain=[round(lo, 2), 1.0], nice=False))
-    color = alt.Color("program:N", title="Program")
+    legend = alt.Legend(orient="bottom", direction="horizontal", columns=3, labelLimit=260)
+    color = alt.Color("program:N", title="Program", legend=legend)
     tooltip = [alt.Tooltip("program:N", title="Program"), alt.Tooltip("month:N", title="Month"),
                alt.Tooltip("text:N", title="Compliance"), alt.Tooltip("source:N", title="Figures")]
     line = alt.Chart(data).mark_line().encode(x=x, y=y, color=color)
@@ -108,7 +113,7 @@ def compliance_trend(df: pd.DataFrame, title: str | None = None) -> alt.TopLevel
         x=x, y=y, color=color, fill=alt.condition("datum.source == 'stored'", alt.Color("program:N", legend=None),
                                                   alt.value("white")), tooltip=tooltip)
     return alt.layer(line, points).properties(
-        width=WIDTH - 200, height=190,
+        width=WIDTH, height=190,
         title=titled(title or "Compliance by month",
                      "Hollow points: months recomputed from the source (no stored snapshot)."))
 
@@ -131,7 +136,7 @@ def benefit_progress(df: pd.DataFrame, title: str | None = None) -> alt.TopLevel
                   order=range(len(df)))
     statuses = [s for s in BENEFIT_STATUS_COLORS if s in set(d["status"])]
     data = records(d)
-    y = alt.Y("label:N", sort=alt.EncodingSortField("order", op="min"), title=None, axis=alt.Axis(labelLimit=300))
+    y = alt.Y("label:N", sort=alt.EncodingSortField("order", op="min"), title=None, axis=alt.Axis(labelLimit=340))
     x = alt.X("realised_bar:Q", title="Share of the planned change (100% = target)", axis=alt.Axis(format="%"),
               scale=alt.Scale(domain=[0, max(1.0, float(d["realised_bar"].max()))], nice=False))
     tooltip = [alt.Tooltip("label:N", title="Benefit"), alt.Tooltip("status:N", title="Status"),
@@ -144,6 +149,6 @@ def benefit_progress(df: pd.DataFrame, title: str | None = None) -> alt.TopLevel
         x=alt.X("planned_share:Q"), y=y, tooltip=tooltip)
     target = alt.Chart(pd.DataFrame({"v": [1.0]})).mark_rule(color=MUTED, strokeDash=[4, 3]).encode(x="v:Q")
     return alt.layer(bars, ticks, target).properties(
-        width=WIDTH - 300, height=alt.Step(24),
+        width=WIDTH - 340, height=alt.Step(24),
         title=titled(title or "Benefits realised against plan",
                      "Bar: share of the change delivered; black tick: share planned by now; dashed: target"))
