@@ -24,33 +24,44 @@ PROJECTS = pd.DataFrame({
 })
 
 
-def _ms(mid: str, pid: str, baseline: str, forecast: str | None = None, actual: str | None = None,
-        key: bool = True, closed: bool = False) -> dict:
-    return {"milestone_id": mid, "project_id": pid, "name": f"ms {mid}", "baseline_date": pd.Timestamp(baseline),
-            "forecast_date": pd.Timestamp(forecast) if forecast else pd.NaT,
-            "actual_date": pd.Timestamp(actual) if actual else pd.NaT, "key_milestone": key, "project_closed": closed}
+def test_key_milestones_ahead_are_the_one_upcoming_list_laid_out_by_date():
+    from kpi_scenarios import typed
 
+    from pmo_nb.data.model import Portfolio
+    from pmo_nb.metrics.kpis import compute
 
-def test_key_milestones_ahead_are_the_open_key_ones_due_in_the_window_soonest_first():
-    ms = pd.DataFrame([
-        _ms("M8", "B1", "2027-01-20", "2027-01-29"),  # the last day of the 90-day window: in (slip 9)
-        _ms("M1", "A1", "2026-11-01", "2026-11-10"),  # in, 9 days late
-        _ms("M2", "A2", "2026-12-01"),  # no forecast: its baseline date, in, no slip
-        _ms("M3", "A1", "2026-11-15", "2026-11-15", actual="2026-10-20"),  # achieved: out
-        _ms("M4", "A1", "2026-11-20", key=False),  # not a key milestone: out
-        _ms("M5", "A2", "2027-01-10", "2027-02-15"),  # forecast beyond the window: out
-        _ms("M6", "B1", "2026-10-01", "2026-10-20"),  # overdue (before the status date): out
-        _ms("M7", "B1", "2026-11-05", closed=True),  # its project is closed: out
-        _ms("M9", "B1", "2026-12-10", "2026-11-30"),  # early: in, slip -10
+    projects = typed("projects", [
+        {"project_id": pid, "program_id": prog, "name": name, "manager": "m", "phase": "execution",
+         "baseline_start": "2026-01-01", "baseline_finish": "2027-06-30", "budget": 1.0}
+        for pid, prog, name in (("A1", "P1", "Portal"), ("A2", "P1", "CRM"), ("B1", "P2", "Ledger"))])
+
+    def ms(mid, pid, baseline, forecast=None, actual=None, key=True):
+        return {"milestone_id": mid, "project_id": pid, "name": f"ms {mid}", "baseline_date": baseline,
+                "forecast_date": forecast, "actual_date": actual, "key_milestone": key}
+
+    milestones = typed("milestones", [
+        ms("M8", "B1", "2027-01-20", "2027-01-29"),  # the last day of the 90-day window: in (slip 9)
+        ms("M1", "A1", "2026-11-01", "2026-11-10"),  # in, 9 days late
+        ms("M2", "A2", "2026-12-01"),  # no forecast: its baseline date, in, no slip
+        ms("M3", "A1", "2026-11-15", "2026-11-15", actual="2026-10-20"),  # achieved: out
+        ms("M4", "A1", "2026-11-20", key=False),  # not a key milestone: out
+        ms("M5", "A2", "2027-01-10", "2027-02-15"),  # forecast beyond the window: out
+        ms("M6", "B1", "2026-10-01", "2026-10-20"),  # overdue (before the status date): missed, not ahead
+        ms("M9", "B1", "2026-12-10", "2026-11-30"),  # early: in, slip -10
     ])
-    got = key_milestones_ahead(ms, PROJECTS, PROGRAMS, AS_OF, days=90)
+    pf = Portfolio(programs=typed("programs", [{"program_id": "P1", "name": "Alpha", "sponsor": "s", "manager": "m"},
+                                               {"program_id": "P2", "name": "Beta", "sponsor": "s", "manager": "m"}]),
+                   projects=projects, financials=typed("financials", []), milestones=milestones,
+                   missing_tables=("financials", "risks", "issues"))
+    kpis = compute(pf, "2026-10")
+    got = key_milestones_ahead(kpis.upcoming_milestones(key_only=True), kpis.projects, kpis.programs)
     assert got["milestone_id"].tolist() == ["M1", "M9", "M2", "M8"]
+    assert len(got) == kpis.portfolio.iloc[0]["ms_key_upcoming"]  # the count the summary states
     assert got["slip_days"].tolist() == [9, -10, 0, 9]
     assert got["program"].tolist() == ["Alpha", "Beta", "Alpha", "Beta"]
     assert got["project"].tolist() == ["Portal", "Ledger", "CRM", "Ledger"]
     assert got.loc[2, "date"] == pd.Timestamp("2026-12-01") and pd.isna(got.loc[2, "forecast_date"])
-    assert key_milestones_ahead(ms, PROJECTS, PROGRAMS, AS_OF, days=30)["milestone_id"].tolist() == ["M1", "M9"]
-    assert key_milestones_ahead(ms.iloc[:0], PROJECTS, PROGRAMS, AS_OF).empty
+    assert key_milestones_ahead(kpis.upcoming_milestones(key_only=True).iloc[:0], kpis.projects, kpis.programs).empty
 
 
 def test_roadmap_rows_have_the_baseline_and_forecast_bars_by_program():

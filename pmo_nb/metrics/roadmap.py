@@ -1,7 +1,7 @@
 """Portfolio views across programs: the key milestones due in the next days and the roadmap of projects.
 
-* :func:`key_milestones_ahead`: the key milestones not yet achieved whose current date (forecast, else baseline)
-  falls after the status date and within ``days`` of it, soonest first, with their slip against baseline;
+* :func:`key_milestones_ahead`: the key milestones ahead (``Kpis.upcoming_milestones(key_only=True)``, the list
+  ``ms_key_upcoming`` counts) with their program, project and slip against baseline, soonest first;
 * :func:`roadmap_rows`: one row per project with its baseline bar (baseline start to baseline finish) and its
   forecast bar (baseline start to the forecast finish, else the baseline finish) and the finish delay in days.
 
@@ -24,25 +24,20 @@ def _names(frame: pd.DataFrame, key: str) -> pd.Series:
     return frame.set_index(key)["name"] if len(frame) else pd.Series(dtype="object")
 
 
-def key_milestones_ahead(milestones: pd.DataFrame, projects: pd.DataFrame, programs: pd.DataFrame,
-                         as_of: pd.Timestamp, days: int = 90) -> pd.DataFrame:
-    """The key milestones due after ``as_of`` and no later than ``as_of + days``.
+def key_milestones_ahead(upcoming: pd.DataFrame, projects: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:
+    """The key milestones ahead across programs, laid out for the portfolio: program and project names, baseline,
+    forecast, ``date`` (forecast, else baseline) and ``slip_days``, soonest first (then program, project, id).
 
-    A milestone's date is its forecast date, else its baseline date; achieved milestones and those of closed
-    projects are left out. ``slip_days`` is the date minus the baseline date (positive: late). Sorted by date, then
-    program, project and milestone id.
+    ``upcoming`` is the one list of them, ``Kpis.upcoming_milestones(key_only=True)`` (counted by
+    ``ms_key_upcoming``): not achieved, of open projects, dated after the status date and within
+    ``[report] upcoming_days``; ``slip_days`` is the milestones' own (date minus baseline, positive: late).
     """
     columns = list(KEY_MILESTONE_COLUMNS)
-    if milestones.empty:
+    if upcoming.empty:
         return pd.DataFrame(columns=columns)
-    ms = milestones[milestones["key_milestone"].astype(bool) & milestones["actual_date"].isna()]
-    if "project_closed" in ms:
-        ms = ms[~ms["project_closed"].astype(bool)]
+    ms = upcoming
     baseline = pd.to_datetime(ms["baseline_date"])
     date = pd.to_datetime(ms["forecast_date"]).fillna(baseline)
-    start = pd.Timestamp(as_of).normalize()
-    ahead = (date > start) & (date <= start + pd.Timedelta(days=days))
-    ms, date, baseline = ms[ahead], date[ahead], baseline[ahead]
     program_of = ms["project_id"].map(projects.set_index("project_id")["program_id"]) if len(projects) else ms[
         "project_id"]
     out = pd.DataFrame({
@@ -50,7 +45,7 @@ def key_milestones_ahead(milestones: pd.DataFrame, projects: pd.DataFrame, progr
         "project": ms["project_id"].map(_names(projects, "project_id")).fillna(ms["project_id"]),
         "milestone_id": ms["milestone_id"], "milestone": ms["name"], "baseline_date": baseline,
         "forecast_date": pd.to_datetime(ms["forecast_date"]), "date": date,
-        "slip_days": (date - baseline).dt.days.astype("Int64"),
+        "slip_days": pd.to_numeric(ms["slip_days"], errors="coerce").round().astype("Int64"),
     })
     return out.sort_values(["date", "program", "project", "milestone_id"], kind="mergesort").reset_index(drop=True)
 

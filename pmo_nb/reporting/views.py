@@ -93,8 +93,8 @@ def benefits_sentence(reg: pd.DataFrame, roll: pd.Series, scope: str) -> str:
 def key_milestones(report: Any) -> components.HTML:
     """Key milestones due in the next ``[report] upcoming_days`` days across programs, soonest first."""
     days = report.config.report.upcoming_days
-    rows = key_milestones_ahead(report.kpis.milestones, report.kpis.projects, report.kpis.programs,
-                                report.period_end, days)
+    rows = key_milestones_ahead(report.kpis.upcoming_milestones(key_only=True), report.kpis.projects,
+                                report.kpis.programs)
     late = int((rows["slip_days"].fillna(0) > 0).sum()) if len(rows) else 0
     lead = components.summary(
         f"{len(rows)} key milestone{'s' if len(rows) != 1 else ''} due from {fmt.date(report.period_end)} to "
