@@ -154,3 +154,16 @@ def test_benefit_headers_map_through_the_columns_setting(tmp_path: Path) -> None
     folder = write_csv(frames, tmp_path / "csv")
     config = parse_config({"columns": {"benefits": {"KPI": "measure", "Actual to date": "actual"}}})
     assert load(folder, config).benefits["actual"].tolist()[:1] == [2.0]
+
+
+def test_the_tolerance_is_a_setting_checked_when_read():
+    from pmo_nb.exceptions import ConfigError
+
+    config = parse_config({"benefits": {"at_risk_tolerance": 0.2}})
+    assert config.benefits.at_risk_tolerance == 0.2
+    table = typed("benefits", [_benefit("A", "P1", 20, 60, 34)])  # 15 points behind
+    assert B.register(table, NO_PROJECTS, HALF_WAY, config.benefits.at_risk_tolerance)["status"].tolist() == [
+        "on track"]
+    for bad in ({"at_risk_tolerance": 1.5}, {"at_risk_tolerance": "ten"}, {"tolerance": 0.1}):
+        with pytest.raises(ConfigError, match="benefits"):
+            parse_config({"benefits": bad})

@@ -10,7 +10,7 @@ function per figure:
 * :func:`realised_share`: ``(actual - baseline) / (target - baseline)``, the share of the change delivered (above 1
   beyond target, below 0 when the measure moved the wrong way; works for targets below baseline too);
 * :func:`at_risk`: measured, not achieved, and ``realised_share < planned_share - tolerance``
-  (:data:`AT_RISK_TOLERANCE`, 10 points of the planned change by default);
+  (``[benefits] at_risk_tolerance``, default :data:`AT_RISK_TOLERANCE`: 10 points of the planned change);
 * :func:`register`: every benefit with the figures above and its ``status``;
 * :func:`rollup`: per program (or for the portfolio) the counts, and the share realised *by value* only where the
   benefits' units agree (never an average of unlike measures).
@@ -26,7 +26,7 @@ import pandas as pd
 __all__ = ["AT_RISK_TOLERANCE", "STATUSES", "trajectory_start", "planned_share", "planned_value", "realised_share",
            "at_risk", "register", "rollup", "MIXED_UNITS"]
 
-AT_RISK_TOLERANCE = 0.10
+AT_RISK_TOLERANCE = 0.10  # the default of [benefits] at_risk_tolerance (pmo_nb.config.BenefitsConfig)
 """How far (as a share of the planned change) a benefit's realised share may trail its planned share before it is
 at risk: 0.10 is 10 points (planned 50% of the change by now, realised below 40%: at risk)."""
 STATUSES = ("at risk", "not measured", "on track", "achieved")

@@ -48,7 +48,8 @@ def benefit_register(report: Any) -> pd.DataFrame:
     table = report.portfolio.benefits
     if report.kind == "program":
         table = table[table["program_id"] == report.program_id]
-    return benefit_figures.register(table, report.portfolio.projects, report.period_end)
+    return benefit_figures.register(table, report.portfolio.projects, report.period_end,
+                                    report.config.benefits.at_risk_tolerance)
 
 
 def value_text(value: Any, unit: Any) -> str:
@@ -156,7 +157,7 @@ def benefits(report: Any) -> components.HTML:
     if reg.empty:
         return components.empty("", text="No benefit is recorded for this program.")
     roll = benefit_figures.rollup(reg, None).iloc[0]
-    tolerance = fmt.pct(benefit_figures.AT_RISK_TOLERANCE, 0)
+    tolerance = fmt.pct(report.config.benefits.at_risk_tolerance, 0)
     return (components.summary(benefits_sentence(reg, roll, "program"))
             + _benefit_table(reg, caption="Benefits register")
             + components.note(f"Planned: a straight line from baseline at the start to target at the target date. "
