@@ -28,6 +28,9 @@ raises ``ConfigError`` naming the key. docs/configuration.md documents each key:
     seed = 20260101                    # the Monte Carlo's seed (fixed: reproducible P50/P80)
     draws = 10000
 
+    [benefits]
+    at_risk_tolerance = 0.10           # a benefit this far (share of its change) behind its trajectory is at risk
+
     [ingest]
     thousands_separator = ""           # e.g. "," to accept 1,200.50
     decimal = "."
@@ -197,6 +200,13 @@ class ForecastConfig:
 
 
 @dataclass(frozen=True)
+class BenefitsConfig:
+    """``[benefits]``: when a benefit is at risk (docs/kpis.md, "Benefits")."""
+
+    at_risk_tolerance: float = 0.10  # realised share behind the planned share by more than this: at risk
+
+
+@dataclass(frozen=True)
 class Config:
     organisation: str = "PMO"
     currency: str = "EUR"
@@ -209,6 +219,7 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     branding: BrandingConfig = field(default_factory=BrandingConfig)
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    benefits: BenefitsConfig = field(default_factory=BenefitsConfig)
     # table name -> {user header (normalised) -> canonical column}; "*" applies to every table
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     # table name -> the sheet, file stem or database table that holds it
@@ -589,11 +600,16 @@ def _parse_forecast(raw: Mapping[str, Any], path: str | None) -> ForecastConfig:
                                             integer=True)) for k, v in raw.items()})
 
 
+def _parse_benefits(raw: Mapping[str, Any], path: str | None) -> BenefitsConfig:
+    _check_keys(raw, set(BenefitsConfig.__dataclass_fields__), "benefits.", path)
+    return BenefitsConfig(**{k: _number(v, f"benefits.{k}", path, lo=0.0, hi=1.0) for k, v in raw.items()})
+
+
 def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Build a ``Config`` from a parsed TOML mapping, checking every key."""
     _check_keys(raw, {"organisation", "currency", "rag", "risks", "report", "ingest", "columns", "validation",
                       "sheets", "values", "scale", "import", "branding", "guidelines", "measures", "email",
-                      "forecast"}, "", path)
+                      "forecast", "benefits"}, "", path)
     vals: dict[str, Any] = {"path": path}
     if "organisation" in raw:
         vals["organisation"] = _text(raw["organisation"], "organisation", path).strip() or "PMO"
@@ -605,7 +621,8 @@ def parse_config(raw: Mapping[str, Any], path: str | None = None) -> Config:
     parsers = {"rag": _parse_rag, "risks": _parse_risks, "report": _parse_report, "ingest": _parse_ingest,
                "columns": _parse_columns, "validation": _parse_validation, "sheets": _parse_sheets,
                "values": _parse_values, "scale": _parse_scale, "import": _parse_import,
-               "email": _parse_email, "branding": _parse_branding, "forecast": _parse_forecast}
+               "email": _parse_email, "branding": _parse_branding, "forecast": _parse_forecast,
+               "benefits": _parse_benefits}
     for section, parser in parsers.items():
         if section in raw:
             if not isinstance(raw[section], Mapping):

@@ -156,6 +156,8 @@ RISKS = Table(
         Column("closed_date", "date", required=False, description="Date closed; required when closed."),
         Column("response", "text", required=False, description="Planned response."),
         Column("response_due", "date", required=False, description="When the response is due."),
+        Column("schedule_impact_days", "int", required=False, min=0,
+               description="Delay in days if the risk occurs (the risk-adjusted finish forecast draws it)."),
     ),
     key=("risk_id",),
     required=False,
@@ -196,8 +198,32 @@ CONTACTS = Table(
     description="Optional. Who `pmo-nb send` mails: one row per person (docs/sending.md).",
 )
 
+# -- benefits (issue 12): what the programs exist to deliver, measured against a linear trajectory ---------------
+BENEFITS = Table(
+    "benefits",
+    (
+        Column("benefit_id", "id", description="Unique benefit code."),
+        Column("program_id", "id", description="The program that delivers it."),
+        Column("objective", "text", description="The organisational objective it serves."),
+        Column("measure", "text", description="What is measured, e.g. Share of claims filed online."),
+        Column("unit", "text", required=False,
+               description="The measure's unit, e.g. %, EUR, days; roll-ups add benefits of one unit only."),
+        Column("baseline", "money", description="The measure's value before the program (at start_date)."),
+        Column("target", "money", description="The value to reach by target_date (above or below baseline)."),
+        Column("target_date", "date", description="When the target is due."),
+        Column("actual", "money", required=False, description="The value measured to date; empty: not measured."),
+        Column("owner", "text", description="Who is accountable for realising it."),
+        Column("start_date", "date", required=False,
+               description="Where the planned trajectory starts; empty: the program's first baseline start."),
+    ),
+    key=("benefit_id",),
+    required=False,
+    foreign_keys={"program_id": "programs.program_id"},
+    description="Optional. The benefits register: one row per benefit and measure.",
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (PROGRAMS, PROJECTS, FINANCIALS, MILESTONES, RISKS, ISSUES,
-                                                CONTACTS)}
+                                                CONTACTS, BENEFITS)}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 OPTIONAL_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if not t.required)

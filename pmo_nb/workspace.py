@@ -141,6 +141,7 @@ KEY_HELP: dict[str, str] = {
     "forecast.seed": "seed of the risk-adjusted forecast (the same seed gives the same P50/P80)",
     "forecast.draws": "Monte Carlo draws per project",
     "forecast.history_months": "months of each project's own index history the draws are spread by",
+    "benefits.at_risk_tolerance": "a benefit this far (share of its change) behind its trajectory is at risk",
 }
 """One line per key of ``pmo.toml``; tests/test_workspace.py checks every Config key has one."""
 

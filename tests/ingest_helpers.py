@@ -87,6 +87,7 @@ def small_frames() -> dict[str, pd.DataFrame]:
             "closed_date": _dates(None, "2026-03-01"),
             "response": ["Second supplier", np.nan],
             "response_due": _dates("2026-04-30", None),
+            "schedule_impact_days": pd.array([30, None], dtype="Int64"),
         }
     )
     for c in ("risk_id", "project_id", "title", "category", "owner", "status", "response"):
@@ -100,6 +101,14 @@ def small_frames() -> dict[str, pd.DataFrame]:
         "issues": empty_table("issues"),
         "contacts": pd.DataFrame({"name": ["Chen Li", "Ana Ruiz"], "email": ["chen.li@example.org", np.nan],
                                   "role": ["Program manager", np.nan]}).astype(object),
+        "benefits": pd.DataFrame({
+            "benefit_id": ["B-1", "B-2"], "program_id": ["PRG-01", "PRG-02"],
+            "objective": ["Modern tools for all staff", "Decisions on governed data"],
+            "measure": ["Tickets per user per month", "Reports on certified data"], "unit": ["tickets", np.nan],
+            "baseline": [2.5, 10.0], "target": [1.0, 80.0], "target_date": _dates("2026-12-31", "2027-06-30"),
+            "actual": [2.0, np.nan], "owner": ["Ana Ruiz", "Ben Okafor"],
+            "start_date": _dates("2026-01-01", None),
+        }).astype({c: object for c in ("benefit_id", "program_id", "objective", "measure", "unit", "owner")}),
     }
 
 

@@ -123,6 +123,33 @@ def test_schedule_impacts_delay_the_finish_with_their_probability():
     assert shift == pytest.approx(61.0)
 
 
+@pytest.mark.parametrize("level,days", [(2, 45), (4, 20)])
+def test_one_risk_shifts_the_mean_finish_by_probability_times_its_schedule_impact(level, days):
+    # no spread (steady indices): every draw finishes 8.5 months after April's end, plus the risk's delay when it
+    # occurs; the mean delay is p x days (level 2: 0.3 x 45 = 13.5 days; level 4: 0.7 x 20 = 14 days)
+    config = Config()
+    pf = _portfolio([_project("A", "P1")], _steady("A"), [_risk("R1", "A", level, None, schedule_impact_days=days)])
+    inp, register = _inputs(pf, config)
+    assert register[forecast.SCHEDULE_IMPACT].tolist() == [days]  # the schema's column reaches the register
+    cost, finish = forecast.sample(inp, register, config)
+    delay = (finish - (inp.now[0] + 8.5)) * forecast.DAYS_PER_MONTH
+    p, n = config.risks.probability_scale[level], config.forecast.draws
+    assert abs(delay.mean() - p * days) < 4 * days * math.sqrt(p * (1 - p) / n)
+    assert np.all(cost == pytest.approx(1250.0))
+
+
+def test_schedule_impact_days_is_read_and_checked_from_the_source(tmp_path):
+    from ingest_helpers import csv_folder, edit_csv
+
+    from pmo_nb.data.ingest import check, load
+
+    folder = csv_folder(tmp_path)
+    assert load(folder).risks["schedule_impact_days"].tolist()[:1] == [30]
+    edit_csv(folder, "risks", 2, "schedule_impact_days", "-5")
+    assert [(f.table, f.row, f.column, f.rule) for f in check(folder).findings] == [
+        ("risks", 2, "schedule_impact_days", "must be 0 or more")]
+
+
 def test_finished_projects_have_no_spread_and_ignore_their_risks():
     # EV reaches BAC in March: cost is what was spent, finish the end of March, in every draw
     fin = monthly("D", "2024-01", [50.0, 50.0, 0.0, 0.0], [30.0, 40.0, 30.0, 0.0], [40.0, 50.0, 20.0, 0.0])

@@ -74,7 +74,7 @@ def test_dtypes_are_the_portfolio_contract(tmp_path: Path) -> None:
 def test_optional_tables_may_be_absent(tmp_path: Path) -> None:
     folder = write_csv(small_frames(), tmp_path / "csv", tables=("programs", "projects", "financials"))
     p = load(folder)
-    assert p.missing_tables == ("milestones", "risks", "issues", "contacts")
+    assert p.missing_tables == ("milestones", "risks", "issues", "contacts", "benefits")
     assert p.risks.empty and list(p.risks.columns) == list(empty_table("risks").columns)
 
 
@@ -182,7 +182,7 @@ def test_plugin_sources_come_from_the_entry_point_group(tmp_path: Path, monkeypa
         assert seen == ["pmo_nb.sources"]
         portfolio = load(path)
         assert portfolio.projects["project_id"].tolist() == ["P-001", "P-002", "007"]
-        assert portfolio.missing_tables == ("milestones", "risks", "issues", "contacts")
+        assert portfolio.missing_tables == ("milestones", "risks", "issues", "contacts", "benefits")
     finally:
         sources.unregister("pmo-json")
 

@@ -53,6 +53,14 @@ def test_portfolio_sections():
     for section in PORTFOLIO_SECTIONS:
         _html(getattr(report, section)())
     assert "reported green" in str(report.mismatch_table()).lower() or "Green" in str(report.mismatch_table())
+    # the portfolio views and the benefits roll-up on the sample (docs/kpis.md "Portfolio views", "Benefits")
+    ahead = str(report.section("key_milestones"))
+    assert "key milestones due from 31 Oct 2026 to 29 Jan 2027" in ahead
+    assert report.section("roadmap").to_dict()["facet"]["row"]["field"] == "program"
+    assert report.section("compliance_trend").to_dict()["layer"][0]["mark"]["type"] == "line"
+    benefits = str(report.section("benefits_rollup"))
+    assert "11 benefits: 4 at risk, 1 not measured yet, 5 on track, 1 achieved." in benefits
+    assert "Benefits at risk (4)" in benefits and "BEN-DCX-02" in benefits and "53.1%" in benefits  # ERP by value
 
 
 def test_projects_table_lists_worst_first_and_flags_mismatch():

@@ -94,3 +94,14 @@ def test_long_text_wraps_never_cut(dcx):
     assert "…" not in html
     assert "Good progress overall. Beta feedback is positive and the remaining defects are minor; we expect to " \
            "recover the beta slippage in the next sprints." in html
+
+
+def test_benefits_section_reads_each_benefit_against_its_trajectory(dcx):
+    html = str(dcx.section("benefits"))
+    assert "3 benefits: 1 at risk (Cost per customer contact), 1 not measured yet, 1 on track." in html
+    at_risk = [r for r in _rows(html) if "BEN-DCX-02" in r]
+    assert len(at_risk) == 1 and "at risk" in at_risk[0] and "5.9 EUR" in at_risk[0]
+    assert "not measured" in next(r for r in _rows(html) if "BEN-DCX-03" in r)
+    chart = dcx.section("benefit_progress").to_dict()
+    assert [v["label"] for v in chart["datasets"][next(iter(chart["datasets"]))]][:1] == [
+        "BEN-DCX-01 Journeys completed in digital self-service"]

@@ -73,6 +73,12 @@ def assert_valid(t: dict[str, pd.DataFrame], period: str) -> None:
         assert (df.loc[closed, "closed_date"] >= df.loc[closed, raised]).all()
         assert (df[raised] <= end).all() and (df["closed_date"].dropna() <= end).all()
     assert set(iss["severity"]) <= set(SEVERITIES)
+    # benefits: every program has one, each a change to make, due after its trajectory starts
+    ben = t["benefits"]
+    assert set(ben["program_id"]) == set(t["programs"]["program_id"])
+    assert (ben["target"] != ben["baseline"]).all()
+    assert (ben["start_date"].isna() | (ben["start_date"] <= ben["target_date"])).all()
+    assert (rk["schedule_impact_days"].dropna() >= 0).all()
 
 
 def csv_bytes(t: dict[str, pd.DataFrame], folder) -> dict[str, bytes]:
@@ -315,7 +321,7 @@ def test_scaled_portfolio_sizes_and_validity():
     t = sample.generate(3, programs=12, projects=300, months=36, milestones=900, risks=1500, issues=700)
     counts = {name: len(df) for name, df in t.items()}
     assert counts == {"programs": 12, "projects": 300, "financials": counts["financials"], "milestones": 900,
-                      "risks": 1500, "issues": 700, "contacts": counts["contacts"]}
+                      "risks": 1500, "issues": 700, "contacts": counts["contacts"], "benefits": 11 + 7}
     people = set(t["programs"]["manager"]) | set(t["programs"]["sponsor"])  # one contact per person
     assert counts["contacts"] == len(people) and set(t["contacts"]["name"]) == people
     assert t["financials"]["period"].nunique() == 36 and counts["financials"] > 300 * 10

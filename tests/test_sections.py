@@ -113,25 +113,27 @@ def test_entry_point_of_the_wrong_type_is_a_clear_error(monkeypatch):
         sections.all_sections()
 
 
-def _no_risks_or_issues(tmp_path: Path) -> Path:
+def _no_risks_issues_or_benefits(tmp_path: Path) -> Path:
     from pmo_nb.paths import SAMPLE_DIR
     src = tmp_path / "src"
     src.mkdir()
     for f in SAMPLE_DIR.glob("*.csv"):
-        if f.stem not in ("risks", "issues"):
+        if f.stem not in ("risks", "issues", "benefits"):
             (src / f.name).write_bytes(f.read_bytes())
     return src
 
 
 def test_a_missing_table_is_said_once_per_report(tmp_path):
-    src = _no_risks_or_issues(tmp_path)
+    src = _no_risks_issues_or_benefits(tmp_path)
     program = ProgramReport.build(program_id="PRG-ERP", source=src)
     text = "".join(str(program.section(s.id)) for s in sections.for_kind("program"))
     assert text.count("No risk register was provided.") == 1
     assert text.count("No issue log was provided.") == 1
+    assert text.count("No benefits register was provided.") == 1
     assert "register was provided" not in str(program.summary()).lower()
     assert "no risks table" not in text and "no issues table" not in text
     portfolio = PortfolioReport.build(source=src)
     text = "".join(str(portfolio.section(s.id)) for s in sections.for_kind("portfolio"))
     assert text.count("No risk register was provided.") == 1
+    assert text.count("No benefits register was provided.") == 1
     assert "No risk register" in str(portfolio.risk_heatmap()) and str(portfolio.top_risks()) == ""

@@ -252,6 +252,7 @@ def test_program_id_must_be_a_safe_file_name(tmp_path: Path, program_id: str) ->
     frames = small_frames()
     frames["programs"].loc[1, "program_id"] = program_id
     frames["projects"].loc[2, "program_id"] = program_id
+    frames["benefits"].loc[1, "program_id"] = program_id
     folder = write_parquet(frames, tmp_path / "pq")  # Parquet keeps control characters intact
     assert findings_of(folder) == [
         ("programs", "programs.parquet", 3, "program_id", program_id, SAFE_FILE_NAME_RULE)
@@ -263,6 +264,7 @@ def test_safe_program_ids(tmp_path: Path, program_id: str) -> None:
     frames = small_frames()
     frames["programs"].loc[0, "program_id"] = program_id
     frames["projects"].loc[[0, 1], "program_id"] = program_id
+    frames["benefits"].loc[0, "program_id"] = program_id
     assert findings_of(write_csv(frames, tmp_path / "csv")) == []
 
 

@@ -60,6 +60,7 @@ class Portfolio:
     risks: pd.DataFrame = field(default_factory=lambda: empty_table("risks"))
     issues: pd.DataFrame = field(default_factory=lambda: empty_table("issues"))
     contacts: pd.DataFrame = field(default_factory=lambda: empty_table("contacts"))
+    benefits: pd.DataFrame = field(default_factory=lambda: empty_table("benefits"))
     source: str = ""
     missing_tables: tuple[str, ...] = ()
     notes: tuple[Finding, ...] = ()

@@ -537,8 +537,57 @@ def generate(seed: int = 7, period: str = SAMPLE_PERIOD, **sizes: int) -> dict[s
         "risks": _risks(rng, bp, dates, size["risks"], report_end),
         "issues": _issues(rng, bp, dates, size["issues"], report_end),
         "contacts": _contacts(programs),
+        "benefits": _benefits(programs, projects, first_month + months - 1),
     }
+    tables["risks"] = _schedule_impacts(seed, tables["risks"])
     return {name: _typed(name, df) for name, df in _guideline_gaps(tables).items()}
+
+
+# -- benefits and schedule impacts (issue 12): drawn after everything else, so the other tables are unchanged ----
+def _benefits(programs: pd.DataFrame, projects: pd.DataFrame, month: int) -> pd.DataFrame:
+    """The designed benefits of ``catalogue.BENEFITS`` (one generic benefit per extra program), each measured at
+    ``pace`` times the share of its trajectory elapsed at the reporting month's end (``month``)."""
+    first = projects.groupby("program_id")["baseline_start"].min()
+    rows = [list(b) for b in catalogue.BENEFITS]
+    rows += [[pid, "Deliver the business-plan outcomes", "Business-plan outcomes delivered", "%", 0.0, 100.0, None,
+              12, 1.0] for pid in programs["program_id"].iloc[len(catalogue.PROGRAMS):]]
+    b = pd.DataFrame(rows, columns=["program_id", "objective", "measure", "unit", "baseline", "target", "start",
+                                    "due", "pace"])
+    report_end = _month_end(month)
+    given = [None if pd.isna(k) else _month_end(month - int(k)) for k in b["start"]]
+    start = np.array([g if g is not None else np.datetime64(first[pid], "D")
+                      for g, pid in zip(given, b["program_id"], strict=True)], dtype="datetime64[D]")
+    target_date = _month_end(month + b["due"].to_numpy(dtype=np.int64))
+    span = (target_date - start).astype(np.int64)
+    share = np.clip((report_end - start).astype(np.int64) / span, 0.0, 1.0)
+    pace = b["pace"].to_numpy(dtype="float64")
+    realised = share * pace
+    change = b["target"] - b["baseline"]
+    step = np.where(change.abs() >= 10_000, 1000.0, 0.1)
+    actual = np.round((b["baseline"] + realised * change) / step) * step
+    seq = b.groupby("program_id").cumcount() + 1
+    return pd.DataFrame({
+        "benefit_id": (b["program_id"].str.replace("PRG-", "BEN-", regex=False) + "-"
+                       + seq.astype(str).str.zfill(2)).to_numpy(dtype=object),
+        "program_id": b["program_id"].to_numpy(dtype=object),
+        "objective": b["objective"].to_numpy(dtype=object), "measure": b["measure"].to_numpy(dtype=object),
+        "unit": b["unit"].to_numpy(dtype=object), "baseline": b["baseline"].to_numpy(dtype="float64"),
+        "target": b["target"].to_numpy(dtype="float64"), "target_date": target_date,
+        "actual": np.where(np.isnan(pace), np.nan, actual),
+        "owner": b["program_id"].map(programs.set_index("program_id")["sponsor"]).to_numpy(dtype=object),
+        "start_date": np.array([np.datetime64("NaT", "D") if g is None else g for g in given], dtype="datetime64[D]"),
+    })
+
+
+def _schedule_impacts(seed: int, risks: pd.DataFrame) -> pd.DataFrame:
+    """About half of the risks of impact 3 or more delay their project if they occur: 5 to 14 days per impact level
+    (a generator of its own, so the other columns stay as they were)."""
+    rng = np.random.default_rng([seed, 12])
+    n = len(risks)
+    impact = risks["impact"].to_numpy(dtype=np.int64)
+    days = impact * rng.integers(5, 15, n)
+    has = (impact >= 3) & (rng.random(n) < 0.5)
+    return risks.assign(schedule_impact_days=pd.Series(days, index=risks.index, dtype="Int64").where(has))
 
 
 def _contacts(programs: pd.DataFrame) -> pd.DataFrame:

@@ -248,3 +248,28 @@ def email_of(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     local = ".".join("".join(c for c in part if c.isalnum() or c == "-") for part in ascii_name.lower().split())
     return f"{local}@example.org"
+
+
+# -- benefits (issue 12) -------------------------------------------------------------------------------------------
+# program_id, objective, measure, unit, baseline, target, start (months before the reporting month's end; None: the
+# program's first baseline start), target date (months after it), pace (realised share = pace x planned share;
+# None: not measured yet). Paces below ~0.75 put a benefit behind its trajectory by more than the tolerance.
+BENEFITS: tuple[tuple, ...] = (
+    ("PRG-DCX", "Move customer service to self-service", "Journeys completed in digital self-service", "%",
+     22.0, 70.0, None, 14, 0.95),
+    ("PRG-DCX", "Lower the cost to serve", "Cost per customer contact", "EUR", 6.4, 4.2, 12, 12, 0.45),
+    ("PRG-DCX", "Happier digital customers", "Digital customer satisfaction (CSAT)", "points", 68.0, 80.0, 3, 9,
+     None),
+    ("PRG-ERP", "Cheaper finance operations", "Finance operating cost saved per year", "EUR", 0.0, 900_000.0, 18, 8,
+     0.7),
+    ("PRG-ERP", "Retire the legacy ERP", "Legacy licence cost saved per year", "EUR", 0.0, 1_800_000.0, 6, 6, 1.1),
+    ("PRG-NET", "Fewer network outages", "Network incidents per month", "incidents", 40.0, 10.0, 20, -1, 1.05),
+    ("PRG-NET", "Lower data-centre energy use", "Data-centre energy use per month", "MWh", 520.0, 400.0, 12, 12, 1.0),
+    ("PRG-REG", "File every regulatory report on time", "Regulatory reports filed on time", "%", 82.0, 100.0, 10, 4,
+     0.9),
+    ("PRG-REG", "Close audit findings", "Open audit findings", "findings", 35.0, 5.0, None, 10, 0.4),
+    ("PRG-DAP", "Self-service analytics for every division", "Staff using self-service analytics", "%", 5.0, 40.0,
+     12, 12, 1.2),
+    ("PRG-DAP", "Decisions on governed data", "Management reports built on certified data", "%", 10.0, 80.0, 6, 18,
+     0.3),
+)

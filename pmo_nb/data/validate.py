@@ -355,6 +355,18 @@ def _check_cumulative(data: TableData, out: _Collector) -> None:
         out.add(firsts.index, col, rules)
 
 
+BENEFIT_NO_CHANGE = ("target must differ from baseline: a benefit is the change from baseline to target (give the "
+                     "value to reach by target_date)")
+
+
+def _check_benefits(data: TableData, out: _Collector) -> None:
+    """A benefit's trajectory runs from baseline at start_date to a different target at a later target_date."""
+    frame = data.frame
+    _check_date_order(data, out, "target_date", "start_date", "which is")
+    out.add_mask(frame["target"].notna() & frame["baseline"].notna() & (frame["target"] == frame["baseline"]),
+                 "target", BENEFIT_NO_CHANGE)
+
+
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Order findings by table (data-model order), row, then column (data-model order)."""
 
@@ -398,6 +410,8 @@ def validate(tables: Mapping[str, TableData]) -> list[Finding]:
         _check_closed(tables["risks"], outs["risks"], "raised_date")
     if "issues" in tables:
         _check_closed(tables["issues"], outs["issues"], "opened_date")
+    if "benefits" in tables:
+        _check_benefits(tables["benefits"], outs["benefits"])
     findings = [f for data in tables.values() for f in data.findings]
     findings += [f for out in outs.values() for f in out.findings]
     return sort_findings(findings)

@@ -31,7 +31,7 @@ from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.metrics.rag import NO_COST_SUFFIX
 from pmo_nb.periods import Period
-from pmo_nb.reporting import charts, components, display, narrative, sections, setup, trends
+from pmo_nb.reporting import charts, components, display, narrative, sections, setup, trends, views
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting import guidelines as guideline_sections
 from pmo_nb.reporting.sections import Section, SectionError
@@ -763,6 +763,10 @@ for _section in (
             needs=("milestones",), kinds=PROGRAM),
     Section("milestone_trend", "Milestone trend analysis", trends.milestone_trend, needs=("milestones",),
             kinds=PROGRAM),
+    # portfolio views (issue 12)
+    Section("key_milestones", "Key milestones in the next days", views.key_milestones, needs=("milestones",),
+            kinds=PORTFOLIO),
+    Section("roadmap", "Roadmap", views.roadmap, kinds=PORTFOLIO),
     Section("risk_heatmap", "Risk heat map", _builder("_risk_heatmap"), needs=("risks",)),
     Section("top_risks", "Top risks", _builder("_top_risks"), needs=("risks",)),
     Section("exposure_trend", "Risk exposure trend", _builder("_exposure_trend"), needs=("risks",),
@@ -775,6 +779,12 @@ for _section in (
     Section("guidelines", "Guidelines and measures", guideline_sections.program_section, kinds=PROGRAM),
     Section("compliance_by_program", "Guidelines and measures: compliance by program",
             guideline_sections.portfolio_section, kinds=PORTFOLIO),
+    # compliance trend (issue 16) and benefits (issue 12)
+    Section("compliance_trend", "Compliance by month", views.compliance_trend, kinds=PORTFOLIO),
+    Section("benefits", "Benefits", views.benefits, needs=("benefits",), kinds=PROGRAM),
+    Section("benefit_progress", "Benefits realised against plan", views.benefit_progress, needs=("benefits",),
+            kinds=PROGRAM),
+    Section("benefits_rollup", "Benefits by program", views.benefits_rollup, needs=("benefits",), kinds=PORTFOLIO),
     Section("changes_section", "What changed since last month", _builder("_changes_section")),
     Section("data_notes", "Data notes", _builder("_data_notes")),
 ):

@@ -33,6 +33,7 @@ MISSING_NOTES: dict[str, str] = {
     "milestones": "No milestone plan was provided.",
     "financials": "No cost data: the source has no financials table, so there is no S-curve, EAC, CPI or SPI.",
     "changes": "No change log was provided.",
+    "benefits": "No benefits register was provided.",
 }
 
 
