@@ -249,3 +249,14 @@ def test_validate_prints_the_finding_and_exits_1(tmp_path):
     assert result.exit_code == 1
     line = next(x for x in result.stdout.splitlines() if x.startswith("decisions"))
     assert "decisions.csv" in line and "3" in line and "decided_on" in line and "give the date" in line
+
+
+def test_exclude_mode_leaves_out_a_bad_dependency_and_names_its_program(tmp_path):
+    from pmo_nb.config import parse_config
+
+    frames = {**small_frames(), **raid_frames()}
+    frames["dependencies"].loc[0, "to_project_id"] = "P-002"  # D-1: P-002 would depend on itself
+    result = check(write_csv(frames, tmp_path / "csv"), parse_config({"validation": {"invalid_rows": "exclude"}}))
+    assert result.portfolio is not None and result.portfolio.dependencies["dependency_id"].tolist() == ["D-2"]
+    assert [(f.table, f.row, getattr(f, "program_id", None)) for f in result.excluded] == [
+        ("dependencies", 2, "PRG-01")]
