@@ -260,3 +260,18 @@ def test_exclude_mode_leaves_out_a_bad_dependency_and_names_its_program(tmp_path
     assert result.portfolio is not None and result.portfolio.dependencies["dependency_id"].tolist() == ["D-2"]
     assert [(f.table, f.row, getattr(f, "program_id", None)) for f in result.excluded] == [
         ("dependencies", 2, "PRG-01")]
+
+
+def test_a_decision_log_in_its_own_shape_is_mapped_by_pmo_toml(tmp_path):
+    from pmo_nb.config import parse_config
+
+    frames = {**small_frames(), **raid_frames()}
+    frames["decisions"] = frames["decisions"].rename(columns={"decision_maker": "Decision owner",
+                                                              "needed_by": "Due"})
+    frames["decisions"]["status"] = ["Pending", "Approved"]
+    config = parse_config({"columns": {"decisions": {"Decision owner": "decision_maker", "Due": "needed_by"}},
+                          "values": {"decisions": {"status": {"Pending": "open", "Approved": "decided"}}}})
+    portfolio = load(write_csv(frames, tmp_path / "csv"), config)
+    assert portfolio.decisions[["decision_maker", "status"]].values.tolist() == [["Ana Ruiz", "open"],
+                                                                                  ["Ben Okafor", "decided"]]
+    assert portfolio.decisions["needed_by"].tolist() == [T("2026-03-20"), T("2026-02-01")]
