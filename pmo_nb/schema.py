@@ -222,8 +222,95 @@ BENEFITS = Table(
     description="Optional. The benefits register: one row per benefit and measure.",
 )
 
+
+# -- RAID beyond risks and issues: assumptions, dependencies, decisions, actions (issue 12) -----------------
+# Assumptions and decisions belong to a project or, with project_id empty, to a program as a whole.
+ASSUMPTION_STATUSES = ("open", "validated", "invalid")
+DEPENDENCY_STATUSES = ("open", "met", "cancelled")
+DECISION_STATUSES = ("open", "decided", "withdrawn")
+ACTION_STATUSES = ("open", "done", "cancelled")
+RAID_TABLES = ("assumptions", "dependencies", "decisions", "actions")
+"""The RAID registers besides risks and issues; ``actions.parent_id`` names an item of any register."""
+
+ASSUMPTIONS = Table(
+    "assumptions",
+    (
+        Column("assumption_id", "id", description="Unique assumption code."),
+        Column("program_id", "id", required=False,
+               description="The program; may be empty when project_id is given (its program is used)."),
+        Column("project_id", "id", required=False,
+               description="The project; empty for a program-level assumption."),
+        Column("text", "text", description="What is assumed."),
+        Column("owner", "text", description="Who validates it."),
+        Column("status", "choice", allowed=ASSUMPTION_STATUSES, description="open, validated or invalid."),
+        Column("validate_by", "date", required=False, description="When it must be confirmed."),
+    ),
+    key=("assumption_id",),
+    required=False,
+    foreign_keys={"program_id": "programs.program_id", "project_id": "projects.project_id"},
+    description="Optional. The assumptions log.",
+)
+
+DEPENDENCIES = Table(
+    "dependencies",
+    (
+        Column("dependency_id", "id", description="Unique dependency code."),
+        Column("from_project_id", "id", description="The project that needs something (the dependent)."),
+        Column("to_project_id", "id", required=False,
+               description="The project that provides it; empty when an external party does."),
+        Column("external_party", "text", required=False,
+               description="The provider outside the portfolio (a vendor, a regulator), when not a project."),
+        Column("description", "text", description="What is needed."),
+        Column("needed_by", "date", description="When the dependent project needs it."),
+        Column("status", "choice", allowed=DEPENDENCY_STATUSES, description="open, met or cancelled."),
+        Column("owner", "text", description="Who manages the dependency."),
+    ),
+    key=("dependency_id",),
+    required=False,
+    foreign_keys={"from_project_id": "projects.project_id", "to_project_id": "projects.project_id"},
+    description="Optional. Dependencies between projects, across programs, or on external parties.",
+)
+
+DECISIONS = Table(
+    "decisions",
+    (
+        Column("decision_id", "id", description="Unique decision code."),
+        Column("program_id", "id", required=False,
+               description="The program; may be empty when project_id is given (its program is used)."),
+        Column("project_id", "id", required=False,
+               description="The project; empty for a program-level decision."),
+        Column("question", "text", description="The decision to be made."),
+        Column("options", "text", required=False, description="The options on the table."),
+        Column("needed_by", "date", description="When the decision is needed."),
+        Column("decision_maker", "text", description="Who decides (a person or a board)."),
+        Column("status", "choice", allowed=DECISION_STATUSES, description="open, decided or withdrawn."),
+        Column("decision", "text", required=False, description="What was decided; required when decided."),
+        Column("decided_on", "date", required=False, description="When it was decided; required when decided."),
+    ),
+    key=("decision_id",),
+    required=False,
+    foreign_keys={"program_id": "programs.program_id", "project_id": "projects.project_id"},
+    description="Optional. The decision log.",
+)
+
+ACTIONS = Table(
+    "actions",
+    (
+        Column("action_id", "id", description="Unique action code."),
+        Column("parent_id", "id", description="The RAID item it serves: a risk, issue, assumption, dependency "
+               "or decision id."),
+        Column("description", "text", required=False, description="What is to be done."),
+        Column("owner", "text", description="Who does it."),
+        Column("due", "date", description="When it is due."),
+        Column("status", "choice", allowed=ACTION_STATUSES, description="open, done or cancelled."),
+    ),
+    key=("action_id",),
+    required=False,
+    description="Optional. Actions on RAID items.",
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (PROGRAMS, PROJECTS, FINANCIALS, MILESTONES, RISKS, ISSUES,
-                                                CONTACTS, BENEFITS)}
+                                                CONTACTS, BENEFITS, ASSUMPTIONS, DEPENDENCIES, DECISIONS, ACTIONS)}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 OPTIONAL_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if not t.required)

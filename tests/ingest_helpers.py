@@ -112,6 +112,41 @@ def small_frames() -> dict[str, pd.DataFrame]:
     }
 
 
+def _text(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for c in columns:
+        frame[c] = frame[c].astype(object)
+    return frame
+
+
+def raid_frames() -> dict[str, pd.DataFrame]:
+    """Assumptions, dependencies, decisions and actions of the small portfolio: a program-level and a project-level
+    item each, a dependency on a project and one on an external party, an action on a decision and one on a
+    dependency."""
+    assumptions = _text(pd.DataFrame({
+        "assumption_id": ["A-1", "A-2"], "program_id": ["PRG-01", np.nan], "project_id": [np.nan, "007"],
+        "text": ["Staff keep their own monitors", "The lake fits one region"], "owner": ["Chen Li", "Gia Rossi"],
+        "status": ["open", "validated"], "validate_by": _dates("2026-04-10", None),
+    }), "assumption_id", "program_id", "project_id", "text", "owner", "status")
+    dependencies = _text(pd.DataFrame({
+        "dependency_id": ["D-1", "D-2"], "from_project_id": ["P-002", "007"], "to_project_id": ["P-001", np.nan],
+        "external_party": [np.nan, "Cloud vendor"], "description": ["Laptops for the intranet testers", "Region"],
+        "needed_by": _dates("2026-09-01", "2026-02-15"), "status": ["open", "met"],
+        "owner": ["Frank Moss", "Gia Rossi"],
+    }), "dependency_id", "from_project_id", "to_project_id", "external_party", "description", "status", "owner")
+    decisions = _text(pd.DataFrame({
+        "decision_id": ["DEC-1", "DEC-2"], "program_id": ["PRG-01", np.nan], "project_id": [np.nan, "007"],
+        "question": ["Buy or lease the laptops?", "Which region?"], "options": ["Buy; lease", np.nan],
+        "needed_by": _dates("2026-03-20", "2026-02-01"), "decision_maker": ["Ana Ruiz", "Ben Okafor"],
+        "status": ["open", "decided"], "decision": [np.nan, "West Europe"], "decided_on": _dates(None, "2026-01-30"),
+    }), "decision_id", "program_id", "project_id", "question", "options", "decision_maker", "status", "decision")
+    actions = _text(pd.DataFrame({
+        "action_id": ["ACT-1", "ACT-2"], "parent_id": ["DEC-1", "D-2"],
+        "description": ["Get two lease quotes", np.nan], "owner": ["Chen Li", "Eve Stone"],
+        "due": _dates("2026-03-15", "2026-02-01"), "status": ["open", "done"],
+    }), "action_id", "parent_id", "description", "owner", "status")
+    return {"assumptions": assumptions, "dependencies": dependencies, "decisions": decisions, "actions": actions}
+
+
 def _csv_text(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:

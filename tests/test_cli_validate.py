@@ -28,8 +28,8 @@ def test_clean_source_prints_summary(tmp_path: Path) -> None:
     code, out, err = run(str(folder))
     assert code == 0 and err == ""
     assert f"source: {folder}" in out
-    assert "  financials         9\n" in out
-    assert "  milestones         0  (absent: optional)" in out
+    assert "  financials           9\n" in out
+    assert "  milestones           0  (absent: optional)" in out
     assert "absent optional tables: milestones, issues" in out
     assert "  PRG-01  Digital Workplace: 2 projects" in out
     assert "  PRG-02  Data Platform: 1 project\n" in out

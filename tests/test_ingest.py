@@ -13,6 +13,7 @@ import pytest
 from ingest_helpers import (
     csv_folder,
     edit_csv,
+    raid_frames,
     small_frames,
     write_csv,
     write_parquet,
@@ -27,7 +28,7 @@ from pmo_nb.data.ingest import check, load
 from pmo_nb.data.model import empty_table
 from pmo_nb.data.sources.csv import decode_text
 from pmo_nb.exceptions import DataValidationError, Finding, SourceError
-from pmo_nb.schema import RISKS, TABLE_NAMES
+from pmo_nb.schema import RAID_TABLES, RISKS, TABLE_NAMES
 
 # ---------------------------------------------------------------- round trips
 
@@ -43,7 +44,7 @@ def _tree_hash(path: Path) -> str:
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx", "sqlite"])
 def test_each_format_round_trips_the_same_portfolio(tmp_path: Path, fmt: str) -> None:
-    frames = small_frames()
+    frames = {**small_frames(), **raid_frames()}  # every table of the data model, through each source
     writers = {
         "csv": lambda: write_csv(frames, tmp_path / "csv"),
         "parquet": lambda: write_parquet(frames, tmp_path / "pq"),
@@ -74,7 +75,7 @@ def test_dtypes_are_the_portfolio_contract(tmp_path: Path) -> None:
 def test_optional_tables_may_be_absent(tmp_path: Path) -> None:
     folder = write_csv(small_frames(), tmp_path / "csv", tables=("programs", "projects", "financials"))
     p = load(folder)
-    assert p.missing_tables == ("milestones", "risks", "issues", "contacts", "benefits")
+    assert p.missing_tables == ("milestones", "risks", "issues", "contacts", "benefits", *RAID_TABLES)
     assert p.risks.empty and list(p.risks.columns) == list(empty_table("risks").columns)
 
 
@@ -182,7 +183,7 @@ def test_plugin_sources_come_from_the_entry_point_group(tmp_path: Path, monkeypa
         assert seen == ["pmo_nb.sources"]
         portfolio = load(path)
         assert portfolio.projects["project_id"].tolist() == ["P-001", "P-002", "007"]
-        assert portfolio.missing_tables == ("milestones", "risks", "issues", "contacts", "benefits")
+        assert portfolio.missing_tables == ("milestones", "risks", "issues", "contacts", "benefits", *RAID_TABLES)
     finally:
         sources.unregister("pmo-json")
 

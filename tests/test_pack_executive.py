@@ -92,6 +92,8 @@ def check_pack(reader: pypdf.PdfReader, state: SharedState) -> None:
         assert f"Status: {str(row['rag']).capitalize()} {flat(row['rag_reason'])}" in text
         assert f"CPI {fmt.ratio(row['cpi'])}" in text  # the tile shows the month's computed figure
         assert fmt.money(row["eac"], state.config.currency) in text
+        if "decisions" not in state.portfolio.missing_tables:  # the decision log's block opens the page
+            assert "Decisions needed" in text and text.index("Decisions needed") < text.index("Top risks")
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from ingest_helpers import csv_folder, edit_csv, small_frames, write_csv
 from pmo_nb.config import load_config, parse_config
 from pmo_nb.data.ingest import check, load
 from pmo_nb.exceptions import ConfigError
+from pmo_nb.schema import RAID_TABLES
 
 TOML = """
 organisation = "Acme PMO"
@@ -317,7 +318,7 @@ def test_no_financials_and_no_actual_cost(tmp_path: Path) -> None:
     p = load(write_csv(frames, tmp_path / "none", tables=("programs", "projects", "milestones", "risks")))
     assert p.financials.empty and list(p.financials.columns) == [
         "project_id", "period", "planned_value", "earned_value", "actual_cost"]
-    assert p.missing_tables == ("financials", "issues", "contacts", "benefits") and p.periods == []
+    assert p.missing_tables == ("financials", "issues", "contacts", "benefits", *RAID_TABLES) and p.periods == []
     frames["financials"] = frames["financials"].drop(columns="actual_cost")
     p = load(write_csv(frames, tmp_path / "no_ac"))
     assert p.financials["actual_cost"].isna().all() and p.financials["planned_value"].notna().all()

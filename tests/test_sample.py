@@ -13,7 +13,7 @@ from pmo_nb.cli import cli
 from pmo_nb.data import sample, sample_catalogue
 from pmo_nb.data.ingest import load
 from pmo_nb.data.model import empty_table
-from pmo_nb.schema import PHASES, SEVERITIES, TABLE_NAMES, TABLES
+from pmo_nb.schema import PHASES, RAID_TABLES, SEVERITIES, TABLE_NAMES, TABLES
 
 REPORT_END = pd.Timestamp("2026-10-31")
 
@@ -321,7 +321,8 @@ def test_scaled_portfolio_sizes_and_validity():
     t = sample.generate(3, programs=12, projects=300, months=36, milestones=900, risks=1500, issues=700)
     counts = {name: len(df) for name, df in t.items()}
     assert counts == {"programs": 12, "projects": 300, "financials": counts["financials"], "milestones": 900,
-                      "risks": 1500, "issues": 700, "contacts": counts["contacts"], "benefits": 11 + 7}
+                      "risks": 1500, "issues": 700, "contacts": counts["contacts"], "benefits": 11 + 7,
+                      **{name: len(sample.generate()[name]) for name in RAID_TABLES}}  # designed rows only
     people = set(t["programs"]["manager"]) | set(t["programs"]["sponsor"])  # one contact per person
     assert counts["contacts"] == len(people) and set(t["contacts"]["name"]) == people
     assert t["financials"]["period"].nunique() == 36 and counts["financials"] > 300 * 10

@@ -326,8 +326,9 @@ def _program_of(frame: pd.DataFrame, row: int | None, owners: dict[str, str]) ->
     record = frame.loc[row]
     if "program_id" in frame and _given(record["program_id"]):
         return str(record["program_id"]).strip()
-    if "project_id" in frame and _given(record["project_id"]):
-        return owners.get(str(record["project_id"]).strip())
+    for column in ("project_id", "from_project_id"):  # a dependency belongs to the project that needs it
+        if column in frame and _given(record[column]):
+            return owners.get(str(record[column]).strip())
     return None
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pmo_nb.exceptions import Finding, PeriodError, UnknownEntityError
 from pmo_nb.periods import Period
-from pmo_nb.schema import TABLE_NAMES, TABLES, Column
+from pmo_nb.schema import RAID_TABLES, TABLE_NAMES, TABLES, Column
 
 _DTYPES = {
     "id": "object",
@@ -61,6 +61,10 @@ class Portfolio:
     issues: pd.DataFrame = field(default_factory=lambda: empty_table("issues"))
     contacts: pd.DataFrame = field(default_factory=lambda: empty_table("contacts"))
     benefits: pd.DataFrame = field(default_factory=lambda: empty_table("benefits"))
+    assumptions: pd.DataFrame = field(default_factory=lambda: empty_table("assumptions"))
+    dependencies: pd.DataFrame = field(default_factory=lambda: empty_table("dependencies"))
+    decisions: pd.DataFrame = field(default_factory=lambda: empty_table("decisions"))
+    actions: pd.DataFrame = field(default_factory=lambda: empty_table("actions"))
     source: str = ""
     missing_tables: tuple[str, ...] = ()
     notes: tuple[Finding, ...] = ()
@@ -163,7 +167,7 @@ class Portfolio:
         order += sorted(s for s in counts.index if s not in order)
         mix = ", ".join(f"{int(counts[s])} {s}" for s in order) or "none"
         rows = " · ".join(f"{len(self.table(name))} {name}" for name in TABLE_NAMES
-                          if len(self.table(name)) or name not in ("contacts",))  # no contacts: not a register
+                          if len(self.table(name)) or name not in ("contacts", *RAID_TABLES))  # not the core tables
         missing = ", ".join(self.missing_tables) or "none"
         return [
             f"Portfolio from {self.source or 'memory'}",

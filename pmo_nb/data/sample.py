@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pmo_nb.data import sample_catalogue as catalogue
+from pmo_nb.data import sample_raid
 from pmo_nb.data.model import empty_table
 from pmo_nb.data.sample_catalogue import SITUATION_TAGS, SITUATIONS
 from pmo_nb.exceptions import PmoError
@@ -538,6 +539,7 @@ def generate(seed: int = 7, period: str = SAMPLE_PERIOD, **sizes: int) -> dict[s
         "issues": _issues(rng, bp, dates, size["issues"], report_end),
         "contacts": _contacts(programs),
         "benefits": _benefits(programs, projects, first_month + months - 1),
+        **sample_raid.tables(report_end),  # assumptions, dependencies, decisions, actions
     }
     tables["risks"] = _schedule_impacts(seed, tables["risks"])
     return {name: _typed(name, df) for name, df in _guideline_gaps(tables).items()}

@@ -412,9 +412,78 @@ def validate(tables: Mapping[str, TableData]) -> list[Finding]:
         _check_closed(tables["issues"], outs["issues"], "opened_date")
     if "benefits" in tables:
         _check_benefits(tables["benefits"], outs["benefits"])
+    _check_raid(tables, outs)
     findings = [f for data in tables.values() for f in data.findings]
     findings += [f for out in outs.values() for f in out.findings]
     return sort_findings(findings)
+
+
+# -- RAID registers: assumptions, dependencies, decisions, actions --------------------------------------------
+RAID_PARENTS = {"risks": "risk_id", "issues": "issue_id", "assumptions": "assumption_id",
+                "dependencies": "dependency_id", "decisions": "decision_id"}
+"""The registers an action's ``parent_id`` may name, with their id column."""
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    return values.isna() | values.astype(str).str.strip().eq("")
+
+
+def _check_scope(data: TableData, out: _Collector, projects: TableData | None) -> None:
+    """An assumption or decision names its program, its project, or both (and then they agree)."""
+    frame = data.frame
+    out.add_mask(_blank(frame["program_id"]) & _blank(frame["project_id"]), "program_id",
+                 "give program_id (a program-level item), project_id, or both")
+    if projects is None:
+        return
+    owner = projects.frame.drop_duplicates("project_id").set_index("project_id")["program_id"]
+    theirs = frame["project_id"].map(owner)
+    bad = frame["program_id"].notna() & theirs.notna() & (frame["program_id"] != theirs)
+    if bad.any():
+        rules = [f"project {pid} belongs to program {prog}: correct program_id or leave it empty"
+                 for pid, prog in zip(frame.loc[bad, "project_id"], theirs[bad], strict=True)]
+        out.add_mask(bad, "program_id", pd.Series(rules, index=frame.index[bad]).reindex(frame.index))
+
+
+def _check_dependencies(data: TableData, out: _Collector) -> None:
+    frame = data.frame
+    out.add_mask(_blank(frame["to_project_id"]) & _blank(frame["external_party"]), "to_project_id",
+                 "a dependency needs a provider: give to_project_id (a project) or external_party")
+    out.add_mask(frame["to_project_id"].notna() & (frame["to_project_id"] == frame["from_project_id"]),
+                 "to_project_id", "a project cannot depend on itself: to_project_id must differ from from_project_id")
+
+
+def _check_decisions(data: TableData, out: _Collector) -> None:
+    frame = data.frame
+    decided = frame["status"] == "decided"
+    out.add_mask(decided & frame["decided_on"].isna(), "decided_on",
+                 "a decided decision needs decided_on: give the date, or set status to open")
+    out.add_mask(decided & _blank(frame["decision"]), "decision",
+                 "a decided decision needs the decision: write what was decided, or set status to open")
+    out.add_mask((frame["status"] == "open") & frame["decided_on"].notna(), "decided_on",
+                 "an open decision must not have decided_on: set status to decided or clear the date")
+
+
+def _check_actions(tables: Mapping[str, TableData], out: _Collector) -> None:
+    known: set[object] = set()
+    for name, column in RAID_PARENTS.items():
+        if name in tables:
+            known.update(tables[name].frame[column].dropna().tolist())
+    where = ", ".join(tables[n].source for n in RAID_PARENTS if n in tables) or "no RAID register in the source"
+    parent = tables["actions"].frame["parent_id"]
+    out.add_mask(parent.notna() & ~parent.isin(list(known)), "parent_id",
+                 f"unknown parent_id: not a risk, issue, assumption, dependency or decision id ({where})")
+
+
+def _check_raid(tables: Mapping[str, TableData], outs: Mapping[str, _Collector]) -> None:
+    for name in ("assumptions", "decisions"):
+        if name in tables:
+            _check_scope(tables[name], outs[name], tables.get("projects"))
+    if "dependencies" in tables:
+        _check_dependencies(tables["dependencies"], outs["dependencies"])
+    if "decisions" in tables:
+        _check_decisions(tables["decisions"], outs["decisions"])
+    if "actions" in tables:
+        _check_actions(tables, outs["actions"])
 
 
 CLOSED_WITHOUT_DATE = ("closed without a closed_date: counted as closed, but when it closed is unknown "

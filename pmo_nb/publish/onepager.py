@@ -178,7 +178,10 @@ def program_page(state: SharedState, program_id: str, limits: dict[str, int] | N
         f'<div class="pmo-pack-people">Sponsor {_e(prog.get("sponsor"))} · Program manager {_e(prog.get("manager"))}'
         "</div></div>"
     )
-    left = _commentary(state, program_id, limits["comments"]) + _decisions(report.kpis.issues, limits["decisions"])
+    if "decisions" in state.portfolio.missing_tables:  # no decision log: the open critical and high issues
+        left = _commentary(state, program_id, limits["comments"]) + _decisions(report.kpis.issues, limits["decisions"])
+    else:
+        left = _decisions_needed(report, limits["decisions"]) + _commentary(state, program_id, limits["comments"])
     right = (_risks(report.kpis.risks, limits["risks"])
              + _milestones(report.kpis.milestones, report.kpis.projects, limits["milestones"]))
     return (f'<section class="pmo-pack-program" data-program="{_e(program_id)}">{head}{report.tiles()}'
@@ -225,6 +228,25 @@ def _decisions(issues: pd.DataFrame, limit: int) -> str:
             else '<p class="pmo-empty">No open critical or high issue awaits a decision.</p>')
     return ('<h3 class="pmo-pack-h">Needs a decision (open critical and high issues)</h3>'
             f'{body}{_more(len(shown), len(open_), "issues")}')
+
+
+def _decisions_needed(report: Any, limit: int) -> str:
+    """The program's open decisions (the decision log), overdue first: the first thing a steering committee reads."""
+    from pmo_nb.reporting.raid import decisions_sentence, raid_of
+
+    decisions = raid_of(report).decisions
+    shown = decisions.head(limit)
+    items = "".join(
+        f'<li><span class="pmo-pack-who">{_e(r["decision_id"])} · by {fmt.date(r["needed_by"])}'
+        f'{" · overdue " + fmt.days(r["days_overdue"]) if bool(r["overdue"]) else ""}'
+        f' · {_e(r.get("decision_maker"))}:</span> {_e(r["question"])}</li>'
+        for _, r in shown.iterrows()
+    )
+    body = (f'<ul class="pmo-pack-list">{items}</ul>' if items
+            else '<p class="pmo-empty">No decision is awaited.</p>')
+    counted = f" ({_e(decisions_sentence(decisions).rstrip('.'))})" if len(decisions) else ""
+    head = f"Decisions needed{counted}"
+    return f'<h3 class="pmo-pack-h">{head}</h3>{body}{_more(len(shown), len(decisions), "open decisions")}'
 
 
 def _risks(register: pd.DataFrame, limit: int) -> str:

@@ -34,6 +34,7 @@ from pmo_nb.periods import Period
 from pmo_nb.reporting import charts, components, display, narrative, sections, setup, trends, views
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting import guidelines as guideline_sections
+from pmo_nb.reporting import raid as raid_sections
 from pmo_nb.reporting.sections import Section, SectionError
 from pmo_nb.reporting.tables import Col
 
@@ -744,6 +745,7 @@ PROGRAM: tuple[sections.ReportKind, ...] = ("program",)
 PORTFOLIO: tuple[sections.ReportKind, ...] = ("portfolio",)
 for _section in (
     Section("title", "Title", _builder("_title")),
+    Section("decisions_needed", "Decisions needed", raid_sections.decisions_needed, needs=("decisions",)),
     Section("summary", "Executive summary", _builder("_summary")),
     Section("tiles", "Key figures", _builder("_tiles")),
     Section("rag_counts", "Programs by status", _builder("_rag_counts"), kinds=PORTFOLIO),
@@ -776,6 +778,14 @@ for _section in (
     Section("issue_trend", "Open issues by month", trends.issue_trend, needs=("issues",), kinds=PROGRAM),
     Section("issue_ageing", "Open issues by age", _builder("_issue_ageing"), needs=("issues",), kinds=PROGRAM),
     Section("oldest_issues", "Oldest open issues", _builder("_oldest_issues"), needs=("issues",), kinds=PROGRAM),
+    # RAID beyond risks and issues (pmo_nb.reporting.raid)
+    Section("dependencies_at_risk", "Dependencies at risk", raid_sections.dependencies_at_risk,
+            needs=("dependencies",), kinds=PROGRAM),
+    Section("dependency_map", "Dependencies across programs", raid_sections.dependency_map,
+            needs=("dependencies",), kinds=PORTFOLIO),
+    Section("overdue_actions", "Overdue actions", raid_sections.overdue_actions, needs=("actions",), kinds=PROGRAM),
+    Section("assumptions_to_validate", "Assumptions to validate", raid_sections.assumptions_to_validate,
+            needs=("assumptions",), kinds=PROGRAM),
     Section("guidelines", "Guidelines and measures", guideline_sections.program_section, kinds=PROGRAM),
     Section("compliance_by_program", "Guidelines and measures: compliance by program",
             guideline_sections.portfolio_section, kinds=PORTFOLIO),

@@ -34,6 +34,10 @@ MISSING_NOTES: dict[str, str] = {
     "financials": "No cost data: the source has no financials table, so there is no S-curve, EAC, CPI or SPI.",
     "changes": "No change log was provided.",
     "benefits": "No benefits register was provided.",
+    "decisions": "No decision log was provided.",
+    "dependencies": "No dependency register was provided.",
+    "actions": "No action log was provided.",
+    "assumptions": "No assumptions log was provided.",
 }
 
 
