@@ -592,9 +592,9 @@ def test_the_pack_takes_title_and_rag_from_the_report_metadata_the_kernel_emitte
     assert error is None and info["status"] == "ok"
     got = [(e["kind"], e["id"], e["title"], e["rag"]) for e in seen["entries"]]
     assert got == [("portfolio", None, "Overview (kernel)", None), ("program", "PRG-A", "Alpha (kernel)", "red")]
-    assert [(o["id"], o["name"]) for o in seen["omitted"]] == [("PRG-C", "Gamma"), ("PRG-B", "Beta")]
-    assert seen["omitted"][0]["reason"].startswith("no report metadata: ")
-    assert seen["omitted"][1]["reason"] == "report failed: ValueError: boom"
+    assert [(o["id"], o["name"]) for o in seen["omitted"]] == [("PRG-B", "Beta"), ("PRG-C", "Gamma")]  # by id
+    assert seen["omitted"][0]["reason"] == "report failed: ValueError: boom"
+    assert seen["omitted"][1]["reason"].startswith("no report metadata: ")
 
 
 def kernelspec(root: Path, name: str, argv0: str) -> Path:
