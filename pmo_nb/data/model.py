@@ -166,8 +166,9 @@ class Portfolio:
         order = [s for s in ("red", "amber", "green") if s in counts.index]
         order += sorted(s for s in counts.index if s not in order)
         mix = ", ".join(f"{int(counts[s])} {s}" for s in order) or "none"
+        extras = ("contacts", "benefits", *RAID_TABLES)  # shown when not empty; the core tables always
         rows = " · ".join(f"{len(self.table(name))} {name}" for name in TABLE_NAMES
-                          if len(self.table(name)) or name not in ("contacts", *RAID_TABLES))  # not the core tables
+                          if len(self.table(name)) or name not in extras)
         missing = ", ".join(self.missing_tables) or "none"
         return [
             f"Portfolio from {self.source or 'memory'}",
