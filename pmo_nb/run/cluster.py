@@ -242,9 +242,10 @@ class Cluster:
         try:
             outcome: Outcome = fut.result()
         except distributed.KilledWorker as exc:
+            tries, last = _killed(exc)
             return ReportResult(job.name, job.kind, "failed", 0.0, error=report_error(
-                job, "WorkerCrash", "the Dask workers running this report died each time it was tried "
-                f"({first_line(exc)}); the worker logs say why (out of memory?)"))
+                job, "WorkerCrash", f"the Dask workers running this report died each time it was tried ({tries}, "
+                f"the last on {last}); their logs say why (out of memory?)"))
         except ModuleNotFoundError as exc:
             return ReportResult(job.name, job.kind, "failed", 0.0, error=report_error(
                 job, "ModuleNotFoundError", f"a Dask worker lacks {exc.name or 'a module'}: {INSTALL_FIX}"))
@@ -262,6 +263,10 @@ class Cluster:
             result.status = "failed"
             result.outputs = {}
             result.error = report_error(job, "DiskFullError", exc, path=exc.path)
+        except ReportExecutionError as exc:  # a file named outside the staging folder: never written
+            result.status = "failed"
+            result.outputs = {}
+            result.error = report_error(job, "ReportExecutionError", exc)
         return result
 
     def close(self) -> None:
@@ -277,6 +282,14 @@ class Cluster:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _killed(exc: BaseException) -> tuple[str, str]:
+    """("N times", last worker's address) of a ``KilledWorker``, as far as it tells."""
+    args = tuple(getattr(exc, "args", ()))
+    tries = f"{args[2] + 1} times" if len(args) > 2 and isinstance(args[2], int) else "several times"
+    last = str(getattr(args[1], "address", args[1])) if len(args) > 1 else "an unknown worker"
+    return tries, last
 
 
 # ------------------------------------------------------------------------------------------------ worker side
