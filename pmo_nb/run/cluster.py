@@ -26,6 +26,7 @@ and removes its files. Nothing here reads or writes the client's file system on 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.metadata
 import json
@@ -355,6 +356,7 @@ def _materialise(files: RunFiles) -> _WorkerRun:
     run = _WorkerRun(root=root, notebooks=notebooks, shared=None if shared is None else str(shared),
                      reports_dir=str(root / "reports"))
     _RUNS[files.token] = run
+    atexit.register(run.kernels.kill)  # a worker that stops takes the run's kept kernels with it
     return run
 
 
