@@ -71,6 +71,37 @@ def test_run_files_ship_the_trend_months_the_notebooks_and_the_shared_month(tmp_
     assert unshared.shared is None and unshared.history == {}
 
 
+def test_the_branding_files_travel_and_the_workers_month_names_their_copies(tmp_path: Path, monkeypatch) -> None:
+    import pickle
+    from types import SimpleNamespace
+
+    from pmo_nb.config import load_config
+
+    (tmp_path / "logo.svg").write_text("<svg/>", encoding="utf-8")
+    (tmp_path / "pmo.toml").write_text('[branding]\nlogo = "logo.svg"\n', encoding="utf-8")
+    cfg = load_config(tmp_path / "pmo.toml")
+    logo = str(tmp_path / "logo.svg")
+    assert cfg.branding.logo == logo
+    state = SimpleNamespace(config=cfg, kpis=SimpleNamespace(config=cfg))
+    shared = tmp_path / "shared.pickle"
+    shared.write_bytes(pickle.dumps({"format": "f", "key": ("k",), "state": state}))
+    files = cl.run_files([job(tmp_path, shared=str(shared))], out_dir=tmp_path / "out", period=PERIOD,
+                         shared=shared, config=cfg)
+    assert files.assets == {logo: b"<svg/>"}
+    monkeypatch.setattr(cl, "_local_directory", lambda: tmp_path / "worker")
+    (tmp_path / "worker").mkdir()
+    run = cl._materialise(files)
+    try:
+        payload = pickle.loads(Path(run.shared or "").read_bytes())
+        copy = payload["state"].config.branding.logo
+        assert copy != logo and Path(copy).read_bytes() == b"<svg/>" and Path(copy).is_relative_to(run.root)
+        assert payload["state"].kpis.config.branding.logo == copy and payload["key"] == ("k",)
+        assert payload["state"].config.branding.logo_data_uri().startswith("data:image/svg+xml;base64,")
+    finally:
+        cl.finish_run(files.token)
+    assert cfg.branding.logo == logo  # the client's settings are untouched
+
+
 def test_a_worker_writes_the_run_files_once_and_finish_run_removes_them(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(cl, "_local_directory", lambda: tmp_path / "worker")
     (tmp_path / "worker").mkdir()

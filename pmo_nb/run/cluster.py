@@ -8,8 +8,8 @@ cluster, in place of the local pool (:func:`pmo_nb.run.pool.run_reports`):
   pmo-nb as this process and a Jupyter kernel of its own environment (:func:`worker_check`). Any problem is one
   :class:`~pmo_nb.exceptions.ClusterError` naming the address (or worker) and the fix.
 * :meth:`Cluster.run_reports` scatters the run's files once to every worker (:class:`RunFiles`: the pickled
-  month, the trend months of ``OUT/history/``, the report notebooks) since workers need not share this
-  machine's file system, then submits one task per report (:func:`execute_remote`).
+  month, the trend months of ``OUT/history/``, the report notebooks, the branding files of pmo.toml) since
+  workers need not share this machine's file system, then submits one task per report (:func:`execute_remote`).
 * On a worker, :func:`execute_remote` writes those files into the worker's local directory once per run,
   executes and renders the report with :func:`pmo_nb.run.worker.execute_report` in the worker's own kernels
   (kept for its next report of the run, as in the local pool), and returns the :class:`ReportResult` with every
@@ -30,6 +30,7 @@ import atexit
 import contextlib
 import importlib.metadata
 import json
+import pickle
 import shutil
 import sys
 import tempfile
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pmo_nb.config import Config
 from pmo_nb.exceptions import ClusterError, DiskFullError, ReportExecutionError
 from pmo_nb.periods import Period
 from pmo_nb.run.jobs import Job, ReportResult
@@ -50,7 +52,7 @@ from pmo_nb.run.staging import inside, write_bytes
 from pmo_nb.run.worker import execute_report, import_object, prepare_process, report_error
 
 __all__ = ["Cluster", "RunFiles", "Outcome", "connect", "run_files", "execute_remote", "worker_check",
-           "finish_run", "to_client_paths", "DIST", "TASK_RETRIES", "IDLE_RUN_SECONDS"]
+           "finish_run", "to_client_paths", "local_branding", "DIST", "TASK_RETRIES", "IDLE_RUN_SECONDS"]
 
 DIST = "pmo-nb"
 """The distribution every worker must have installed, at this process's version."""
@@ -79,6 +81,8 @@ class RunFiles:
         The report notebooks by their path on this machine (the jobs name them so) -> bytes.
     reports_dir:
         The run's ``--out`` on this machine (the notebooks' ``reports_dir``).
+    assets:
+        Files pmo.toml names that the kernels read (the branding logo and font), by their path here -> bytes.
     setup:
         ``"module:function"`` called once in each worker process (tests and instrumentation).
     """
@@ -88,6 +92,7 @@ class RunFiles:
     history: dict[str, bytes]
     notebooks: dict[str, bytes]
     reports_dir: str
+    assets: dict[str, bytes] = field(default_factory=dict)
     setup: str | None = None
 
 
@@ -100,8 +105,9 @@ class Outcome:
 
 
 def run_files(jobs: Sequence[Job], *, out_dir: Path, period: Period | str, shared: Path | None,
-              setup: str | None = None) -> RunFiles:
-    """The :class:`RunFiles` of a run whose ``jobs`` are planned (notebooks resolved, ``shared`` written)."""
+              config: Config | None = None, setup: str | None = None) -> RunFiles:
+    """The :class:`RunFiles` of a run whose ``jobs`` are planned (notebooks resolved, ``shared`` written);
+    ``config`` names the branding files to send."""
     from pmo_nb.metrics.history import month_path
     from pmo_nb.reporting.trends import TREND_MONTHS
 
@@ -113,8 +119,13 @@ def run_files(jobs: Sequence[Job], *, out_dir: Path, period: Period | str, share
             history[path.name] = path.read_bytes()
     notebooks = {job.notebook: Path(job.notebook).read_bytes() for job in jobs}
     data = shared.read_bytes() if shared is not None and any(j.shared for j in jobs) else None
+    assets: dict[str, bytes] = {}
+    branding = config.branding if config is not None else None
+    for asset in (branding.logo, branding.font_file) if branding is not None else ():
+        if asset and Path(asset).is_file():
+            assets[asset] = Path(asset).read_bytes()
     return RunFiles(token=uuid.uuid4().hex, shared=data, history=history, notebooks=notebooks,
-                    reports_dir=str(out_dir), setup=setup)
+                    reports_dir=str(out_dir), assets=assets, setup=setup)
 
 
 # ------------------------------------------------------------------------------------------------ client side
@@ -345,10 +356,16 @@ def _materialise(files: RunFiles) -> _WorkerRun:
         local.parent.mkdir()
         local.write_bytes(data)
         notebooks[client_path] = str(local)
+    assets = {}
+    for i, (client_path, data) in enumerate(sorted(files.assets.items())):
+        local = root / f"asset-{i}" / Path(client_path).name
+        local.parent.mkdir()
+        local.write_bytes(data)
+        assets[client_path] = str(local)
     shared = None
     if files.shared is not None:
         shared = root / "shared-state.pickle"
-        shared.write_bytes(files.shared)
+        shared.write_bytes(local_branding(files.shared, assets) if assets else files.shared)
     history = root / "reports" / "history"
     history.mkdir(parents=True)
     for name, data in files.history.items():
@@ -358,6 +375,25 @@ def _materialise(files: RunFiles) -> _WorkerRun:
     _RUNS[files.token] = run
     atexit.register(run.kernels.kill)  # a worker that stops takes the run's kept kernels with it
     return run
+
+
+def local_branding(shared: bytes, assets: Mapping[str, str]) -> bytes:
+    """The pickled month ``shared`` with its branding files (logo, font) named by their copies ``assets`` here.
+
+    The month's settings are shared by its KPIs and reports (one object in the pickle), so the one branding
+    object is changed in place; the key the kernels compare is untouched. A pickle that is not a month is
+    returned as is (the kernels then ignore it, as in a local run).
+    """
+    payload = pickle.loads(shared)  # noqa: S301 - written by this run's client for this run
+    state = payload.get("state") if isinstance(payload, dict) else None
+    branding = getattr(getattr(state, "config", None), "branding", None)
+    if branding is None:
+        return shared
+    for name in ("logo", "font"):
+        value = getattr(branding, name, "")
+        if value in assets:
+            object.__setattr__(branding, name, assets[value])  # a frozen dataclass: this worker's copy only
+    return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _prepare(formats: tuple[str, ...], setup: str | None) -> None:

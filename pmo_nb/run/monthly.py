@@ -412,7 +412,7 @@ def run(
                          for j in plan.jobs]
             if remote is not None:
                 files = run_files(plan.jobs, out_dir=out_dir, period=plan.period,
-                                  shared=shared_path if shared else None, setup=worker_setup)
+                                  shared=shared_path if shared else None, config=cfg, setup=worker_setup)
                 results = remote.run_reports(plan.jobs, files, progress=progress,
                                              while_running=lambda: _write_kpis(staging, kpis))
             else:
