@@ -116,6 +116,23 @@ def test_a_worker_writes_the_run_files_once_and_finish_run_removes_them(tmp_path
     assert run.root.parent == tmp_path / "worker"
     assert cl.finish_run(files.token) is True
     assert not run.root.exists() and cl.finish_run(files.token) is False
+    assert run.kernels.closed  # a report still running there starts no other kernel
+    late = cl.execute_remote(job(tmp_path), files)  # a report of the run that reaches the worker afterwards
+    assert late.result.status == "failed" and late.result.error is not None
+    assert late.result.error.ename == "Cancelled" and late.files == {} and files.token not in cl._RUNS
+
+
+def test_closed_kernels_start_no_kernel() -> None:
+    import asyncio
+
+    from pmo_nb.run.kernels import Kernels
+
+    kernels = Kernels()
+    kernels.close()
+    km = kernels.new("python3")
+    with pytest.raises(ReportExecutionError, match="the run was stopped"):
+        asyncio.run(km._async_launch_kernel([sys.executable, "-c", "pass"]))
+    assert kernels.live == set()
 
 
 def test_a_run_idle_for_an_hour_is_dropped_when_the_next_run_starts(tmp_path: Path, monkeypatch) -> None:
@@ -350,3 +367,21 @@ def test_a_worker_killed_mid_report_has_its_report_run_elsewhere(scheduler: str,
     assert victim not in {r["worker_pid"] for r in m["reports"]}
     assert (month / "PRG-DCX.html").is_file() and (month / "portfolio.html").is_file()
     worker_pids(scheduler)  # the nanny has restarted the worker: two again for the next test
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_runs_kernels_on_the_workers_and_publishes_nothing(scheduler: str, tmp_path: Path) -> None:
+    pids = worker_pids(scheduler)
+    proc = pmo_run(tmp_path / "stopped", "--cluster", scheduler, programs="PRG-DCX")
+    deadline = time.monotonic() + 300
+    while not any(kernel_children(pid) for pid in pids.values()) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and err.strip().splitlines()[-1].startswith("interrupted")
+    assert not (tmp_path / "stopped" / PERIOD).exists()
+    deadline = time.monotonic() + 20
+    while any(kernel_children(pid) for pid in pids.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert {pid: kernel_children(pid) for pid in pids.values()} == {pid: [] for pid in pids.values()}

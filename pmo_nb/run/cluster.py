@@ -319,6 +319,7 @@ class _WorkerRun:
 
 _ONE_AT_A_TIME = threading.Lock()
 _RUNS: dict[str, _WorkerRun] = {}
+_FINISHED: set[str] = set()
 _PREPARED: list[str | None] = []
 
 
@@ -415,6 +416,9 @@ def execute_remote(job: Job, files: RunFiles) -> Outcome:
     """On a worker: execute and render ``job`` (planned with the client's paths) with the run's ``files``;
     the result and every file the report wrote, as bytes."""
     with _ONE_AT_A_TIME:  # one set of kernels per process: one report at a time
+        if files.token in _FINISHED:  # the run has ended (stopped): nothing to do
+            return Outcome(ReportResult(job.name, job.kind, "failed", 0.0,
+                                        error=report_error(job, "Cancelled", "the run was stopped")))
         _prepare(job.formats, files.setup)
         run = _materialise(files)
         folder = Path(tempfile.mkdtemp(prefix=f"{job.name}-", dir=run.root))
@@ -426,6 +430,8 @@ def execute_remote(job: Job, files: RunFiles) -> Outcome:
             local = replace(job, notebook=run.notebooks[job.notebook], folder=str(folder), parameters=params,
                             shared=run.shared if job.shared else None)
             result = execute_report(local, run.kernels)
+            if run.kernels.closed:  # stopped meanwhile: no kernel of the run stays
+                run.kernels.kill()
             paths = {str(folder): job.folder, local.notebook: job.notebook, run.reports_dir: files.reports_dir,
                      str(Path(local.notebook).parent): str(Path(job.notebook).parent)}
             out: dict[str, bytes] = {}
@@ -444,11 +450,13 @@ def execute_remote(job: Job, files: RunFiles) -> Outcome:
 
 
 def finish_run(token: str) -> bool:
-    """On a worker: kill the kernels of run ``token`` and remove its files (True if the worker had any)."""
+    """On a worker: kill the kernels of run ``token`` (a report still running there fails, and starts no other
+    kernel) and remove its files; a report of the run that comes later is not run. True if the worker had any."""
+    _FINISHED.add(token)
     run = _RUNS.pop(token, None)
     if run is None:
         return False
-    run.kernels.kill()
+    run.kernels.close()
     shutil.rmtree(run.root, ignore_errors=True)
     return True
 
