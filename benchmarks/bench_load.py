@@ -12,20 +12,26 @@ kernel. After each run it checks, from the run's ``manifest.json`` and the files
   portfolio overview), and its contents pages list every program with the page its bookmark points at.
 
 It prints, per run: wall time, reports/s, reports ok, kernel attempts > 1, peak RSS of the parent, of the
-workers (max) and of the kernels (median / max), pack pages and size; then the pack's targets (issue 11 item
-7): the pack's build time as a share of the run's wall time (target <= 15%) and the parent's peak memory
-(target <= 1 GB), each with "met" or "NOT met". It exits 1 if a check failed (and, with ``--strict``, if a
-target was not met; the targets are set for 200 programs, where the fixed costs of a run weigh least).
+workers (max) and of the kernels (median / max), pack pages and size, the load average when the run ended; then
+the pack's targets (issue 11 item 7): the pack's build time as a share of the run's wall time (target <= 15%) and
+the parent's peak memory (target <= 1 GB), each with "met" or "NOT met". It exits 1 if a check failed (and,
+with ``--strict``, if a target was not met; the targets are set for 200 programs, where the fixed costs of a run
+weigh least).
 
-Run: ``.venv/bin/python benchmarks/bench_load.py [--programs 200 --projects 4000] [--runs 3] [--jobs N]
-[--formats html,pdf] [--pack executive|full] [--strict] [--keep DIR]``; a smaller size: ``--programs 10
---projects 200 --runs 1``.
+With ``--cluster tcp://HOST:8786`` the runs go through ``pmo-nb run --cluster`` (the reports on that Dask
+scheduler's workers) and print the same figures; the memory of the workers and their kernels is measured when
+they run on this machine (peak since each worker started), else only the parent's.
+
+Run: ``.venv/bin/python benchmarks/bench_load.py [--programs 200 --projects 4000] [--runs 3] [--jobs N |
+--cluster ADDRESS] [--formats html,pdf] [--pack executive|full] [--strict] [--keep DIR]``; a smaller size:
+``--programs 10 --projects 200 --runs 1``.
 tests/test_load_small.py runs the same checks (``check_run``) on a small portfolio.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -107,6 +113,7 @@ class MemoryWatch:
     root: int
     interval: float = 0.5
     peaks: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid -> (role, VmHWM kB)
+    others: tuple[int, ...] = ()  # further trees to watch: a cluster's workers on this machine
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -115,7 +122,7 @@ class MemoryWatch:
 
     def _poll(self) -> None:
         while not self._stop.is_set():
-            for pid in process_tree(self.root):
+            for pid in [p for r in (self.root, *self.others) for p in process_tree(r)]:
                 kb = peak_rss_kb(pid)
                 if kb is None:
                     continue
@@ -235,15 +242,35 @@ def targets(pack_seconds: float | None, elapsed: float, parent_mb: int) -> tuple
             f"{parent_mb} MB (target <= {PARENT_MB_TARGET} MB: {verdict[mem_ok]})", share_ok and mem_ok)
 
 
+def local_workers(address: str) -> tuple[int, ...]:
+    """The pids of the cluster's workers when they all run on this machine (loopback), else none."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from distributed import Client
+
+    with Client(address, timeout=30, set_as_default=False) as client:
+        pids: dict[str, int] = client.run(os.getpid)
+    here = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
+    with contextlib.suppress(OSError):
+        here.add(socket.gethostbyname(socket.gethostname()))
+    if all(urlsplit(addr).hostname in here for addr in pids):
+        return tuple(pids.values())
+    return ()
+
+
 def run_once(src: Path, out: Path, period: str, formats: str, jobs: int | None,
-             pack: str = "executive") -> dict[str, Any]:
+             pack: str = "executive", cluster: str | None = None) -> dict[str, Any]:
     cmd = [str(BIN / "pmo-nb"), "run", "--source", str(src), "--period", period, "--formats", formats,
            "--out", str(out), "--quiet", "--pack", pack]
     if jobs:
         cmd += ["--jobs", str(jobs)]
+    if cluster:
+        cmd += ["--cluster", cluster]
+    workers = local_workers(cluster) if cluster else ()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watch = MemoryWatch(proc.pid)
+    watch = MemoryWatch(proc.pid, others=workers)
     stdout, stderr = proc.communicate()
     elapsed = time.perf_counter() - t0
     try:
@@ -261,11 +288,15 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=4000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None, help="pmo-nb run --jobs (default: CPUs)")
+    parser.add_argument("--cluster", default=None, metavar="ADDRESS",
+                        help="pmo-nb run --cluster: the reports on this Dask scheduler's workers")
     parser.add_argument("--formats", default="html,pdf")
     parser.add_argument("--pack", choices=("executive", "full"), default="executive")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     parser.add_argument("--keep", type=Path, default=None, help="write source and reports here (kept)")
     args = parser.parse_args()
+    if args.cluster and args.jobs:
+        parser.error("--jobs is for local runs; a cluster runs one report per worker at a time")
 
     from pmo_nb.data import sample
 
@@ -280,12 +311,13 @@ def main() -> None:
         sample.write(tables, src, format="csv")
         period = sample.SAMPLE_PERIOD
         print(f"{args.programs} programs / {args.projects} projects ({', '.join(f'{k} {v}' for k, v in sizes.items())})"
-              f", period {period}, formats {','.join(formats)}, {os.cpu_count()} CPUs; "
+              f", period {period}, formats {','.join(formats)}, {os.cpu_count()} CPUs"
+              f"{f', cluster {args.cluster}' if args.cluster else ''}; "
               f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
         failed = False
         for i in range(1, args.runs + 1):
             out = root / f"reports-{i}"
-            res = run_once(src, out, period, ",".join(formats), args.jobs, args.pack)
+            res = run_once(src, out, period, ",".join(formats), args.jobs, args.pack, args.cluster)
             month = out / period
             if not (month / "manifest.json").is_file():
                 print(f"run {i}: exit {res['rc']}, nothing published\n{res['stderr'][-2000:]}", flush=True)
@@ -303,6 +335,7 @@ def main() -> None:
             if "pack_pages" in facts:
                 line += (f"; {facts['pack_mode']} pack {facts['pack_pages']} pages ({facts['pack_contents_pages']} "
                          f"of contents), {facts['pack_bookmarks']} program bookmarks, {facts['pack_size_mb']:.1f} MB")
+            line += "; load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
             print(line, flush=True)
             target_line, met = targets(facts.get("pack_seconds"), res["elapsed"], max(mem.get("parent", [0])))
             print(f"  {target_line}", flush=True)

@@ -16,7 +16,7 @@ import click
 
 from pmo_nb import __version__
 from pmo_nb.contract import FORMATS
-from pmo_nb.exceptions import DataValidationError, PeriodError, PmoError, SourceError
+from pmo_nb.exceptions import ClusterError, DataValidationError, PeriodError, PmoError, SourceError
 from pmo_nb.periods import Period
 
 
@@ -70,7 +70,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except DataValidationError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except SourceError as exc:
+        except (SourceError, ClusterError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
         except PmoError as exc:
@@ -246,6 +246,9 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
               help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/ of the current folder).")
 @click.option("--jobs", default=None, type=click.IntRange(min=1),
               help="Worker processes (default: one per available CPU).")
+@click.option("--cluster", default=None, metavar="tcp://HOST:8786",
+              help="Run the reports on the workers of this Dask scheduler instead of local processes (needs "
+                   "pmo-nb[cluster] here and on every worker; docs/scaling.md).")
 @click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False),
               help="pmo.toml (default: built-in defaults).")
 @click.option("--timeout", default=600, show_default=True, type=click.IntRange(min=1),
@@ -262,7 +265,8 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--portfolio-notebook", default=None, hidden=True, type=click.Path(dir_okay=False, exists=True))
 @handle_errors
 def run_command(source: str | None, period: Period | None, programs: str | None, formats: list[str],
-                pack: Literal["executive", "full"], out: str | None, jobs: int | None, config_path: str | None,
+                pack: Literal["executive", "full"], out: str | None, jobs: int | None, cluster: str | None,
+                config_path: str | None,
                 timeout: int, quiet: bool, reuse_kernels: bool, replace: bool, program_notebook: str | None,
                 portfolio_notebook: str | None) -> None:
     """Run the month's reports: one per program plus the portfolio overview, HTML/PDF, the executive pack
@@ -292,7 +296,7 @@ def run_command(source: str | None, period: Period | None, programs: str | None,
         result = run(
             source, period=period, programs=programs, formats=formats,
             out=out or "reports", jobs=jobs, config=config_path, timeout=timeout, progress=not quiet,
-            notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace, pack=pack,
+            notebooks=notebooks, reuse_kernels=reuse_kernels, replace=replace, pack=pack, cluster=cluster,
         )
     except DataValidationError as exc:
         click.echo(scrub(f"source: {exc.source}", source), err=True)

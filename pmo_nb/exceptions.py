@@ -16,6 +16,8 @@ can catch ``PmoError`` and show a message instead of a traceback::
     ├── ReportError            why one report of a run failed (returned by a worker, not raised); carries
     │                          ``program``, ``notebook``, ``cell_index``, ``ename``, ``evalue``, ``cell_source``
     ├── RenderError            an executed notebook could not be turned into HTML or PDF
+    ├── ClusterError           pmo-nb run --cluster cannot use the Dask cluster (unreachable, no workers, a
+    │                          worker without pmo-nb or its kernel); carries ``address``
     └── MailError              pmo-nb send cannot start: no month folder, no SMTP host, server unreachable,
                                authentication refused; carries ``path`` or ``host``
 """
@@ -213,6 +215,15 @@ class RenderError(PmoError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class ClusterError(PmoError):
+    """``pmo-nb run --cluster`` cannot run on the cluster: the scheduler is unreachable, it has no workers, or a
+    worker lacks pmo-nb or its Jupyter kernel. Raised before anything is written."""
+
+    def __init__(self, message: str, *, address: str | None = None) -> None:
+        super().__init__(message)
+        self.address = address
 
 
 class MailError(PmoError):

@@ -47,6 +47,8 @@ class TrackedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         kernels = self.pmo_kernels
+        if kernels is not None and kernels.closed:
+            raise ReportExecutionError("the run was stopped: no new kernel")
         self.pmo_executable = kernel_cmd[0] if kernel_cmd else None
         # ipykernel's own log lines (not cell output, which papermill keeps) would litter a cron job's terminal
         kw.setdefault("stdout", subprocess.DEVNULL)
@@ -56,15 +58,20 @@ class TrackedKernelManager(AsyncKernelManager):
         if kernels is not None:
             kernels.live.add(self)
         await KernelManager._async_launch_kernel(self, kernel_cmd, **kw)
+        if kernels is not None and kernels.closed:  # closed while this one started: it goes too
+            kernels.live.add(self)
+            kernels.kill()
 
 
 class Kernels:
-    """Every kernel one process started: ``live`` ones, ``idle`` ones kept per notebook, ``env`` for new ones."""
+    """Every kernel one process started: ``live`` ones, ``idle`` ones kept per notebook, ``env`` for new ones;
+    once ``closed``, none starts."""
 
     def __init__(self) -> None:
         self.live: set[Any] = set()
         self.idle: dict[str, Any] = {}
         self.env: dict[str, str] = {}
+        self.closed = False
         self.manager_class: type[TrackedKernelManager] = type(
             "TrackedKernelManager", (TrackedKernelManager,), {"pmo_kernels": self})
 
@@ -86,6 +93,11 @@ class Kernels:
         for km in self.live:
             found = getattr(km, "pmo_executable", None) or found
         return found
+
+    def close(self) -> None:
+        """Kill every kernel and refuse to start any more (a cluster worker's run that was stopped)."""
+        self.closed = True
+        self.kill()
 
     def kill(self, keep: Iterable[Any] = ()) -> None:
         """Kill every kernel this process started but those in ``keep`` (each runs in its own session)."""

@@ -38,6 +38,7 @@ from pmo_nb.metrics.changes import write_snapshot
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.periods import Period
 from pmo_nb.publish.mail.record import keep_record
+from pmo_nb.run.cluster import Cluster, connect, run_files
 from pmo_nb.run.jobs import PORTFOLIO, Job, ReportResult
 from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
 from pmo_nb.run.linking import relink_overview, write_index
@@ -324,6 +325,7 @@ def run(
     reuse_kernels: bool = True,
     replace: bool = False,
     pack: PackMode = "executive",
+    cluster: str | None = None,
 ) -> RunResult:
     """Run a month's reports and publish them atomically into ``out/<period>/``.
 
@@ -364,6 +366,10 @@ def run(
     pack:
         "executive" (cover, overview, one page per program, drawn from the month this run computed) or "full"
         (the same, then every report in full).
+    cluster:
+        The address of a Dask scheduler (``tcp://HOST:8786``): the reports run on its workers instead of local
+        processes (:mod:`pmo_nb.run.cluster`); everything else (validation, the month, staging, pack, index,
+        manifest, publishing) happens here as in a local run. ``jobs`` must then be None.
 
     Returns
     -------
@@ -376,6 +382,9 @@ def run(
     ------
     DataValidationError, SourceError, ConfigError, PeriodError, UnknownEntityError
         Before anything is written.
+    ClusterError
+        With ``cluster``: the scheduler is unreachable, has no workers, or a worker lacks pmo-nb or its kernel;
+        before anything is written.
     ReportExecutionError, DiskFullError
         No report started, or the disk filled up: nothing is published.
     Interrupted
@@ -386,12 +395,11 @@ def run(
     nb_paths = _notebooks(notebooks)
     out_dir = Path(out).resolve()
     plan = _plan(source, None if period is None else Period.parse(period), programs, cfg, fmts, out_dir)
-    plan.kernel_exe = kernel_executable(kernel_name)
     plan.generated_at, plan.run_id = _stamp()
-    plan.workers = jobs or len(os.sched_getaffinity(0))
     plan.pack = pack
+    remote = _connect(plan, cluster, jobs, kernel_name)
     staging = Staging(out_dir, plan.period, plan.run_id, started=started)
-    with _sigterm_interrupts():
+    with _sigterm_interrupts(), remote or contextlib.nullcontext():
         try:
             staging.open()
             shared_path = staging.path(SHARED_NAME)
@@ -402,8 +410,14 @@ def run(
                                 "generated_at": plan.generated_at, "reuse_kernel": reuse_kernels,
                                 "shared": str(shared_path) if shared else None})
                          for j in plan.jobs]
-            results = run_reports(plan.jobs, workers=plan.workers, progress=progress, worker_setup=worker_setup,
-                                  while_running=lambda: _write_kpis(staging, kpis))
+            if remote is not None:
+                files = run_files(plan.jobs, out_dir=out_dir, period=plan.period,
+                                  shared=shared_path if shared else None, config=cfg, setup=worker_setup)
+                results = remote.run_reports(plan.jobs, files, progress=progress,
+                                             while_running=lambda: _write_kpis(staging, kpis))
+            else:
+                results = run_reports(plan.jobs, workers=plan.workers, progress=progress, worker_setup=worker_setup,
+                                      while_running=lambda: _write_kpis(staging, kpis))
             if not staging.path("kpis.csv").exists():
                 _write_kpis(staging, kpis)
             check_reports(results)
@@ -432,6 +446,21 @@ def run(
     return RunResult(folder=dest, period=plan.period, run_id=plan.run_id, reports=everything, manifest=manifest,
                      duration=duration, pack_error=pack_error, kept=None if earned else staging.dest,
                      missing=[] if earned else missing, excluded=list(plan.portfolio.excluded))
+
+
+def _connect(plan: _Plan, cluster: str | None, jobs: int | None, kernel_name: str) -> Cluster | None:
+    """The cluster the reports run on (checked), or None for the local pool; sets the plan's workers and kernel."""
+    if not cluster:
+        plan.kernel_exe = kernel_executable(kernel_name)
+        plan.workers = jobs or len(os.sched_getaffinity(0))
+        return None
+    if jobs is not None:
+        raise ConfigError("--jobs sets the local worker processes; with --cluster the cluster's workers run the "
+                          "reports (one each at a time): leave --jobs out", key="jobs")
+    remote = connect(cluster, kernel_name)
+    plan.kernel_exe = remote.kernel_executable
+    plan.workers = remote.slots
+    return remote
 
 
 def _navigation(plan: _Plan, staging: Staging, results: list[ReportResult], month: SharedMonth

@@ -31,7 +31,7 @@ from pmo_nb.run.lifeline import die_with_parent, watch_parent
 from pmo_nb.run.manifest import first_line, sha256_file
 from pmo_nb.run.staging import inside, no_space, write_bytes
 
-__all__ = ["KERNELS", "init_worker", "execute_report", "report_error", "import_object"]
+__all__ = ["KERNELS", "init_worker", "prepare_process", "execute_report", "report_error", "import_object"]
 
 KERNELS = Kernels()
 """The kernels this process started (a worker's; or the caller's when a report runs in-process)."""
@@ -79,6 +79,15 @@ def init_worker(setup: str | None, formats: tuple[str, ...] = (), parent_pid: in
         die_with_parent(parent_pid, signal.SIGTERM)  # SIGTERM: the handler above kills the kernels first
         watch_parent(parent_pid, _orphaned)
     atexit.register(KERNELS.kill)  # kernels kept for reuse go with the worker
+    prepare_process(formats)
+    if setup:
+        import_object(setup)()
+
+
+def prepare_process(formats: tuple[str, ...] = ()) -> None:
+    """Get this process ready to execute reports: quiet papermill, the run's engines, the heavy imports and a
+    warm-up thread for the renderers. Called once per process (by :func:`init_worker`, or by a cluster worker
+    before its first report, :mod:`pmo_nb.run.cluster`)."""
     logging.getLogger("papermill").setLevel(logging.CRITICAL)  # failures are reported by the run
     import nbformat  # noqa: F401
     import papermill  # noqa: F401
@@ -91,8 +100,6 @@ def init_worker(setup: str | None, formats: tuple[str, ...] = (), parent_pid: in
     thread = threading.Thread(target=rendering.warm_up, args=(formats,), name="pmo-warm-up", daemon=True)
     thread.start()
     _WARM_UP.append(thread)
-    if setup:
-        import_object(setup)()
 
 
 def _render(nb: Any, fmt: str, generated_at: str | None, path: str, links: dict[str, str]) -> bytes:
