@@ -100,6 +100,24 @@ def check(report) -> None:
                                                          f"rule: …{text[max(m.start() - 60, 0):m.end()]}"
 
 
+@pytest.fixture(autouse=True)
+def one_month_per_source(monkeypatch):
+    """Every report of one source is built from one computed month, as a batch run shares it with its kernels
+    (without this each of the 40 programs would load and compute the whole portfolio again)."""
+    import pmo_nb.reporting.report as report_module
+
+    computed: dict[tuple, object] = {}
+    real = report_module.month_state
+
+    def once(*args):
+        key = tuple(str(a) for a in args)
+        if key not in computed:
+            computed[key] = real(*args)
+        return computed[key]
+
+    monkeypatch.setattr(report_module, "month_state", once)
+
+
 def _reports(source: Path | None):
     portfolio = load(source) if source else None
     ids = portfolio.program_ids if portfolio else load(sample.SAMPLE_DIR if hasattr(sample, "SAMPLE_DIR")

@@ -21,12 +21,14 @@ from pmo_nb.exceptions import SourceError
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.periods import Period
 
-__all__ = ["HISTORY_DIR", "HISTORY_FORMAT", "History", "month_path", "snapshot", "write_month", "read_month",
-           "read_history"]
+__all__ = ["HISTORY_DIR", "HISTORY_FORMAT", "TREND_MONTHS", "History", "month_path", "snapshot", "write_month",
+           "read_month", "read_history"]
 
 HISTORY_DIR = "history"
 """The store's folder inside the reports folder (the run's ``--out``)."""
 HISTORY_FORMAT = "pmo-nb history 1"
+TREND_MONTHS = 12
+"""How many months a trend shows (the reporting month and the eleven before it)."""
 MILESTONE_EXTRA = ("key_milestone", "baseline_date", "actual_date")
 
 
@@ -126,7 +128,7 @@ class History:
 
 def read_history(out_dir: str | Path | None, until: str | Period, months: int = 12, *,
                  portfolio: Portfolio | None = None, config: Config | str | Path | None = None,
-                 current: Kpis | None = None) -> History:
+                 current: Kpis | None = None, cache: dict[str, pd.DataFrame] | None = None) -> History:
     """The ``months`` months up to ``until``: stored where ``out_dir`` holds them, else recomputed.
 
     Parameters
@@ -139,6 +141,10 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
         The source to recompute months without a stored file (months within its financials); None: none.
     current:
         The reporting month's KPIs when already computed (used for ``until`` instead of recomputing it).
+    cache:
+        Months already recomputed from this ``portfolio`` and ``config`` (month -> snapshot), e.g. the shared
+        month's ``SharedState.recomputed``: used instead of recomputing, and filled with what is recomputed here,
+        so that the reports of one month recompute each past month once, not once per report.
 
     Raises
     ------
@@ -157,7 +163,12 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
         elif current is not None and month == Period(current.period):
             parts.append(snapshot(current))
         elif portfolio is not None and month in covered:
-            parts.append(_recomputed(portfolio, month, cfg))
+            snap = cache.get(str(month)) if cache is not None else None
+            if snap is None:
+                snap = _recomputed(portfolio, month, cfg)
+                if cache is not None:
+                    cache[str(month)] = snap
+            parts.append(snap)
         else:
             missing.append(month)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(

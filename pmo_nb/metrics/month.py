@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -103,6 +103,9 @@ class SharedState:
     previous_frame: pd.DataFrame | None
     previous_source: str | None
     first_program: str | None = None  # the source's first program (the default of a program report)
+    # past months recomputed from the source for the trends (month -> history snapshot): filled once, by the run
+    # before it shares the month or by the first report that needs them, and read by every other report
+    recomputed: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def in_key_order(portfolio: Portfolio) -> Portfolio:

@@ -27,6 +27,7 @@ from pmo_nb.contract import RAG_SEVERITY
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
+from pmo_nb.metrics.history import TREND_MONTHS
 from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.metrics.rag import NO_COST_SUFFIX
@@ -38,7 +39,6 @@ from pmo_nb.reporting import raid as raid_sections
 from pmo_nb.reporting.sections import Section, SectionError
 from pmo_nb.reporting.tables import Col
 
-TREND_MONTHS = 12
 MAX_EXCLUDED_SHOWN = 50
 # a change smaller than what its format shows is neither good nor bad
 TOLERANCE = {"money": 0.5, "ratio": 0.005, "points": 0.0005, "int": 0.0}
@@ -230,6 +230,7 @@ class _Base:
         return None if rows.empty else _record(rows.iloc[0])
 
     _previous_snapshot: pd.DataFrame | None = None
+    _recomputed_months: dict[str, pd.DataFrame] | None = None  # the month's shared cache of past months (trends)
 
     def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
         level: Literal["program", "portfolio"] = "program" if self.kind == "program" else "portfolio"
@@ -543,6 +544,7 @@ class ProgramReport(_Base):
                      previous_source=st.previous_source, reports_dir=_folder(reports_dir))
         report.program_id = program_id
         report._previous_snapshot = st.previous_frame
+        report._recomputed_months = st.recomputed
         return report
 
     @property
@@ -672,6 +674,7 @@ class PortfolioReport(_Base):
                      all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source,
                      reports_dir=_folder(reports_dir))
         report._previous_snapshot = st.previous_frame
+        report._recomputed_months = st.recomputed
         return report
 
     @property

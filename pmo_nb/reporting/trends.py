@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from pmo_nb.metrics.history import History, read_history
+from pmo_nb.metrics.history import TREND_MONTHS, History, read_history
 from pmo_nb.periods import Period
 from pmo_nb.reporting import components
 from pmo_nb.reporting import formatting as fmt
@@ -22,7 +22,6 @@ __all__ = ["TREND_MONTHS", "history_of", "index_trend_data", "eac_trend_data", "
            "milestone_trend_data", "issue_trend_data", "forecast_rows", "forecast_sentence",
            "risk_forecast", "index_trend", "eac_trend", "rag_strip", "milestone_trend", "issue_trend"]
 
-TREND_MONTHS = 12
 
 
 def history_of(report: Any) -> History:
@@ -30,7 +29,8 @@ def history_of(report: Any) -> History:
     cached = getattr(report, "_history", None)
     if cached is None:
         cached = read_history(getattr(report, "reports_dir", None), report.period, TREND_MONTHS,
-                              portfolio=report.portfolio, config=report.config, current=report.all_kpis)
+                              portfolio=report.portfolio, config=report.config, current=report.all_kpis,
+                              cache=getattr(report, "_recomputed_months", None))
         report._history = cached
     return cached
 

@@ -108,8 +108,7 @@ def run_files(jobs: Sequence[Job], *, out_dir: Path, period: Period | str, share
               config: Config | None = None, setup: str | None = None) -> RunFiles:
     """The :class:`RunFiles` of a run whose ``jobs`` are planned (notebooks resolved, ``shared`` written);
     ``config`` names the branding files to send."""
-    from pmo_nb.metrics.history import month_path
-    from pmo_nb.reporting.trends import TREND_MONTHS
+    from pmo_nb.metrics.history import TREND_MONTHS, month_path
 
     history = {}
     last = Period(period)

@@ -167,11 +167,24 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
         log.warning("no shared state for the reports (each loads the source itself): %s",
                     scrub(first_line(exc), unmasked_source(params["source"])))
         return SharedMonth(compute(in_key_order(portfolio), params["period"], config), None, False)
+    _recompute_trend_months(state, params.get("reports_dir"))
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
         return SharedMonth(state.kpis, state, False)
     write_shared(path, key, state)
     return SharedMonth(state.kpis, state, True)
+
+
+def _recompute_trend_months(state: Any, reports_dir: str | None) -> None:
+    """Recompute once, here, the trend months that ``reports_dir/history/`` lacks (into ``state.recomputed``):
+    otherwise every report's kernel would recompute the same past months of the whole portfolio."""
+    from pmo_nb.metrics.history import TREND_MONTHS, read_history
+
+    try:
+        read_history(reports_dir, state.period, TREND_MONTHS, portfolio=state.portfolio, config=state.config,
+                     current=state.kpis, cache=state.recomputed)
+    except PmoError as exc:  # an unreadable stored month: each report says so in its own trend section
+        log.warning("the trend months were not prepared for the reports: %s", first_line(exc))
 
 
 def check_reports(results: Sequence[ReportResult]) -> None:
