@@ -31,3 +31,25 @@ def project_root() -> Path:
 
 # tests/data holds scenario notebooks (some broken on purpose): fixtures, not tests for nbval to run
 collect_ignore_glob = ["data/*"]
+
+
+@pytest.fixture(autouse=True)
+def _pmo_environment_restored():
+    """Every test leaves the PMO_NB_* environment as it found it.
+
+    ``pmo-nb --workspace DIR`` sets PMO_NB_WORKSPACE for the kernels it starts; invoked in-process (CliRunner) it
+    would otherwise stay set for every later test in the same process (under pytest-xdist, whichever file runs
+    next in that worker).
+    """
+    import os
+
+    from pmo_nb import contract
+
+    names = [getattr(contract, n) for n in contract.__all__ if n.endswith("_ENV")]
+    before = {n: os.environ.get(n) for n in names}
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
