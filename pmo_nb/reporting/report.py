@@ -32,11 +32,9 @@ from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.metrics.rag import NO_COST_SUFFIX
 from pmo_nb.periods import Period
-from pmo_nb.reporting import charts, components, display, narrative, sections, setup, trends, views
+from pmo_nb.reporting import catalogue, charts, components, display, narrative, sections, setup
 from pmo_nb.reporting import formatting as fmt
-from pmo_nb.reporting import guidelines as guideline_sections
-from pmo_nb.reporting import raid as raid_sections
-from pmo_nb.reporting.sections import Section, SectionError
+from pmo_nb.reporting.sections import SectionError
 from pmo_nb.reporting.tables import Col
 
 MAX_EXCLUDED_SHOWN = 50
@@ -61,11 +59,6 @@ def _section_method(section_id: str) -> Any:
     show.__name__ = show.__qualname__ = section_id
     show.__doc__ = f"The {section_id!r} section (``report.section({section_id!r})``)."
     return show
-
-
-def _builder(method: str) -> Any:
-    """``build(report)`` calling the report's own ``method`` (program and portfolio reports differ)."""
-    return lambda report: getattr(report, method)()
 
 
 @dataclass
@@ -744,61 +737,4 @@ class PortfolioReport(_Base):
         ], currency=self.currency)
 
 
-PROGRAM: tuple[sections.ReportKind, ...] = ("program",)
-PORTFOLIO: tuple[sections.ReportKind, ...] = ("portfolio",)
-for _section in (
-    Section("title", "Title", _builder("_title")),
-    Section("decisions_needed", "Decisions needed", raid_sections.decisions_needed, needs=("decisions",)),
-    Section("summary", "Executive summary", _builder("_summary")),
-    Section("tiles", "Key figures", _builder("_tiles")),
-    Section("rag_counts", "Programs by status", _builder("_rag_counts"), kinds=PORTFOLIO),
-    Section("projects_table", "Projects", _builder("_projects_table"), kinds=PROGRAM),
-    Section("programs_table", "Programs", _builder("_programs_table"), kinds=PORTFOLIO),
-    Section("s_curve", "Cost and progress (S-curve)", _builder("_s_curve"), needs=("financials",)),
-    Section("quadrant", "Cost and schedule indices", _builder("_quadrant"), needs=("financials",)),
-    Section("risk_forecast", "Risk-adjusted forecast", trends.risk_forecast, needs=("financials",)),
-    Section("index_trend", "CPI and SPI(t) by month", trends.index_trend, needs=("financials",)),
-    Section("eac_trend", "EAC against BAC by month", trends.eac_trend, needs=("financials",)),
-    Section("rag_strip", "Status by month", trends.rag_strip),
-    Section("mismatch_table", "Reported better than the figures show", _builder("_mismatch_table"),
-            kinds=PORTFOLIO),
-    Section("milestone_timeline", "Milestone timeline", _builder("_milestone_timeline"), needs=("milestones",),
-            kinds=PROGRAM),
-    Section("milestone_lists", "Missed and upcoming milestones", _builder("_milestone_lists"),
-            needs=("milestones",), kinds=PROGRAM),
-    Section("milestone_trend", "Milestone trend analysis", trends.milestone_trend, needs=("milestones",),
-            kinds=PROGRAM),
-    # portfolio views (issue 12)
-    Section("key_milestones", "Key milestones in the next days", views.key_milestones, needs=("milestones",),
-            kinds=PORTFOLIO),
-    Section("roadmap", "Roadmap", views.roadmap, kinds=PORTFOLIO),
-    Section("risk_heatmap", "Risk heat map", _builder("_risk_heatmap"), needs=("risks",)),
-    Section("top_risks", "Top risks", _builder("_top_risks"), needs=("risks",)),
-    Section("exposure_trend", "Risk exposure trend", _builder("_exposure_trend"), needs=("risks",),
-            kinds=PROGRAM),
-    Section("issues_by_severity", "Open issues by severity", _builder("_issues_by_severity"), needs=("issues",),
-            kinds=PROGRAM),
-    Section("issue_trend", "Open issues by month", trends.issue_trend, needs=("issues",), kinds=PROGRAM),
-    Section("issue_ageing", "Open issues by age", _builder("_issue_ageing"), needs=("issues",), kinds=PROGRAM),
-    Section("oldest_issues", "Oldest open issues", _builder("_oldest_issues"), needs=("issues",), kinds=PROGRAM),
-    # RAID beyond risks and issues (pmo_nb.reporting.raid)
-    Section("dependencies_at_risk", "Dependencies at risk", raid_sections.dependencies_at_risk,
-            needs=("dependencies",), kinds=PROGRAM),
-    Section("dependency_map", "Dependencies across programs", raid_sections.dependency_map,
-            needs=("dependencies",), kinds=PORTFOLIO),
-    Section("overdue_actions", "Overdue actions", raid_sections.overdue_actions, needs=("actions",), kinds=PROGRAM),
-    Section("assumptions_to_validate", "Assumptions to validate", raid_sections.assumptions_to_validate,
-            needs=("assumptions",), kinds=PROGRAM),
-    Section("guidelines", "Guidelines and measures", guideline_sections.program_section, kinds=PROGRAM),
-    Section("compliance_by_program", "Guidelines and measures: compliance by program",
-            guideline_sections.portfolio_section, kinds=PORTFOLIO),
-    # compliance trend (issue 16) and benefits (issue 12)
-    Section("compliance_trend", "Compliance by month", views.compliance_trend, kinds=PORTFOLIO),
-    Section("benefits", "Benefits", views.benefits, needs=("benefits",), kinds=PROGRAM),
-    Section("benefit_progress", "Benefits realised against plan", views.benefit_progress, needs=("benefits",),
-            kinds=PROGRAM),
-    Section("benefits_rollup", "Benefits by program", views.benefits_rollup, needs=("benefits",), kinds=PORTFOLIO),
-    Section("changes_section", "What changed since last month", _builder("_changes_section")),
-    Section("data_notes", "Data notes", _builder("_data_notes")),
-):
-    sections.register(_section, replace=True)
+catalogue.register_builtin()
