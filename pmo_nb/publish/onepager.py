@@ -146,6 +146,11 @@ def _rag(value: Any) -> str | None:
     return str(value).lower() if rag_severity(value) is not None else None
 
 
+def _list(items: str, empty: str) -> str:
+    """A pack list of ``items`` (``<li>`` elements), or the plain ``empty`` sentence when there are none."""
+    return f'<ul class="pmo-pack-list">{items}</ul>' if items else f'<p class="pmo-empty">{empty}</p>'
+
+
 def _more(shown: int, total: int, noun: str) -> str:
     return f'<p class="pmo-pack-more">+ {total - shown} more {noun} in the program report.</p>' if total > shown else ""
 
@@ -205,7 +210,7 @@ def _commentary(state: SharedState, program_id: str, limit: int) -> str:
         f'<li><span class="pmo-pack-who">{_e(r["name"])} ({_e(r.get("manager"))}):</span> {_e(r["_c"])}</li>'
         for _, r in shown.iterrows()
     )
-    body = f'<ul class="pmo-pack-list">{items}</ul>' if items else '<p class="pmo-empty">No commentary this month.</p>'
+    body = _list(items, "No commentary this month.")
     return ('<h3 class="pmo-pack-h">Project managers\' commentary</h3>'
             f'{body}{_more(len(shown), len(mine), "comments")}')
 
@@ -224,8 +229,7 @@ def _decisions(issues: pd.DataFrame, limit: int) -> str:
         f' · {_e(r.get("owner"))}:</span> {_e(r["title"])}</li>'
         for _, r in shown.iterrows()
     )
-    body = (f'<ul class="pmo-pack-list">{items}</ul>' if items
-            else '<p class="pmo-empty">No open critical or high issue awaits a decision.</p>')
+    body = _list(items, "No open critical or high issue awaits a decision.")
     return ('<h3 class="pmo-pack-h">Needs a decision (open critical and high issues)</h3>'
             f'{body}{_more(len(shown), len(open_), "issues")}')
 
@@ -242,8 +246,7 @@ def _decisions_needed(report: Any, limit: int) -> str:
         f' · {_e(r.get("decision_maker"))}:</span> {_e(r["question"])}</li>'
         for _, r in shown.iterrows()
     )
-    body = (f'<ul class="pmo-pack-list">{items}</ul>' if items
-            else '<p class="pmo-empty">No decision is awaited.</p>')
+    body = _list(items, "No decision is awaited.")
     counted = f" ({_e(decisions_sentence(decisions).rstrip('.'))})" if len(decisions) else ""
     head = f"Decisions needed{counted}"
     return f'<h3 class="pmo-pack-h">{head}</h3>{body}{_more(len(shown), len(decisions), "open decisions")}'
@@ -261,7 +264,7 @@ def _risks(register: pd.DataFrame, limit: int) -> str:
         f'{" (overdue)" if bool(r.get("response_overdue")) else ""}</div></li>'
         for _, r in top.iterrows()
     )
-    body = f'<ul class="pmo-pack-list">{items}</ul>' if items else '<p class="pmo-empty">No open risk.</p>'
+    body = _list(items, "No open risk.")
     return f'<h3 class="pmo-pack-h">Top risks</h3>{body}{_more(len(top), open_total, "open risks")}'
 
 
@@ -282,6 +285,5 @@ def _milestones(ms: pd.DataFrame, projects: pd.DataFrame, limit: int) -> str:
         f'</span> {_e(r["name"])} ({_e(names.get(r["project_id"], r["project_id"]))})</li>'
         for _, r in shown.iterrows()
     )
-    body = (f'<ul class="pmo-pack-list">{items}</ul>' if items
-            else '<p class="pmo-empty">No milestone still to achieve.</p>')
+    body = _list(items, "No milestone still to achieve.")
     return f'<h3 class="pmo-pack-h">Next milestones</h3>{body}{_more(len(shown), len(pending), "milestones")}'

@@ -340,6 +340,17 @@ def _local_directory() -> Path:
     return Path(tempfile.gettempdir())
 
 
+def _unpack(root: Path, kind: str, files: dict[str, bytes]) -> dict[str, str]:
+    """Write the client's files under ``root`` (one folder each, keeping the file name): client path -> local path."""
+    local_paths = {}
+    for i, (client_path, data) in enumerate(sorted(files.items())):
+        local = root / f"{kind}-{i}" / Path(client_path).name
+        local.parent.mkdir()
+        local.write_bytes(data)
+        local_paths[client_path] = str(local)
+    return local_paths
+
+
 def _materialise(files: RunFiles) -> _WorkerRun:
     """This worker's copy of the run's files, written on its first report of the run."""
     run = _RUNS.get(files.token)
@@ -350,18 +361,8 @@ def _materialise(files: RunFiles) -> _WorkerRun:
         if time.monotonic() - other.used > IDLE_RUN_SECONDS:
             finish_run(token)
     root = Path(tempfile.mkdtemp(prefix=f"pmo-nb-{files.token[:12]}-", dir=_local_directory()))
-    notebooks = {}
-    for i, (client_path, data) in enumerate(sorted(files.notebooks.items())):
-        local = root / f"notebook-{i}" / Path(client_path).name
-        local.parent.mkdir()
-        local.write_bytes(data)
-        notebooks[client_path] = str(local)
-    assets = {}
-    for i, (client_path, data) in enumerate(sorted(files.assets.items())):
-        local = root / f"asset-{i}" / Path(client_path).name
-        local.parent.mkdir()
-        local.write_bytes(data)
-        assets[client_path] = str(local)
+    notebooks = _unpack(root, "notebook", files.notebooks)
+    assets = _unpack(root, "asset", files.assets)
     shared = None
     if files.shared is not None:
         shared = root / "shared-state.pickle"
