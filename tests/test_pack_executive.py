@@ -12,6 +12,7 @@ import io
 import re
 from pathlib import Path
 
+import pandas as pd
 import pypdf
 import pytest
 
@@ -133,6 +134,19 @@ def test_program_page_shows_loaded_text(sample_pack, sample_state) -> None:
     top = top[top["open"]].sort_values(["score", "emv", "risk_id"], ascending=[False, False, True]).head(3)
     for _, risk in top.iterrows():
         assert risk["risk_id"] in text and f"Response: {flat(risk['response'])}" in text
+
+
+def test_every_program_page_carries_its_risk_adjusted_forecast(sample_pack, sample_state) -> None:
+    currency = sample_state.config.currency
+    for pid in onepager.program_ids(sample_state):
+        page = flat([p for p in sample_pack.pages if f" {pid}\n" in p.extract_text()][0].extract_text())
+        row = sample_state.kpis.programs.set_index("program_id").loc[pid]
+        if pd.isna(row["eac_p80"]):
+            assert "No risk-adjusted forecast" in page, pid
+            continue
+        assert (f"{fmt.money(row['eac_p50'], currency)} at P50 and {fmt.money(row['eac_p80'], currency)} at P80"
+                in page), pid
+        assert f"{fmt.pct(row['p_within_budget'], 0)} chance of finishing within budget" in page, pid
 
 
 def test_long_text_wraps_and_lists_clamp_to_one_page(sample_state: SharedState) -> None:

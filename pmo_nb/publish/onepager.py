@@ -163,6 +163,7 @@ def program_page(state: SharedState, program_id: str, limits: dict[str, int] | N
     """
     limits = {**LIMITS, **(limits or {})}
     from pmo_nb.reporting.report import ProgramReport
+    from pmo_nb.reporting.trends import forecast_sentence
 
     report = ProgramReport(portfolio=state.portfolio, config=state.config, period=state.period,
                            kpis=state.kpis.program(program_id), all_kpis=state.kpis, changes=state.changes,
@@ -180,6 +181,7 @@ def program_page(state: SharedState, program_id: str, limits: dict[str, int] | N
         f'<div class="pmo-pack-objective">{_e(objective) or "<em>No objective recorded.</em>"}</div>'
         f'<div class="pmo-pack-status">Status: {rag_badge(_rag(prog.get("rag")))} '
         f'<span class="pmo-pack-reason">{_e(_text(prog.get("rag_reason")) or "no reason recorded")}</span></div>'
+        f'<div class="pmo-pack-forecast">{_e(forecast_sentence(report.row, report.currency))}</div>'
         f'<div class="pmo-pack-people">Sponsor {_e(prog.get("sponsor"))} · Program manager {_e(prog.get("manager"))}'
         "</div></div>"
     )
