@@ -92,7 +92,7 @@ def test_a_format_whose_exporter_is_missing_says_what_to_install(program_nb) -> 
 def test_entry_point_plugins_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import EntryPoint
 
-    point = EntryPoint("md", "tests.test_formats:MARKDOWN", formats.ENTRY_POINT_GROUP)
+    point = EntryPoint("md", f"{__name__}:MARKDOWN", formats.ENTRY_POINT_GROUP)
     monkeypatch.setattr(formats, "entry_points", lambda group: [point] if group == formats.ENTRY_POINT_GROUP else [])
     monkeypatch.setattr(formats, "_loaded_entry_points", False)
     try:
@@ -104,7 +104,7 @@ def test_entry_point_plugins_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None
 def test_bad_entry_point_names_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     from importlib.metadata import EntryPoint
 
-    point = EntryPoint("bad", "tests.test_formats:GENERATED", formats.ENTRY_POINT_GROUP)
+    point = EntryPoint("bad", f"{__name__}:GENERATED", formats.ENTRY_POINT_GROUP)
     monkeypatch.setattr(formats, "entry_points", lambda group: [point])
     monkeypatch.setattr(formats, "_loaded_entry_points", False)
     with pytest.raises(RenderError, match="plug-in 'bad'.*not a pmo_nb.publish.formats.OutputFormat"):

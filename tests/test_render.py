@@ -419,3 +419,40 @@ def test_a_table_taller_than_a_page_splits_with_its_header_repeated() -> None:
         body = [line for line in text.splitlines()
                 if line.strip() and "October 2026" not in line and not re.search(r"Page \d+ of \d+", line)]
         assert body, f"page {number} holds only its header and footer"
+
+
+def test_table_height_is_estimated_from_its_wrapped_cells() -> None:
+    row = "<tr><td>A</td><td>" + "x" * 70 + "</td></tr>"  # 70 characters wrap to ceil(70 / 32) = 3 lines
+    markup = f"<table><thead><tr><th>Id</th><th>Why</th></tr></thead><tbody>{row * 4}</tbody></table>"
+    assert exporters.table_lines(markup) == 1 + 4 * 3
+    assert exporters.table_lines("<p>no table</p>") == 0
+    assert exporters.table_lines("<table><tr><td>&amp;</td></tr></table>") == 1  # one character, unescaped
+
+
+def test_a_short_table_of_tall_rows_splits_instead_of_jumping_to_the_next_page() -> None:
+    # 8 rows of about 127 characters: 4 lines each, 33 lines in all (> TALL_TABLE_LINES) though only 9 <tr>
+    nb = _long_table_notebook(8)
+    prepared, _ = exporters.ReportPreprocessor().preprocess(
+        copy.deepcopy(nb), {"pmo": {"id_prefix": "", "target": "pdf", "links": {}, "meta": {"kind": "program"}}})
+    heading = next(c for c in prepared.cells if c.cell_type == "markdown" and "A long register" in c.source)
+    assert not heading.metadata.get("pmo_keep_open")  # not kept whole: it may start on this page and split
+
+
+@pytest.mark.parametrize("filler", range(18, 34, 3))
+def test_a_heading_never_ends_a_page(filler: int) -> None:
+    # filler lines push the heading down the first page, 3 lines at a time, through the last third of the page
+    nb = _long_table_notebook(30)
+    lines = "".join(f"<p>Filler line {i}</p>" for i in range(filler))
+    nb.cells.insert(len(nb.cells) - 2, nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": lines, "text/plain": "filler"})]))
+    # the section opens with an unbreakable summary box, as the guidelines section does, then its table
+    table = nb.cells[-1].outputs[0]
+    box = '<div class="pmo-summary">' + "".join(f"<p>Summary sentence {i}.</p>" for i in range(6)) + "</div>"
+    table["data"]["text/html"] = box + table["data"]["text/html"]
+    pdf = exporters.render_pdf(nb, generated_at=GENERATED)
+    for number, page in enumerate(pypdf.PdfReader(io.BytesIO(pdf)).pages, start=1):
+        body = [line for line in page.extract_text().splitlines()
+                if line.strip() and "October 2026" not in line and not re.search(r"Page \d+ of \d+|Generated", line)]
+        if "A long register" in body:
+            after = body[body.index("A long register") + 1:]
+            assert any("Summary sentence 0" in line for line in after), f"page {number} ends with the heading"

@@ -96,18 +96,35 @@ _H2 = re.compile(r"<h2(?:\s[^>]*)?>(.*?)</h2>", re.DOTALL | re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 
 
-#: A table with more rows than this may be taller than a page: it is not kept whole with its heading (it splits,
-#: its header row repeated, and the heading stays with its first rows through ``break-after: avoid``).
-TALL_TABLE_ROWS = 18
+#: A table estimated taller than this many text lines (about half an A4 landscape page at the PDF's table type
+#: size) is not kept whole with its heading: it splits, its header row repeated, and the heading stays with its
+#: first rows through ``break-after: avoid``. Kept whole, a taller table would jump to the next page and leave the
+#: rest of this one empty.
+TALL_TABLE_LINES = 24
+#: The characters a table cell holds on one line, for the estimate (a narrow column of the PDF's tables).
+CELL_LINE_CHARS = 32
+
+_ROW = re.compile(r"<tr[\s>].*?</tr>", re.DOTALL | re.IGNORECASE)
+_CELL = re.compile(r"<t[dh][\s>](.*?)</t[dh]>", re.DOTALL | re.IGNORECASE)
+
+
+def table_lines(markup: str) -> int:
+    """Estimated height, in text lines, of the tables in ``markup``: each row is as tall as its longest cell
+    wrapped at :data:`CELL_LINE_CHARS` characters a line."""
+    lines = 0
+    for row in _ROW.findall(markup):
+        longest = max((len(html.unescape(_TAGS.sub("", cell)).strip()) for cell in _CELL.findall(row)), default=0)
+        lines += max(1, -(-longest // CELL_LINE_CHARS))
+    return lines
 
 
 def _tall(cell: NotebookNode) -> bool:
-    """Whether a code cell's outputs hold a table that may not fit on one page."""
-    rows = 0
+    """Whether a code cell's outputs hold a table that may not fit on the rest of a page."""
+    lines = 0
     for output in cell.get("outputs", []):
         markup = output.get("data", {}).get("text/html", "")
-        rows += ("".join(markup) if isinstance(markup, list) else markup).count("<tr")
-    return rows > TALL_TABLE_ROWS
+        lines += table_lines("".join(markup) if isinstance(markup, list) else markup)
+    return lines > TALL_TABLE_LINES
 
 
 _ID_CELL = re.compile(r'<td class="pmo-nowrap">([^<]+)</td>')
