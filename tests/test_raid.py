@@ -3,6 +3,7 @@ pack's block built from them, and every validation rule of the four registers as
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -275,3 +276,13 @@ def test_a_decision_log_in_its_own_shape_is_mapped_by_pmo_toml(tmp_path):
     assert portfolio.decisions[["decision_maker", "status"]].values.tolist() == [["Ana Ruiz", "open"],
                                                                                   ["Ben Okafor", "decided"]]
     assert portfolio.decisions["needed_by"].tolist() == [T("2026-03-20"), T("2026-02-01")]
+
+
+def test_the_months_raid_is_computed_once_per_portfolio_and_month(state):
+    first = raid.month_of(state.portfolio, state.period)
+    assert raid.month_of(state.portfolio, state.period) is first  # every report and pack page shares it
+    assert first.decisions.equals(raid.month(state.portfolio, state.period).decisions)
+    copy = dataclasses.replace(state.portfolio)
+    assert raid.month_of(copy, state.period) is not first  # another portfolio object is computed afresh
+    earlier = raid.month_of(state.portfolio, "2026-09")
+    assert earlier is not first and earlier.period == "2026-09"

@@ -13,6 +13,7 @@ the provider's (``to_program_id``); an action to the program of the RAID item it
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ import pandas as pd
 
 from pmo_nb.periods import Period
 
-__all__ = ["VALIDATE_WINDOW_DAYS", "EXTERNAL", "Raid", "month", "owning_program", "decisions_needed",
+__all__ = ["VALIDATE_WINDOW_DAYS", "EXTERNAL", "Raid", "month", "month_of", "owning_program", "decisions_needed",
            "dependency_status", "at_risk_dependencies", "dependency_map", "raid_items", "overdue_actions",
            "assumptions_to_validate"]
 
@@ -203,3 +204,27 @@ def month(portfolio: Any, period: str | Period) -> Raid:
         actions=overdue_actions(portfolio.actions, raid_items(tables, projects), as_of),
         assumptions=assumptions_to_validate(portfolio.assumptions, projects, as_of),
     )
+
+
+# portfolio object -> {period: Raid}: the figures of one loaded portfolio, computed once per month per process
+_MONTHS: dict[int, tuple[weakref.ref[Any], dict[str, Raid]]] = {}
+
+
+def month_of(portfolio: Any, period: str | Period) -> Raid:
+    """:func:`month` of ``portfolio``, computed once per portfolio object and month in this process.
+
+    Every program report of a kernel and every page of the executive pack reads the same month; computed per
+    program, the whole portfolio's RAID would be worked out once for each of them (quadratic in the programs).
+    A portfolio is not changed once loaded (a changed copy is a new object and is computed afresh).
+    """
+    key = id(portfolio)
+    entry = _MONTHS.get(key)
+    if entry is None or entry[0]() is not portfolio:
+        for stale in [k for k, (ref, _) in _MONTHS.items() if ref() is None]:
+            del _MONTHS[stale]
+        entry = (weakref.ref(portfolio), {})
+        _MONTHS[key] = entry
+    label = str(period)
+    if label not in entry[1]:
+        entry[1][label] = month(portfolio, period)
+    return entry[1][label]

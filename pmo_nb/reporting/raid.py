@@ -30,7 +30,7 @@ def raid_of(report: Any) -> raid.Raid:
     """The report's RAID figures (its program's, or the portfolio's), computed once per report object."""
     cached = getattr(report, "_raid", None)
     if cached is None:
-        cached = raid.month(report.portfolio, report.period)
+        cached = raid.month_of(report.portfolio, report.period)
         if report.kind == "program":
             cached = cached.program(report.program_id)
         report._raid = cached
