@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browser_helpers import chromium_path, unavailable
 
 from pmo_nb.paths import PROJ_ROOT, SAMPLE_DIR
 
@@ -53,3 +56,28 @@ def _pmo_environment_restored():
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+# ----------------------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """The Chromium binary, checked (with Playwright) before anything costly is made for a browser test."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        unavailable('playwright is not installed: pip install -e ".[dev]" (never run `playwright install`)')
+    executable = chromium_path()
+    if executable is None:
+        unavailable("Chromium not found: apt-get install chromium (or set PMO_CHROMIUM to its binary)")
+    return executable
+
+
+@pytest.fixture(scope="module")
+def pw(chromium: str) -> Iterator[Any]:
+    """One Playwright driver for the module: the sync API runs an event loop, so it cannot be started twice at once."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
