@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browser_helpers import chromium_path, unavailable
 
 from pmo_nb.paths import PROJ_ROOT, SAMPLE_DIR
+
+SAMPLE_PERIOD = "2026-10"
+#: SOURCE_DATE_EPOCH of the sample month's run: 2026-11-03T07:30:00Z, the stamp the other tests use
+SAMPLE_EPOCH = "1793691000"
 
 
 @pytest.fixture
@@ -53,3 +64,87 @@ def _pmo_environment_restored():
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+# ----------------------------------------------------------------------------------------- the sample's month
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (shared by the pytest-xdist workers of one session)."""
+    import fcntl
+
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def run_sample_month(out: Path) -> Path:
+    """``pmo-nb run`` of the whole sample portfolio for 2026-10 (HTML and PDF, so with the executive pack) into
+    ``out``, in a child process with a fixed stamp and none of the PMO_NB_* variables; returns the month folder."""
+    from pmo_nb import contract
+
+    names = {getattr(contract, n) for n in contract.__all__ if n.endswith("_ENV")} | {"SOURCE_DATE_EPOCH"}
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    env["SOURCE_DATE_EPOCH"] = SAMPLE_EPOCH
+    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(SAMPLE_DIR), "--out", str(out),
+           "--period", SAMPLE_PERIOD, "--formats", "html,pdf", "--jobs", "2", "--quiet"]
+    proc = subprocess.run(cmd, env=env, cwd=out.parent, capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pmo-nb run of the sample failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return out / SAMPLE_PERIOD
+
+
+@pytest.fixture(scope="session")
+def sample_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The month folder a real ``pmo-nb run`` writes for the sample portfolio (2026-10, HTML + PDF): the
+    overview, one report per program, index.html, the executive pack, kpis.csv. Read-only: copy it to change it.
+
+    Made once per test session: under pytest-xdist the workers share it (the first to ask runs it, under a file
+    lock, in the session's common temporary folder), so the browser and figure tests pay for one run (about a
+    minute on 2 cores).
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    out, failed = root / "sample-month", root / "sample-month.failed"
+    with _exclusive(root / "sample-month.lock"):
+        if failed.is_file():
+            pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
+        if not (out / SAMPLE_PERIOD / "manifest.json").is_file():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            try:
+                run_sample_month(out)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                failed.write_text(str(exc), encoding="utf-8")
+                raise
+    return out / SAMPLE_PERIOD
+
+
+# ----------------------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """The Chromium binary, checked (with Playwright) before anything costly is made for a browser test."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        unavailable('playwright is not installed: pip install -e ".[dev]" (never run `playwright install`)')
+    executable = chromium_path()
+    if executable is None:
+        unavailable("Chromium not found: apt-get install chromium (or set PMO_CHROMIUM to its binary)")
+    return executable
+
+
+@pytest.fixture(scope="module")
+def pw(chromium: str) -> Iterator[Any]:
+    """One Playwright driver for the module: the sync API runs an event loop, so it cannot be started twice at once."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver

@@ -13,8 +13,6 @@ missing browser fails instead, because ``.ci/run`` installs it.
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from typing import Any
 import nbformat
 import pandas as pd
 import pytest
+from browser_helpers import CHROMIUM_FLAGS
 
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.publish import exporters
@@ -33,16 +32,6 @@ pytestmark = pytest.mark.slow
 GENERATED = "2026-11-03T07:30:00Z"
 PROGRAM = "PRG-DCX"
 PERIOD = "2026-10"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 OVERFLOW_TOLERANCE_PX = 2
 
@@ -60,20 +49,6 @@ LONG = ("Pneumonoultramicroscopicsilicovolcanoconiosis" * 12)[:500]  # 500 chara
 
 # Shown untruncated somewhere in the report (title block, summary, tables' short columns).
 SHOWN_AS_TEXT = (SCRIPT, IMG, JS_MD_LINK, MARKUP, RTL, EMOJI, QUOTES, NEWLINES, LONG[:40])
-
-
-def chromium_path() -> str | None:
-    """The Chromium binary: ``PMO_CHROMIUM`` if set, else Debian's ``chromium`` on PATH."""
-    explicit = os.environ.get("PMO_CHROMIUM")
-    if explicit:
-        return explicit if Path(explicit).is_file() else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: .ci/run must install it)")
-    pytest.skip(reason)
 
 
 def normalise(text: str) -> str:
@@ -150,28 +125,6 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     page = work / "program_report.html"
     page.write_text(exporters.render_html(nbformat.from_dict(nb), generated_at=GENERATED), encoding="utf-8")
     return page
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """The Chromium binary, checked (with Playwright) before any notebook is executed."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _unavailable('playwright is not installed: pip install -e ".[dev]" (never run `playwright install`)')
-    executable = chromium_path()
-    if executable is None:
-        _unavailable("Chromium not found: apt-get install chromium (or set PMO_CHROMIUM to its binary)")
-    return executable
-
-
-@pytest.fixture(scope="module")
-def pw(chromium: str) -> Iterator[Any]:
-    """One Playwright driver for the module: the sync API runs an event loop, so it cannot be started twice at once."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        yield driver
 
 
 @pytest.fixture(scope="module")
