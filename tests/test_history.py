@@ -114,8 +114,8 @@ def test_forecast_sentence_states_the_figures_or_why_not():
                      "p_within_budget": 0.04, "finish_p50": pd.Timestamp("2027-01-16"),
                      "finish_p80": pd.Timestamp("2027-03-02"), "p_by_baseline": 0.25})
     text = trends.forecast_sentence(row, "EUR")
-    assert "P80" in text and "4% chance of finishing within budget" in text
-    assert "25% chance of finishing by the baseline date" in text
+    assert "P80" in text and "4.0% chance of finishing within budget" in text
+    assert "25.0% chance of finishing by the baseline date" in text
     na = trends.forecast_sentence(pd.Series({"eac_p80": float("nan"), "forecast_na_reason": "no financials yet"}),
                                   "EUR")
     assert na == "No risk-adjusted forecast: no financials yet."

@@ -146,7 +146,7 @@ def test_every_program_page_carries_its_risk_adjusted_forecast(sample_pack, samp
             continue
         assert (f"{fmt.money(row['eac_p50'], currency)} at P50 and {fmt.money(row['eac_p80'], currency)} at P80"
                 in page), pid
-        assert f"{fmt.pct(row['p_within_budget'], 0)} chance of finishing within budget" in page, pid
+        assert f"{fmt.pct(row['p_within_budget'])} chance of finishing within budget" in page, pid
 
 
 def test_long_text_wraps_and_lists_clamp_to_one_page(sample_state: SharedState) -> None:

@@ -38,6 +38,7 @@ def test_every_section_of_every_sample_program(program_id):
         _html(getattr(report, section)())
     summary = str(report.summary())
     assert str(report.program["name"]).split()[0] in summary
+    assert f"Program {program_id} · Sponsor " in str(report.title())  # the id the portfolio's links show
     assert "October 2026" in summary
 
 

@@ -550,7 +550,7 @@ class ProgramReport(_Base):
 
     def _title(self) -> components.HTML:
         p = self.program
-        sub = f"Sponsor {p['sponsor']} · Program manager {p['manager']}"
+        sub = f"Program {self.program_id} · Sponsor {p['sponsor']} · Program manager {p['manager']}"
         return (components.title_block(
             self.title_text, sub, period_label=fmt.month(self.period), organisation=self.config.organisation,
             rag=_rag(p.get("rag")), rag_reason=str(p.get("rag_reason") or ""), objective=self._objective()))

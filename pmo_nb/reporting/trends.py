@@ -16,6 +16,7 @@ from pmo_nb.periods import Period
 from pmo_nb.reporting import components
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.charts import trends as trend_charts
+from pmo_nb.reporting.narrative import plural
 from pmo_nb.reporting.tables import Col
 
 __all__ = ["TREND_MONTHS", "history_of", "index_trend_data", "eac_trend_data", "rag_strip_data",
@@ -117,11 +118,11 @@ def forecast_sentence(row: pd.Series, currency: str) -> str:
         return f"No risk-adjusted forecast: {reason}."
     parts = [f"Risk-adjusted, the forecast is {fmt.money(row['eac_p50'], currency)} at P50 and "
              f"{fmt.money(row['eac_p80'], currency)} at P80 (EAC {fmt.money(row.get('eac'), currency)}, "
-             f"budget {fmt.money(row.get('bac'), currency)}): a {fmt.pct(row.get('p_within_budget'), 0)} chance "
+             f"budget {fmt.money(row.get('bac'), currency)}): a {fmt.pct(row.get('p_within_budget'))} chance "
              "of finishing within budget."]
     if not pd.isna(row.get("finish_p80")):
         parts.append(f"Finish {fmt.date(row['finish_p50'])} at P50 and {fmt.date(row['finish_p80'])} at P80: a "
-                     f"{fmt.pct(row.get('p_by_baseline'), 0)} chance of finishing by the baseline date.")
+                     f"{fmt.pct(row.get('p_by_baseline'))} chance of finishing by the baseline date.")
     return " ".join(parts)
 
 
@@ -217,6 +218,6 @@ def _count_title(data: pd.DataFrame) -> str | None:
     s = data.dropna(subset=["value"])
     if len(s) < 2:
         return None
-    return (f"{fmt.integer(s['value'].iloc[-1])} open issues, {fmt.integer(s['value'].iloc[0])} in "
+    return (f"{plural(int(s['value'].iloc[-1]), 'open issue')}, {fmt.integer(s['value'].iloc[0])} in "
             f"{fmt.month_short(s['period'].iloc[0])}")
 
