@@ -14,6 +14,7 @@ from pmo_nb.data.ingest import load
 from pmo_nb.data.sample import SAMPLE_PERIOD
 from pmo_nb.paths import NOTEBOOKS_DIR, SAMPLE_DIR
 from pmo_nb.reporting import components
+from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.report import PortfolioReport, ProgramReport
 
 PROGRAM_SECTIONS = ["title", "summary", "tiles", "projects_table", "s_curve", "quadrant", "milestone_timeline",
@@ -169,3 +170,14 @@ def test_title_carries_its_scoped_style_outside_batch_runs(monkeypatch):
     assert "<style" not in str(report.title())  # the fragment the templates style
     monkeypatch.setenv("PMO_NB_BATCH", "1")
     assert "<style" not in report.title()._repr_html_()
+
+
+def test_an_index_tile_names_the_open_projects_index_that_sets_its_badge():
+    # PRG-DAP in the sample: CPI 0.90 over all its projects, 0.87 over the open ones (what its RAG rates)
+    report = ProgramReport.build(program_id="PRG-DAP")
+    row = report.row
+    assert fmt.ratio(row["cpi"]) == "0.90" and fmt.ratio(row["cpi_open"]) == "0.87"
+    tiles = str(report.tiles())
+    assert "0.87 for open projects (rated)" in tiles
+    if fmt.ratio(row["spi_t"]) == fmt.ratio(row["spi_t_open"]):
+        assert f"{fmt.ratio(row['spi_t'])} for open projects" not in tiles

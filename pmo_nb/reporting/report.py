@@ -202,9 +202,9 @@ class _Base:
             tile("Forecast (EAC)", self._money(row.get("eac")), ch.get("eac_delta"), "money", False,
                  note=_vac_note(row, self.currency)),
             tile("CPI", fmt.ratio(row.get("cpi")), ch.get("cpi_delta"), "ratio", True,
-                 rag=_rag(row.get("rag_cost"))),
+                 rag=_rag(row.get("rag_cost")), **_rated_note(row, "cpi")),
             tile("SPI(t)", fmt.ratio(row.get("spi_t")), ch.get("spi_t_delta"), "ratio", True,
-                 rag=_rag(row.get("rag_schedule"))),
+                 rag=_rag(row.get("rag_schedule")), **_rated_note(row, "spi_t")),
             tile("Milestones on time", fmt.pct(rate), ontime_delta, "points", True,
                  note=f"{int(row.get('ms_missed') or 0)} missed"),
             tile("Open critical risks", fmt.integer(row.get("risks_critical_open")), crit_delta, "int", False,
@@ -435,6 +435,13 @@ def _sub(a: Any, b: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if pd.isna(a) or pd.isna(b) else a - b
+
+
+def _rated_note(row: pd.Series, index: str) -> dict[str, str]:
+    """A tile note giving the open projects' index where it, not the one shown, sets the badge (closed projects
+    are not rated): "0.87 for open projects" under a CPI of 0.90 with a red badge."""
+    shown, rated = fmt.ratio(row.get(index)), fmt.ratio(row.get(f"{index}_open"))
+    return {} if rated in (shown, fmt.NA) else {"note": f"{rated} for open projects (rated)"}
 
 
 def _vac_note(row: pd.Series, currency: str) -> str:
