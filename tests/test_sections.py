@@ -137,3 +137,23 @@ def test_a_missing_table_is_said_once_per_report(tmp_path):
     assert text.count("No risk register was provided.") == 1
     assert text.count("No benefits register was provided.") == 1
     assert "No risk register" in str(portfolio.risk_heatmap()) and str(portfolio.top_risks()) == ""
+
+
+def test_the_sections_a_notebooks_code_calls():
+    code = 'report.title()\nreport.section("index_trend")\nx = report.top_risks( )\nprint("summary")\n'
+    assert [s.id for s in sections.called_in(code)] == ["title", "index_trend", "top_risks"]  # registry order
+    assert sections.reads_past_months(code)
+    assert not sections.reads_past_months("report.title()\nreport.section('top_risks')")
+    assert not sections.reads_past_months("index_trend = 3  # a name, not a call")
+
+
+def test_the_report_notebooks_read_past_months_and_the_run_prepares_them_only_for_those(tmp_path):
+    from pmo_nb.run.monthly import shows_past_months
+
+    assert shows_past_months([NOTEBOOKS_DIR / "program_report.ipynb"])
+    assert shows_past_months([NOTEBOOKS_DIR / "portfolio_overview.ipynb"])
+    small = Path(__file__).parent / "data" / "notebooks" / "batch_ok.ipynb"
+    assert not shows_past_months([small])  # a notebook without trends: the run does not recompute past months
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("not a notebook", encoding="utf-8")
+    assert shows_past_months([small, broken])  # unknown: prepared, as before

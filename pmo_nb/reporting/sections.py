@@ -14,6 +14,7 @@ iterable of them), read the first time the registry is consulted.
 from __future__ import annotations
 
 import importlib.metadata
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,7 +22,7 @@ from typing import Any, Literal
 from pmo_nb.exceptions import PmoError
 
 __all__ = ["ENTRY_POINT_GROUP", "Section", "SectionError", "register", "get", "all_sections", "for_kind",
-           "first_needing", "missing_note"]
+           "first_needing", "missing_note", "called_in", "reads_past_months"]
 
 ENTRY_POINT_GROUP = "pmo_nb.sections"
 ReportKind = Literal["program", "portfolio"]
@@ -66,6 +67,9 @@ class Section:
         The data-model tables the section reads; an absent one replaces the section by the missing-table rule.
     kinds:
         The report kinds that show it.
+    past_months:
+        Whether it reads the past months (the trends: the history store, or months recomputed from the source).
+        A run computes those months once for all its reports when a notebook shows such a section.
     """
 
     id: str
@@ -73,6 +77,7 @@ class Section:
     build: Callable[[Any], Any]
     needs: tuple[str, ...] = ()
     kinds: tuple[ReportKind, ...] = ("program", "portfolio")
+    past_months: bool = False
 
 
 _REGISTRY: dict[str, Section] = {}
@@ -127,6 +132,21 @@ def for_kind(kind: str) -> list[Section]:
 def first_needing(kind: str, table: str) -> str | None:
     """The id of the first section of a ``kind`` report that needs ``table`` (where its absence is said)."""
     return next((s.id for s in for_kind(kind) if table in s.needs), None)
+
+
+_CALL = re.compile(r"""\.section\(\s*["']([A-Za-z_]\w*)["']|\.([A-Za-z_]\w*)\(""")
+
+
+def called_in(code: str) -> list[Section]:
+    """The registered sections that ``code`` (a notebook's code cells) calls, as ``report.section("top_risks")``
+    or ``report.top_risks()``, in registration order."""
+    named = {a or b for a, b in _CALL.findall(code)}
+    return [s for s in all_sections() if s.id in named]
+
+
+def reads_past_months(code: str) -> bool:
+    """Whether ``code`` calls a section that reads the past months (:attr:`Section.past_months`)."""
+    return any(s.past_months for s in called_in(code))
 
 
 def missing_note(table: str) -> str:

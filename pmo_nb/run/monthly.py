@@ -149,7 +149,8 @@ class SharedMonth(NamedTuple):
     written: bool
 
 
-def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> SharedMonth:
+def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path, *,
+                past_months: bool = True) -> SharedMonth:
     """The computed month, after pickling it (``pmo_nb.metrics.month.shared_state``) to ``path``.
 
     ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
@@ -157,6 +158,8 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
     what the executive pack is drawn from. When the shared state cannot be made (an unreadable previous
     snapshot), nothing is pickled and ``state`` is None: each report then loads by itself and fails with the
     error in its own notebook, as it would without sharing, and the run still writes kpis.csv.
+    ``past_months``: also recompute, once for every report, the trend months the history store lacks (when a
+    notebook shows a trend: :func:`shows_past_months`).
     """
     from pmo_nb.metrics.kpis import compute
     from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, unmasked_source, write_shared
@@ -167,12 +170,31 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
         log.warning("no shared state for the reports (each loads the source itself): %s",
                     scrub(first_line(exc), unmasked_source(params["source"])))
         return SharedMonth(compute(in_key_order(portfolio), params["period"], config), None, False)
-    _recompute_trend_months(state, params.get("reports_dir"))
+    if past_months:
+        _recompute_trend_months(state, params.get("reports_dir"))
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
         return SharedMonth(state.kpis, state, False)
     write_shared(path, key, state)
     return SharedMonth(state.kpis, state, True)
+
+
+def shows_past_months(notebooks: Iterable[str | Path]) -> bool:
+    """Whether any of ``notebooks`` calls a section that reads the past months (the trends); a notebook that
+    cannot be read counts as one that does (its kernel would otherwise recompute them itself)."""
+    import nbformat
+
+    import pmo_nb.reporting.report  # noqa: F401  (registers the built-in sections)
+    from pmo_nb.reporting import sections
+
+    for path in notebooks:
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except Exception:  # an unreadable notebook fails in its own report, with its own message
+            return True
+        if sections.reads_past_months("\n".join(c.source for c in nb.cells if c.cell_type == "code")):
+            return True
+    return False
 
 
 def _recompute_trend_months(state: Any, reports_dir: str | None) -> None:
@@ -416,7 +438,8 @@ def run(
         try:
             staging.open()
             shared_path = staging.path(SHARED_NAME)
-            month = share_month(plan.portfolio, cfg, plan.base, shared_path)
+            month = share_month(plan.portfolio, cfg, plan.base, shared_path,
+                                past_months=shows_past_months(nb_paths.values()))
             kpis, shared = month.kpis, month.written
             plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
                                 "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
