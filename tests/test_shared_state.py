@@ -49,6 +49,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise LoadedNormally(str(source))
 
     monkeypatch.setattr(month, "load", stop)
+    month.forget_computed()  # a month computed earlier in this process would be reused without loading
     return calls
 
 
@@ -239,3 +240,20 @@ def test_batch_shares_nothing_when_the_previous_snapshot_is_unreadable(tmp_path:
     assert not written and state is None and not (tmp_path / SHARED_NAME).exists()
     expected = month.shared_state(load(SAMPLE_DIR, cfg), cfg, PERIOD, None).kpis.snapshot()
     pd.testing.assert_frame_equal(kpis.snapshot(), expected)  # the same month's KPIs, in the same order
+
+
+def test_a_month_built_again_from_unchanged_files_is_reused_and_recomputed_when_they_change(tmp_path) -> None:
+    import shutil
+
+    month.forget_computed()
+    src = tmp_path / "source"
+    shutil.copytree(SAMPLE_DIR, src)
+    first = month.month_state(src, None, PERIOD, None, None)
+    assert month.month_state(src, None, PERIOD, None, None) is first  # the same files: kept
+    assert month.month_state(src, None, "2026-09", None, None) is not first  # another month
+    projects = src / "projects.csv"
+    text = projects.read_text(encoding="utf-8")
+    projects.write_text(text.replace("Mobile App 2.0", "Mobile App 2.1"), encoding="utf-8")
+    again = month.month_state(src, None, PERIOD, None, None)
+    assert again is not first  # a changed file: computed afresh, with its new content
+    assert "Mobile App 2.1" in set(again.portfolio.projects["name"])

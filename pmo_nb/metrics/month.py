@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pickle
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.periods import Period
 
 __all__ = ["SharedState", "SharedKey", "resolve_source", "shared_state", "shared_key", "write_shared",
-           "read_shared", "month_state", "in_key_order"]
+           "read_shared", "month_state", "in_key_order", "forget_computed", "COMPUTED_KEPT"]
 
 
 def resolve_source(source: str | Path | None) -> str | Path:
@@ -187,10 +188,55 @@ def read_shared(key: SharedKey | None, path: str | Path | None = None) -> Shared
 
 def month_state(source: str | Path | None, config: str | Path | Config | None, period: str | None,
            previous_snapshot: str | Path | None, today: dt.date | None) -> SharedState:
-    """The shared state of a batch run when it matches these arguments, else loaded and computed here."""
+    """The shared state of a batch run when it matches these arguments, else loaded and computed here (and kept
+    for the next report built in this process from the same, unchanged files: :func:`_files_key`)."""
     state = read_shared(shared_key(source, config, period, previous_snapshot))
     if state is not None:
         return state
+    key = _files_key(source, config, period, previous_snapshot, today)
+    if key is not None and key in _COMPUTED:
+        _COMPUTED.move_to_end(key)
+        return _COMPUTED[key]
     portfolio, cfg = _load(source, config)
     period = check_period(portfolio, period) if period else default_period(portfolio, today)
-    return shared_state(portfolio, cfg, period, previous_snapshot)
+    state = shared_state(portfolio, cfg, period, previous_snapshot)
+    if key is not None:
+        _COMPUTED[key] = state
+        while len(_COMPUTED) > COMPUTED_KEPT:
+            _COMPUTED.popitem(last=False)
+    return state
+
+
+#: How many computed months a process keeps for the next report built from the same files (an analyst re-running
+#: a notebook, a program report then the overview): each holds the loaded portfolio and its figures.
+COMPUTED_KEPT = 4
+_COMPUTED: OrderedDict[tuple[object, ...], SharedState] = OrderedDict()
+
+
+def forget_computed() -> None:
+    """Drop the computed months this process keeps (:data:`COMPUTED_KEPT`)."""
+    _COMPUTED.clear()
+
+
+def _stamp(path: Path) -> tuple[object, ...] | None:
+    """What changes when a file or a folder's files change: each file's name, size and modification time."""
+    try:
+        files = [path] if path.is_file() else sorted(f for f in path.rglob("*") if f.is_file())
+        return tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    except OSError:
+        return None
+
+
+def _files_key(source: str | Path | None, config: str | Path | Config | None, period: str | None,
+               previous_snapshot: str | Path | None, today: dt.date | None) -> tuple[object, ...] | None:
+    """The identity of a month computed from files, including their sizes and modification times; None (never
+    kept) for a database, a ``Config`` object or a path that cannot be read."""
+    if isinstance(config, Config):
+        return None
+    where = resolve_source(unmasked_source(source))
+    if not isinstance(where, Path):
+        return None  # a database: its tables may change without a trace here
+    parts: list[object] = [str(period) if period else ("latest", today or dt.date.today()), _stamp(where)]
+    for path in (config, previous_snapshot):
+        parts.append(None if path is None or str(path) == "" else _stamp(Path(path).expanduser().resolve()))
+    return None if any(p is None for p in parts[1:2]) else (str(where), *parts)
