@@ -617,23 +617,23 @@ def test_one_refused_recipient_among_many(workspace: dict[str, Path], smtp_serve
 # ------------------------------------------------------------------------------------------- a real month
 
 
-@pytest.fixture(scope="module")
-def sample_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("run") / "reports"
-    res = CliRunner().invoke(cli, ["run", "--out", str(out), "--period", "2026-10", "--programs", "PRG-NET,PRG-DCX",
-                                   "--quiet", "--jobs", "2"])  # two programs: enough to send, and short
-    assert res.exit_code == 0, res.output
+@pytest.fixture
+def reports(sample_month: Path, tmp_path: Path) -> Path:
+    """A reports folder holding a copy of the session's real sample month (conftest.sample_month): send writes
+    sent.json into it and the test runs a program of the month again."""
+    out = tmp_path / "reports"
+    shutil.copytree(sample_month, out / sample_month.name)
     return out
 
 
 @pytest.mark.slow
-def test_sample_month_dry_run_and_send(sample_month: Path, smtp_server: Server, tmp_path: Path) -> None:
+def test_sample_month_dry_run_and_send(reports: Path, smtp_server: Server, tmp_path: Path) -> None:
     from pmo_nb.data import sample
 
     outbox = tmp_path / "outbox"
-    res = run_send(["--out", str(sample_month), "--dry-run", str(outbox)])
+    res = run_send(["--out", str(reports), "--dry-run", str(outbox)])
     assert res.exit_code == 0, res.output
-    manifest = json.loads((sample_month / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((reports / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
     programs = sorted(r["name"] for r in manifest["reports"] if r["kind"] == "program")
     tables = sample.generate()
     contacts = Contacts.from_frame(tables["contacts"])
@@ -644,30 +644,30 @@ def test_sample_month_dry_run_and_send(sample_month: Path, smtp_server: Server, 
     assert sorted(p.stem for p in outbox.glob("*.eml")) == sorted(managed)
     for address, pids in managed.items():
         msg = _eml(outbox / f"{address}.eml")
-        assert _attached(msg) == {f"{pid}-2026-10.pdf": (sample_month / "2026-10" / f"{pid}.pdf").read_bytes()
+        assert _attached(msg) == {f"{pid}-2026-10.pdf": (reports / "2026-10" / f"{pid}.pdf").read_bytes()
                                   for pid in pids}
         assert msg["Subject"].startswith("PMO: ") and msg["Subject"].endswith(", October 2026")
     cfg = write_config(tmp_path / "pmo.toml", smtp_server)
     env = {"PMO_NB_SMTP_PASSWORD": PASSWORD}
-    res = run_send(["--out", str(sample_month), "--config", str(cfg), "--cc-sponsors"], env=env)
+    res = run_send(["--out", str(reports), "--config", str(cfg), "--cc-sponsors"], env=env)
     assert res.exit_code == 0, res.output
     sponsors = {str(contacts.address(r.sponsor)) for r in tables["programs"].itertuples() if r.program_id in programs}
     everyone = {*managed, *sponsors, "ceo@example.org", "sofia.ruiz@example.org"}
     assert sorted(a.lower() for r in smtp_server.handler.received for a in r.rcpt_tos) == sorted(everyone)
     from pmo_nb.run.manifest import verify
 
-    assert verify(sample_month / "2026-10") == []  # sent.json is not a change to the run's files
+    assert verify(reports / "2026-10") == []  # sent.json is not a change to the run's files
     # running the month again (one program) keeps the record: nothing goes out twice
     smtp_server.handler.received.clear()
-    res = CliRunner().invoke(cli, ["run", "--out", str(sample_month), "--period", "2026-10", "--programs", "PRG-NET",
+    res = CliRunner().invoke(cli, ["run", "--out", str(reports), "--period", "2026-10", "--programs", "PRG-NET",
                                    "--quiet", "--jobs", "1"])
     assert res.exit_code == 0, res.output
-    assert (sample_month / "2026-10" / "sent.json").is_file() and verify(sample_month / "2026-10") == []
-    res = run_send(["--out", str(sample_month), "--config", str(cfg), "--cc-sponsors"], env=env)
+    assert (reports / "2026-10" / "sent.json").is_file() and verify(reports / "2026-10") == []
+    res = run_send(["--out", str(reports), "--config", str(cfg), "--cc-sponsors"], env=env)
     assert res.exit_code == 0 and smtp_server.handler.received == []
     assert "already sent: daniel.oconnor@example.org (PRG-NET) on " in res.stdout
-    record = json.loads((sample_month / "2026-10" / "sent.json").read_text(encoding="utf-8"))
+    record = json.loads((reports / "2026-10" / "sent.json").read_text(encoding="utf-8"))
     sent_sha = record["recipients"]["daniel.oconnor@example.org"]["attachments"]["PRG-NET"]["sha256"]
-    now_sha = hashlib.sha256((sample_month / "2026-10" / "PRG-NET.pdf").read_bytes()).hexdigest()
+    now_sha = hashlib.sha256((reports / "2026-10" / "PRG-NET.pdf").read_bytes()).hexdigest()
     changed = "(the report has changed since: --resend sends the new one)"
     assert (changed in res.stdout) == (sent_sha != now_sha)  # a new generated-at time changes the PDF
