@@ -125,9 +125,21 @@ def execute_report(job: Job, kernels: Kernels | None = None) -> ReportResult:
     kernels.env.update({BATCH_ENV: "1", **({SHARED_ENV: job.shared} if job.shared else {}), **job.kernel_env})
     nb = _execute(job, nb_path, result, kernels)
     if nb is not None:
+        result.timings["cells"] = cell_time(nb)
         _render_all(job, nb, nb_path, result)
     result.duration = time.perf_counter() - t0
     return result
+
+
+def cell_time(nb: Any) -> float:
+    """The seconds the notebook's own cells took to execute (papermill's per-cell ``duration``, summed): the
+    report's work, as opposed to the run's overhead around it (kernel start, parameters, saving, rendering)."""
+    total = 0.0
+    for cell in nb.get("cells", []):
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if isinstance(duration, int | float):
+            total += float(duration)
+    return total
 
 
 def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) -> Any:
