@@ -79,6 +79,7 @@ class ReportResult:
     timings: dict[str, float] = field(default_factory=dict)
     kernel_attempts: int = 0
     kernel_reused: bool = False
+    kernel_prewarmed: bool = False  # a spare kernel, started (package imported) before the report was handed out
     notebook: str | None = None  # relative to the month folder
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # fmt -> {path, sha256}
     error: ReportError | None = None

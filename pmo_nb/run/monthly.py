@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.contract import FORMATS, SOURCE_ENV
+from pmo_nb.contract import BATCH_ENV, FORMATS, SHARED_ENV, SOURCE_ENV
 from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
@@ -45,10 +45,11 @@ from pmo_nb.run.linking import relink_overview, write_index
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
 from pmo_nb.run.masking import masked, scrub
 from pmo_nb.run.packing import PACK_MODES, PackMode, make_pack, month_entries, pack_name
-from pmo_nb.run.pool import Interrupted, run_reports
+from pmo_nb.run.pool import Interrupted, run_reports, start_pool, terminate_pool
 from pmo_nb.run.published import carry_over, failed_folder, missing_reports, published_reports
 from pmo_nb.run.rendering import check_formats, links_for
 from pmo_nb.run.staging import MARKER, Staging, no_space, signals_held, writing
+from pmo_nb.run.worker import Prewarm
 
 __all__ = ["run", "RunResult", "SharedMonth", "parse_programs", "check_file_name", "share_month", "check_reports",
            "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
@@ -416,7 +417,17 @@ def run(
         try:
             staging.open()
             shared_path = staging.path(SHARED_NAME)
-            month = share_month(plan.portfolio, cfg, plan.base, shared_path)
+            # the workers start (imports, a spare kernel each) while this process computes the month
+            prewarm = Prewarm(kernel_name, {BATCH_ENV: "1", SHARED_ENV: str(shared_path), **plan.kernel_env},
+                              str(Path(nb_paths["program"]).resolve().parent)) if reuse_kernels else None
+            pool = None if remote is not None else start_pool(
+                min(plan.workers, len(plan.jobs)), fmts, worker_setup=worker_setup, prewarm=prewarm)
+            try:
+                month = share_month(plan.portfolio, cfg, plan.base, shared_path)
+            except BaseException:
+                if pool is not None:
+                    terminate_pool(pool)
+                raise
             kpis, shared = month.kpis, month.written
             plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
                                 "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
@@ -430,7 +441,7 @@ def run(
                                              while_running=lambda: _write_kpis(staging, kpis))
             else:
                 results = run_reports(plan.jobs, workers=plan.workers, progress=progress, worker_setup=worker_setup,
-                                      while_running=lambda: _write_kpis(staging, kpis))
+                                      while_running=lambda: _write_kpis(staging, kpis), pool=pool, prewarm=prewarm)
             if not staging.path("kpis.csv").exists():
                 _write_kpis(staging, kpis)
             check_reports(results)
