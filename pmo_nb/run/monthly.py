@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -150,7 +151,8 @@ class SharedMonth(NamedTuple):
     written: bool
 
 
-def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path) -> SharedMonth:
+def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path,
+                pool: Executor | None = None) -> SharedMonth:
     """The computed month, after pickling it (``pmo_nb.metrics.month.shared_state``) to ``path``.
 
     ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
@@ -158,22 +160,44 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
     what the executive pack is drawn from. When the shared state cannot be made (an unreadable previous
     snapshot), nothing is pickled and ``state`` is None: each report then loads by itself and fails with the
     error in its own notebook, as it would without sharing, and the run still writes kpis.csv.
+    With ``pool`` (the run's worker processes, idle until the reports are handed out), the past months the trends
+    recompute are computed there, in parallel with the month itself.
     """
     from pmo_nb.metrics.kpis import compute
     from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, unmasked_source, write_shared
 
+    ahead = _trend_months_ahead(in_key_order(portfolio), config, params, pool)
     try:
         state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
     except PmoError as exc:
+        for fut in ahead.values():
+            fut.cancel()
         log.warning("no shared state for the reports (each loads the source itself): %s",
                     scrub(first_line(exc), unmasked_source(params["source"])))
         return SharedMonth(compute(in_key_order(portfolio), params["period"], config), None, False)
+    for month, fut in ahead.items():
+        with contextlib.suppress(Exception):  # a month that failed there is recomputed here, as without a pool
+            state.recomputed[month] = fut.result()
     _recompute_trend_months(state, params.get("reports_dir"))
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
         return SharedMonth(state.kpis, state, False)
     write_shared(path, key, state)
     return SharedMonth(state.kpis, state, True)
+
+
+def _trend_months_ahead(portfolio: Any, config: Config, params: Mapping[str, Any], pool: Executor | None
+                        ) -> dict[str, Future[Any]]:
+    """The trend months :func:`_recompute_trend_months` would recompute, handed to ``pool`` (month -> future)."""
+    from pmo_nb.metrics.history import TREND_MONTHS, recompute_month, to_recompute
+
+    if pool is None:
+        return {}
+    try:
+        months = to_recompute(params.get("reports_dir"), params["period"], TREND_MONTHS, portfolio)
+        return {m: pool.submit(recompute_month, portfolio, m, config) for m in months}
+    except Exception:  # the months are then recomputed here
+        return {}
 
 
 def _recompute_trend_months(state: Any, reports_dir: str | None) -> None:
@@ -423,7 +447,7 @@ def run(
             pool = None if remote is not None else start_pool(
                 min(plan.workers, len(plan.jobs)), fmts, worker_setup=worker_setup, prewarm=prewarm)
             try:
-                month = share_month(plan.portfolio, cfg, plan.base, shared_path)
+                month = share_month(plan.portfolio, cfg, plan.base, shared_path, pool)
             except BaseException:
                 if pool is not None:
                     terminate_pool(pool)
