@@ -23,8 +23,11 @@ load average is printed at the start and the end, since the figures follow it.
 Run: ``.venv/bin/python benchmarks/bench_run.py [--programs 12] [--jobs N] [--html-only] [--also-no-reuse]
 [--program-notebook PATH --portfolio-notebook PATH]`` (the notebooks default to the packaged report notebooks).
 
-Measured (2 CPUs shared with other work; the load averages are /proc/loadavg at the start and the end of the
-command): see docs/scaling.md, "How fast a month runs".
+Measured on the development machine (2 CPUs shared with other work), 12 programs, load average 2.87 3.89 4.62 at
+the start and 2.23 2.55 3.68 at the end: loop 272.6 s (+ 34.5 s weasyprint); html 37.3 s, 7.3x (NOT met);
+html,pdf 59.6 s, 5.1x (NOT met); overhead beyond the cells 27.7% (html), 56.6% (html,pdf), NOT met. Before the
+speed-ups (5 programs, load average about 7): 3.0x and 2.4x. Details and why: docs/scaling.md, "How fast a month
+runs".
 """
 
 from __future__ import annotations
