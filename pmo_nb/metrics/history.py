@@ -176,6 +176,21 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
     return History(frame=frame, months=wanted, missing=tuple(missing))
 
 
+def to_recompute(out_dir: str | Path | None, until: str | Period, months: int, portfolio: Portfolio) -> list[str]:
+    """The months before ``until`` that :func:`read_history` would recompute from ``portfolio`` (no stored file,
+    covered by the source): a caller may compute them ahead, in parallel, into its ``cache``."""
+    last = Period(until)
+    covered = set(portfolio.periods)
+    wanted = (last.shift(-k) for k in range(months - 1, 0, -1))
+    return [str(m) for m in wanted if m in covered
+            and not (out_dir is not None and month_path(out_dir, m).is_file())]
+
+
+def recompute_month(portfolio: Portfolio, month: str | Period, config: Config) -> pd.DataFrame:
+    """One past month recomputed from the source, as :func:`read_history` puts it in its ``cache``."""
+    return _recomputed(portfolio, Period(month), config)
+
+
 def _recomputed(portfolio: Portfolio, month: Period, config: Config) -> pd.DataFrame:
     frame = snapshot(compute(portfolio, month, config), recomputed=True)
     # what a milestone was forecast to be at the time is not in the source: keep achievements only

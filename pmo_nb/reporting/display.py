@@ -33,6 +33,14 @@ The v5 copy serves JupyterLab only: no template reads it. In a batch run (``pmo-
 environment variable ``PMO_NB_BATCH=1`` for its kernels) it is left out, and so is its compile check,
 which saves one Vega-Lite compilation per chart; interactive sessions keep it.
 
+Schema validation
+-----------------
+Altair checks a chart against the Vega-Lite JSON schema when it is built (``DEBUG_MODE``) and again when it is
+turned into a spec: about a fifth of a report's execution, for the same specs month after month. A batch run
+skips both (:func:`validating`): the spec is the same dict either way, and tests/test_chart_schema.py validates
+every chart the sample reports display against the schema instead. Interactive sessions keep Altair's checks
+and their error messages.
+
 Charts built by pmo-nb
 ----------------------
 The chart builders of ``pmo_nb.reporting.charts`` return charts whose ``_repr_mimebundle_`` calls
@@ -171,6 +179,12 @@ def batch_mode() -> bool:
     return os.environ.get(BATCH_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
+def validating() -> bool:
+    """Whether charts are checked against the Vega-Lite schema as they are built and displayed: not in a batch
+    run (:func:`batch_mode`; see "Schema validation" in the module docstring)."""
+    return not batch_mode()
+
+
 def mimebundle(spec: dict[str, Any], *, jupyterlab: bool | None = None) -> dict[str, Any]:
     """The display-contract bundle for one chart spec (see the module docstring).
 
@@ -213,7 +227,7 @@ def chart_bundle(chart: alt.TopLevelMixin) -> tuple[dict[str, Any], dict[str, An
     active = alt.theme.active
     theme = THEME_NAME if active in (None, "default") else active
     with alt.theme.enable(theme), alt.data_transformers.enable("default", max_rows=None):
-        spec = chart.to_dict(context={"pre_transform": False})
+        spec = chart.to_dict(validate=validating(), context={"pre_transform": False})
     return render(spec)
 
 
@@ -221,8 +235,11 @@ def enable() -> None:
     """Make report notebooks display charts per the display contract (``pmo_nb.reporting.setup()`` calls it).
 
     Registers and enables the ``pmo`` renderer and theme and Altair's default data transformer without a row
-    limit, so data is always inlined (never written to a file and referenced by URL). Idempotent.
+    limit, so data is always inlined (never written to a file and referenced by URL). In a batch run Altair's
+    validation at build time is switched off (:func:`validating`). Idempotent.
     """
+    if not validating():
+        alt.utils.schemapi.disable_debug_mode()
     register_theme(enable=True)
     alt.renderers.register(RENDERER_NAME, render)
     alt.renderers.enable(RENDERER_NAME)

@@ -34,6 +34,7 @@ from pmo_nb.metrics.rag import NO_COST_SUFFIX
 from pmo_nb.periods import Period
 from pmo_nb.reporting import catalogue, charts, components, display, narrative, sections, setup
 from pmo_nb.reporting import formatting as fmt
+from pmo_nb.reporting.charts.base import pmo_chart
 from pmo_nb.reporting.sections import SectionError
 from pmo_nb.reporting.tables import Col
 
@@ -136,7 +137,9 @@ class _Base:
         if absent:
             said = [sections.missing_note(t) for t in absent if sections.first_needing(self.kind, t) == sec.id]
             return components.empty("", text=" ".join(said)) if said else components.HTML("")
-        return sec.build(self)
+        # a chart a section returns displays through pmo-nb's renderer (display.chart_bundle), like the chart
+        # builders' own: the same bundle, and no second schema validation in a batch run
+        return pmo_chart(sec.build(self))
 
     title = _section_method("title")
     summary = _section_method("summary")

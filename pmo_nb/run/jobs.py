@@ -65,7 +65,9 @@ class Job:
 
 @dataclass
 class ReportResult:
-    """What happened to one report. ``timings`` has kernel_start, execute, render_<fmt> (seconds).
+    """What happened to one report. ``timings`` has kernel_start (reading the notebook, injecting the parameters,
+    starting or taking the kernel), execute (from the first cell to the executed notebook saved), cells (the cells'
+    own execution, within execute) and render_<fmt> (rendering and writing one format), in seconds.
 
     ``error`` is None when the report is ok, else the :class:`~pmo_nb.exceptions.ReportError` saying why.
     """
@@ -77,6 +79,7 @@ class ReportResult:
     timings: dict[str, float] = field(default_factory=dict)
     kernel_attempts: int = 0
     kernel_reused: bool = False
+    kernel_prewarmed: bool = False  # a spare kernel, started (package imported) before the report was handed out
     notebook: str | None = None  # relative to the month folder
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # fmt -> {path, sha256}
     error: ReportError | None = None

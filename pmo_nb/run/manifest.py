@@ -2,8 +2,8 @@
 
 ``manifest.json`` sits next to the reports of a month (``reports/2026-10/manifest.json``). It records
 the run (id, generated-at, period, command line, versions), the source's fingerprint, the config
-used, and one entry per report with its status, time breakdown (kernel start, execution, render),
-output files with their SHA-256, and, for a failed report, the error (exception name, first line of
+used, and one entry per report with its status, time breakdown (kernel start, execution, the cells' own share
+of it, render), output files with their SHA-256, and, for a failed report, the error (exception name, first line of
 its value, failing cell index in the executed notebook and the first line of that cell's source), and the
 source rows left out for breaking a rule (``excluded_rows``: file, row, column, value, rule).
 ``files`` maps every file of the folder (relative path, ``/``-separated) except the manifest itself

@@ -19,12 +19,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.contract import FORMATS, SOURCE_ENV
+from pmo_nb.contract import BATCH_ENV, FORMATS, SHARED_ENV, SOURCE_ENV
 from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
@@ -45,10 +46,11 @@ from pmo_nb.run.linking import relink_overview, write_index
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
 from pmo_nb.run.masking import masked, scrub
 from pmo_nb.run.packing import PACK_MODES, PackMode, make_pack, month_entries, pack_name
-from pmo_nb.run.pool import Interrupted, run_reports
+from pmo_nb.run.pool import Interrupted, run_reports, start_pool, terminate_pool
 from pmo_nb.run.published import carry_over, failed_folder, missing_reports, published_reports
 from pmo_nb.run.rendering import check_formats, links_for
 from pmo_nb.run.staging import MARKER, Staging, no_space, signals_held, writing
+from pmo_nb.run.worker import Prewarm
 
 __all__ = ["run", "RunResult", "SharedMonth", "parse_programs", "check_file_name", "share_month", "check_reports",
            "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
@@ -149,8 +151,8 @@ class SharedMonth(NamedTuple):
     written: bool
 
 
-def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path, *,
-                past_months: bool = True) -> SharedMonth:
+def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path: Path,
+                pool: Executor | None = None, *, past_months: bool = True) -> SharedMonth:
     """The computed month, after pickling it (``pmo_nb.metrics.month.shared_state``) to ``path``.
 
     ``params`` are the notebooks' parameters (period, source, config, previous_snapshot); the pickle's key
@@ -159,18 +161,25 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
     snapshot), nothing is pickled and ``state`` is None: each report then loads by itself and fails with the
     error in its own notebook, as it would without sharing, and the run still writes kpis.csv.
     ``past_months``: also recompute, once for every report, the trend months the history store lacks (when a
-    notebook shows a trend: :func:`shows_past_months`).
+    notebook shows a trend: :func:`shows_past_months`). With ``pool`` (the run's worker processes, idle until the
+    reports are handed out), those months are computed there, in parallel with the month itself.
     """
     from pmo_nb.metrics.kpis import compute
     from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, unmasked_source, write_shared
 
+    ahead = _trend_months_ahead(in_key_order(portfolio), config, params, pool) if past_months else {}
     try:
         state = shared_state(portfolio, config, params["period"], params["previous_snapshot"])
     except PmoError as exc:
+        for fut in ahead.values():
+            fut.cancel()
         log.warning("no shared state for the reports (each loads the source itself): %s",
                     scrub(first_line(exc), unmasked_source(params["source"])))
         return SharedMonth(compute(in_key_order(portfolio), params["period"], config), None, False)
     if past_months:
+        for month, fut in ahead.items():
+            with contextlib.suppress(Exception):  # a month that failed there is recomputed here, as without a pool
+                state.recomputed[month] = fut.result()
         _recompute_trend_months(state, params.get("reports_dir"))
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
@@ -195,6 +204,20 @@ def shows_past_months(notebooks: Iterable[str | Path]) -> bool:
         if sections.reads_past_months("\n".join(c.source for c in nb.cells if c.cell_type == "code")):
             return True
     return False
+
+
+def _trend_months_ahead(portfolio: Any, config: Config, params: Mapping[str, Any], pool: Executor | None
+                        ) -> dict[str, Future[Any]]:
+    """The trend months :func:`_recompute_trend_months` would recompute, handed to ``pool`` (month -> future)."""
+    from pmo_nb.metrics.history import TREND_MONTHS, recompute_month, to_recompute
+
+    if pool is None:
+        return {}
+    try:
+        months = to_recompute(params.get("reports_dir"), params["period"], TREND_MONTHS, portfolio)
+        return {m: pool.submit(recompute_month, portfolio, m, config) for m in months}
+    except Exception:  # the months are then recomputed here
+        return {}
 
 
 def _recompute_trend_months(state: Any, reports_dir: str | None) -> None:
@@ -438,8 +461,18 @@ def run(
         try:
             staging.open()
             shared_path = staging.path(SHARED_NAME)
-            month = share_month(plan.portfolio, cfg, plan.base, shared_path,
-                                past_months=shows_past_months(nb_paths.values()))
+            # the workers start (imports, a spare kernel each) while this process computes the month
+            prewarm = Prewarm(kernel_name, {BATCH_ENV: "1", SHARED_ENV: str(shared_path), **plan.kernel_env},
+                              str(Path(nb_paths["program"]).resolve().parent)) if reuse_kernels else None
+            pool = None if remote is not None else start_pool(
+                min(plan.workers, len(plan.jobs)), fmts, worker_setup=worker_setup, prewarm=prewarm)
+            try:
+                month = share_month(plan.portfolio, cfg, plan.base, shared_path, pool,
+                                    past_months=shows_past_months(nb_paths.values()))
+            except BaseException:
+                if pool is not None:
+                    terminate_pool(pool)
+                raise
             kpis, shared = month.kpis, month.written
             plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
                                 "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
@@ -453,7 +486,7 @@ def run(
                                              while_running=lambda: _write_kpis(staging, kpis))
             else:
                 results = run_reports(plan.jobs, workers=plan.workers, progress=progress, worker_setup=worker_setup,
-                                      while_running=lambda: _write_kpis(staging, kpis))
+                                      while_running=lambda: _write_kpis(staging, kpis), pool=pool, prewarm=prewarm)
             if not staging.path("kpis.csv").exists():
                 _write_kpis(staging, kpis)
             check_reports(results)

@@ -21,9 +21,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from pmo_nb.run.jobs import Job, ReportResult
-from pmo_nb.run.worker import execute_report, init_worker, report_error
+from pmo_nb.run.worker import Prewarm, execute_report, init_worker, report_error
 
-__all__ = ["Interrupted", "run_reports", "terminate_pool"]
+__all__ = ["Interrupted", "run_reports", "start_pool", "terminate_pool"]
 
 
 class Interrupted(KeyboardInterrupt):
@@ -51,6 +51,27 @@ def terminate_pool(pool: ProcessPoolExecutor) -> None:
                 p.join(2)
 
 
+def _new_pool(workers: int, formats: tuple[str, ...], worker_setup: str | None,
+              prewarm: Prewarm | None) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
+                               initargs=(worker_setup, formats, os.getpid(), prewarm))
+
+
+def start_pool(workers: int, formats: tuple[str, ...], *, worker_setup: str | None = None,
+               prewarm: Prewarm | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes, spawned now: they import everything and (with ``prewarm``) start a spare
+    kernel while the run computes the month; hand it to :func:`run_reports`."""
+    pool = _new_pool(workers, formats, worker_setup, prewarm)
+    try:
+        for _ in range(workers):  # a spawn pool starts a process per submitted task while none is idle
+            pool.submit(os.getpid)
+    except BaseException:
+        terminate_pool(pool)
+        raise
+    return pool
+
+
 def run_reports(
     jobs: Sequence[Job],
     *,
@@ -58,11 +79,15 @@ def run_reports(
     progress: bool = True,
     worker_setup: str | None = None,
     while_running: Callable[[], None] | None = None,
+    pool: ProcessPoolExecutor | None = None,
+    prewarm: Prewarm | None = None,
 ) -> list[ReportResult]:
     """Execute and render ``jobs`` in ``workers`` spawned processes; results in job order.
 
     ``while_running`` is called once in this process after the first jobs are handed out (the run writes
     kpis.csv meanwhile); ``worker_setup`` (``"module:function"``) runs once in each worker after start-up.
+    ``pool`` is a pool :func:`start_pool` started ahead (used for the first jobs; shut down here); ``prewarm``
+    has every worker keep a spare kernel ready (:class:`~pmo_nb.run.worker.Prewarm`).
     """
     from tqdm import tqdm
 
@@ -71,7 +96,6 @@ def run_reports(
     pending = list(jobs)
     bar = tqdm(total=len(jobs), unit="report", desc="reports", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
-    ctx = multiprocessing.get_context("spawn")
     first = True
     isolate = False
     try:
@@ -82,10 +106,12 @@ def run_reports(
                 batch_jobs, pending = pending, []
             n = max(1, min(workers, len(batch_jobs)))
             formats = tuple(sorted({f for j in batch_jobs for f in j.formats}))
-            pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=init_worker,
-                                       initargs=(worker_setup, formats, os.getpid()))
+            if pool is None:
+                pool = _new_pool(n, formats, worker_setup, prewarm)
+            current = pool
             try:
-                futures: dict[Future[ReportResult], Job] = {pool.submit(execute_report, j): j for j in batch_jobs}
+                futures: dict[Future[ReportResult], Job] = {current.submit(execute_report, j): j
+                                                            for j in batch_jobs}
                 if first and while_running is not None:
                     first = False
                     while_running()
@@ -104,13 +130,21 @@ def run_reports(
                         ok = sum(r.ok for r in results.values())
                         running = min(n, len(jobs) - len(results))
                         bar.set_postfix_str(f"ok {ok}, failed {len(results) - ok}, running {running}")
-                pool.shutdown(wait=True)
+                current.shutdown(wait=True)
+                pool = None
                 if retry:
                     isolate = True
                     pending = retry + pending
             except BaseException:
-                terminate_pool(pool)
+                terminate_pool(current)
+                pool = None
                 raise
+        if pool is not None:  # started ahead for no job
+            pool.shutdown(wait=True)
+    except BaseException:
+        if pool is not None:  # the pool started ahead, when the loop never ran
+            terminate_pool(pool)
+        raise
     finally:
         bar.close()
     return [results[j.name] for j in jobs]

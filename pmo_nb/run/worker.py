@@ -18,6 +18,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,23 @@ from pmo_nb.run.lifeline import die_with_parent, watch_parent
 from pmo_nb.run.manifest import first_line, sha256_file
 from pmo_nb.run.staging import inside, no_space, write_bytes
 
-__all__ = ["KERNELS", "init_worker", "prepare_process", "execute_report", "report_error", "import_object"]
+__all__ = ["KERNELS", "Prewarm", "init_worker", "prepare_process", "execute_report", "report_error", "import_object"]
 
 KERNELS = Kernels()
 """The kernels this process started (a worker's; or the caller's when a report runs in-process)."""
 
 _WARM_UP: list[threading.Thread] = []
+_PREWARM: list[Prewarm] = []  # how this worker starts its spare kernels (none: each report starts its own)
+
+
+@dataclass(frozen=True)
+class Prewarm:
+    """What a worker's spare kernel is started with: the run's kernel, its environment and the notebooks' folder
+    (:meth:`~pmo_nb.run.kernels.Kernels.start_spare`)."""
+
+    kernel_name: str
+    env: dict[str, str]
+    cwd: str
 
 
 def report_error(job: Job, ename: str, evalue: object, cell_index: int | None = None, cell_source: object = "",
@@ -71,8 +83,10 @@ def _orphaned() -> None:
     os._exit(128 + signal.SIGTERM)
 
 
-def init_worker(setup: str | None, formats: tuple[str, ...] = (), parent_pid: int | None = None) -> None:
-    """Runs once in each worker: signals, dying with the parent, quiet logging, heavy imports, test hook."""
+def init_worker(setup: str | None, formats: tuple[str, ...] = (), parent_pid: int | None = None,
+                prewarm: Prewarm | None = None) -> None:
+    """Runs once in each worker: signals, dying with the parent, quiet logging, heavy imports, test hook, and
+    with ``prewarm`` a spare kernel started in the background for the first report."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent coordinates Ctrl-C
     signal.signal(signal.SIGTERM, _terminate)
     if parent_pid is not None:
@@ -82,6 +96,9 @@ def init_worker(setup: str | None, formats: tuple[str, ...] = (), parent_pid: in
     prepare_process(formats)
     if setup:
         import_object(setup)()
+    if prewarm is not None:
+        _PREWARM[:] = [prewarm]
+        KERNELS.start_spare(prewarm.kernel_name, prewarm.env, prewarm.cwd)
 
 
 def prepare_process(formats: tuple[str, ...] = ()) -> None:
@@ -125,9 +142,21 @@ def execute_report(job: Job, kernels: Kernels | None = None) -> ReportResult:
     kernels.env.update({BATCH_ENV: "1", **({SHARED_ENV: job.shared} if job.shared else {}), **job.kernel_env})
     nb = _execute(job, nb_path, result, kernels)
     if nb is not None:
+        result.timings["cells"] = cell_time(nb)
         _render_all(job, nb, nb_path, result)
     result.duration = time.perf_counter() - t0
     return result
+
+
+def cell_time(nb: Any) -> float:
+    """The seconds the notebook's own cells took to execute (papermill's per-cell ``duration``, summed): the
+    report's work, as opposed to the run's overhead around it (kernel start, parameters, saving, rendering)."""
+    total = 0.0
+    for cell in nb.get("cells", []):
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if isinstance(duration, int | float):
+            total += float(duration)
+    return total
 
 
 def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) -> Any:
@@ -154,10 +183,12 @@ def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) ->
         t_attempt = time.perf_counter()
         extra: dict[str, Any] = {"engine_name": engine_name(reuse=False)}
         if job.reuse_kernel:
-            km: Any = kernels.take(job.notebook)
-            result.kernel_reused = km is not None and km.has_kernel
-            if not result.kernel_reused:
+            km: Any = kernels.take(job.notebook, kernels.env, cwd)
+            result.kernel_prewarmed = km is not None and km.pmo_prewarmed and km.has_kernel
+            result.kernel_reused = km is not None and km.has_kernel and not km.pmo_prewarmed
+            if km is None or not km.has_kernel:
                 km = kernels.new(job.kernel_name)
+            km.pmo_prewarmed = False
             km.pmo_reusable = False
             extra = {"engine_name": engine_name(reuse=True), "km": km, "pmo_reset": RESET_CODE.format(cwd=cwd)}
         try:
@@ -184,10 +215,16 @@ def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) ->
             result.kernel_executable = kernels.executable() or result.kernel_executable
             # nbclient has shut its own kernel down; this catches any left after a failure, and the kept
             # kernel's predecessors
-            kernels.kill(keep=[keep, *kernels.idle.values()] if keep is not None else kernels.idle.values())
+            kernels.kill(keep=[*([keep] if keep is not None else []), *kernels.idle.values(), *kernels.starting])
         break
+    if keep is not None and job.kind == "portfolio":  # one per run: its kernel would never be used again
+        kernels.discard(keep)
+        keep = None
     if keep is not None:
         kernels.keep(job.notebook, keep)
+    elif job.reuse_kernel and _PREWARM and not kernels.closed:
+        # the next report needs a kernel: start it now, while this one renders
+        kernels.start_spare(_PREWARM[0].kernel_name, _PREWARM[0].env, _PREWARM[0].cwd)
     return nb if result.error is None else None
 
 

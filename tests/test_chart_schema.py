@@ -1,0 +1,71 @@
+"""Every chart the sample's reports display is valid Vega-Lite: checked here, once, against the schema.
+
+A batch run (``pmo-nb run``) skips Altair's schema validation while it builds and displays the charts
+(``pmo_nb.reporting.display.validating``): it was about a fifth of a report's execution. This test takes its
+place: it runs the sample month (every program's report and the portfolio overview, HTML) with ``pmo-nb run`` and
+validates the Vega-Lite spec of every chart output of every executed notebook against the schema Altair ships,
+the one the charts declare in ``$schema``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import SCHEMA_URL
+from altair.vegalite.v6.schema.core import load_schema
+
+from pmo_nb.contract import VEGALITE_MIMETYPE
+from pmo_nb.paths import SAMPLE_DIR
+
+pytestmark = pytest.mark.slow
+
+PERIOD = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    """``{report name: [the spec of each chart it displays]}``, from a batch run of the sample month."""
+    out = tmp_path_factory.mktemp("chart-schema")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMO_NB_")}
+    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(SAMPLE_DIR), "--out", str(out), "--period",
+           PERIOD, "--formats", "html", "--quiet"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found: dict[str, list[dict]] = {}
+    for path in sorted((out / PERIOD / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        found[path.stem] = [output["data"][VEGALITE_MIMETYPE] for cell in nb["cells"]
+                            for output in cell.get("outputs", []) if VEGALITE_MIMETYPE in output.get("data", {})]
+    return found
+
+
+def test_every_report_of_the_sample_was_run_and_displays_charts(charts: dict[str, list[dict]]) -> None:
+    programs = {row.split(",")[0] for row in (SAMPLE_DIR / "programs.csv").read_text(encoding="utf-8").splitlines()[1:]}
+    assert set(charts) == {"portfolio", *programs}
+    assert all(len(specs) >= 5 for specs in charts.values()), {name: len(s) for name, s in charts.items()}
+
+
+def test_every_chart_is_valid_vega_lite(charts: dict[str, list[dict]]) -> None:
+    schema = load_schema()
+    invalid = []
+    for name, specs in charts.items():
+        for index, spec in enumerate(specs):
+            assert spec["$schema"] == SCHEMA_URL, (name, index, spec["$schema"])
+            try:
+                validate_jsonschema(spec, schema)
+            except jsonschema.ValidationError as exc:
+                invalid.append(f"{name}, chart {index + 1} ({spec.get('title')}): {exc.message}")
+    assert invalid == []
+
+
+def test_the_check_is_not_blind(charts: dict[str, list[dict]]) -> None:
+    spec = dict(next(iter(charts.values()))[0])
+    spec["mark"] = {"type": "no-such-mark"}
+    with pytest.raises(jsonschema.ValidationError):
+        validate_jsonschema(spec, load_schema())
