@@ -166,7 +166,7 @@ def test_report_ok_runs_on_the_venv_kernel_and_renders(tmp_path: Path) -> None:
     assert set(res.timings) == {"kernel_start", "execute", "cells", "render_html"}
     assert 0 < res.timings["cells"] < res.timings["execute"]
     assert all(v > 0 for v in res.timings.values())
-    assert res.duration >= sum(res.timings.values())
+    assert res.duration >= sum(v for k, v in res.timings.items() if k != "cells")  # cells: part of execute
 
 
 def test_exception_in_a_cell_fails_the_report_without_retry(tmp_path: Path, monkeypatch) -> None:

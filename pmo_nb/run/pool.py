@@ -15,8 +15,9 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -35,7 +36,28 @@ class Interrupted(KeyboardInterrupt):
 
 
 def terminate_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop every worker now (they kill their kernels on SIGTERM) and wait for them to go."""
+    """Stop every worker now (they kill their kernels on SIGTERM) and wait for them to go (at most about 12 s).
+
+    A second Ctrl-C meanwhile is ignored: the workers and their kernels must go whatever the user presses.
+    """
+    with _interrupts_held():
+        _terminate(pool)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ignore SIGINT for the duration (main thread only: signal handlers cannot be set elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
     procs = list(getattr(pool, "_processes", {}).values())  # no public API before Python 3.14
     for p in procs:
         with contextlib.suppress(Exception):
