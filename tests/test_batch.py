@@ -185,6 +185,7 @@ def test_exception_in_a_cell_fails_the_report_without_retry(tmp_path: Path, monk
     assert [c.source.splitlines()[0] for c in failing] == ["if program_id == FAULT:"]
 
 
+@pytest.mark.slow  # a real kernel, killed or timed out: end to end
 def test_cell_timeout_fails_the_report(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
     t0 = time.perf_counter()
@@ -196,6 +197,7 @@ def test_cell_timeout_fails_the_report(tmp_path: Path, monkeypatch) -> None:
     assert (tmp_path / "stage" / "notebooks" / "PRG-B.ipynb").is_file()
 
 
+@pytest.mark.slow  # a real kernel, killed or timed out: end to end
 def test_dead_kernel_fails_the_report(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B")
     res = execute_report(job(tmp_path, "batch_exit"))
@@ -496,6 +498,7 @@ def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> N
     assert "Traceback" not in html and external_refs(html) == []
 
 
+@pytest.mark.slow  # a real kernel, killed or timed out: end to end
 def test_reused_kernel_starts_clean_and_a_failed_one_is_not_reused(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PMO_NB_TEST_FAULT", "PRG-B2")
     runs = [("batch_ok", "PRG-A1"), ("batch_ok", "PRG-A2"),

@@ -403,24 +403,22 @@ def test_a_declared_dimension_of_the_whole_sheet_does_not_hang(tmp_path: Path) -
     assert portfolio.programs["program_id"].tolist() == ["PRG-01", "PRG-02"]
 
 
-def test_duplicate_detection_is_linear(tmp_path: Path) -> None:
-    """50,000 duplicated project rows (the issue's case took 34 s): every duplicate named, in seconds."""
+def test_every_duplicate_of_5000_is_named(tmp_path: Path) -> None:
+    """5,000 duplicated project rows: every duplicate named (that the check stays linear, at 200,000 rows, is
+    benchmarks/bench_validate.py's figure, not a timed test)."""
     import pandas as pd
     from ingest_helpers import write_csv
 
     from pmo_nb.data.ingest import check
 
     frames = small_frames()
-    projects = pd.concat([frames["projects"].iloc[[0]]] * 50_000, ignore_index=True)
+    projects = pd.concat([frames["projects"].iloc[[0]]] * 5_000, ignore_index=True)
     frames["projects"] = pd.concat([frames["projects"], projects], ignore_index=True)
     folder = write_csv(frames, tmp_path / "dup")
-    start = time.perf_counter()
     found = check(folder).findings
-    elapsed = time.perf_counter() - start
     dups = [f for f in found if f.rule.startswith("duplicate project_id")]
-    assert len(dups) == 50_001
-    assert dups[0].row == 2 and dups[0].rule == "duplicate project_id: also on rows 5, 6, 7 and 49997 more"
-    assert elapsed < 15, f"{elapsed:.1f} s"
+    assert len(dups) == 5_001
+    assert dups[0].row == 2 and dups[0].rule == "duplicate project_id: also on rows 5, 6, 7 and 4997 more"
 
 
 # ---------------------------------------------------------------- no silent wrong answers (item 8)

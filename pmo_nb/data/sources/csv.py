@@ -130,8 +130,15 @@ def read_csv_file(path: Path, table: str, config: Config) -> RawTable:
     body = cells.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body))
     body.columns = pd.RangeIndex(len(headers))
-    _check_runaway_quote(body, headers, _delimiter(text), path)
+    if _line_count(text) != len(cells):  # some cell spans lines (else each record is one line)
+        _check_runaway_quote(body, headers, _delimiter(text), path)
     return RawTable(table, name, headers, body)
+
+
+def _line_count(text: str) -> int:
+    """The lines of ``text`` as the CSV parser ends them (``\\n``, ``\\r\\n`` or ``\\r``), without a list of them."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (0 if text.endswith(("\n", "\r")) else 1)
 
 
 def _check_runaway_quote(body: pd.DataFrame, headers: list[str], sep: str, path: Path) -> None:
