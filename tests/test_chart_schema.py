@@ -69,3 +69,27 @@ def test_the_check_is_not_blind(charts: dict[str, list[dict]]) -> None:
     spec["mark"] = {"type": "no-such-mark"}
     with pytest.raises(jsonschema.ValidationError):
         validate_jsonschema(spec, load_schema())
+
+
+def _dropped_encodings(spec: object, where: str = "") -> list[str]:
+    """Marks that encode ``color`` beside ``fill`` or ``stroke``: Vega-Lite drops the color (and warns in the
+    browser's console), so whatever the color was meant to show is not drawn."""
+    found: list[str] = []
+    if isinstance(spec, dict):
+        encoding = spec.get("encoding")
+        if isinstance(encoding, dict) and "color" in encoding and ({"fill", "stroke"} & set(encoding)):
+            found.append(f"{where or '/'}: color with {sorted({'fill', 'stroke'} & set(encoding))}")
+        for key, value in spec.items():
+            if key not in ("datasets", "data"):
+                found += _dropped_encodings(value, f"{where}/{key}")
+    elif isinstance(spec, list):
+        for index, value in enumerate(spec):
+            found += _dropped_encodings(value, f"{where}[{index}]")
+    return found
+
+
+def test_no_chart_has_an_encoding_vega_lite_drops(charts: dict[str, list[dict]]) -> None:
+    dropped = [f"{name}, chart {index + 1} ({spec.get('title')}): {d}" for name, specs in charts.items()
+               for index, spec in enumerate(specs) for d in _dropped_encodings(spec)]
+    assert dropped == []
+    assert _dropped_encodings({"layer": [{"mark": "point", "encoding": {"color": {}, "fill": {}}}]})  # not blind

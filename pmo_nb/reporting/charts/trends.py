@@ -31,10 +31,14 @@ def _lines(d: pd.DataFrame, y: alt.Y, colors: dict[str, str], series_title: str,
               axis=alt.Axis(labelAngle=0, labelExpr="slice(datum.value, 2)"))
     scale = alt.Scale(domain=[k for k in colors if k in set(d["series"])],
                       range=[v for k, v in colors.items() if k in set(d["series"])])
-    color = alt.Color("series:N", title=series_title, scale=scale)
+    color = alt.Color("series:N", title=series_title, scale=scale,
+                      legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=3))
     line = alt.Chart(data).mark_line().encode(x=x, y=y, color=color)
+    # stroke, not color: Vega-Lite drops a point's color when it also has a fill (the hollow points were drawn
+    # without an outline); the legend is the lines'
     points = alt.Chart(data).mark_point(size=45, strokeWidth=1.5).encode(
-        x=x, y=y, color=color, shape=alt.Shape("series:N", legend=None),
+        x=x, y=y, stroke=alt.Stroke("series:N", scale=scale, legend=None),
+        shape=alt.Shape("series:N", legend=None),
         fill=alt.condition("datum.source == 'stored'", alt.Color("series:N", legend=None, scale=scale),
                            alt.value("white")),
         tooltip=[alt.Tooltip("month:N", title="Month"), *tooltip, alt.Tooltip("source:N", title="Figures")])

@@ -110,8 +110,9 @@ def compliance_trend(df: pd.DataFrame, title: str | None = None) -> alt.TopLevel
                alt.Tooltip("text:N", title="Compliance"), alt.Tooltip("source:N", title="Figures")]
     line = alt.Chart(data).mark_line().encode(x=x, y=y, color=color)
     points = alt.Chart(data).mark_point(size=40, strokeWidth=1.5).encode(
-        x=x, y=y, color=color, fill=alt.condition("datum.source == 'stored'", alt.Color("program:N", legend=None),
-                                                  alt.value("white")), tooltip=tooltip)
+        x=x, y=y, stroke=alt.Stroke("program:N", title="Program", legend=legend),  # (a color would be dropped)
+        fill=alt.condition("datum.source == 'stored'", alt.Color("program:N", legend=None), alt.value("white")),
+        tooltip=tooltip)
     return alt.layer(line, points).properties(
         width=WIDTH, height=190,
         title=titled(title or "Compliance by month",
