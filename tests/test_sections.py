@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from pmo_nb.paths import NOTEBOOKS_DIR
@@ -120,6 +121,9 @@ def _no_risks_issues_or_benefits(tmp_path: Path) -> Path:
     for f in SAMPLE_DIR.glob("*.csv"):
         if f.stem not in ("risks", "issues", "benefits"):
             (src / f.name).write_bytes(f.read_bytes())
+    # the last three months of cost data only: the trends then recompute two past months, not eleven
+    financials = pd.read_csv(src / "financials.csv", dtype=str, keep_default_na=False)
+    financials[financials["period"] >= "2026-08"].to_csv(src / "financials.csv", index=False)
     return src
 
 
