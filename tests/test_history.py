@@ -153,3 +153,37 @@ def test_milestone_trend_chart_has_the_diagonal():
                          "achieved": [False, False]})
     spec = charts.milestone_trend(data).to_dict()
     assert len(spec["layer"]) == 2 and spec["layer"][0]["mark"]["strokeDash"] == [4, 3]
+
+
+def _strictly_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True, check_index_type=True, check_column_type=True,
+                                  check_flags=True)
+    assert a.attrs == b.attrs
+
+
+def test_a_packed_month_unpacks_to_an_equal_frame(pf):
+    month = history.recompute_month(pf, "2024-02", compute(pf, "2024-02").config)
+    packed = history.PackedMonths({"2024-02": month})
+    _strictly_equal(packed["2024-02"], month)
+    mask = month["level"].isin(["portfolio", "program", "project"]) | (
+        month["level"].eq("milestone") & ~month["recomputed"].astype(bool))
+    _strictly_equal(packed.lazy("2024-02").trend_rows(), month[mask])
+    assert list(packed) == ["2024-02"] and len(packed) == 1
+
+
+def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):
+    """The trends read the same rows from packed months (unpacked only in part) as from the whole frame."""
+    history.write_month(tmp_path, compute(pf, "2024-02"))
+    current = compute(pf, "2024-03")
+    lazy = history.read_history(tmp_path, "2024-03", 4, portfolio=pf, current=current,
+                                cache=history.PackedMonths({"2024-01": history.recompute_month(pf, "2024-01",
+                                                                                              current.config)}))
+    whole = history.History(frame=history.read_history(tmp_path, "2024-03", 4, portfolio=pf, current=current).frame,
+                            months=lazy.months, missing=lazy.missing)
+    for level, id_ in [("portfolio", None), ("program", "P1"), ("project", "A"), ("project", "B")]:
+        _strictly_equal(lazy.entity(level, id_), whole.entity(level, id_))
+    for level in ("program", "project", "milestone", "risk"):
+        _strictly_equal(lazy.level(level).reset_index(drop=True), whole.level(level).reset_index(drop=True))
+    _strictly_equal(lazy.milestones({"A", "B"}), whole.milestones({"A", "B"}))
+    _strictly_equal(lazy.milestones(None, key_only=False), whole.milestones(None, key_only=False))
+    _strictly_equal(lazy.frame, whole.frame)

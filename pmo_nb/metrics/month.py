@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import pickle
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from pmo_nb.data.ingest import load
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics.calendar import check_period, default_period, event_months
 from pmo_nb.metrics.changes import Changes, compare, load_snapshot
+from pmo_nb.metrics.history import PackedMonths
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.periods import Period
@@ -105,8 +107,9 @@ class SharedState:
     previous_source: str | None
     first_program: str | None = None  # the source's first program (the default of a program report)
     # past months recomputed from the source for the trends (month -> history snapshot): filled once, by the run
-    # before it shares the month or by the first report that needs them, and read by every other report
-    recomputed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # before it shares the month or by the first report that needs them, and read by every other report; kept
+    # packed (about 1 MB a month instead of 25 at 200 programs), each kernel unpacks them as its trends read them
+    recomputed: MutableMapping[str, pd.DataFrame] = field(default_factory=PackedMonths)
 
 
 def in_key_order(portfolio: Portfolio) -> Portfolio:
