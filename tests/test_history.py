@@ -7,7 +7,7 @@ import pytest
 from kpi_scenarios import scenario
 
 from pmo_nb.exceptions import SourceError
-from pmo_nb.metrics import history
+from pmo_nb.metrics import frames, history
 from pmo_nb.metrics.kpis import compute
 from pmo_nb.periods import Period
 from pmo_nb.reporting import trends
@@ -187,3 +187,16 @@ def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):
     _strictly_equal(lazy.milestones({"A", "B"}), whole.milestones({"A", "B"}))
     _strictly_equal(lazy.milestones(None, key_only=False), whole.milestones(None, key_only=False))
     _strictly_equal(lazy.frame, whole.frame)
+
+
+def test_shared_strings_keep_values_and_dtypes():
+    a = "".join(["a", "b"])  # equal strings, distinct objects
+    index = [3, 3, 1, 0]
+    frame = pd.DataFrame({"name": pd.Series([a, None, "".join(["a", "b"]), float("nan")], index, dtype=object),
+                          "mixed": pd.Series([1, True, "1", None], index, dtype=object), "x": [1.0, 2.0, 3.0, 4.0]},
+                         index=index)
+    assert frame["name"].dtype == object and frame["name"].iloc[0] is not frame["name"].iloc[2]
+    out = frames.shared_strings(frame)
+    _strictly_equal(out, frame)
+    assert out["name"].iloc[0] is out["name"].iloc[2] and out["name"].iloc[1] is None
+    assert out["mixed"].tolist() == [1, True, "1", None]

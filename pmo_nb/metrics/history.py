@@ -23,6 +23,7 @@ import pandas as pd
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import SourceError
+from pmo_nb.metrics.frames import shared_strings
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.periods import Period
 
@@ -235,8 +236,9 @@ class History:
         if self._frame is not None or not self._parts:
             return self.frame
         if self._trends is None:
-            self._trends = pd.concat([p[_trend_mask(p)] if isinstance(p, pd.DataFrame) else p.trend_rows()
-                                      for p in self._parts], ignore_index=True)
+            rows = pd.concat([p[_trend_mask(p)] if isinstance(p, pd.DataFrame) else p.trend_rows()
+                              for p in self._parts], ignore_index=True)
+            self._trends = shared_strings(rows)  # each month repeats the names and ids: kept once
         return self._trends
 
     def level(self, level: str) -> pd.DataFrame:

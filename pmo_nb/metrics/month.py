@@ -10,6 +10,8 @@ equals the key of its own arguments (:func:`month_state`); otherwise it loads an
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import os
 import pickle
@@ -26,6 +28,7 @@ from pmo_nb.data.ingest import load
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics.calendar import check_period, default_period, event_months
 from pmo_nb.metrics.changes import Changes, compare, load_snapshot
+from pmo_nb.metrics.frames import shared_strings
 from pmo_nb.metrics.history import PackedMonths
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.paths import SAMPLE_DIR
@@ -164,9 +167,35 @@ def write_shared(path: str | Path, key: SharedKey, state: SharedState) -> Path:
     path = Path(path)
     part = path.with_name(f".{path.name}.part")
     with open(part, "wb") as fh:
-        pickle.dump({"format": SHARED_FORMAT, "key": key, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"format": SHARED_FORMAT, "key": key, "state": with_shared_strings(state)}, fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(part, path)
     return path
+
+
+def with_shared_strings(state: SharedState) -> SharedState:
+    """A shallow copy of ``state`` whose frames (and those of its portfolio, KPIs and changes, two levels down) share
+    one string object per distinct text (:func:`~pmo_nb.metrics.frames.shared_strings`): equal values, but each
+    kernel unpickles every name, id and status once instead of once per table (about 40 MB less a kernel at 200
+    programs)."""
+    pool: dict[str, str] = {}
+
+    def shared(value: object, depth: int) -> object:
+        if isinstance(value, pd.DataFrame):
+            return shared_strings(value, pool)
+        if depth == 0 or not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return value
+        out = copy.copy(value)
+        for f in dataclasses.fields(value):
+            inner = getattr(value, f.name)
+            new = shared(inner, depth - 1)
+            if new is not inner:
+                object.__setattr__(out, f.name, new)
+        return out
+
+    result = shared(state, 3)
+    assert isinstance(result, SharedState)
+    return result
 
 
 def read_shared(key: SharedKey | None, path: str | Path | None = None) -> SharedState | None:
