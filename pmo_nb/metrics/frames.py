@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -82,5 +84,6 @@ def shared_strings(df: pd.DataFrame, pool: dict[str, str] | None = None) -> pd.D
         found = codes >= 0  # missing values (None, NaN) stay as they were
         array[found] = shared[codes[found]]
         out = df.copy(deep=False) if out is None else out
-        out.isetitem(i, pd.Series(array, index=df.index, dtype=object, copy=False))  # object, not inferred str
+        column: Any = pd.Series(array, index=df.index, dtype=object, copy=False)  # object, not inferred as str
+        out.isetitem(i, column)
     return df if out is None else out
