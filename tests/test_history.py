@@ -165,8 +165,7 @@ def test_a_packed_month_unpacks_to_an_equal_frame(pf):
     month = history.recompute_month(pf, "2024-02", compute(pf, "2024-02").config)
     packed = history.PackedMonths({"2024-02": month})
     _strictly_equal(packed["2024-02"], month)
-    mask = month["level"].isin(["portfolio", "program", "project"]) | (
-        month["level"].eq("milestone") & ~month["recomputed"].astype(bool))
+    mask = month["level"].isin(["portfolio", "program", "project"])  # a recomputed month's milestones: never read
     _strictly_equal(packed.lazy("2024-02").trend_rows(), month[mask])
     assert list(packed) == ["2024-02"] and len(packed) == 1
 
@@ -200,3 +199,16 @@ def test_shared_strings_keep_values_and_dtypes():
     _strictly_equal(out, frame)
     assert out["name"].iloc[0] is out["name"].iloc[2] and out["name"].iloc[1] is None
     assert out["mixed"].tolist() == [1, True, "1", None]
+
+
+def test_a_stored_month_is_checked_when_read_and_loaded_when_needed(tmp_path, pf):
+    path = history.month_path(tmp_path, "2024-02")
+    path.parent.mkdir()
+    pd.DataFrame({"period": ["2024-02"], "level": ["portfolio"]}).to_parquet(path)
+    with pytest.raises(SourceError, match="is not a pmo-nb history file: it lacks id"):
+        history.read_history(tmp_path, "2024-03", 3, portfolio=pf)
+    history.write_month(tmp_path, compute(pf, "2024-02"))
+    h = history.read_history(tmp_path, "2024-03", 3, portfolio=pf)
+    path.unlink()  # read when a trend needs it, not before
+    with pytest.raises(SourceError, match="2024-02.parquet cannot be read"):
+        h.entity("program", "P1")

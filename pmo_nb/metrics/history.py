@@ -13,7 +13,7 @@ import functools
 import os
 import pickle
 import zlib
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.periods import Period
 
 __all__ = ["HISTORY_DIR", "HISTORY_FORMAT", "TREND_MONTHS", "History", "month_path", "snapshot", "write_month",
-           "read_month", "read_history", "LazyMonth", "PackedMonth", "PackedMonths", "Part"]
+           "read_month", "read_history", "LazyMonth", "PackedMonth", "PackedMonths", "StoredMonth", "Part"]
 
 HISTORY_DIR = "history"
 """The store's folder inside the reports folder (the run's ``--out``)."""
@@ -96,24 +96,66 @@ def read_month(path: str | Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(p)
     except Exception as exc:  # corrupt, truncated, not Parquet
-        raise SourceError(f"history file {p} cannot be read ({type(exc).__name__}): delete it and run that month "
-                          "again, or leave it out (the month is then recomputed)", path=str(p)) from None
-    missing = [c for c in ("period", "level", "id") if c not in frame.columns]
-    if missing:
-        raise SourceError(f"{p} is not a pmo-nb history file: it lacks {', '.join(missing)}", path=str(p))
+        raise _unreadable(p, exc) from None
+    _check_columns(p, frame.columns)
     frame["recomputed"] = False
     return frame
 
 
-# the rows the built-in trends read: entities' KPIs, and milestones as reported in a stored month
+def _unreadable(path: Path, exc: Exception) -> SourceError:
+    return SourceError(f"history file {path} cannot be read ({type(exc).__name__}): delete it and run that month "
+                       "again, or leave it out (the month is then recomputed)", path=str(path))
+
+
+def _check_columns(path: Path, columns: Iterable[object]) -> None:
+    missing = [c for c in ("period", "level", "id") if c not in set(columns)]
+    if missing:
+        raise SourceError(f"{path} is not a pmo-nb history file: it lacks {', '.join(missing)}", path=str(path))
+
+
+class StoredMonth:
+    """A month of the store as a :class:`History` part: its file is checked now (a Parquet file with the history's
+    columns; :func:`read_month`'s errors) and read when the trends need it, so that a report never holds every
+    stored month whole (twelve months of a 200-program portfolio are about 300 MB as frames)."""
+
+    def __init__(self, path: str | Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = Path(path)
+        try:
+            schema = pq.read_schema(self.path)
+        except Exception as exc:  # corrupt, truncated, not Parquet
+            raise _unreadable(self.path, exc) from None
+        _check_columns(self.path, schema.names)
+
+    def frame(self) -> pd.DataFrame:
+        """The month as :func:`read_month` reads it."""
+        return read_month(self.path)
+
+    def trend_rows(self) -> pd.DataFrame:
+        """The rows of the month that the trends read (:func:`_trend_mask`), in its order."""
+        import pyarrow as pa
+
+        frame = self.frame()
+        rows = frame[_trend_mask(frame)]
+        del frame
+        pa.default_memory_pool().release_unused()  # Arrow's allocator would otherwise keep the whole month's memory
+        return rows
+
+
+# the rows the built-in trends read: entities' KPIs, and key milestones as reported in a stored month
 _ENTITY_LEVELS = ("portfolio", "program", "project")
+
+
+def _key_milestones(frame: pd.DataFrame) -> pd.Series:
+    """The key milestones of a stored month (as :meth:`History.milestones` selects them)."""
+    stored = frame["level"].eq("milestone") & ~frame["recomputed"].astype(bool)
+    return stored & frame["key_milestone"].astype("object").eq(True) if "key_milestone" in frame else stored & False
 
 
 def _trend_mask(frame: pd.DataFrame) -> Any:
     """Which rows of a snapshot the built-in trends read (:meth:`History.entity`, :meth:`History.milestones`)."""
-    level = frame["level"]
-    stored_milestone = level.eq("milestone") & ~frame["recomputed"].astype(bool)
-    return (level.isin(_ENTITY_LEVELS) | stored_milestone).to_numpy(dtype=bool)
+    return (frame["level"].isin(_ENTITY_LEVELS) | _key_milestones(frame)).to_numpy(dtype=bool)
 
 
 def _pack(value: object) -> bytes:
@@ -197,8 +239,8 @@ class PackedMonths(MutableMapping[str, pd.DataFrame]):
         return self._packed[month]
 
 
-Part = pd.DataFrame | LazyMonth
-"""A month of a :class:`History`: its snapshot, or a :class:`LazyMonth` read only when needed."""
+Part = pd.DataFrame | LazyMonth | StoredMonth
+"""A month of a :class:`History`: its snapshot, or a month read only when needed."""
 
 
 class History:
@@ -216,7 +258,7 @@ class History:
         self.missing = missing
         self._parts = tuple(parts)
         self._frame = frame
-        self._trends: pd.DataFrame | None = None
+        self._trends: dict[str, pd.DataFrame] = {}
 
     def __repr__(self) -> str:
         return f"History(months={self.months!r}, missing={self.missing!r})"
@@ -230,16 +272,21 @@ class History:
                 columns=["period", "level", "id", "program_id", "project_id", "recomputed"])
         return self._frame
 
-    def _rows(self) -> pd.DataFrame:
-        """The rows the trends read (:func:`_trend_mask`), in :attr:`frame`'s order: a month read only when needed
-        gives only those rows, the others are never put together."""
+    def _rows(self, milestones: bool = False) -> pd.DataFrame:
+        """The entities' rows (or, with ``milestones``, the stored months' key milestones), in :attr:`frame`'s order:
+        a month read only when needed gives only the rows the trends read (:func:`_trend_mask`), and each kind is
+        put together when first asked for (the overview reads no milestones)."""
         if self._frame is not None or not self._parts:
             return self.frame
-        if self._trends is None:
-            rows = pd.concat([p[_trend_mask(p)] if isinstance(p, pd.DataFrame) else p.trend_rows()
-                              for p in self._parts], ignore_index=True)
-            self._trends = shared_strings(rows)  # each month repeats the names and ids: kept once
-        return self._trends
+        kind = "milestones" if milestones else "entities"
+        if kind not in self._trends:
+            parts = []
+            for part in self._parts:
+                rows = part[_trend_mask(part)] if isinstance(part, pd.DataFrame) else part.trend_rows()
+                keep = _key_milestones(rows) if milestones else rows["level"].isin(_ENTITY_LEVELS)
+                parts.append(rows[keep.to_numpy(dtype=bool)])
+            self._trends[kind] = shared_strings(pd.concat(parts, ignore_index=True))  # the months repeat the names
+        return self._trends[kind]
 
     def level(self, level: str) -> pd.DataFrame:
         """Every row of ``level`` (portfolio, program or project), month by month as in :attr:`frame`."""
@@ -256,7 +303,7 @@ class History:
     def milestones(self, project_ids: set[str] | None = None, *, key_only: bool = True) -> pd.DataFrame:
         """Milestone rows as reported each month (``forecast_finish``: forecast else baseline), stored months only
         (a recomputed month cannot know what was forecast then)."""
-        rows = self._rows()
+        rows = self._rows(milestones=True) if key_only else self.frame
         f = rows[(rows["level"] == "milestone") & ~rows["recomputed"].astype(bool)]
         if project_ids is not None:
             f = f[f["project_id"].isin(project_ids)]
@@ -299,7 +346,7 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
     for month in wanted:
         path = month_path(out_dir, month) if out_dir is not None else None
         if path is not None and path.is_file():
-            parts.append(read_month(path))
+            parts.append(StoredMonth(path))
         elif current is not None and month == Period(current.period):
             parts.append(LazyMonth(functools.partial(snapshot, current)))
         elif portfolio is not None and month in covered:
