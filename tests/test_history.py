@@ -7,7 +7,7 @@ import pytest
 from kpi_scenarios import scenario
 
 from pmo_nb.exceptions import SourceError
-from pmo_nb.metrics import history
+from pmo_nb.metrics import frames, history
 from pmo_nb.metrics.kpis import compute
 from pmo_nb.periods import Period
 from pmo_nb.reporting import trends
@@ -153,3 +153,62 @@ def test_milestone_trend_chart_has_the_diagonal():
                          "achieved": [False, False]})
     spec = charts.milestone_trend(data).to_dict()
     assert len(spec["layer"]) == 2 and spec["layer"][0]["mark"]["strokeDash"] == [4, 3]
+
+
+def _strictly_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True, check_index_type=True, check_column_type=True,
+                                  check_flags=True)
+    assert a.attrs == b.attrs
+
+
+def test_a_packed_month_unpacks_to_an_equal_frame(pf):
+    month = history.recompute_month(pf, "2024-02", compute(pf, "2024-02").config)
+    packed = history.PackedMonths({"2024-02": month})
+    _strictly_equal(packed["2024-02"], month)
+    mask = month["level"].isin(["portfolio", "program", "project"])  # a recomputed month's milestones: never read
+    _strictly_equal(packed.lazy("2024-02").trend_rows(), month[mask])
+    assert list(packed) == ["2024-02"] and len(packed) == 1
+
+
+def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):
+    """The trends read the same rows from packed months (unpacked only in part) as from the whole frame."""
+    history.write_month(tmp_path, compute(pf, "2024-02"))
+    current = compute(pf, "2024-03")
+    lazy = history.read_history(tmp_path, "2024-03", 4, portfolio=pf, current=current,
+                                cache=history.PackedMonths({"2024-01": history.recompute_month(pf, "2024-01",
+                                                                                              current.config)}))
+    whole = history.History(frame=history.read_history(tmp_path, "2024-03", 4, portfolio=pf, current=current).frame,
+                            months=lazy.months, missing=lazy.missing)
+    for level, id_ in [("portfolio", None), ("program", "P1"), ("project", "A"), ("project", "B")]:
+        _strictly_equal(lazy.entity(level, id_), whole.entity(level, id_))
+    for level in ("program", "project", "milestone", "risk"):
+        _strictly_equal(lazy.level(level).reset_index(drop=True), whole.level(level).reset_index(drop=True))
+    _strictly_equal(lazy.milestones({"A", "B"}), whole.milestones({"A", "B"}))
+    _strictly_equal(lazy.milestones(None, key_only=False), whole.milestones(None, key_only=False))
+    _strictly_equal(lazy.frame, whole.frame)
+
+
+def test_shared_strings_keep_values_and_dtypes():
+    a = "".join(["a", "b"])  # equal strings, distinct objects
+    index = [3, 3, 1, 0]
+    frame = pd.DataFrame({"name": pd.Series([a, None, "".join(["a", "b"]), float("nan")], index, dtype=object),
+                          "mixed": pd.Series([1, True, "1", None], index, dtype=object), "x": [1.0, 2.0, 3.0, 4.0]},
+                         index=index)
+    assert frame["name"].dtype == object and frame["name"].iloc[0] is not frame["name"].iloc[2]
+    out = frames.shared_strings(frame)
+    _strictly_equal(out, frame)
+    assert out["name"].iloc[0] is out["name"].iloc[2] and out["name"].iloc[1] is None
+    assert out["mixed"].tolist() == [1, True, "1", None]
+
+
+def test_a_stored_month_is_checked_when_read_and_loaded_when_needed(tmp_path, pf):
+    path = history.month_path(tmp_path, "2024-02")
+    path.parent.mkdir()
+    pd.DataFrame({"period": ["2024-02"], "level": ["portfolio"]}).to_parquet(path)
+    with pytest.raises(SourceError, match="is not a pmo-nb history file: it lacks id"):
+        history.read_history(tmp_path, "2024-03", 3, portfolio=pf)
+    history.write_month(tmp_path, compute(pf, "2024-02"))
+    h = history.read_history(tmp_path, "2024-03", 3, portfolio=pf)
+    path.unlink()  # read when a trend needs it, not before
+    with pytest.raises(SourceError, match="2024-02.parquet cannot be read"):
+        h.entity("program", "P1")

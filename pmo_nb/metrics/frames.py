@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from pmo_nb.exceptions import DataValidationError, Finding
 
-__all__ = ["require_columns", "as_dates", "group_key"]
+__all__ = ["require_columns", "as_dates", "group_key", "shared_strings"]
 
 
 def require_columns(df: pd.DataFrame, table: str, columns: tuple[str, ...] | list[str]) -> None:
@@ -61,3 +63,27 @@ def group_key(frame: pd.DataFrame, by: str, projects: pd.DataFrame | None) -> pd
         f"cannot group by {by!r}: the frame has no such column; merge it in from the projects table "
         f"or pass projects=portfolio.projects"
     )
+
+
+def shared_strings(df: pd.DataFrame, pool: dict[str, str] | None = None) -> pd.DataFrame:
+    """``df``, or a shallow copy of it whose text columns hold one string object per distinct value (``pool``: the
+    strings already shared, to share them across frames too). The values, dtypes and index are the same; only the
+    memory differs: the 12 months of a trend repeat every name, id and status, each as its own object once
+    unpickled, and pickling a frame whose equal strings are one object writes them, and reads them back, once.
+    """
+    pool = {} if pool is None else pool
+    out = None
+    for i in range(df.shape[1]):
+        values = df.iloc[:, i]
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+            continue  # only columns of text and missing values: factorize would merge 1, 1.0 and True
+        array = values.to_numpy(dtype=object, copy=True)
+        codes, uniques = pd.factorize(array, use_na_sentinel=True)
+        shared = np.empty(len(uniques), dtype=object)
+        shared[:] = [pool.setdefault(u, u) for u in uniques]
+        found = codes >= 0  # missing values (None, NaN) stay as they were
+        array[found] = shared[codes[found]]
+        out = df.copy(deep=False) if out is None else out
+        column: Any = pd.Series(array, index=df.index, dtype=object, copy=False)  # object, not inferred as str
+        out.isetitem(i, column)
+    return df if out is None else out

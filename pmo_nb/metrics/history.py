@@ -9,20 +9,26 @@ registers' open counts can be; milestone forecasts as reported then cannot) and 
 
 from __future__ import annotations
 
+import functools
 import os
-from dataclasses import dataclass
+import pickle
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pmo_nb.config import Config, load_config
 from pmo_nb.data.model import Portfolio
 from pmo_nb.exceptions import SourceError
+from pmo_nb.metrics.frames import shared_strings
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.periods import Period
 
 __all__ = ["HISTORY_DIR", "HISTORY_FORMAT", "TREND_MONTHS", "History", "month_path", "snapshot", "write_month",
-           "read_month", "read_history"]
+           "read_month", "read_history", "LazyMonth", "PackedMonth", "PackedMonths", "StoredMonth", "Part"]
 
 HISTORY_DIR = "history"
 """The store's folder inside the reports folder (the run's ``--out``)."""
@@ -90,27 +96,206 @@ def read_month(path: str | Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(p)
     except Exception as exc:  # corrupt, truncated, not Parquet
-        raise SourceError(f"history file {p} cannot be read ({type(exc).__name__}): delete it and run that month "
-                          "again, or leave it out (the month is then recomputed)", path=str(p)) from None
-    missing = [c for c in ("period", "level", "id") if c not in frame.columns]
-    if missing:
-        raise SourceError(f"{p} is not a pmo-nb history file: it lacks {', '.join(missing)}", path=str(p))
+        raise _unreadable(p, exc) from None
+    _check_columns(p, frame.columns)
     frame["recomputed"] = False
     return frame
 
 
-@dataclass(frozen=True)
+def _unreadable(path: Path, exc: Exception) -> SourceError:
+    return SourceError(f"history file {path} cannot be read ({type(exc).__name__}): delete it and run that month "
+                       "again, or leave it out (the month is then recomputed)", path=str(path))
+
+
+def _check_columns(path: Path, columns: Iterable[object]) -> None:
+    missing = [c for c in ("period", "level", "id") if c not in set(columns)]
+    if missing:
+        raise SourceError(f"{path} is not a pmo-nb history file: it lacks {', '.join(missing)}", path=str(path))
+
+
+class StoredMonth:
+    """A month of the store as a :class:`History` part: its file is checked now (a Parquet file with the history's
+    columns; :func:`read_month`'s errors) and read when the trends need it, so that a report never holds every
+    stored month whole (twelve months of a 200-program portfolio are about 300 MB as frames)."""
+
+    def __init__(self, path: str | Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = Path(path)
+        try:
+            schema = pq.read_schema(self.path)
+        except Exception as exc:  # corrupt, truncated, not Parquet
+            raise _unreadable(self.path, exc) from None
+        _check_columns(self.path, schema.names)
+
+    def frame(self) -> pd.DataFrame:
+        """The month as :func:`read_month` reads it."""
+        return read_month(self.path)
+
+    def trend_rows(self) -> pd.DataFrame:
+        """The rows of the month that the trends read (:func:`_trend_mask`), in its order."""
+        import pyarrow as pa
+
+        frame = self.frame()
+        rows = frame[_trend_mask(frame)]
+        del frame
+        pa.default_memory_pool().release_unused()  # Arrow's allocator would otherwise keep the whole month's memory
+        return rows
+
+
+# the rows the built-in trends read: entities' KPIs, and key milestones as reported in a stored month
+_ENTITY_LEVELS = ("portfolio", "program", "project")
+
+
+def _key_milestones(frame: pd.DataFrame) -> pd.Series:
+    """The key milestones of a stored month (as :meth:`History.milestones` selects them)."""
+    stored = frame["level"].eq("milestone") & ~frame["recomputed"].astype(bool)
+    return stored & frame["key_milestone"].astype("object").eq(True) if "key_milestone" in frame else stored & False
+
+
+def _trend_mask(frame: pd.DataFrame) -> Any:
+    """Which rows of a snapshot the built-in trends read (:meth:`History.entity`, :meth:`History.milestones`)."""
+    return (frame["level"].isin(_ENTITY_LEVELS) | _key_milestones(frame)).to_numpy(dtype=bool)
+
+
+def _pack(value: object) -> bytes:
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _unpack(data: bytes) -> Any:
+    return pickle.loads(zlib.decompress(data))
+
+
+class LazyMonth:
+    """A month of a :class:`History` read only when needed: ``load`` returns its snapshot."""
+
+    def __init__(self, load: Callable[[], pd.DataFrame]) -> None:
+        self._load = load
+
+    def frame(self) -> pd.DataFrame:
+        """The month's snapshot."""
+        return self._load()
+
+    def trend_rows(self) -> pd.DataFrame:
+        """The rows of the snapshot that the trends read (:func:`_trend_mask`), in its order."""
+        frame = self.frame()
+        return frame[_trend_mask(frame)]
+
+
+class PackedMonth(LazyMonth):
+    """A snapshot pickled and zlib-compressed in two parts, the rows the trends read and the others, so that a
+    trend unpacks only its rows (about a sixth of a month's) and :meth:`frame` still gives back an equal frame."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        mask = _trend_mask(frame)
+        self._trend = _pack(frame[mask])
+        self._rest = _pack((frame[~mask], mask, frame.index, dict(frame.attrs)))
+        super().__init__(self._unpacked)
+
+    def _unpacked(self) -> pd.DataFrame:
+        trend = _unpack(self._trend)
+        rest, mask, index, attrs = _unpack(self._rest)
+        where = np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
+        frame = pd.concat([trend, rest]).iloc[np.argsort(where, kind="stable")]
+        frame.index = index
+        frame.attrs = attrs
+        return frame
+
+    def trend_rows(self) -> pd.DataFrame:
+        rows: pd.DataFrame = _unpack(self._trend)
+        return rows
+
+
+class PackedMonths(MutableMapping[str, pd.DataFrame]):
+    """Past months (month -> history snapshot) kept packed (:class:`PackedMonth`): a month recomputed from a
+    200-program portfolio is about 25 MB as a frame and 1 MB packed. Each read unpacks a new, equal frame.
+
+    The run's shared month holds them this way (``SharedState.recomputed``): each kernel unpickles the months
+    packed, and its trends unpack only the rows they read (:class:`History`).
+    """
+
+    def __init__(self, months: Mapping[str, pd.DataFrame] | None = None) -> None:
+        self._packed: dict[str, PackedMonth] = {}
+        for month, frame in (months or {}).items():
+            self[month] = frame
+
+    def __getitem__(self, month: str) -> pd.DataFrame:
+        return self._packed[month].frame()
+
+    def __setitem__(self, month: str, frame: pd.DataFrame) -> None:
+        self._packed[month] = PackedMonth(frame)
+
+    def __delitem__(self, month: str) -> None:
+        del self._packed[month]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def lazy(self, month: str) -> PackedMonth:
+        """``month`` as a :class:`History` part, unpacked only when read."""
+        return self._packed[month]
+
+
+Part = pd.DataFrame | LazyMonth | StoredMonth
+"""A month of a :class:`History`: its snapshot, or a month read only when needed."""
+
+
 class History:
     """The months of a trend, oldest first: ``frame`` holds every stored or recomputed snapshot row (column
-    ``recomputed``); ``months`` the months asked for and ``missing`` those neither stored nor recomputable."""
+    ``recomputed``); ``months`` the months asked for and ``missing`` those neither stored nor recomputable.
 
-    frame: pd.DataFrame
-    months: tuple[Period, ...]
-    missing: tuple[Period, ...]
+    Built from ``parts`` (one per month, see :data:`Part`), ``frame`` is only put together when it is read; the
+    trends read :meth:`entity`, :meth:`level` and :meth:`milestones`, which keep only the rows they need, so that
+    a report over a large portfolio never holds every row of twelve months at once.
+    """
+
+    def __init__(self, frame: pd.DataFrame | None = None, months: tuple[Period, ...] = (),
+                 missing: tuple[Period, ...] = (), *, parts: Sequence[Part] = ()) -> None:
+        self.months = months
+        self.missing = missing
+        self._parts = tuple(parts)
+        self._frame = frame
+        self._trends: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return f"History(months={self.months!r}, missing={self.missing!r})"
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Every row of every month (the months in order, each month's rows in its snapshot's order)."""
+        if self._frame is None:
+            parts = [p if isinstance(p, pd.DataFrame) else p.frame() for p in self._parts]
+            self._frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+                columns=["period", "level", "id", "program_id", "project_id", "recomputed"])
+        return self._frame
+
+    def _rows(self, milestones: bool = False) -> pd.DataFrame:
+        """The entities' rows (or, with ``milestones``, the stored months' key milestones), in :attr:`frame`'s order:
+        a month read only when needed gives only the rows the trends read (:func:`_trend_mask`), and each kind is
+        put together when first asked for (the overview reads no milestones)."""
+        if self._frame is not None or not self._parts:
+            return self.frame
+        kind = "milestones" if milestones else "entities"
+        if kind not in self._trends:
+            parts = []
+            for part in self._parts:
+                rows = part[_trend_mask(part)] if isinstance(part, pd.DataFrame) else part.trend_rows()
+                keep = _key_milestones(rows) if milestones else rows["level"].isin(_ENTITY_LEVELS)
+                parts.append(rows[keep.to_numpy(dtype=bool)])
+            self._trends[kind] = shared_strings(pd.concat(parts, ignore_index=True))  # the months repeat the names
+        return self._trends[kind]
+
+    def level(self, level: str) -> pd.DataFrame:
+        """Every row of ``level`` (portfolio, program or project), month by month as in :attr:`frame`."""
+        f = self.frame if level not in _ENTITY_LEVELS else self._rows()
+        return f[f["level"] == level]
 
     def entity(self, level: str, id: str | None = None) -> pd.DataFrame:
         """One entity's rows month by month (``level`` portfolio, program or project; ``id`` for the last two)."""
-        f = self.frame[self.frame["level"] == level]
+        f = self.level(level)
         if id is not None:
             f = f[f["id"] == id]
         return f.sort_values("period", kind="mergesort").reset_index(drop=True)
@@ -118,7 +303,8 @@ class History:
     def milestones(self, project_ids: set[str] | None = None, *, key_only: bool = True) -> pd.DataFrame:
         """Milestone rows as reported each month (``forecast_finish``: forecast else baseline), stored months only
         (a recomputed month cannot know what was forecast then)."""
-        f = self.frame[(self.frame["level"] == "milestone") & ~self.frame["recomputed"].astype(bool)]
+        rows = self._rows(milestones=True) if key_only else self.frame
+        f = rows[(rows["level"] == "milestone") & ~rows["recomputed"].astype(bool)]
         if project_ids is not None:
             f = f[f["project_id"].isin(project_ids)]
         if key_only:
@@ -128,7 +314,7 @@ class History:
 
 def read_history(out_dir: str | Path | None, until: str | Period, months: int = 12, *,
                  portfolio: Portfolio | None = None, config: Config | str | Path | None = None,
-                 current: Kpis | None = None, cache: dict[str, pd.DataFrame] | None = None) -> History:
+                 current: Kpis | None = None, cache: MutableMapping[str, pd.DataFrame] | None = None) -> History:
     """The ``months`` months up to ``until``: stored where ``out_dir`` holds them, else recomputed.
 
     Parameters
@@ -155,25 +341,25 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
     wanted = tuple(last.shift(-k) for k in range(months - 1, -1, -1))
     cfg = load_config(config)
     covered = set(portfolio.periods) if portfolio is not None else set()
-    parts, missing = [], []
+    parts: list[Part] = []
+    missing: list[Period] = []
     for month in wanted:
         path = month_path(out_dir, month) if out_dir is not None else None
         if path is not None and path.is_file():
-            parts.append(read_month(path))
+            parts.append(StoredMonth(path))
         elif current is not None and month == Period(current.period):
-            parts.append(snapshot(current))
+            parts.append(LazyMonth(functools.partial(snapshot, current)))
         elif portfolio is not None and month in covered:
-            snap = cache.get(str(month)) if cache is not None else None
-            if snap is None:
-                snap = _recomputed(portfolio, month, cfg)
-                if cache is not None:
-                    cache[str(month)] = snap
+            if cache is not None and str(month) in cache:
+                parts.append(cache.lazy(str(month)) if isinstance(cache, PackedMonths) else cache[str(month)])
+                continue
+            snap = _recomputed(portfolio, month, cfg)
+            if cache is not None:
+                cache[str(month)] = snap
             parts.append(snap)
         else:
             missing.append(month)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["period", "level", "id", "program_id", "project_id", "recomputed"])
-    return History(frame=frame, months=wanted, missing=tuple(missing))
+    return History(months=wanted, missing=tuple(missing), parts=parts)
 
 
 def to_recompute(out_dir: str | Path | None, until: str | Period, months: int, portfolio: Portfolio) -> list[str]:

@@ -10,10 +10,13 @@ equals the key of its own arguments (:func:`month_state`); otherwise it loads an
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import os
 import pickle
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,8 @@ from pmo_nb.data.ingest import load
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics.calendar import check_period, default_period, event_months
 from pmo_nb.metrics.changes import Changes, compare, load_snapshot
+from pmo_nb.metrics.frames import shared_strings
+from pmo_nb.metrics.history import PackedMonths
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.periods import Period
@@ -105,8 +110,9 @@ class SharedState:
     previous_source: str | None
     first_program: str | None = None  # the source's first program (the default of a program report)
     # past months recomputed from the source for the trends (month -> history snapshot): filled once, by the run
-    # before it shares the month or by the first report that needs them, and read by every other report
-    recomputed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # before it shares the month or by the first report that needs them, and read by every other report; kept
+    # packed (about 1 MB a month instead of 25 at 200 programs), each kernel unpacks them as its trends read them
+    recomputed: MutableMapping[str, pd.DataFrame] = field(default_factory=PackedMonths)
 
 
 def in_key_order(portfolio: Portfolio) -> Portfolio:
@@ -161,9 +167,35 @@ def write_shared(path: str | Path, key: SharedKey, state: SharedState) -> Path:
     path = Path(path)
     part = path.with_name(f".{path.name}.part")
     with open(part, "wb") as fh:
-        pickle.dump({"format": SHARED_FORMAT, "key": key, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"format": SHARED_FORMAT, "key": key, "state": with_shared_strings(state)}, fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(part, path)
     return path
+
+
+def with_shared_strings(state: SharedState) -> SharedState:
+    """A shallow copy of ``state`` whose frames (and those of its portfolio, KPIs and changes, two levels down) share
+    one string object per distinct text (:func:`~pmo_nb.metrics.frames.shared_strings`): equal values, but each
+    kernel unpickles every name, id and status once instead of once per table (about 40 MB less a kernel at 200
+    programs)."""
+    pool: dict[str, str] = {}
+
+    def shared(value: object, depth: int) -> object:
+        if isinstance(value, pd.DataFrame):
+            return shared_strings(value, pool)
+        if depth == 0 or not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return value
+        out = copy.copy(value)
+        for f in dataclasses.fields(value):
+            inner = getattr(value, f.name)
+            new = shared(inner, depth - 1)
+            if new is not inner:
+                object.__setattr__(out, f.name, new)
+        return out
+
+    result = shared(state, 3)
+    assert isinstance(result, SharedState)
+    return result
 
 
 def read_shared(key: SharedKey | None, path: str | Path | None = None) -> SharedState | None:

@@ -15,6 +15,7 @@ and shared with its kernels, or loaded and computed here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -226,7 +227,7 @@ class _Base:
         return None if rows.empty else _record(rows.iloc[0])
 
     _previous_snapshot: pd.DataFrame | None = None
-    _recomputed_months: dict[str, pd.DataFrame] | None = None  # the month's shared cache of past months (trends)
+    _recomputed_months: MutableMapping[str, pd.DataFrame] | None = None  # the month's shared past months (trends)
 
     def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
         level: Literal["program", "portfolio"] = "program" if self.kind == "program" else "portfolio"
