@@ -71,6 +71,13 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
             if p.is_alive():
                 p.kill()
                 p.join(2)
+    # let the pool's management thread finish closing its wake-up pipe now: the interpreter's exit hook would
+    # otherwise write to that pipe while the thread closes it (a race in Python 3.11's concurrent.futures that
+    # printed "OSError: [Errno 9] Bad file descriptor" with a traceback after a Ctrl-C)
+    manager = getattr(pool, "_executor_manager_thread", None)  # no public API
+    if manager is not None and manager is not threading.current_thread():
+        with contextlib.suppress(Exception):
+            manager.join(max(0.1, deadline + 2 - time.monotonic()))
 
 
 def _new_pool(workers: int, formats: tuple[str, ...], worker_setup: str | None,
