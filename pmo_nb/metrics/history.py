@@ -228,6 +228,9 @@ class PackedMonths(MutableMapping[str, pd.DataFrame]):
     def __delitem__(self, month: str) -> None:
         del self._packed[month]
 
+    def __contains__(self, month: object) -> bool:
+        return month in self._packed  # (Mapping's default would unpack the whole month to answer)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._packed)
 
