@@ -36,6 +36,7 @@ from pmo_nb.periods import Period
 from pmo_nb.reporting import catalogue, charts, components, display, narrative, sections, setup
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.charts.base import pmo_chart
+from pmo_nb.reporting.scale import listing
 from pmo_nb.reporting.sections import SectionError
 from pmo_nb.reporting.tables import Col
 
@@ -363,7 +364,7 @@ class _Base:
         no_fin = proj[~proj["has_financials"].astype(bool)] if self._has("financials") else proj.iloc[:0]
         if len(no_fin):
             notes.append(f"No financials yet for {narrative.plural(len(no_fin), 'project')}: "
-                         + ", ".join(f"{r['name']} ({r['project_id']})" for _, r in no_fin.iterrows()) + ".")
+                         + listing([f"{r['name']} ({r['project_id']})" for _, r in no_fin.iterrows()]) + ".")
         fin = self.kpis.financials
         if len(fin):
             booked = set(fin.loc[fin["period"] == self.period, "project_id"])
@@ -371,14 +372,14 @@ class _Base:
                           & ~proj["project_id"].isin(booked)]
             if len(active):
                 notes.append(f"No amounts booked for {fmt.month(self.period)} on "
-                             + ", ".join(f"{r['name']} ({r['project_id']})" for _, r in active.iterrows())
+                             + listing([f"{r['name']} ({r['project_id']})" for _, r in active.iterrows()])
                              + ": their figures are as of their last booked month.")
         stale = proj[proj["stale"].astype(bool) & ~is_closed(proj)]
         if len(stale):
             days = self.config.report.stale_after_days
-            desc = ", ".join(
+            desc = listing([
                 f"{r['name']} ({'never' if pd.isna(r['last_updated']) else 'last ' + fmt.date(r['last_updated'])})"
-                for _, r in stale.iterrows())
+                for _, r in stale.iterrows()])
             notes.append(f"Not updated in the last {days} days: {desc}.")
         if len(self.kpis.risks):
             missing_cost = self.kpis.risks[self.kpis.risks["open"].astype(bool)

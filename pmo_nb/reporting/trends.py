@@ -11,15 +11,17 @@ from typing import Any
 
 import pandas as pd
 
+from pmo_nb.contract import RAG_WORST_FIRST
 from pmo_nb.metrics.history import TREND_MONTHS, History, read_history
 from pmo_nb.periods import Period
 from pmo_nb.reporting import components
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.charts import trends as trend_charts
 from pmo_nb.reporting.narrative import plural
+from pmo_nb.reporting.scale import CHART_ROWS
 from pmo_nb.reporting.tables import Col
 
-__all__ = ["TREND_MONTHS", "history_of", "index_trend_data", "eac_trend_data", "rag_strip_data",
+__all__ = ["TREND_MONTHS", "history_of", "index_trend_data", "eac_trend_data", "rag_strip_data", "worst_rows",
            "milestone_trend_data", "issue_trend_data", "forecast_rows", "forecast_sentence",
            "risk_forecast", "index_trend", "eac_trend", "rag_strip", "milestone_trend", "issue_trend"]
 
@@ -183,7 +185,34 @@ def rag_strip(report: Any) -> Any:
         programs = report.kpis.programs
         data = rag_strip_data(history_of(report), "program", list(programs["program_id"]),
                               dict(zip(programs["program_id"], programs["name"], strict=True)))
-    return trend_charts.rag_strip(data)
+    rows = data["name"].nunique()
+    data = worst_rows(data, CHART_ROWS, keep_first=report.kind == "program")
+    note = None
+    if data["name"].nunique() < rows:
+        what = "projects" if report.kind == "program" else "programs"
+        own = int(report.kind == "program")  # the program's own row is always drawn
+        note = [f"The {data['name'].nunique() - own} of {rows - own} {what} in the worst state: worst this "
+                "month, then most months red or amber.", f"The tables list every one of the {what}."]
+    return trend_charts.rag_strip(data, note=note)
+
+
+def worst_rows(data: pd.DataFrame, limit: int, *, keep_first: bool = False) -> pd.DataFrame:
+    """Of :func:`rag_strip_data`'s rows, those of the ``limit`` names in the worst state: worst RAG in the latest
+    month, then most red months, then most amber months, then first in order; drawn in their own order.
+    ``keep_first`` always keeps the first name (a program report's own program row)."""
+    names = list(dict.fromkeys(data["name"]))
+    if len(names) <= limit:
+        return data
+    rank = {rag: i for i, rag in enumerate(RAG_WORST_FIRST)}
+    latest = data[data["period"] == data["period"].max()].drop_duplicates("name", keep="last").set_index("name")
+    now = latest["rag"].map(lambda r: rank.get(r, len(rank)))
+    red = data["rag"].eq("red").groupby(data["name"], sort=False).sum()
+    amber = data["rag"].eq("amber").groupby(data["name"], sort=False).sum()
+    order = {name: i for i, name in enumerate(names)}
+    candidates = names[1:] if keep_first else names
+    ranked = sorted(candidates, key=lambda n: (now.get(n, len(rank)), -red.get(n, 0), -amber.get(n, 0), order[n]))
+    keep = set(ranked[: limit - 1] if keep_first else ranked[:limit]) | ({names[0]} if keep_first else set())
+    return data[data["name"].isin(keep)].reset_index(drop=True)
 
 
 def milestone_trend(report: Any) -> Any:

@@ -20,11 +20,13 @@ from pmo_nb.metrics.roadmap import key_milestones_ahead, roadmap_rows
 from pmo_nb.reporting import components
 from pmo_nb.reporting import formatting as fmt
 from pmo_nb.reporting.charts import views as view_charts
+from pmo_nb.reporting.scale import CHART_LINES, CHART_ROWS
 from pmo_nb.reporting.tables import Col
 from pmo_nb.reporting.trends import history_of
 
 __all__ = ["compliance_trend_data", "benefit_register", "value_text", "benefits_sentence", "key_milestones",
-           "roadmap", "compliance_trend", "benefits", "benefit_progress", "benefits_rollup"]
+           "roadmap", "latest_projects", "compliance_trend", "lowest_compliance", "benefits", "benefit_progress",
+           "benefits_rollup"]
 
 
 # ------------------------------------------------------------------------------------------------ data steps
@@ -118,7 +120,23 @@ def roadmap(report: Any) -> Any:
     late = int((open_rows["delay_days"].fillna(0) > 0).sum())
     title = (f"{late} of {len(open_rows)} open projects forecast to finish after baseline" if len(open_rows)
              else None)
-    return view_charts.roadmap(open_rows, status_date=report.period_end, title=title)
+    shown = latest_projects(open_rows, CHART_ROWS)
+    note = None
+    if len(shown) < len(open_rows):
+        note = (f"The {len(shown)} open projects with the longest delay are drawn; each program's report has its "
+                "full roadmap.")
+    return view_charts.roadmap(shown, status_date=report.period_end, title=title, note=note)
+
+
+def latest_projects(rows: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Of the roadmap's ``rows``, the ``limit`` with the longest delay (then the earliest baseline finish, then
+    the project id), in the roadmap's own order; all of them when there are no more than ``limit``."""
+    if len(rows) <= limit:
+        return rows
+    delay = pd.to_numeric(rows["delay_days"], errors="coerce").fillna(0.0)
+    ranked = rows.assign(_delay=-delay, _finish=pd.to_datetime(rows["baseline_finish"]))
+    keep = ranked.sort_values(["_delay", "_finish", "project_id"], kind="mergesort").index[:limit]
+    return rows.loc[rows.index.isin(keep)]
 
 
 def compliance_trend(report: Any) -> Any:
@@ -130,7 +148,23 @@ def compliance_trend(report: Any) -> Any:
                                          "of the trend.")
     months = data["period"].nunique()
     title = None if months >= 2 else "Compliance by month: one month so far"
-    return view_charts.compliance_trend(data, title)
+    programs_drawn = data["program"].nunique()
+    data = lowest_compliance(data, CHART_LINES)
+    note = None
+    if data["program"].nunique() < programs_drawn:
+        note = (f"The {data['program'].nunique()} of {programs_drawn} programs with the lowest compliance this "
+                "month; the compliance table gives every program's.")
+    return view_charts.compliance_trend(data, title, note=note)
+
+
+def lowest_compliance(data: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Of :func:`compliance_trend_data`'s rows, those of the ``limit`` programs with the lowest compliance in their
+    latest month (then by name); all of them when there are no more than ``limit``."""
+    if data["program"].nunique() <= limit:
+        return data
+    latest = data.sort_values("period", kind="mergesort").drop_duplicates("program", keep="last")
+    keep = latest.sort_values(["value", "program"], kind="mergesort")["program"].head(limit)
+    return data[data["program"].isin(set(keep))].reset_index(drop=True)
 
 
 def _benefit_table(reg: pd.DataFrame, *, with_program: bool = False, caption: str | None = None) -> components.HTML:

@@ -89,7 +89,8 @@ def eac_trend(df: pd.DataFrame, title: str | None = None, *, currency: str = "EU
                             title=titled(title or "Forecast against budget by month", RECOMPUTED_NOTE))
 
 
-def rag_strip(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
+def rag_strip(df: pd.DataFrame, title: str | None = None,
+              note: str | list[str] | None = None) -> alt.TopLevelMixin:
     """One row per entity, one cell per month coloured by its computed RAG (with its letter, so colour is not
     needed to read it).
 
@@ -98,6 +99,8 @@ def rag_strip(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
     df:
         Tidy: ``name`` (the row label), ``period``, ``rag`` (``red``, ``amber``, ``green`` or missing),
         ``recomputed``; rows are drawn in the order of first appearance.
+    note:
+        A subtitle (what was left out of a large portfolio, :mod:`pmo_nb.reporting.scale`); None: none.
     """
     if is_empty(df, ["name", "period", "rag", "recomputed"]):
         return no_data(title or "Status by month", "No status history")
@@ -119,7 +122,8 @@ def rag_strip(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
                  alt.Tooltip("label:N", title="Status"), alt.Tooltip("source:N", title="Figures")])
     letters = alt.Chart(data).mark_text(fontSize=10, color="white").encode(x=x, y=y, text="letter:N")
     return alt.layer(cells, letters).properties(
-        width=WIDTH, height=max(40, 22 * len(names)), title=titled(title or "Status by month"))
+        width=WIDTH, height=max(40, 22 * len(names)),
+        title=titled(title or "Status by month", note))
 
 
 def milestone_trend(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:

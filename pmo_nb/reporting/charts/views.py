@@ -19,11 +19,13 @@ BENEFIT_STATUS_COLORS = {"at risk": RAG_COLORS["red"], "not measured": RAG_COLOR
 LABEL_WIDTH = 260  # the project labels' column
 ROADMAP_WIDTH = 900  # labels and bars: wide, so that a tall roadmap scaled to the page height still reads
 NOT_RATED = "Not rated"
+HOLLOW_NOTE = "Hollow points: months recomputed from the source (no stored snapshot)."
 NOT_RATED_COLOR = "#8c8c8c"  # darker than the baseline bar it is drawn on
 
 
 @carries_renderer
-def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None) -> alt.TopLevelMixin:
+def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None,
+            note: str | None = None) -> alt.TopLevelMixin:
     """Projects per program on one time axis: the baseline bar (light, wide) and the forecast bar (narrow, by
     computed RAG) from the baseline start, and a dashed line at the status date.
 
@@ -34,6 +36,8 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None)
         ``baseline_finish``, ``forecast_finish``, ``delay_days``.
     status_date:
         The status (data) date, drawn as a labelled rule; None draws none.
+    note:
+        A first subtitle line (what was left out of a large portfolio, :mod:`pmo_nb.reporting.scale`).
     """
     cols = ["program", "project", "rag", "start", "baseline_finish", "forecast_finish", "delay_days"]
     if is_empty(df, cols):
@@ -69,7 +73,8 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None)
                         scale=alt.Scale(domain=[NOT_RATED if k == "n/a" else RAG_LABELS[k] for k in keys],
                                         range=[NOT_RATED_COLOR if k == "n/a" else RAG_COLORS[k] for k in keys])))
     layers: list[alt.Chart] = [baseline, forecast]
-    sub = ["Open projects; light bar: baseline start to baseline finish; narrow bar: to the forecast finish"]
+    sub = [*([note] if note else []),
+           "Open projects; light bar: baseline start to baseline finish; narrow bar: to the forecast finish"]
     if end is not None:
         sub.append(f"Dashed line: status date, {fmt.date(end)}")
         layers.append(base.transform_filter("datum.first").mark_rule(color="#1f5fa8", strokeDash=[6, 3],
@@ -85,13 +90,15 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None)
 
 
 @carries_renderer
-def compliance_trend(df: pd.DataFrame, title: str | None = None) -> alt.TopLevelMixin:
+def compliance_trend(df: pd.DataFrame, title: str | None = None, note: str | None = None) -> alt.TopLevelMixin:
     """Each program's compliance (share of applicable guidelines met) by month; recomputed months hollow.
 
     Parameters
     ----------
     df:
         Tidy: ``period`` (``YYYY-MM``), ``program`` (name), ``value`` (a fraction), ``recomputed`` (bool).
+    note:
+        A first subtitle line (what was left out of a large portfolio, :mod:`pmo_nb.reporting.scale`).
     """
     if is_empty(df, ["period", "program", "value", "recomputed"]) or df["value"].notna().sum() == 0:
         return no_data(title or "Compliance by month", "No compliance history")
@@ -116,7 +123,7 @@ def compliance_trend(df: pd.DataFrame, title: str | None = None) -> alt.TopLevel
     return alt.layer(line, points).properties(
         width=WIDTH, height=190,
         title=titled(title or "Compliance by month",
-                     "Hollow points: months recomputed from the source (no stored snapshot)."))
+                     [note, HOLLOW_NOTE] if note else HOLLOW_NOTE))
 
 
 @carries_renderer
