@@ -38,6 +38,7 @@ from pmo_nb.paths import TEMPLATES_DIR
 from pmo_nb.publish.branding import branding_resources
 from pmo_nb.publish.checks import external_refs
 from pmo_nb.publish.meta import ReportMeta, meta_from_notebook, notebook_label
+from pmo_nb.publish.parts import write_report_pdf
 from pmo_nb.publish.pdf import normalise_page_size, page_css, pdf_stylesheets, write_pdf
 from pmo_nb.publish.resources import TEMPLATE_NAME, TEMPLATE_STATIC, html_css, vega_bundle
 from pmo_nb.publish.stamp import VOLATILE_FIELDS, RunStamp, generated_label, run_stamp, volatile_strings
@@ -167,7 +168,10 @@ class ReportPreprocessor(Preprocessor):
 
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown":
+                sections = len(toc)
                 cell.metadata["pmo_html"] = _H2.sub(number_heading, renderer.render(cell.source))
+                if len(toc) > sections:  # a long PDF may be laid out in parts cut here (pmo_nb.publish.parts)
+                    cell.metadata["pmo_section_start"] = True
                 # keep a markdown cell (a section heading, an intro line) on the same page as the output that
                 # follows it: the template wraps both in <div class="pmo-keep">
                 following = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
@@ -301,7 +305,7 @@ class PmoPDFExporter(PmoHTMLExporter):
         markup, resources = super().from_notebook_node(nb, resources, **kw)
         meta: ReportMeta = resources["pmo_meta"]
         where = notebook_label(nb, resources.get("pmo_path"))
-        pdf = write_pdf(markup, page_css(meta.page_size, meta.orientation), where=where)
+        pdf = write_report_pdf(markup, page_css(meta.page_size, meta.orientation), where=where)
         resources["output_extension"] = ".pdf"
         return pdf, resources
 
@@ -376,7 +380,7 @@ def render_pdf(
     Parameters and errors as :func:`render_html`.
     """
     markup, meta = _render(nb, "pdf", generated_at, path)
-    return write_pdf(markup, page_css(meta.page_size, meta.orientation), where=notebook_label(nb, path))
+    return write_report_pdf(markup, page_css(meta.page_size, meta.orientation), where=notebook_label(nb, path))
 
 
 def body_fragment(

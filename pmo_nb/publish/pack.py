@@ -25,7 +25,8 @@ from pmo_nb.contract import ORIENTATIONS, PAGE_SIZES, RAG_WORST_FIRST
 from pmo_nb.exceptions import PeriodError, PmoError, RenderError
 from pmo_nb.periods import Period
 from pmo_nb.publish.exporters import body_fragment
-from pmo_nb.publish.pdf import normalise_page_size, page_css, write_pdf
+from pmo_nb.publish.joining import link_pages, page_number_css, stamp_page_numbers
+from pmo_nb.publish.pdf import normalise_page_size, page_css, write_pdf, write_pdf_plain
 from pmo_nb.publish.stamp import generated_label, run_stamp
 
 __all__ = ["PackEntry", "Omitted", "PackMode", "order_entries", "build_pack"]
@@ -316,15 +317,14 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
         if listing.pages == contents_pages:
             break
         contents_pages = listing.pages
-    total = cover.pages + listing.pages + sum(p.pages for p in parts)
 
     out = pypdf.PdfWriter()
     for part in (cover, listing, *parts):
         out.append(str(part.file), outline_item=part.outline, import_outline=True)
-    _link_contents(out, range(cover.pages, cover.pages + listing.pages), [c[2] - 1 for c in contents])
-    numbers = pypdf.PdfReader(io.BytesIO(_page_numbers(total, size, orientation)))
-    for index, joined in enumerate(out.pages):
-        joined.merge_page(numbers.pages[index])
+    starts = [c[2] - 1 for c in contents]
+    link_pages(out, range(cover.pages, cover.pages + listing.pages), _LINK_SCHEME, lambda key: starts[int(key)])
+    stamp_page_numbers(out, lambda markup: write_pdf_plain(markup, page_number_css(size, orientation),
+                                                           where="executive pack page numbers"))
     out.add_metadata({"/Title": f"Executive pack · {organisation} · {writer.month}", "/Author": organisation,
                       "/Creator": "pmo-nb", "/Producer": "pmo-nb", "/CreationDate": _pdf_date(generated_at)})
     buffer = io.BytesIO()
@@ -350,37 +350,6 @@ def _front(state: Any, organisation: str, contents: list[tuple[str, str | None, 
             f'<h1 class="pmo-pack-title">Executive pack</h1><p class="pmo-pack-tally">{e(tally)}</p></section>'
             f'<section class="pmo-pack-contents"><h1>Contents</h1><ol class="pmo-pack-toc">{toc}</ol>'
             + (f"<h2>Programs left out of this pack</h2><ul>{rows}</ul>" if rows else "") + "</section>")
-
-
-def _link_contents(out: Any, pages: Iterable[int], starts: list[int]) -> None:
-    """Turn the ``pmo-pack:N`` links on ``pages`` into links to the first page of part N."""
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
-
-    for index in pages:
-        for ref in out.pages[index].get("/Annots", []) or []:
-            annot = ref.get_object()
-            action = annot.get("/A")
-            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
-            if not uri.startswith(_LINK_SCHEME):
-                continue
-            target = starts[int(uri[len(_LINK_SCHEME):])]
-            goto = DictionaryObject({
-                NameObject("/S"): NameObject("/GoTo"),
-                NameObject("/D"): ArrayObject([out.pages[target].indirect_reference, NameObject("/Fit")]),
-            })
-            annot[NameObject("/A")] = goto
-            annot[NameObject("/Border")] = ArrayObject([NumberObject(0)] * 3)
-
-
-def _page_numbers(total: int, size: str, orientation: str) -> bytes:
-    """A transparent document of ``total`` pages holding only "Page X of Y", stamped onto the joined pack."""
-    from pmo_nb.publish.pdf import write_pdf_plain
-
-    pages = '<div style="break-after: page"></div>' * (total - 1) + "<div></div>"
-    css = (f"@page {{ size: {size} {orientation}; margin: 16mm 14mm; "
-           '@bottom-right { content: "Page " counter(page) " of " counter(pages); '
-           'font: 8pt "DejaVu Sans", sans-serif; color: #5b6475; } }')
-    return write_pdf_plain(f"<html><body>{pages}</body></html>", css, where="executive pack page numbers")
 
 
 def _pdf_date(generated_at: str) -> str:
