@@ -188,6 +188,25 @@ def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):
     _strictly_equal(lazy.frame, whole.frame)
 
 
+def test_the_reporting_month_shared_by_the_run_is_read_not_made_again(pf, monkeypatch):
+    """The run puts the reporting month's snapshot in the shared cache once (month.share_current); a report reads
+    it from there and gets what it would have made itself, stored figures (not recomputed) included."""
+    from pmo_nb.metrics.month import SharedState, share_current
+
+    current = compute(pf, "2024-03")
+    made = history.read_history(None, "2024-03", 3, portfolio=pf, current=current)
+    state = SharedState(portfolio=pf, config=current.config, period="2024-03", kpis=current, changes=None,
+                        previous_frame=None, previous_source=None)
+    share_current(state)
+    state.recomputed.update({m: history.recompute_month(pf, m, current.config) for m in ("2024-01", "2024-02")})
+    monkeypatch.setattr(history, "snapshot", lambda *a, **k: pytest.fail("the reporting month was made again"))
+    shared = history.read_history(None, "2024-03", 3, portfolio=pf, current=current, cache=state.recomputed)
+    _strictly_equal(shared.frame, made.frame)
+    assert not shared.entity("portfolio")["recomputed"].iloc[-1]  # the reporting month: its own figures
+    for level, id_ in [("portfolio", None), ("program", "P1"), ("project", "A")]:
+        _strictly_equal(shared.entity(level, id_), made.entity(level, id_))
+
+
 def test_shared_strings_keep_values_and_dtypes():
     a = "".join(["a", "b"])  # equal strings, distinct objects
     index = [3, 3, 1, 0]

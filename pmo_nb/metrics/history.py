@@ -333,7 +333,9 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
     cache:
         Months already recomputed from this ``portfolio`` and ``config`` (month -> snapshot), e.g. the shared
         month's ``SharedState.recomputed``: used instead of recomputing, and filled with what is recomputed here,
-        so that the reports of one month recompute each past month once, not once per report.
+        so that the reports of one month recompute each past month once, not once per report. It may also hold
+        the reporting month, as ``snapshot(current)`` (:func:`pmo_nb.metrics.month.share_current`): the
+        reports then do not each make it.
 
     Raises
     ------
@@ -351,7 +353,10 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
         if path is not None and path.is_file():
             parts.append(StoredMonth(path))
         elif current is not None and month == Period(current.period):
-            parts.append(LazyMonth(functools.partial(snapshot, current)))
+            if cache is not None and str(month) in cache:  # the run's snapshot of ``current``, made once
+                parts.append(cache.lazy(str(month)) if isinstance(cache, PackedMonths) else cache[str(month)])
+            else:
+                parts.append(LazyMonth(functools.partial(snapshot, current)))
         elif portfolio is not None and month in covered:
             if cache is not None and str(month) in cache:
                 parts.append(cache.lazy(str(month)) if isinstance(cache, PackedMonths) else cache[str(month)])

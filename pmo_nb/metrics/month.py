@@ -34,7 +34,7 @@ from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.periods import Period
 
-__all__ = ["SharedState", "SharedKey", "resolve_source", "shared_state", "shared_key", "write_shared",
+__all__ = ["SharedState", "SharedKey", "resolve_source", "shared_state", "share_current", "shared_key", "write_shared",
            "read_shared", "month_state", "in_key_order", "forget_computed", "COMPUTED_KEPT"]
 
 
@@ -113,6 +113,15 @@ class SharedState:
     # before it shares the month or by the first report that needs them, and read by every other report; kept
     # packed (about 1 MB a month instead of 25 at 200 programs), each kernel unpacks them as its trends read them
     recomputed: MutableMapping[str, pd.DataFrame] = field(default_factory=PackedMonths)
+
+
+def share_current(state: SharedState) -> None:
+    """Put the reporting month's history snapshot (:func:`pmo_nb.metrics.history.snapshot` of ``state.kpis``)
+    into ``state.recomputed``, where :func:`~pmo_nb.metrics.history.read_history` finds it: made once by the run
+    instead of once in every report that shows a trend."""
+    from pmo_nb.metrics.history import snapshot
+
+    state.recomputed[str(state.period)] = snapshot(state.kpis)
 
 
 def in_key_order(portfolio: Portfolio) -> Portfolio:

@@ -165,7 +165,14 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
     reports are handed out), those months are computed there, in parallel with the month itself.
     """
     from pmo_nb.metrics.kpis import compute
-    from pmo_nb.metrics.month import in_key_order, shared_key, shared_state, unmasked_source, write_shared
+    from pmo_nb.metrics.month import (
+        in_key_order,
+        share_current,
+        shared_key,
+        shared_state,
+        unmasked_source,
+        write_shared,
+    )
 
     ahead = _trend_months_ahead(in_key_order(portfolio), config, params, pool) if past_months else {}
     try:
@@ -181,6 +188,7 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
             with contextlib.suppress(Exception):  # a month that failed there is recomputed here, as without a pool
                 state.recomputed[month] = fut.result()
         _recompute_trend_months(state, params.get("reports_dir"))
+        share_current(state)
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
     if key is None:
         return SharedMonth(state.kpis, state, False)
