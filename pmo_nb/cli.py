@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import click
 
+import pmo_nb.run  # noqa: F401  (first: what a run imports, it imports quickly)
 from pmo_nb import __version__
 from pmo_nb.contract import FORMATS
 from pmo_nb.exceptions import ClusterError, DataValidationError, PeriodError, PmoError, SourceError

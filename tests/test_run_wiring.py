@@ -26,7 +26,7 @@ from pmo_nb.contract import REPORT_META_MIMETYPE
 from pmo_nb.data.ingest import load
 from pmo_nb.data.model import ExcludedRow
 from pmo_nb.exceptions import ConfigError, Finding, ReportError
-from pmo_nb.publish import formats
+from pmo_nb.publish import formats, navigation
 from pmo_nb.run import linking, packing, rendering
 from pmo_nb.run.jobs import ReportResult
 from pmo_nb.run.manifest import build_manifest, read_manifest, verify
@@ -183,9 +183,11 @@ def test_the_overview_is_rendered_again_when_a_linked_report_failed(staged, monk
         return b"<html>relinked</html>"
 
     monkeypatch.setattr(rendering, "render", render)
-    assert linking.relink_overview(staging, results, GENERATED, ["PRG-A", "PRG-C"]) is False  # all there
+    # the run passes the links the overview was rendered with: the navigation's own and the programs'
+    linked = navigation.month_links(["PRG-A", "PRG-C"])
+    assert linking.relink_overview(staging, results, GENERATED, linked) is False  # all there: not rendered again
     assert not seen
-    assert linking.relink_overview(staging, results, GENERATED, ["PRG-A", "PRG-B", "PRG-C"]) is True
+    assert linking.relink_overview(staging, results, GENERATED, navigation.month_links(["PRG-A", "PRG-B", "PRG-C"]))
     assert seen["fmt"] == "html" and Path(seen["path"]).name == "portfolio.ipynb"
     assert seen["links"] == {"portfolio": "portfolio.html", "index": "index.html", "PRG-A": "PRG-A.html",
                              "PRG-C": "PRG-C.html"}

@@ -6,6 +6,7 @@ it the rows that matter most are kept, in the chart's own order."""
 from __future__ import annotations
 
 import pandas as pd
+
 from pmo_nb.reporting.scale import NOTE_NAMES, listing
 from pmo_nb.reporting.trends import worst_rows
 from pmo_nb.reporting.views import latest_projects, lowest_compliance

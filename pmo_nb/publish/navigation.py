@@ -17,7 +17,7 @@ from pmo_nb.publish.resources import html_css
 from pmo_nb.publish.stamp import generated_label
 from pmo_nb.reporting.tables import rag_badge
 
-__all__ = ["PORTFOLIO_STEM", "INDEX_NAME", "report_stem", "month_links", "month_index"]
+__all__ = ["PORTFOLIO_STEM", "INDEX_NAME", "report_stem", "NAV_KEYS", "month_links", "month_index"]
 
 PORTFOLIO_STEM = "portfolio"
 INDEX_NAME = "index.html"
@@ -37,13 +37,17 @@ def report_stem(kind: str, program_id: str | None) -> str:
     return PORTFOLIO_STEM if kind == "portfolio" else str(program_id)
 
 
+#: The keys of :func:`month_links` that are not program ids.
+NAV_KEYS = ("portfolio", "index")
+
+
 def month_links(program_ids: Iterable[str], fmt: str = "html") -> dict[str, str]:
     """Relative hrefs the HTML reports of one month link to: ``portfolio``, ``index`` and each program id.
 
     Pass the result as ``links=`` to :func:`pmo_nb.publish.formats.render`.
     """
     ext = formats.get(fmt).extension
-    links = {"portfolio": f"{PORTFOLIO_STEM}{ext}", "index": INDEX_NAME}
+    links = dict(zip(NAV_KEYS, (f"{PORTFOLIO_STEM}{ext}", INDEX_NAME), strict=True))
     links.update({str(pid): f"{pid}{ext}" for pid in program_ids})
     return links
 

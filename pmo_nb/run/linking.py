@@ -50,8 +50,9 @@ def relink_overview(staging: Staging, results: Sequence[ReportResult], generated
                     linked: Iterable[str]) -> bool:
     """Render the overview's HTML again when it links to a program report the month lacks; True if it did.
 
-    ``linked`` are the program ids the overview was rendered with links to. A re-render that fails leaves the
-    first rendering in place (its links to the missing reports included) and says so in the log.
+    ``linked`` are the links the overview was rendered with (:func:`pmo_nb.publish.navigation.month_links`; its
+    program ids are what count). A re-render that fails leaves the first rendering in place (its links to the
+    missing reports included) and says so in the log.
     """
     import nbformat
 
@@ -61,7 +62,7 @@ def relink_overview(staging: Staging, results: Sequence[ReportResult], generated
     have = [r.name for r in results if r.kind == "program" and r.ok and "html" in r.outputs]
     overview = next((r for r in results if r.kind == "portfolio" and r.ok and "html" in r.outputs
                      and r.carried_from is None and r.notebook), None)
-    if overview is None or set(linked) <= set(have):
+    if overview is None or set(linked) - set(navigation.NAV_KEYS) <= set(have):
         return False
     nb_path = staging.path(overview.notebook or "")
     out = staging.path(overview.outputs["html"]["path"])
