@@ -85,3 +85,17 @@ def test_compliance_trend_keeps_the_lowest_compliance_this_month() -> None:
     assert sorted(set(kept["program"])) == ["Q", "S"]
     assert len(kept) == 4
     assert sorted(set(lowest_compliance(data, 3)["program"])) == ["Q", "R", "S"]
+
+
+def test_a_selected_roadmap_is_one_list_labelled_with_each_program() -> None:
+    from pmo_nb.reporting.charts import views as view_charts
+
+    rows = _roadmap([10.0, None, 40.0, -5.0, 40.0, 7.0])
+    whole = view_charts.roadmap(rows).to_dict(validate=True)
+    assert "facet" in whole  # a block of rows per program
+    chosen = latest_projects(rows, 3).iloc[[1, 2, 0]]  # as the builder orders them: longest delay first
+    spec = view_charts.roadmap(chosen, note="The 3 with the longest delay", by_program=False).to_dict(validate=True)
+    assert "facet" not in spec
+    data = next(iter(spec["datasets"].values()))
+    assert [r["project"] for r in data] == ["Project 2 (G1)", "Project 4 (G2)", "Project 0 (G0)"]
+    assert spec["title"]["subtitle"][0] == "The 3 with the longest delay"

@@ -121,11 +121,14 @@ def roadmap(report: Any) -> Any:
     title = (f"{late} of {len(open_rows)} open projects forecast to finish after baseline" if len(open_rows)
              else None)
     shown = latest_projects(open_rows, CHART_ROWS)
-    note = None
-    if len(shown) < len(open_rows):
-        note = (f"The {len(shown)} open projects with the longest delay are drawn; each program's report has its "
-                "full roadmap.")
-    return view_charts.roadmap(shown, status_date=report.period_end, title=title, note=note)
+    if len(shown) == len(open_rows):
+        return view_charts.roadmap(open_rows, status_date=report.period_end, title=title)
+    delay = pd.to_numeric(shown["delay_days"], errors="coerce").fillna(0.0)
+    shown = shown.assign(_delay=-delay).sort_values(["_delay", "baseline_finish", "project_id"], kind="mergesort")
+    note = (f"The {len(shown)} open projects with the longest delay, longest first; each program's report has its "
+            "full roadmap.")
+    return view_charts.roadmap(shown.drop(columns="_delay"), status_date=report.period_end, title=title, note=note,
+                               by_program=False)
 
 
 def latest_projects(rows: pd.DataFrame, limit: int) -> pd.DataFrame:

@@ -25,7 +25,7 @@ NOT_RATED_COLOR = "#8c8c8c"  # darker than the baseline bar it is drawn on
 
 @carries_renderer
 def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None,
-            note: str | None = None) -> alt.TopLevelMixin:
+            note: str | None = None, *, by_program: bool = True) -> alt.TopLevelMixin:
     """Projects per program on one time axis: the baseline bar (light, wide) and the forecast bar (narrow, by
     computed RAG) from the baseline start, and a dashed line at the status date.
 
@@ -38,6 +38,9 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None,
         The status (data) date, drawn as a labelled rule; None draws none.
     note:
         A first subtitle line (what was left out of a large portfolio, :mod:`pmo_nb.reporting.scale`).
+    by_program:
+        One block of rows per program (the default); False: one list in the frame's order, each row labelled
+        "project (program)" (a selection across many programs, where a block per program would be one row each).
     """
     cols = ["program", "project", "rag", "start", "baseline_finish", "forecast_finish", "delay_days"]
     if is_empty(df, cols):
@@ -53,7 +56,9 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None,
     d["delay_text"] = d["delay_days"].map(lambda v: fmt.delta(v, "days", arrow=False))
     end = fmt.timestamp(status_date)
     d["status_date"] = end.strftime("%Y-%m-%d") if end is not None else None
-    d["first"] = ~d["program"].duplicated()
+    d["first"] = ~d["program"].duplicated() if by_program else d["order"].eq(0)
+    if not by_program:
+        d["project"] = d["project"].astype(str) + " (" + d["program"].astype(str) + ")"
     programs = list(dict.fromkeys(d["program"]))
     keys = [k for k in RAG_KEYS if k in set(d["rag"])]
     utc = alt.Scale(type="utc", padding=6)
@@ -80,13 +85,17 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None,
         layers.append(base.transform_filter("datum.first").mark_rule(color="#1f5fa8", strokeDash=[6, 3],
                                                                     strokeWidth=1.5)
                       .encode(x=alt.X("status_date:T", scale=utc, axis=axis)))
+    chart_title = titled(title or "Roadmap: baseline against forecast", sub)
+    if not by_program:
+        return (alt.layer(*layers, data=records(d))
+                .properties(width=ROADMAP_WIDTH - LABEL_WIDTH, height=alt.Step(13), title=chart_title))
     header = alt.Header(title=None, labelAngle=0, labelOrient="top", labelAnchor="start", labelAlign="left",
                         labelFontWeight="bold", labelFontSize=12, labelPadding=3)
     return (alt.layer(*layers, data=records(d))
             .properties(width=ROADMAP_WIDTH - LABEL_WIDTH, height=alt.Step(13))
             .facet(row=alt.Row("program:N", sort=programs, header=header), spacing=2)
             .resolve_scale(y="independent")
-            .properties(title=titled(title or "Roadmap: baseline against forecast", sub)))
+            .properties(title=chart_title))
 
 
 @carries_renderer
