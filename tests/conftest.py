@@ -43,6 +43,40 @@ def project_root() -> Path:
 # tests/data holds scenario notebooks (some broken on purpose): fixtures, not tests for nbval to run
 collect_ignore_glob = ["data/*"]
 
+# ----------------------------------------------------------------------------------------- the order of the files
+
+#: The longest test files (real runs, a wheel install, a cluster), longest first as measured on 2 cores. `make test`
+#: gives each pytest-xdist worker one file at a time in collection order (--dist loadfile), so these start first
+#: and the short files fill in around them: started last, a 3-minute file would leave the other core idle.
+LONGEST_FIRST = [
+    "tests/test_figures_agree.py",
+    "tests/test_faults.py",
+    "tests/test_determinism.py",
+    "tests/test_cluster.py",
+    "tests/adversarial/test_adv_run.py",
+    "tests/test_run_wiring.py",
+    "tests/test_wheel.py",
+    "tests/test_batch.py",
+    "tests/test_send.py",
+    "tests/test_load_small.py",
+    "tests/test_cli_run.py",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist would otherwise hand out the files by their number of tests, not in collection order
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The files of ``LONGEST_FIRST`` first, in its order; every other test after them, in collection order
+    (the sort is stable, so the tests of one file keep their order)."""
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    root = config.rootpath
+    items.sort(key=lambda item: rank.get(item.path.relative_to(root).as_posix() if item.path.is_relative_to(root)
+                                         else "", len(rank)))
+
 
 @pytest.fixture(autouse=True)
 def _pmo_environment_restored():

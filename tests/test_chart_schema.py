@@ -2,17 +2,17 @@
 
 A batch run (``pmo-nb run``) skips Altair's schema validation while it builds and displays the charts
 (``pmo_nb.reporting.display.validating``): it was about a fifth of a report's execution. This test takes its
-place: it runs the sample month (every program's report and the portfolio overview, HTML) with ``pmo-nb run`` and
-validates the Vega-Lite spec of every chart output of every executed notebook against the schema Altair ships,
-the one the charts declare in ``$schema``.
+place: it takes the sample month as ``pmo-nb run`` writes it (every program's report and the portfolio overview:
+conftest's ``sample_month``, the session's one real run of the sample, shared with the browser, figure and send
+tests) and validates the Vega-Lite spec of every chart output of every executed notebook against the schema
+Altair ships, the one the charts declare in ``$schema``. The run's formats do not reach the kernels (the
+notebooks execute the same way for HTML and PDF), so the run's executed notebooks are the ones to check.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -25,20 +25,14 @@ from pmo_nb.paths import SAMPLE_DIR
 
 pytestmark = pytest.mark.slow
 
-PERIOD = "2026-10"
 
 
 @pytest.fixture(scope="module")
-def charts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
-    """``{report name: [the spec of each chart it displays]}``, from a batch run of the sample month."""
-    out = tmp_path_factory.mktemp("chart-schema")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMO_NB_")}
-    cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(SAMPLE_DIR), "--out", str(out), "--period",
-           PERIOD, "--formats", "html", "--quiet"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def charts(sample_month: Path) -> dict[str, list[dict]]:
+    """``{report name: [the spec of each chart it displays]}``, from the executed notebooks of the session's
+    batch run of the sample month (conftest's ``sample_month``)."""
     found: dict[str, list[dict]] = {}
-    for path in sorted((out / PERIOD / "notebooks").glob("*.ipynb")):
+    for path in sorted((sample_month / "notebooks").glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         found[path.stem] = [output["data"][VEGALITE_MIMETYPE] for cell in nb["cells"]
                             for output in cell.get("outputs", []) if VEGALITE_MIMETYPE in output.get("data", {})]
