@@ -14,9 +14,10 @@ kernel. After each run it checks, from the run's ``manifest.json`` and the files
 It prints, per run: wall time, reports/s, reports ok, kernel attempts > 1, peak RSS of the parent, of the
 workers (max) and of the kernels (median / max), pack pages and size, the load average when the run ended; then
 the pack's targets (issue 11 item 7): the pack's build time as a share of the run's wall time (target <= 15%) and
-the parent's peak memory (target <= 1 GB), each with "met" or "NOT met". It exits 1 if a check failed (and,
-with ``--strict``, if a target was not met; the targets are set for 200 programs, where the fixed costs of a run
-weigh least).
+the parent's peak memory (target <= 1 GB); and issue 15's: every worker and kernel under 600 MB, and at 200 programs
+/ 4,000 projects (HTML and PDF, 2 CPUs) the wall time under a third of 1,940 s; each with "met" or "NOT met". It
+exits 1 if a check failed (and, with ``--strict``, if a target was not met; the targets are set for 200 programs,
+where the fixed costs of a run weigh least).
 
 With ``--cluster tcp://HOST:8786`` the runs go through ``pmo-nb run --cluster`` (the reports on that Dask
 scheduler's workers) and print the same figures; the memory of the workers and their kernels is measured when
@@ -50,6 +51,11 @@ PACK_SHARE_TARGET = 0.15
 """The pack's build time may be at most this share of the run's wall time (issue 11 item 7)."""
 PARENT_MB_TARGET = 1024
 """The run's parent process may peak at most at this resident memory, in MB (issue 11 item 7)."""
+PROCESS_MB_TARGET = 600
+"""Every worker and every kernel may peak at most at this resident memory, in MB (issue 15)."""
+WALL_TARGET_S = 1940 / 3
+"""At 200 programs / 4,000 projects, HTML + PDF + pack, on 2 cores: a third of the 1,940 s measured before the
+speed and scale work (issue 15)."""
 
 
 # --- memory of a process tree ----------------------------------------------------------------------
@@ -242,6 +248,19 @@ def targets(pack_seconds: float | None, elapsed: float, parent_mb: int) -> tuple
             f"{parent_mb} MB (target <= {PARENT_MB_TARGET} MB: {verdict[mem_ok]})", share_ok and mem_ok)
 
 
+def scale_targets(memory: dict[str, list[int]], elapsed: float, *, full_size: bool) -> tuple[str, bool]:
+    """The line on issue 15's targets: every worker and kernel under PROCESS_MB_TARGET; and, for the run the
+    target is set for (``full_size``: 200 programs, 4,000 projects, HTML and PDF on 2 CPUs), the wall time."""
+    verdict = {True: "met", False: "NOT met"}
+    peak = max([*memory.get("worker", []), *memory.get("kernel", [])], default=0)
+    mem_ok = peak <= PROCESS_MB_TARGET
+    line = f"largest worker or kernel {peak} MB (target <= {PROCESS_MB_TARGET} MB: {verdict[mem_ok]})"
+    if not full_size:
+        return line + "; wall time: the target is set for 200 programs / 4,000 projects, html,pdf, 2 CPUs", mem_ok
+    wall_ok = elapsed <= WALL_TARGET_S
+    return line + f"; wall {elapsed:.1f} s (target <= {WALL_TARGET_S:.0f} s: {verdict[wall_ok]})", mem_ok and wall_ok
+
+
 def local_workers(address: str) -> tuple[int, ...]:
     """The pids of the cluster's workers when they all run on this machine (loopback), else none."""
     import socket
@@ -339,7 +358,11 @@ def main() -> None:
             print(line, flush=True)
             target_line, met = targets(facts.get("pack_seconds"), res["elapsed"], max(mem.get("parent", [0])))
             print(f"  {target_line}", flush=True)
-            failed = failed or (args.strict and not met)
+            full_size = (args.programs, args.projects, formats, os.cpu_count(), args.cluster) == (
+                200, 4000, ("html", "pdf"), 2, None)
+            scale_line, scale_met = scale_targets(mem, res["elapsed"], full_size=full_size)
+            print(f"  {scale_line}", flush=True)
+            failed = failed or (args.strict and not (met and scale_met))
             for p in problems[:20]:
                 print(f"  problem: {p}", flush=True)
             failed = failed or bool(problems) or res["rc"] != 0

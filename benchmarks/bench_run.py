@@ -23,11 +23,10 @@ load average is printed at the start and the end, since the figures follow it.
 Run: ``.venv/bin/python benchmarks/bench_run.py [--programs 12] [--jobs N] [--html-only] [--also-no-reuse]
 [--program-notebook PATH --portfolio-notebook PATH]`` (the notebooks default to the packaged report notebooks).
 
-Measured on the development machine (2 CPUs shared with other work), 12 programs, load average 2.87 3.89 4.62 at
-the start and 2.23 2.55 3.68 at the end: loop 272.6 s (+ 34.5 s weasyprint); html 37.3 s, 7.3x (NOT met);
-html,pdf 59.6 s, 5.1x (NOT met); overhead beyond the cells 27.7% (html), 56.6% (html,pdf), NOT met. Before the
-speed-ups (5 programs, load average about 7): 3.0x and 2.4x. Details and why: docs/scaling.md, "How fast a month
-runs".
+Measured on the development machine (2 CPUs, nothing else running), 12 programs, load average 1.05 2.88 3.33 at
+the start and 2.52 2.15 2.80 at the end: loop 246.0 s (+ 32.9 s weasyprint); html 30.1 s, 8.2x (met); html,pdf
+48.8 s, 5.7x (NOT met); overhead beyond the cells 27.9% (html), 57.0% (html,pdf), NOT met. Before the speed-ups
+(5 programs, load average about 7): 3.0x and 2.4x. Details and why: docs/scaling.md, "How fast a month runs".
 """
 
 from __future__ import annotations

@@ -85,3 +85,13 @@ def test_check_pack_reports_a_missing_program(source, tmp_path: Path) -> None:
     assert facts["bookmarks"] == 0
     assert problems == ["pack: 0 program bookmarks for 1 programs",
                         "pack: 1 programs missing from the contents, e.g. ['PRG-X']"]
+
+
+def test_the_scale_targets_name_the_largest_process_and_the_wall_time_only_at_full_size() -> None:
+    line, met = bench_load.scale_targets({"parent": [900], "worker": [480, 612], "kernel": [500]}, 700.0,
+                                         full_size=True)
+    assert not met and "largest worker or kernel 612 MB (target <= 600 MB: NOT met)" in line
+    assert "wall 700.0 s (target <= 647 s: NOT met)" in line
+    line, met = bench_load.scale_targets({"parent": [1500], "worker": [480], "kernel": [590]}, 9999.0,
+                                         full_size=False)
+    assert met and "590 MB (target <= 600 MB: met)" in line and "wall 9999" not in line  # the parent has its own
