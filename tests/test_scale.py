@@ -99,3 +99,17 @@ def test_a_selected_roadmap_is_one_list_labelled_with_each_program() -> None:
     data = next(iter(spec["datasets"].values()))
     assert [r["project"] for r in data] == ["Project 2 (G1)", "Project 4 (G2)", "Project 0 (G0)"]
     assert spec["title"]["subtitle"][0] == "The 3 with the longest delay"
+
+
+def test_two_projects_of_one_name_keep_a_row_each() -> None:
+    from pmo_nb.reporting.charts import views as view_charts
+
+    rows = _roadmap([10.0, 5.0, 3.0])
+    rows.loc[1, "project"] = rows.loc[0, "project"]  # J00 and J01: same name, same program (G0)
+    for by_program in (True, False):
+        spec = view_charts.roadmap(rows, by_program=by_program).to_dict(validate=True)
+        names = [r["project"] for r in next(iter(spec["datasets"].values()))]
+        assert len(set(names)) == 3, names
+        assert any(n.endswith("[J00]") for n in names) and any(n.endswith("[J01]") for n in names)
+    unique = view_charts.roadmap(_roadmap([10.0, 5.0])).to_dict(validate=True)
+    assert [r["project"] for r in next(iter(unique["datasets"].values()))] == ["Project 0", "Project 1"]

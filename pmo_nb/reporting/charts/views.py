@@ -59,6 +59,10 @@ def roadmap(df: pd.DataFrame, status_date: Any = None, title: str | None = None,
     d["first"] = ~d["program"].duplicated() if by_program else d["order"].eq(0)
     if not by_program:
         d["project"] = d["project"].astype(str) + " (" + d["program"].astype(str) + ")"
+    if "project_id" in df:  # a row per project: two projects of one name (in one program) each keep theirs
+        same = d.duplicated(["program", "project"], keep=False) if by_program else d["project"].duplicated(keep=False)
+        d.loc[same, "project"] = d.loc[same, "project"].astype(str) + " [" + df.loc[d.index[same], "project_id"].astype(
+            str) + "]"
     programs = list(dict.fromkeys(d["program"]))
     keys = [k for k in RAG_KEYS if k in set(d["rag"])]
     utc = alt.Scale(type="utc", padding=6)
