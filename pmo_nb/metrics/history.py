@@ -348,18 +348,23 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
     covered = set(portfolio.periods) if portfolio is not None else set()
     parts: list[Part] = []
     missing: list[Period] = []
+    def cached(month: Period) -> Part | None:
+        if cache is None or str(month) not in cache:
+            return None
+        return cache.lazy(str(month)) if isinstance(cache, PackedMonths) else cache[str(month)]
+
     for month in wanted:
         path = month_path(out_dir, month) if out_dir is not None else None
         if path is not None and path.is_file():
             parts.append(StoredMonth(path))
         elif current is not None and month == Period(current.period):
-            if cache is not None and str(month) in cache:  # the run's snapshot of ``current``, made once
-                parts.append(cache.lazy(str(month)) if isinstance(cache, PackedMonths) else cache[str(month)])
-            else:
-                parts.append(LazyMonth(functools.partial(snapshot, current)))
+            # the run's snapshot of ``current`` (made once for every report), else made here when read
+            hit = cached(month)
+            parts.append(LazyMonth(functools.partial(snapshot, current)) if hit is None else hit)
         elif portfolio is not None and month in covered:
-            if cache is not None and str(month) in cache:
-                parts.append(cache.lazy(str(month)) if isinstance(cache, PackedMonths) else cache[str(month)])
+            hit = cached(month)
+            if hit is not None:
+                parts.append(hit)
                 continue
             snap = _recomputed(portfolio, month, cfg)
             if cache is not None:

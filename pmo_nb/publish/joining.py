@@ -25,14 +25,14 @@ def page_number_css(size: str, orientation: str) -> str:
 def stamp_page_numbers(out: Any, layout: Callable[[str], bytes]) -> None:
     """Stamp "Page X of Y" on every page of the pypdf writer ``out``.
 
-    ``layout(markup)`` lays out ``markup`` (as many empty pages as ``out`` has) with the stylesheet that draws
-    the numbers in the margin; its transparent pages are merged onto ``out``'s.
+    ``layout(body)`` lays out a document whose ``<body>`` is ``body`` (as many empty pages as ``out`` has) with
+    the stylesheet that draws the numbers in the margin; its transparent pages are merged onto ``out``'s.
     """
     import pypdf
 
     total = len(out.pages)
-    pages = '<div style="break-after: page"></div>' * (total - 1) + "<div></div>"
-    numbers = pypdf.PdfReader(io.BytesIO(layout(f"<html><body>{pages}</body></html>")))
+    body = "<body>" + '<div style="break-after: page"></div>' * (total - 1) + "<div></div></body>"
+    numbers = pypdf.PdfReader(io.BytesIO(layout(body)))
     for index, joined in enumerate(out.pages):
         joined.merge_page(numbers.pages[index])
         joined.compress_content_streams()  # merging leaves the page's content uncompressed

@@ -323,8 +323,8 @@ def _join(writer: _Writer, parts: list[_Part], *, organisation: str, state: Any,
         out.append(str(part.file), outline_item=part.outline, import_outline=True)
     starts = [c[2] - 1 for c in contents]
     link_pages(out, range(cover.pages, cover.pages + listing.pages), _LINK_SCHEME, lambda key: starts[int(key)])
-    stamp_page_numbers(out, lambda markup: write_pdf_plain(markup, page_number_css(size, orientation),
-                                                           where="executive pack page numbers"))
+    stamp_page_numbers(out, lambda body: write_pdf_plain(f"<html>{body}</html>", page_number_css(size, orientation),
+                                                         where="executive pack page numbers"))
     out.add_metadata({"/Title": f"Executive pack · {organisation} · {writer.month}", "/Author": organisation,
                       "/Creator": "pmo-nb", "/Producer": "pmo-nb", "/CreationDate": _pdf_date(generated_at)})
     buffer = io.BytesIO()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pmo_nb.exceptions import RenderError
 from pmo_nb.publish.joining import Bookmark, add_bookmarks, bookmarks, link_pages, stamp_page_numbers
@@ -102,7 +102,7 @@ def write_report_pdf(markup: str, page_css: str, *, where: str) -> bytes:
 
 
 class _Laid(NamedTuple):
-    data: bytes
+    reader: Any  # pypdf.PdfReader of the part, read once: counted, its bookmarks taken, appended
     pages: int
     marks: list[Bookmark]
 
@@ -110,9 +110,8 @@ class _Laid(NamedTuple):
 def _lay_out(markup: str, css: str, where: str) -> _Laid:
     import pypdf
 
-    data = write_pdf(markup, css, where=where)
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    return _Laid(data, len(reader.pages), bookmarks(reader))
+    reader = pypdf.PdfReader(io.BytesIO(write_pdf(markup, css, where=where)))
+    return _Laid(reader, len(reader.pages), bookmarks(reader))
 
 
 def _section_pages(marks: Sequence[Bookmark], markup: str, offset: int) -> dict[str, int]:
@@ -169,7 +168,7 @@ def _joined(split: Split, page_css: str, *, where: str) -> bytes:
 
     out = pypdf.PdfWriter()
     for laid in (first, *(laid for _, laid in later)):
-        out.append(io.BytesIO(laid.data), import_outline=False)
+        out.append(laid.reader, import_outline=False)
     link_pages(out, range(first.pages), _SCHEME, numbers.get)
     marks, offset = list(first.marks), first.pages
     for _, laid in later:
@@ -180,9 +179,10 @@ def _joined(split: Split, page_css: str, *, where: str) -> bytes:
             marks.extend(moved)
         offset += laid.pages
     add_bookmarks(out, marks)
-    stamp_page_numbers(out, lambda blank: write_pdf(split.head[: split.head.find("<body")] + blank[6:], page_css,
-                                                    where=f"{where} (page numbers)"))
-    meta = pypdf.PdfReader(io.BytesIO(first.data)).metadata
+    # the report's own head (its branding font) and @page rule, on empty pages: the footer as one document has it
+    stamp_page_numbers(out, lambda body: write_pdf(f"{split.head[: split.head.find('<body')]}{body}</html>",
+                                                   page_css, where=f"{where} (page numbers)"))
+    meta = first.reader.metadata
     if meta:
         out.add_metadata({key: str(value) for key, value in meta.items()})
     buffer = io.BytesIO()
