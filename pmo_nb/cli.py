@@ -246,7 +246,7 @@ def _run_formats(ctx: click.Context, param: click.Parameter, value: str) -> list
 @click.option("--out", default=None, type=click.Path(file_okay=False),
               help="Reports folder; the month goes to OUT/YYYY-MM/ (default: reports/ of the current folder).")
 @click.option("--jobs", default=None, type=click.IntRange(min=1),
-              help="Worker processes (default: one per available CPU).")
+              help="Worker processes (default: $PMO_NB_JOBS when set, else one per available CPU).")
 @click.option("--cluster", default=None, metavar="tcp://HOST:8786",
               help="Run the reports on the workers of this Dask scheduler instead of local processes (needs "
                    "pmo-nb[cluster] here and on every worker; docs/scaling.md).")

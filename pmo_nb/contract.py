@@ -16,6 +16,7 @@ __all__ = [
     "SOURCE_ENV",
     "SMTP_PASSWORD_ENV",
     "WORKSPACE_ENV",
+    "JOBS_ENV",
     "REPORT_META_MIMETYPE",
     "VEGALITE_MIMETYPE",
     "VEGALITE_V5_MIMETYPE",
@@ -46,6 +47,9 @@ SMTP_PASSWORD_ENV: Final = "PMO_NB_SMTP_PASSWORD"
 """The default environment variable ``pmo-nb send`` reads the SMTP password from (``[email] password_env``)."""
 WORKSPACE_ENV: Final = "PMO_NB_WORKSPACE"
 """The workspace folder (``pmo-nb --workspace DIR``), inherited by the run's workers and kernels."""
+JOBS_ENV: Final = "PMO_NB_JOBS"
+"""The default number of a local run's worker processes when ``--jobs`` is not given (else one per available CPU):
+for a machine that runs other work beside the reports, or several runs at once (the test suite sets it to 1)."""
 
 # ---------------------------------------------------------------------------------------------- mimetypes
 REPORT_META_MIMETYPE: Final = "application/vnd.pmo-nb.report+json"

@@ -67,6 +67,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytest-xdist would otherwise hand out the files by their number of tests, not in collection order
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+    # A run without --jobs gets one worker process: pytest-xdist already runs a test file per core, and a second
+    # worker per run would only add its start-up and its own kernels (about a fifth of a small run's CPU time).
+    # The tests of the parallel path pass --jobs 2 (determinism, faults, wiring, batch, the sample month).
+    from pmo_nb.contract import JOBS_ENV
+
+    os.environ.setdefault(JOBS_ENV, "1")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

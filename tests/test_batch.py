@@ -477,7 +477,7 @@ def test_real_report_notebooks_end_to_end(tmp_path: Path, sample_dir: Path) -> N
     portfolio = load(sample_dir)
     first = portfolio.program_ids[0]
     out = tmp_path / "reports"
-    result = run(sample_dir, programs=[first], out=out, jobs=2, progress=False)
+    result = run(sample_dir, programs=[first], out=out, jobs=1, progress=False)
     period = portfolio.latest_complete_period()
     month = out / period
     assert result.ok, summary_lines(result)

@@ -301,6 +301,35 @@ def test_every_bad_run_option_is_one_line_exit_2(tmp_path: Path, extra: list[str
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_pmo_nb_jobs_is_one_line_naming_the_variable(tmp_path: Path, monkeypatch, value: str) -> None:
+    monkeypatch.setenv("PMO_NB_JOBS", value)
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), tmp_path / "r", "batch_ok"))
+    assert res.exit_code == 1 and "Traceback" not in res.output + res.stderr  # as a bad pmo.toml
+    assert res.stderr == (f"error: PMO_NB_JOBS={value!r}: must be a whole number of worker processes, at least 1; "
+                          "set it to e.g. 2 or unset it (one worker per CPU), or pass --jobs\n")
+    assert not (tmp_path / "r").exists()
+
+
+def test_pmo_nb_jobs_is_the_default_and_jobs_wins(monkeypatch) -> None:
+    from pmo_nb.run.monthly import default_jobs
+
+    monkeypatch.delenv("PMO_NB_JOBS", raising=False)
+    assert default_jobs() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("PMO_NB_JOBS", " 3 ")
+    assert default_jobs() == 3
+
+
+@pytest.mark.slow
+def test_a_run_without_jobs_has_pmo_nb_jobs_workers(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PMO_NB_JOBS", "1")
+    res = CliRunner().invoke(cli, run_args(write_source(tmp_path / "src"), tmp_path / "r", "batch_ok", "--programs",
+                                           "PRG-A,PRG-B", "--formats", "html", "--quiet"))
+    assert res.exit_code == 0, res.output + res.stderr
+    m = read_manifest(tmp_path / "r" / "2026-10")
+    assert m["jobs"] == 1 and len({r["worker_pid"] for r in m["reports"]}) == 1
+
+
 @pytest.mark.slow
 def test_a_write_refused_while_finishing_the_month_is_one_line_and_publishes_nothing(tmp_path: Path,
                                                                                     monkeypatch) -> None:

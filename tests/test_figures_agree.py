@@ -151,12 +151,13 @@ def one_month_per_source(monkeypatch):
     share_month(monkeypatch)
 
 
-def _reports(source: Path | None):
+def _reports(source: Path | None, every: int = 1):
+    """The overview and every ``every``-th program's report (in program order, the first included)."""
     portfolio = load(source) if source else None
     ids = portfolio.program_ids if portfolio else load(sample.SAMPLE_DIR if hasattr(sample, "SAMPLE_DIR")
                                                       else None).program_ids
     yield PortfolioReport.build(source=source)
-    for program_id in ids:
+    for program_id in list(ids)[::every]:
         yield ProgramReport.build(program_id=program_id, source=source)
 
 
@@ -180,7 +181,9 @@ def test_every_figure_of_the_sample_reports_agrees(sample_figures):
 def test_every_figure_of_a_40_program_portfolio_agrees(tmp_path):
     src = tmp_path / "big"
     sample.write(sample.generate(programs=40, projects=260, milestones=1600, risks=1300, issues=900), src)
-    for report in _reports(src):
+    # the overview past the charts' row caps, and 10 of the 40 program reports (the sample's reports are all
+    # checked above): a program's figures are computed as at any size, and 31 more reports took a minute
+    for report in _reports(src, every=4):
         check(report)
 
 

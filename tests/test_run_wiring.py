@@ -320,7 +320,7 @@ def test_exclude_mode_end_to_end_reports_lists_counts_and_exits_0(tmp_path: Path
     (tmp_path / "pmo.toml").write_text(EXCLUDE, encoding="utf-8")
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", "--source", str(src), "--out", str(out), "--config",
-                                   str(tmp_path / "pmo.toml"), "--period", "2026-10", "--jobs", "2", "--quiet"])
+                                   str(tmp_path / "pmo.toml"), "--period", "2026-10", "--quiet"])
     assert res.exit_code == 0, res.output + res.stderr
     assert res.stderr.startswith("warning: 1 source row was left out for breaking a rule ([validation] "
                                  'invalid_rows = "exclude"): risks.csv row 3: must be a whole number from 1 to 5.')
@@ -356,7 +356,7 @@ def test_exclude_mode_end_to_end_reports_lists_counts_and_exits_0(tmp_path: Path
     before = {p.name: p.read_bytes() for p in month.iterdir() if p.is_file()}
     res = CliRunner().invoke(cli, ["run", "--source", str(src), "--out", str(out), "--config",
                                    str(tmp_path / "pmo.toml"), "--period", "2026-10", "--programs", "PRG-A",
-                                   "--formats", "html,pdf", "--pack", "full", "--jobs", "2", "--quiet"])
+                                   "--formats", "html,pdf", "--pack", "full", "--quiet"])
     assert res.exit_code == 0, res.output + res.stderr
     after = {p.name: p.read_bytes() for p in month.iterdir() if p.is_file()}
     assert after["PRG-B.html"] == before["PRG-B.html"] and after["PRG-C.pdf"] == before["PRG-C.pdf"]
@@ -383,7 +383,7 @@ def test_a_portfolio_without_cost_data_renders_every_report(tmp_path: Path, cut:
                                             encoding="utf-8")
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["run", "--source", str(src), "--out", str(out), "--formats", "html,pdf",
-                                   "--period", "2026-10", "--jobs", "2", "--quiet"])
+                                   "--period", "2026-10", "--quiet"])
     assert res.exit_code == 0, res.output + res.stderr
     month = month_of(out)
     m = read_manifest(month)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pmo_nb.config import Config, load_config
-from pmo_nb.contract import BATCH_ENV, FORMATS, SHARED_ENV, SOURCE_ENV
+from pmo_nb.contract import BATCH_ENV, FORMATS, JOBS_ENV, SHARED_ENV, SOURCE_ENV
 from pmo_nb.exceptions import (
     ConfigError,
     DataValidationError,
@@ -52,8 +52,8 @@ from pmo_nb.run.rendering import check_formats, links_for
 from pmo_nb.run.staging import MARKER, Staging, no_space, signals_held, writing
 from pmo_nb.run.worker import Prewarm
 
-__all__ = ["run", "RunResult", "SharedMonth", "parse_programs", "check_file_name", "share_month", "check_reports",
-           "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
+__all__ = ["run", "default_jobs", "RunResult", "SharedMonth", "parse_programs", "check_file_name", "share_month",
+           "check_reports", "PROGRAM_NOTEBOOK", "PORTFOLIO_NOTEBOOK", "SHARED_NAME", "DEFAULT_TIMEOUT"]
 
 SHARED_NAME = ".shared-state.pickle"
 DEFAULT_TIMEOUT = 600.0
@@ -410,7 +410,7 @@ def run(
     out:
         Reports folder, relative to the current folder (default ``reports``); the month goes to ``out/<period>/``.
     jobs:
-        Worker processes (default: the CPUs available to this process).
+        Worker processes (default: :func:`default_jobs`, ``$PMO_NB_JOBS`` or the CPUs available to this process).
     config:
         ``pmo.toml`` path or a ``Config``.
     timeout:
@@ -525,11 +525,23 @@ def run(
                      missing=[] if earned else missing, excluded=list(plan.portfolio.excluded))
 
 
+def default_jobs() -> int:
+    """The worker processes of a local run without ``--jobs``: ``$PMO_NB_JOBS`` when set, else one per CPU
+    available to this process. ``ConfigError`` naming the variable when it is not a whole number of at least 1."""
+    value = os.environ.get(JOBS_ENV, "").strip()
+    if not value:
+        return len(os.sched_getaffinity(0))
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{JOBS_ENV}={value!r}: must be a whole number of worker processes, at least 1; set it to "
+                          f"e.g. 2 or unset it (one worker per CPU), or pass --jobs", key="jobs")
+    return int(value)
+
+
 def _connect(plan: _Plan, cluster: str | None, jobs: int | None, kernel_name: str) -> Cluster | None:
     """The cluster the reports run on (checked), or None for the local pool; sets the plan's workers and kernel."""
     if not cluster:
         plan.kernel_exe = kernel_executable(kernel_name)
-        plan.workers = jobs or len(os.sched_getaffinity(0))
+        plan.workers = jobs or default_jobs()
         return None
     if jobs is not None:
         raise ConfigError("--jobs sets the local worker processes; with --cluster the cluster's workers run the "
