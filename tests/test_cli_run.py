@@ -180,7 +180,7 @@ def test_interrupted_run_leaves_previous_reports_and_no_temp_or_kernel(
             os.killpg(proc.pid, signum)  # Ctrl-C in a terminal reaches the whole process group
         else:
             os.kill(proc.pid, signum)  # e.g. `kill PID`: only the parent is told
-        stdout, stderr = proc.communicate(timeout=30)
+        stdout, stderr = proc.communicate(timeout=90)  # a bound on a hang, not a timing: the clean-up takes seconds
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -3,7 +3,7 @@
 Three real ``pmo-nb run`` invocations (HTML + PDF, two programs of the sample plus the portfolio overview):
 
 1. ``SOURCE_DATE_EPOCH=E1``, ``--jobs 1`` with kernel reuse (the second program runs in the first one's kernel);
-2. no ``SOURCE_DATE_EPOCH`` (the clock and a random run id), ``--jobs 2 --no-reuse-kernels``, HTML only;
+2. no ``SOURCE_DATE_EPOCH`` (the clock and a random run id), ``--jobs 1 --no-reuse-kernels``, HTML only;
 3. ``SOURCE_DATE_EPOCH=E1`` again, ``--jobs 2`` with reuse, after shuffling the rows of every CSV of the source
    in place (same folder, so the source path the data notes show is the same).
 
@@ -85,7 +85,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     src = root / "source"
     shutil.copytree(SAMPLE_DIR, src)
     first = pmo_run(src, root / "r1", "--jobs", "1", epoch=E1)
-    second = pmo_run(src, root / "r2", "--jobs", "2", "--no-reuse-kernels", "--formats", "html", epoch=None)
+    second = pmo_run(src, root / "r2", "--jobs", "1", "--no-reuse-kernels", "--formats", "html", epoch=None)
     original = {p.name: p.read_bytes() for p in src.glob("*.csv")}
     shuffle_csv_rows(src)
     assert all(src.joinpath(n).read_bytes() != b for n, b in original.items() if b.count(b"\n") > 2)

@@ -336,7 +336,7 @@ def test_a_second_ctrl_c_during_the_clean_up_still_leaves_everything_clean(world
         time.sleep(0.3)  # the run is now stopping its workers and removing the staging folder
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        stdout, stderr = proc.communicate(timeout=90)  # a bound on a hang, not a timing: the clean-up takes seconds
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
