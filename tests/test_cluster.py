@@ -374,7 +374,13 @@ def test_ctrl_c_stops_the_runs_kernels_on_the_workers_and_publishes_nothing(sche
     pids = worker_pids(scheduler)
     proc = pmo_run(tmp_path / "stopped", "--cluster", scheduler, programs="PRG-DCX")
     deadline = time.monotonic() + 300
-    while not any(kernel_children(pid) for pid in pids.values()) and time.monotonic() < deadline:
+
+    def mid_run() -> bool:
+        """This run's staging folder exists (it is connected) and a worker has a kernel (a report runs)."""
+        staged = list((tmp_path / "stopped").glob(f".tmp-{PERIOD}-*"))
+        return bool(staged) and any(kernel_children(pid) for pid in pids.values())
+
+    while not mid_run() and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
