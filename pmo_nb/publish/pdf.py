@@ -46,6 +46,28 @@ _PLAIN_STYLE = re.compile(r'(?:\s+(?:class="[^"]*"|type="text/css"))*\s*', re.IG
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=256)
+def _sheet_rules(css: str) -> tuple[tuple[str, str], ...] | None:
+    """The rules of one ``<style>`` as ``(@media prelude or "", rule text)``, ``@media`` blocks opened up; None
+    when the sheet has anything else (another at-rule, a parse error). Cached: the same component sheets recur
+    in every report."""
+    import tinycss2  # WeasyPrint's own CSS parser (one of its dependencies)
+
+    rules: list[tuple[str, str]] = []
+    for rule in tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True):
+        if rule.type == "qualified-rule":
+            rules.append(("", tinycss2.serialize([rule])))
+            continue
+        if rule.type != "at-rule" or rule.lower_at_keyword != "media" or rule.content is None:
+            return None
+        media = tinycss2.serialize(rule.prelude).strip()
+        for inner in tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True):
+            if inner.type != "qualified-rule":
+                return None
+            rules.append((media, tinycss2.serialize([inner])))
+    return tuple(rules)
+
+
 def merged_styles(markup: str) -> str:
     """``markup`` with its ``<style>`` elements made one, each rule in it once: what WeasyPrint applies is the same,
     matched in a fraction of the time.
@@ -64,21 +86,12 @@ def merged_styles(markup: str) -> str:
         return markup
     if any("<style" in comment.lower() for comment in _COMMENT.findall(markup)):
         return markup
-    import tinycss2  # WeasyPrint's own CSS parser (one of its dependencies)
-
     rules: list[tuple[str, str]] = []  # (the enclosing @media prelude or "", the rule), in order
     for match in matches:
-        for rule in tinycss2.parse_stylesheet(match.group(2), skip_whitespace=True, skip_comments=True):
-            if rule.type == "qualified-rule":
-                rules.append(("", tinycss2.serialize([rule])))
-                continue
-            if rule.type != "at-rule" or rule.lower_at_keyword != "media" or rule.content is None:
-                return markup
-            media = tinycss2.serialize(rule.prelude).strip()
-            for inner in tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True):
-                if inner.type != "qualified-rule":
-                    return markup
-                rules.append((media, tinycss2.serialize([inner])))
+        sheet_rules = _sheet_rules(match.group(2))
+        if sheet_rules is None:
+            return markup
+        rules += sheet_rules
     last = {rule: index for index, rule in enumerate(rules)}
     lines: list[str] = []
     open_media = ""
