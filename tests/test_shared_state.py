@@ -97,6 +97,31 @@ def test_shared_and_loaded_reports_are_the_same(tmp_path, monkeypatch, state) ->
         assert str(getattr(shared, section)()) == str(getattr(loaded, section)()), section
 
 
+def test_the_fingerprint_is_made_once_with_the_month_and_shown_by_every_report(tmp_path, monkeypatch, state) -> None:
+    """Hashing the whole portfolio costs seconds at 200 programs: the shared month carries it, and a report's header
+    and data notes show that one instead of hashing the portfolio again; a state without one (None) has it made
+    once by the report."""
+    from pmo_nb.data.model import Portfolio
+
+    expected = state.portfolio.fingerprint()
+    assert state.fingerprint == expected
+    marked = month.SharedState(**{**state.__dict__, "fingerprint": "ab" * 32})  # a stand-in the reports must show
+    month.write_shared(tmp_path / "s.pickle", month.shared_key(SAMPLE_DIR, None, PERIOD, None), marked)
+    monkeypatch.setenv(month.SHARED_ENV, str(tmp_path / "s.pickle"))
+    hashed: list[int] = []
+    real = Portfolio.fingerprint
+    monkeypatch.setattr(Portfolio, "fingerprint", lambda self: hashed.append(1) or real(self))
+    program = report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
+    overview = report.PortfolioReport.build(PERIOD, SAMPLE_DIR, None, None)
+    for built in (program, overview):
+        assert "data fingerprint abababababab." in str(built.data_notes())
+        assert built._fingerprint() == "ab" * 32
+    assert hashed == []
+    made = report.ProgramReport(**{**program.__dict__, "source_fingerprint": None})
+    assert "data fingerprint " + expected[:12] in str(made.data_notes())
+    assert made._fingerprint() == expected and hashed == [1]  # made once, then kept
+
+
 @pytest.mark.parametrize("change", ["source", "config", "period", "previous_snapshot", "no period",
                                     "Config object"])
 def test_any_mismatch_loads_normally(tmp_path, monkeypatch, state, loads, change) -> None:

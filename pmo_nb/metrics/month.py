@@ -109,6 +109,10 @@ class SharedState:
     previous_frame: pd.DataFrame | None
     previous_source: str | None
     first_program: str | None = None  # the source's first program (the default of a program report)
+    # the portfolio's fingerprint (Portfolio.fingerprint): hashing every table as CSV costs about 1.5 s at 200
+    # programs, so it is made once with the month instead of twice in every report (its header and data notes);
+    # None: not made (each report then makes it when it shows it)
+    fingerprint: str | None = None
     # past months recomputed from the source for the trends (month -> history snapshot): filled once, by the run
     # before it shares the month or by the first report that needs them, and read by every other report; kept
     # packed (about 1 MB a month instead of 25 at 200 programs), each kernel unpacks them as its trends read them
@@ -150,7 +154,8 @@ def shared_state(portfolio: Portfolio, config: Config, period: str,
     kpis = compute(portfolio, period, config)
     changes, prev_frame, prev_source = _previous(portfolio, config, period, previous_snapshot, kpis)
     return SharedState(portfolio=portfolio, config=config, period=period, kpis=kpis, changes=changes,
-                       previous_frame=prev_frame, previous_source=prev_source, first_program=first)
+                       previous_frame=prev_frame, previous_source=prev_source, first_program=first,
+                       fingerprint=portfolio.fingerprint())
 
 
 def _resolved(path: str | Path | None) -> str | None:

@@ -74,6 +74,7 @@ class _Base:
     changes: Changes
     previous_source: str | None = None
     reports_dir: str | None = None  # the run's --out: its history/ holds earlier months (None: recompute them)
+    source_fingerprint: str | None = None  # Portfolio.fingerprint(), made once with the month (None: made when shown)
 
     kind = "portfolio"
 
@@ -105,6 +106,13 @@ class _Base:
         return self.changes.summary(level, id_)
 
     program_id: str | None = None
+
+    def _fingerprint(self) -> str:
+        """The portfolio's fingerprint: the shared month's, else made here once (hashing every table is the costliest
+        step of a report's header at 200 programs)."""
+        if self.source_fingerprint is None:
+            self.source_fingerprint = self.portfolio.fingerprint()
+        return self.source_fingerprint
 
     def _has(self, table: str) -> bool:
         return table not in self.portfolio.missing_tables
@@ -170,7 +178,7 @@ class _Base:
         display.report_meta(
             kind=self.kind, title=self.title_text, program_id=self.program_id,
             organisation=self.config.organisation, period=self.period, rag=_rag(self.row.get("rag")),
-            rag_reason=str(self.row.get("rag_reason") or ""), source_fingerprint=self.portfolio.fingerprint(),
+            rag_reason=str(self.row.get("rag_reason") or ""), source_fingerprint=self._fingerprint(),
             currency=self.currency, page_size=self.config.report.page_size,
             orientation=self.config.report.orientation, branding=self.config.branding.as_meta(),
         )
@@ -389,7 +397,7 @@ class _Base:
                              "their expected cost counts as zero.")
         left_out, table = self._excluded_rows()
         notes += left_out
-        notes.append(f"Source: {self.portfolio.source}; data fingerprint {self.portfolio.fingerprint()[:12]}.")
+        notes.append(f"Source: {self.portfolio.source}; data fingerprint {self._fingerprint()[:12]}.")
         return components.summary([f"- {n}" for n in notes]) + table
 
     def _excluded_rows(self) -> tuple[list[str], components.HTML]:
@@ -546,7 +554,8 @@ class ProgramReport(_Base):
         st.portfolio.check_program(program_id)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period,
                      kpis=st.kpis.program(program_id), all_kpis=st.kpis, changes=st.changes,
-                     previous_source=st.previous_source, reports_dir=_folder(reports_dir))
+                     previous_source=st.previous_source, reports_dir=_folder(reports_dir),
+                     source_fingerprint=st.fingerprint)
         report.program_id = program_id
         report._previous_snapshot = st.previous_frame
         report._recomputed_months = st.recomputed
@@ -677,7 +686,7 @@ class PortfolioReport(_Base):
         st = month_state(source, config, period, previous_snapshot, today)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period, kpis=st.kpis,
                      all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source,
-                     reports_dir=_folder(reports_dir))
+                     reports_dir=_folder(reports_dir), source_fingerprint=st.fingerprint)
         report._previous_snapshot = st.previous_frame
         report._recomputed_months = st.recomputed
         return report
