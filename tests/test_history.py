@@ -170,6 +170,21 @@ def test_a_packed_month_unpacks_to_an_equal_frame(pf):
     assert list(packed) == ["2024-02"] and len(packed) == 1
 
 
+def test_a_packed_month_unpacks_each_kind_of_trend_rows_alone_and_in_order(pf):
+    """A packed month keeps the entities' rows and the key milestones apart (a trend unpacks only its kind), and
+    gives back each kind, the trend rows and the whole frame in the month's own row order, however mixed."""
+    month = history.snapshot(compute(pf, "2024-03")).iloc[::-1]  # rows of every kind in an unusual order
+    month.index = range(100, 100 + len(month))
+    month.attrs = {"note": "kept"}
+    packed = history.PackedMonth(month)
+    assert list(packed.trend_rows("entities")["id"]) == ["D", "C", "B", "A", "P2", "P1", "portfolio"]
+    assert list(packed.trend_rows("milestones")["id"]) == ["A-M2"]  # the one key milestone (A-M1, B-M1 are not)
+    assert list(packed.trend_rows()["id"]) == ["A-M2", "D", "C", "B", "A", "P2", "P1", "portfolio"]
+    _strictly_equal(packed.trend_rows(), month[history._trend_mask(month)])
+    _strictly_equal(packed.frame(), month)
+    _strictly_equal(history.LazyMonth(lambda: month).trend_rows("milestones"), packed.trend_rows("milestones"))
+
+
 def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):
     """The trends read the same rows from packed months (unpacked only in part) as from the whole frame."""
     history.write_month(tmp_path, compute(pf, "2024-02"))

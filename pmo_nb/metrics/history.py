@@ -132,12 +132,13 @@ class StoredMonth:
         """The month as :func:`read_month` reads it."""
         return read_month(self.path)
 
-    def trend_rows(self) -> pd.DataFrame:
-        """The rows of the month that the trends read (:func:`_trend_mask`), in its order."""
+    def trend_rows(self, kind: str | None = None) -> pd.DataFrame:
+        """The rows of the month that the trends read (:func:`_trend_mask`), or those of one ``kind``
+        (:func:`_kind_mask`), in its order."""
         import pyarrow as pa
 
         frame = self.frame()
-        rows = frame[_trend_mask(frame)]
+        rows = frame[_trend_mask(frame) if kind is None else _kind_mask(frame, kind)]
         del frame
         pa.default_memory_pool().release_unused()  # Arrow's allocator would otherwise keep the whole month's memory
         return rows
@@ -153,9 +154,20 @@ def _key_milestones(frame: pd.DataFrame) -> pd.Series:
     return stored & frame["key_milestone"].astype("object").eq(True) if "key_milestone" in frame else stored & False
 
 
+_KINDS = ("entities", "milestones")
+"""The two kinds of rows the trends read: the entities' KPIs (:meth:`History.entity`, :meth:`History.level`) and
+the key milestones as reported (:meth:`History.milestones`); no row is of both."""
+
+
+def _kind_mask(frame: pd.DataFrame, kind: str) -> Any:
+    """Which rows of a snapshot are of ``kind`` (one of :data:`_KINDS`)."""
+    keep = _key_milestones(frame) if kind == "milestones" else frame["level"].isin(_ENTITY_LEVELS)
+    return keep.to_numpy(dtype=bool)
+
+
 def _trend_mask(frame: pd.DataFrame) -> Any:
     """Which rows of a snapshot the built-in trends read (:meth:`History.entity`, :meth:`History.milestones`)."""
-    return (frame["level"].isin(_ENTITY_LEVELS) | _key_milestones(frame)).to_numpy(dtype=bool)
+    return _kind_mask(frame, "entities") | _kind_mask(frame, "milestones")
 
 
 def _pack(value: object) -> bytes:
@@ -176,34 +188,46 @@ class LazyMonth:
         """The month's snapshot."""
         return self._load()
 
-    def trend_rows(self) -> pd.DataFrame:
-        """The rows of the snapshot that the trends read (:func:`_trend_mask`), in its order."""
+    def trend_rows(self, kind: str | None = None) -> pd.DataFrame:
+        """The rows of the snapshot that the trends read (:func:`_trend_mask`), or those of one ``kind``
+        (:func:`_kind_mask`), in its order."""
         frame = self.frame()
-        return frame[_trend_mask(frame)]
+        return frame[_trend_mask(frame) if kind is None else _kind_mask(frame, kind)]
+
+
+def _in_order(parts: Sequence[pd.DataFrame], which: np.ndarray) -> pd.DataFrame:
+    """``parts`` put back together in their rows' order: ``which[i]`` is the part of the i-th row."""
+    where = np.concatenate([np.flatnonzero(which == k) for k in range(len(parts))])
+    return pd.concat(parts).iloc[np.argsort(where, kind="stable")]
 
 
 class PackedMonth(LazyMonth):
-    """A snapshot pickled and zlib-compressed in two parts, the rows the trends read and the others, so that a
-    trend unpacks only its rows (about a sixth of a month's) and :meth:`frame` still gives back an equal frame."""
+    """A snapshot pickled and zlib-compressed in three parts, the rows of each kind the trends read (the entities,
+    the key milestones: :data:`_KINDS`) and the others, so that a trend unpacks only the rows of its kind (the
+    entities are about a sixth of a month's rows; a recomputed month has no key milestone to read) and
+    :meth:`frame` still gives back an equal frame."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        mask = _trend_mask(frame)
-        self._trend = _pack(frame[mask])
-        self._rest = _pack((frame[~mask], mask, frame.index, dict(frame.attrs)))
+        which = np.full(len(frame), len(_KINDS), dtype=np.int8)  # the part of each row: a kind, else the rest
+        for k, kind in enumerate(_KINDS):
+            which[_kind_mask(frame, kind)] = k
+        self._kinds = {kind: _pack(frame[which == k]) for k, kind in enumerate(_KINDS)}
+        self._trend_which = which[which < len(_KINDS)]  # the kind of each row the trends read, in their order
+        self._rest = _pack((frame[which == len(_KINDS)], which, frame.index, dict(frame.attrs)))
         super().__init__(self._unpacked)
 
     def _unpacked(self) -> pd.DataFrame:
-        trend = _unpack(self._trend)
-        rest, mask, index, attrs = _unpack(self._rest)
-        where = np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
-        frame = pd.concat([trend, rest]).iloc[np.argsort(where, kind="stable")]
+        rest, which, index, attrs = _unpack(self._rest)
+        frame = _in_order([*(_unpack(self._kinds[kind]) for kind in _KINDS), rest], which)
         frame.index = index
         frame.attrs = attrs
         return frame
 
-    def trend_rows(self) -> pd.DataFrame:
-        rows: pd.DataFrame = _unpack(self._trend)
-        return rows
+    def trend_rows(self, kind: str | None = None) -> pd.DataFrame:
+        if kind is not None:
+            rows: pd.DataFrame = _unpack(self._kinds[kind])
+            return rows
+        return _in_order([_unpack(self._kinds[k]) for k in _KINDS], self._trend_which)
 
 
 class PackedMonths(MutableMapping[str, pd.DataFrame]):
@@ -277,17 +301,14 @@ class History:
 
     def _rows(self, milestones: bool = False) -> pd.DataFrame:
         """The entities' rows (or, with ``milestones``, the stored months' key milestones), in :attr:`frame`'s order:
-        a month read only when needed gives only the rows the trends read (:func:`_trend_mask`), and each kind is
-        put together when first asked for (the overview reads no milestones)."""
+        a month read only when needed gives only the rows of that kind (:func:`_kind_mask`; a packed month unpacks
+        only those), and each kind is put together when first asked for (the overview reads no milestones)."""
         if self._frame is not None or not self._parts:
             return self.frame
         kind = "milestones" if milestones else "entities"
         if kind not in self._trends:
-            parts = []
-            for part in self._parts:
-                rows = part[_trend_mask(part)] if isinstance(part, pd.DataFrame) else part.trend_rows()
-                keep = _key_milestones(rows) if milestones else rows["level"].isin(_ENTITY_LEVELS)
-                parts.append(rows[keep.to_numpy(dtype=bool)])
+            parts = [part[_kind_mask(part, kind)] if isinstance(part, pd.DataFrame) else part.trend_rows(kind)
+                     for part in self._parts]
             self._trends[kind] = shared_strings(pd.concat(parts, ignore_index=True))  # the months repeat the names
         return self._trends[kind]
 
