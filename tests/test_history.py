@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from kpi_scenarios import scenario
@@ -183,6 +185,24 @@ def test_a_packed_month_unpacks_each_kind_of_trend_rows_alone_and_in_order(pf):
     _strictly_equal(packed.trend_rows(), month[history._trend_mask(month)])
     _strictly_equal(packed.frame(), month)
     _strictly_equal(history.LazyMonth(lambda: month).trend_rows("milestones"), packed.trend_rows("milestones"))
+
+
+def test_a_stored_month_is_read_once_for_both_kinds_of_trend_rows(tmp_path, pf, monkeypatch):
+    """A report reads the entities' rows and the key milestones of every stored month: one read of the file gives
+    both (the second kind is kept from the first read), equal to what reading the file again would give."""
+    path = history.write_month(tmp_path, compute(pf, "2024-03"))
+    whole = history.read_month(path)
+    reads: list[Path] = []
+    real = history.read_month
+    monkeypatch.setattr(history, "read_month", lambda p: reads.append(Path(p)) or real(p))
+    stored = history.StoredMonth(path)
+    entities, milestones = stored.trend_rows("entities"), stored.trend_rows("milestones")
+    assert reads == [path]
+    assert list(entities["id"]) == ["portfolio", "P1", "P2", "A", "B", "C", "D"]
+    assert list(milestones["id"]) == ["A-M2"]  # the one key milestone
+    _strictly_equal(milestones, whole[history._kind_mask(whole, "milestones")])
+    _strictly_equal(stored.trend_rows("milestones"), milestones)  # asked again: read again, the same rows
+    assert reads == [path, path]
 
 
 def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):

@@ -122,6 +122,7 @@ class StoredMonth:
         import pyarrow.parquet as pq
 
         self.path = Path(path)
+        self._kept: dict[str, pd.DataFrame] = {}  # rows of the kinds not yet asked for, from the last read
         try:
             schema = pq.read_schema(self.path)
         except Exception as exc:  # corrupt, truncated, not Parquet
@@ -137,8 +138,14 @@ class StoredMonth:
         (:func:`_kind_mask`), in its order."""
         import pyarrow as pa
 
+        if kind is not None and kind in self._kept:
+            return self._kept.pop(kind)
         frame = self.frame()
         rows = frame[_trend_mask(frame) if kind is None else _kind_mask(frame, kind)]
+        if kind is not None:
+            # a History asks for each kind once: the other kinds' rows (small beside the whole month) are kept from
+            # this read, so that a report reads each stored month once, not once per kind (a whole-portfolio file)
+            self._kept = {other: frame[_kind_mask(frame, other)] for other in _KINDS if other != kind}
         del frame
         pa.default_memory_pool().release_unused()  # Arrow's allocator would otherwise keep the whole month's memory
         return rows
