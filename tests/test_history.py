@@ -205,6 +205,35 @@ def test_a_stored_month_is_read_once_for_both_kinds_of_trend_rows(tmp_path, pf, 
     assert reads == [path, path]
 
 
+def test_stored_months_read_once_by_the_run_are_used_while_their_files_are_unchanged(tmp_path, pf, monkeypatch):
+    """The run reads the stored months once (pack_stored) and the reports take them from there instead of reading
+    the files: the same history; a file written again since is read again, and months the store lacks (or a
+    month outside the trend) are not in it."""
+    for m in ("2024-01", "2024-02", "2024-03"):
+        history.write_month(tmp_path, compute(pf, m))
+    current = compute(pf, "2024-04")
+    store = history.pack_stored(tmp_path, "2024-04", 3)
+    assert len(store) == 2  # 2024-02 and 2024-03; 2024-01 is before the 3 months, 2024-04 not stored
+    alone = history.read_history(tmp_path, "2024-04", 3, portfolio=pf, current=current)
+    entities = [("portfolio", None), ("program", "P1"), ("project", "A")]
+    expected = (alone.frame, [alone.entity(level, id_) for level, id_ in entities], alone.milestones({"A", "B"}))
+    assert list(expected[2]["period"]) == ["2024-02", "2024-03", "2024-04"]  # A-M2 as reported each month
+    reads: list[Path] = []
+    real = history.read_month
+    monkeypatch.setattr(history, "read_month", lambda p: reads.append(Path(p).name) or real(p))
+    shared = history.read_history(tmp_path, "2024-04", 3, portfolio=pf, current=current, stored=store)
+    for (level, id_), rows in zip(entities, expected[1], strict=True):
+        _strictly_equal(shared.entity(level, id_), rows)
+    _strictly_equal(shared.milestones({"A", "B"}), expected[2])
+    _strictly_equal(shared.frame, expected[0])
+    assert reads == []
+    history.write_month(tmp_path, compute(pf, "2024-02"))  # written again: the store's copy is no longer used
+    again = history.read_history(tmp_path, "2024-04", 3, portfolio=pf, current=current, stored=store)
+    _strictly_equal(again.frame, expected[0])
+    assert reads == ["2024-02.parquet"]
+    assert len(history.pack_stored(None, "2024-04", 3)) == 0
+
+
 def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):
     """The trends read the same rows from packed months (unpacked only in part) as from the whole frame."""
     history.write_month(tmp_path, compute(pf, "2024-02"))

@@ -29,7 +29,7 @@ from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics.calendar import check_period, default_period, event_months
 from pmo_nb.metrics.changes import Changes, compare, load_snapshot
 from pmo_nb.metrics.frames import shared_strings
-from pmo_nb.metrics.history import PackedMonths
+from pmo_nb.metrics.history import PackedMonths, PackedStore
 from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.paths import SAMPLE_DIR
 from pmo_nb.periods import Period
@@ -117,6 +117,9 @@ class SharedState:
     # before it shares the month or by the first report that needs them, and read by every other report; kept
     # packed (about 1 MB a month instead of 25 at 200 programs), each kernel unpacks them as its trends read them
     recomputed: MutableMapping[str, pd.DataFrame] = field(default_factory=PackedMonths)
+    # the months of the reports folder's history/ the trends read, read once by the run (pack_stored) instead of
+    # once in every report; a report reads a file itself when it is not the one read here
+    stored: PackedStore = field(default_factory=PackedStore)
 
 
 def share_current(state: SharedState) -> None:

@@ -28,7 +28,7 @@ from pmo_nb.contract import RAG_SEVERITY
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
-from pmo_nb.metrics.history import TREND_MONTHS
+from pmo_nb.metrics.history import TREND_MONTHS, PackedStore
 from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.metrics.rag import NO_COST_SUFFIX
@@ -237,6 +237,7 @@ class _Base:
 
     _previous_snapshot: pd.DataFrame | None = None
     _recomputed_months: MutableMapping[str, pd.DataFrame] | None = None  # the month's shared past months (trends)
+    _stored_months: PackedStore | None = None  # the month's shared stored months (trends)
 
     def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
         level: Literal["program", "portfolio"] = "program" if self.kind == "program" else "portfolio"
@@ -559,6 +560,7 @@ class ProgramReport(_Base):
         report.program_id = program_id
         report._previous_snapshot = st.previous_frame
         report._recomputed_months = st.recomputed
+        report._stored_months = getattr(st, "stored", None)
         return report
 
     @property
@@ -689,6 +691,7 @@ class PortfolioReport(_Base):
                      reports_dir=_folder(reports_dir), source_fingerprint=st.fingerprint)
         report._previous_snapshot = st.previous_frame
         report._recomputed_months = st.recomputed
+        report._stored_months = getattr(st, "stored", None)
         return report
 
     @property
