@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from kpi_scenarios import scenario
@@ -168,6 +170,68 @@ def test_a_packed_month_unpacks_to_an_equal_frame(pf):
     mask = month["level"].isin(["portfolio", "program", "project"])  # a recomputed month's milestones: never read
     _strictly_equal(packed.lazy("2024-02").trend_rows(), month[mask])
     assert list(packed) == ["2024-02"] and len(packed) == 1
+
+
+def test_a_packed_month_unpacks_each_kind_of_trend_rows_alone_and_in_order(pf):
+    """A packed month keeps the entities' rows and the key milestones apart (a trend unpacks only its kind), and
+    gives back each kind, the trend rows and the whole frame in the month's own row order, however mixed."""
+    month = history.snapshot(compute(pf, "2024-03")).iloc[::-1]  # rows of every kind in an unusual order
+    month.index = range(100, 100 + len(month))
+    month.attrs = {"note": "kept"}
+    packed = history.PackedMonth(month)
+    assert list(packed.trend_rows("entities")["id"]) == ["D", "C", "B", "A", "P2", "P1", "portfolio"]
+    assert list(packed.trend_rows("milestones")["id"]) == ["A-M2"]  # the one key milestone (A-M1, B-M1 are not)
+    assert list(packed.trend_rows()["id"]) == ["A-M2", "D", "C", "B", "A", "P2", "P1", "portfolio"]
+    _strictly_equal(packed.trend_rows(), month[history._trend_mask(month)])
+    _strictly_equal(packed.frame(), month)
+    _strictly_equal(history.LazyMonth(lambda: month).trend_rows("milestones"), packed.trend_rows("milestones"))
+
+
+def test_a_stored_month_is_read_once_for_both_kinds_of_trend_rows(tmp_path, pf, monkeypatch):
+    """A report reads the entities' rows and the key milestones of every stored month: one read of the file gives
+    both (the second kind is kept from the first read), equal to what reading the file again would give."""
+    path = history.write_month(tmp_path, compute(pf, "2024-03"))
+    whole = history.read_month(path)
+    reads: list[Path] = []
+    real = history.read_month
+    monkeypatch.setattr(history, "read_month", lambda p: reads.append(Path(p)) or real(p))
+    stored = history.StoredMonth(path)
+    entities, milestones = stored.trend_rows("entities"), stored.trend_rows("milestones")
+    assert reads == [path]
+    assert list(entities["id"]) == ["portfolio", "P1", "P2", "A", "B", "C", "D"]
+    assert list(milestones["id"]) == ["A-M2"]  # the one key milestone
+    _strictly_equal(milestones, whole[history._kind_mask(whole, "milestones")])
+    _strictly_equal(stored.trend_rows("milestones"), milestones)  # asked again: read again, the same rows
+    assert reads == [path, path]
+
+
+def test_stored_months_read_once_by_the_run_are_used_while_their_files_are_unchanged(tmp_path, pf, monkeypatch):
+    """The run reads the stored months once (pack_stored) and the reports take them from there instead of reading
+    the files: the same history; a file written again since is read again, and months the store lacks (or a
+    month outside the trend) are not in it."""
+    for m in ("2024-01", "2024-02", "2024-03"):
+        history.write_month(tmp_path, compute(pf, m))
+    current = compute(pf, "2024-04")
+    store = history.pack_stored(tmp_path, "2024-04", 3)
+    assert len(store) == 2  # 2024-02 and 2024-03; 2024-01 is before the 3 months, 2024-04 not stored
+    alone = history.read_history(tmp_path, "2024-04", 3, portfolio=pf, current=current)
+    entities = [("portfolio", None), ("program", "P1"), ("project", "A")]
+    expected = (alone.frame, [alone.entity(level, id_) for level, id_ in entities], alone.milestones({"A", "B"}))
+    assert list(expected[2]["period"]) == ["2024-02", "2024-03", "2024-04"]  # A-M2 as reported each month
+    reads: list[Path] = []
+    real = history.read_month
+    monkeypatch.setattr(history, "read_month", lambda p: reads.append(Path(p).name) or real(p))
+    shared = history.read_history(tmp_path, "2024-04", 3, portfolio=pf, current=current, stored=store)
+    for (level, id_), rows in zip(entities, expected[1], strict=True):
+        _strictly_equal(shared.entity(level, id_), rows)
+    _strictly_equal(shared.milestones({"A", "B"}), expected[2])
+    _strictly_equal(shared.frame, expected[0])
+    assert reads == []
+    history.write_month(tmp_path, compute(pf, "2024-02"))  # written again: the store's copy is no longer used
+    again = history.read_history(tmp_path, "2024-04", 3, portfolio=pf, current=current, stored=store)
+    _strictly_equal(again.frame, expected[0])
+    assert reads == ["2024-02.parquet"]
+    assert len(history.pack_stored(None, "2024-04", 3)) == 0
 
 
 def test_a_history_of_packed_months_reads_as_one_read_whole(tmp_path, pf):

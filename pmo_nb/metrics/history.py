@@ -28,7 +28,8 @@ from pmo_nb.metrics.kpis import Kpis, compute
 from pmo_nb.periods import Period
 
 __all__ = ["HISTORY_DIR", "HISTORY_FORMAT", "TREND_MONTHS", "History", "month_path", "snapshot", "write_month",
-           "read_month", "read_history", "LazyMonth", "PackedMonth", "PackedMonths", "StoredMonth", "Part"]
+           "read_month", "read_history", "LazyMonth", "PackedMonth", "PackedMonths", "PackedStore", "StoredMonth",
+           "Part", "pack_stored"]
 
 HISTORY_DIR = "history"
 """The store's folder inside the reports folder (the run's ``--out``)."""
@@ -122,6 +123,7 @@ class StoredMonth:
         import pyarrow.parquet as pq
 
         self.path = Path(path)
+        self._kept: dict[str, pd.DataFrame] = {}  # rows of the kinds not yet asked for, from the last read
         try:
             schema = pq.read_schema(self.path)
         except Exception as exc:  # corrupt, truncated, not Parquet
@@ -132,12 +134,19 @@ class StoredMonth:
         """The month as :func:`read_month` reads it."""
         return read_month(self.path)
 
-    def trend_rows(self) -> pd.DataFrame:
-        """The rows of the month that the trends read (:func:`_trend_mask`), in its order."""
+    def trend_rows(self, kind: str | None = None) -> pd.DataFrame:
+        """The rows of the month that the trends read (:func:`_trend_mask`), or those of one ``kind``
+        (:func:`_kind_mask`), in its order."""
         import pyarrow as pa
 
+        if kind is not None and kind in self._kept:
+            return self._kept.pop(kind)
         frame = self.frame()
-        rows = frame[_trend_mask(frame)]
+        rows = frame[_trend_mask(frame) if kind is None else _kind_mask(frame, kind)]
+        if kind is not None:
+            # a History asks for each kind once: the other kinds' rows (small beside the whole month) are kept from
+            # this read, so that a report reads each stored month once, not once per kind (a whole-portfolio file)
+            self._kept = {other: frame[_kind_mask(frame, other)] for other in _KINDS if other != kind}
         del frame
         pa.default_memory_pool().release_unused()  # Arrow's allocator would otherwise keep the whole month's memory
         return rows
@@ -153,9 +162,20 @@ def _key_milestones(frame: pd.DataFrame) -> pd.Series:
     return stored & frame["key_milestone"].astype("object").eq(True) if "key_milestone" in frame else stored & False
 
 
+_KINDS = ("entities", "milestones")
+"""The two kinds of rows the trends read: the entities' KPIs (:meth:`History.entity`, :meth:`History.level`) and
+the key milestones as reported (:meth:`History.milestones`); no row is of both."""
+
+
+def _kind_mask(frame: pd.DataFrame, kind: str) -> Any:
+    """Which rows of a snapshot are of ``kind`` (one of :data:`_KINDS`)."""
+    keep = _key_milestones(frame) if kind == "milestones" else frame["level"].isin(_ENTITY_LEVELS)
+    return keep.to_numpy(dtype=bool)
+
+
 def _trend_mask(frame: pd.DataFrame) -> Any:
     """Which rows of a snapshot the built-in trends read (:meth:`History.entity`, :meth:`History.milestones`)."""
-    return (frame["level"].isin(_ENTITY_LEVELS) | _key_milestones(frame)).to_numpy(dtype=bool)
+    return _kind_mask(frame, "entities") | _kind_mask(frame, "milestones")
 
 
 def _pack(value: object) -> bytes:
@@ -176,34 +196,46 @@ class LazyMonth:
         """The month's snapshot."""
         return self._load()
 
-    def trend_rows(self) -> pd.DataFrame:
-        """The rows of the snapshot that the trends read (:func:`_trend_mask`), in its order."""
+    def trend_rows(self, kind: str | None = None) -> pd.DataFrame:
+        """The rows of the snapshot that the trends read (:func:`_trend_mask`), or those of one ``kind``
+        (:func:`_kind_mask`), in its order."""
         frame = self.frame()
-        return frame[_trend_mask(frame)]
+        return frame[_trend_mask(frame) if kind is None else _kind_mask(frame, kind)]
+
+
+def _in_order(parts: Sequence[pd.DataFrame], which: np.ndarray) -> pd.DataFrame:
+    """``parts`` put back together in their rows' order: ``which[i]`` is the part of the i-th row."""
+    where = np.concatenate([np.flatnonzero(which == k) for k in range(len(parts))])
+    return pd.concat(parts).iloc[np.argsort(where, kind="stable")]
 
 
 class PackedMonth(LazyMonth):
-    """A snapshot pickled and zlib-compressed in two parts, the rows the trends read and the others, so that a
-    trend unpacks only its rows (about a sixth of a month's) and :meth:`frame` still gives back an equal frame."""
+    """A snapshot pickled and zlib-compressed in three parts, the rows of each kind the trends read (the entities,
+    the key milestones: :data:`_KINDS`) and the others, so that a trend unpacks only the rows of its kind (the
+    entities are about a sixth of a month's rows; a recomputed month has no key milestone to read) and
+    :meth:`frame` still gives back an equal frame."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        mask = _trend_mask(frame)
-        self._trend = _pack(frame[mask])
-        self._rest = _pack((frame[~mask], mask, frame.index, dict(frame.attrs)))
+        which = np.full(len(frame), len(_KINDS), dtype=np.int8)  # the part of each row: a kind, else the rest
+        for k, kind in enumerate(_KINDS):
+            which[_kind_mask(frame, kind)] = k
+        self._kinds = {kind: _pack(frame[which == k]) for k, kind in enumerate(_KINDS)}
+        self._trend_which = which[which < len(_KINDS)]  # the kind of each row the trends read, in their order
+        self._rest = _pack((frame[which == len(_KINDS)], which, frame.index, dict(frame.attrs)))
         super().__init__(self._unpacked)
 
     def _unpacked(self) -> pd.DataFrame:
-        trend = _unpack(self._trend)
-        rest, mask, index, attrs = _unpack(self._rest)
-        where = np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
-        frame = pd.concat([trend, rest]).iloc[np.argsort(where, kind="stable")]
+        rest, which, index, attrs = _unpack(self._rest)
+        frame = _in_order([*(_unpack(self._kinds[kind]) for kind in _KINDS), rest], which)
         frame.index = index
         frame.attrs = attrs
         return frame
 
-    def trend_rows(self) -> pd.DataFrame:
-        rows: pd.DataFrame = _unpack(self._trend)
-        return rows
+    def trend_rows(self, kind: str | None = None) -> pd.DataFrame:
+        if kind is not None:
+            rows: pd.DataFrame = _unpack(self._kinds[kind])
+            return rows
+        return _in_order([_unpack(self._kinds[k]) for k in _KINDS], self._trend_which)
 
 
 class PackedMonths(MutableMapping[str, pd.DataFrame]):
@@ -242,6 +274,63 @@ class PackedMonths(MutableMapping[str, pd.DataFrame]):
         return self._packed[month]
 
 
+def _file_stamp(path: Path) -> tuple[object, ...] | None:
+    """What changes when ``path`` is written again (device, inode, size, times); None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class PackedStore:
+    """Months of a history store read once and kept packed (:class:`PackedMonth`), each with its file's stamp.
+
+    From a run's second month on the trends read ``reports/history/``: a Parquet file per month of the whole
+    portfolio, that every report would read again (about 0.05 s a month and a report at 200 programs). The run
+    reads them once (:func:`pack_stored`) and shares them with the month (``SharedState.stored``); a report uses a
+    packed month only while its file is the one that was read (same path and stamp), else it reads the file.
+    """
+
+    def __init__(self) -> None:
+        self._months: dict[str, tuple[tuple[object, ...], PackedMonth]] = {}
+
+    def __len__(self) -> int:
+        return len(self._months)
+
+    def add(self, path: str | Path) -> None:
+        """Read the stored month at ``path`` (:func:`read_month`'s errors) and keep it packed."""
+        path = Path(path).resolve()
+        stamp = _file_stamp(path)
+        frame = read_month(path)
+        if stamp is not None and stamp == _file_stamp(path):  # not written again while it was read
+            self._months[str(path)] = (stamp, PackedMonth(frame))
+
+    def get(self, path: str | Path) -> PackedMonth | None:
+        """The packed month read from ``path`` if the file is still the one that was read, else None."""
+        path = Path(path).resolve()
+        entry = self._months.get(str(path))
+        return entry[1] if entry is not None and entry[0] == _file_stamp(path) else None
+
+
+def pack_stored(out_dir: str | Path | None, until: str | Period, months: int = 12) -> PackedStore:
+    """The stored months among the ``months`` up to ``until`` that :func:`read_history` would read from
+    ``out_dir/history/``, read once and packed (a file that cannot be read is left out: a report reading it
+    says so in its trend sections, as without the store)."""
+    store = PackedStore()
+    if out_dir is None:
+        return store
+    last = Period(until)
+    for month in (last.shift(-k) for k in range(months - 1, -1, -1)):
+        path = month_path(out_dir, month)
+        if path.is_file():
+            try:
+                store.add(path)
+            except SourceError:
+                continue
+    return store
+
+
 Part = pd.DataFrame | LazyMonth | StoredMonth
 """A month of a :class:`History`: its snapshot, or a month read only when needed."""
 
@@ -277,17 +366,14 @@ class History:
 
     def _rows(self, milestones: bool = False) -> pd.DataFrame:
         """The entities' rows (or, with ``milestones``, the stored months' key milestones), in :attr:`frame`'s order:
-        a month read only when needed gives only the rows the trends read (:func:`_trend_mask`), and each kind is
-        put together when first asked for (the overview reads no milestones)."""
+        a month read only when needed gives only the rows of that kind (:func:`_kind_mask`; a packed month unpacks
+        only those), and each kind is put together when first asked for (the overview reads no milestones)."""
         if self._frame is not None or not self._parts:
             return self.frame
         kind = "milestones" if milestones else "entities"
         if kind not in self._trends:
-            parts = []
-            for part in self._parts:
-                rows = part[_trend_mask(part)] if isinstance(part, pd.DataFrame) else part.trend_rows()
-                keep = _key_milestones(rows) if milestones else rows["level"].isin(_ENTITY_LEVELS)
-                parts.append(rows[keep.to_numpy(dtype=bool)])
+            parts = [part[_kind_mask(part, kind)] if isinstance(part, pd.DataFrame) else part.trend_rows(kind)
+                     for part in self._parts]
             self._trends[kind] = shared_strings(pd.concat(parts, ignore_index=True))  # the months repeat the names
         return self._trends[kind]
 
@@ -317,7 +403,8 @@ class History:
 
 def read_history(out_dir: str | Path | None, until: str | Period, months: int = 12, *,
                  portfolio: Portfolio | None = None, config: Config | str | Path | None = None,
-                 current: Kpis | None = None, cache: MutableMapping[str, pd.DataFrame] | None = None) -> History:
+                 current: Kpis | None = None, cache: MutableMapping[str, pd.DataFrame] | None = None,
+                 stored: PackedStore | None = None) -> History:
     """The ``months`` months up to ``until``: stored where ``out_dir`` holds them, else recomputed.
 
     Parameters
@@ -336,6 +423,9 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
         so that the reports of one month recompute each past month once, not once per report. It may also hold
         the reporting month, as ``snapshot(current)`` (:func:`pmo_nb.metrics.month.share_current`): the
         reports then do not each make it.
+    stored:
+        Stored months already read (:func:`pack_stored`, the shared month's ``SharedState.stored``): a month whose
+        file is still the one read there is taken from it instead of reading the file again.
 
     Raises
     ------
@@ -356,7 +446,8 @@ def read_history(out_dir: str | Path | None, until: str | Period, months: int = 
     for month in wanted:
         path = month_path(out_dir, month) if out_dir is not None else None
         if path is not None and path.is_file():
-            parts.append(StoredMonth(path))
+            packed = stored.get(path) if stored is not None else None
+            parts.append(StoredMonth(path) if packed is None else packed)
         elif current is not None and month == Period(current.period):
             # the run's snapshot of ``current`` (made once for every report), else made here when read
             hit = cached(month)

@@ -28,7 +28,7 @@ from pmo_nb.contract import RAG_SEVERITY
 from pmo_nb.data.model import Portfolio
 from pmo_nb.metrics import issues, risks
 from pmo_nb.metrics.changes import Changes
-from pmo_nb.metrics.history import TREND_MONTHS
+from pmo_nb.metrics.history import TREND_MONTHS, PackedStore
 from pmo_nb.metrics.kpis import Kpis
 from pmo_nb.metrics.month import month_state
 from pmo_nb.metrics.rag import NO_COST_SUFFIX
@@ -74,6 +74,7 @@ class _Base:
     changes: Changes
     previous_source: str | None = None
     reports_dir: str | None = None  # the run's --out: its history/ holds earlier months (None: recompute them)
+    source_fingerprint: str | None = None  # Portfolio.fingerprint(), made once with the month (None: made when shown)
 
     kind = "portfolio"
 
@@ -105,6 +106,13 @@ class _Base:
         return self.changes.summary(level, id_)
 
     program_id: str | None = None
+
+    def _fingerprint(self) -> str:
+        """The portfolio's fingerprint: the shared month's, else made here once (hashing every table is the costliest
+        step of a report's header at 200 programs)."""
+        if self.source_fingerprint is None:
+            self.source_fingerprint = self.portfolio.fingerprint()
+        return self.source_fingerprint
 
     def _has(self, table: str) -> bool:
         return table not in self.portfolio.missing_tables
@@ -170,7 +178,7 @@ class _Base:
         display.report_meta(
             kind=self.kind, title=self.title_text, program_id=self.program_id,
             organisation=self.config.organisation, period=self.period, rag=_rag(self.row.get("rag")),
-            rag_reason=str(self.row.get("rag_reason") or ""), source_fingerprint=self.portfolio.fingerprint(),
+            rag_reason=str(self.row.get("rag_reason") or ""), source_fingerprint=self._fingerprint(),
             currency=self.currency, page_size=self.config.report.page_size,
             orientation=self.config.report.orientation, branding=self.config.branding.as_meta(),
         )
@@ -229,6 +237,7 @@ class _Base:
 
     _previous_snapshot: pd.DataFrame | None = None
     _recomputed_months: MutableMapping[str, pd.DataFrame] | None = None  # the month's shared past months (trends)
+    _stored_months: PackedStore | None = None  # the month's shared stored months (trends)
 
     def _s_curve(self) -> alt.TopLevelMixin | components.HTML:
         level: Literal["program", "portfolio"] = "program" if self.kind == "program" else "portfolio"
@@ -389,7 +398,7 @@ class _Base:
                              "their expected cost counts as zero.")
         left_out, table = self._excluded_rows()
         notes += left_out
-        notes.append(f"Source: {self.portfolio.source}; data fingerprint {self.portfolio.fingerprint()[:12]}.")
+        notes.append(f"Source: {self.portfolio.source}; data fingerprint {self._fingerprint()[:12]}.")
         return components.summary([f"- {n}" for n in notes]) + table
 
     def _excluded_rows(self) -> tuple[list[str], components.HTML]:
@@ -546,10 +555,12 @@ class ProgramReport(_Base):
         st.portfolio.check_program(program_id)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period,
                      kpis=st.kpis.program(program_id), all_kpis=st.kpis, changes=st.changes,
-                     previous_source=st.previous_source, reports_dir=_folder(reports_dir))
+                     previous_source=st.previous_source, reports_dir=_folder(reports_dir),
+                     source_fingerprint=st.fingerprint)
         report.program_id = program_id
         report._previous_snapshot = st.previous_frame
         report._recomputed_months = st.recomputed
+        report._stored_months = getattr(st, "stored", None)
         return report
 
     @property
@@ -677,9 +688,10 @@ class PortfolioReport(_Base):
         st = month_state(source, config, period, previous_snapshot, today)
         report = cls(portfolio=st.portfolio, config=st.config, period=st.period, kpis=st.kpis,
                      all_kpis=st.kpis, changes=st.changes, previous_source=st.previous_source,
-                     reports_dir=_folder(reports_dir))
+                     reports_dir=_folder(reports_dir), source_fingerprint=st.fingerprint)
         report._previous_snapshot = st.previous_frame
         report._recomputed_months = st.recomputed
+        report._stored_months = getattr(st, "stored", None)
         return report
 
     @property

@@ -33,7 +33,8 @@ def history_of(report: Any) -> History:
     if cached is None:
         cached = read_history(getattr(report, "reports_dir", None), report.period, TREND_MONTHS,
                               portfolio=report.portfolio, config=report.config, current=report.all_kpis,
-                              cache=getattr(report, "_recomputed_months", None))
+                              cache=getattr(report, "_recomputed_months", None),
+                              stored=getattr(report, "_stored_months", None))
         report._history = cached
     return cached
 

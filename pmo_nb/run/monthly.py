@@ -231,11 +231,12 @@ def _trend_months_ahead(portfolio: Any, config: Config, params: Mapping[str, Any
 def _recompute_trend_months(state: Any, reports_dir: str | None) -> None:
     """Recompute once, here, the trend months that ``reports_dir/history/`` lacks (into ``state.recomputed``):
     otherwise every report's kernel would recompute the same past months of the whole portfolio."""
-    from pmo_nb.metrics.history import TREND_MONTHS, read_history
+    from pmo_nb.metrics.history import TREND_MONTHS, pack_stored, read_history
 
+    state.stored = pack_stored(reports_dir, state.period, TREND_MONTHS)  # read once here, not in every report
     try:
         read_history(reports_dir, state.period, TREND_MONTHS, portfolio=state.portfolio, config=state.config,
-                     current=state.kpis, cache=state.recomputed)
+                     current=state.kpis, cache=state.recomputed, stored=state.stored)
     except PmoError as exc:  # an unreadable stored month: each report says so in its own trend section
         log.warning("the trend months were not prepared for the reports: %s", first_line(exc))
 
