@@ -122,36 +122,6 @@ def test_the_fingerprint_is_made_once_with_the_month_and_shown_by_every_report(t
     assert made._fingerprint() == expected and hashed == [1]  # made once, then kept
 
 
-def test_a_kept_kernel_unpickles_the_shared_file_once_and_again_when_it_is_written_again(tmp_path, monkeypatch,
-                                                                                      state) -> None:
-    """Report after report of a kept kernel reads the same, unchanged shared file: it is unpickled once and the
-    reports share its state (and what is computed once per portfolio object, the RAID month); a file written again
-    (a new run) is read again."""
-    from pmo_nb.metrics import raid
-
-    key = month.shared_key(SAMPLE_DIR, None, PERIOD, None)
-    path = month.write_shared(tmp_path / "s.pickle", key, state)
-    monkeypatch.setenv(month.SHARED_ENV, str(path))
-    month.forget_computed()
-    loads: list[int] = []
-    real = pickle.load
-    monkeypatch.setattr(month.pickle, "load", lambda fh: loads.append(1) or real(fh))
-    months: list[str] = []
-    real_month = raid.month
-    monkeypatch.setattr(raid, "month", lambda pf, period: months.append(str(period)) or real_month(pf, period))
-    first = report.ProgramReport.build("PRG-ERP", PERIOD, SAMPLE_DIR, None, None)
-    second = report.ProgramReport.build("PRG-DCX", PERIOD, SAMPLE_DIR, None, None)
-    for built in (first, second):
-        built.section("decisions_needed")
-    assert loads == [1] and months == [PERIOD]
-    assert first.portfolio is second.portfolio and first.program_id == "PRG-ERP" and second.program_id == "PRG-DCX"
-    marked = month.SharedState(**{**state.__dict__, "previous_source": "written again"})
-    month.write_shared(path, key, marked)
-    assert month.read_shared(key).previous_source == "written again" and loads == [1, 1]
-    path.unlink()
-    assert month.read_shared(key) is None  # a file gone is not read from memory
-
-
 @pytest.mark.parametrize("change", ["source", "config", "period", "previous_snapshot", "no period",
                                     "Config object"])
 def test_any_mismatch_loads_normally(tmp_path, monkeypatch, state, loads, change) -> None:

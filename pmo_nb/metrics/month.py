@@ -224,41 +224,15 @@ def read_shared(key: SharedKey | None, path: str | Path | None = None) -> Shared
     path = os.environ.get(SHARED_ENV) if path is None else path
     if key is None or not path:
         return None
-    payload = _shared_payload(path)
-    if not isinstance(payload, dict) or payload.get("format") != SHARED_FORMAT or payload.get("key") != key:
-        return None
-    state = payload.get("state")
-    return state if isinstance(state, SharedState) else None
-
-
-# the last shared file this process read: (its path and stat stamp, what it unpickled to)
-_LAST_SHARED: list[tuple[tuple[object, ...], object]] = []
-
-
-def _shared_payload(path: str | Path) -> object | None:
-    """The unpickled content of the shared file at ``path``; None when it cannot be read or unpickled.
-
-    A kept kernel runs report after report of one run from the same, unchanged file: it unpickles it once, not once
-    per report (the whole portfolio's month, about 0.1 s a report at 200 programs), and its reports share the state
-    object, so that what is computed once per portfolio object (:func:`pmo_nb.metrics.raid.month_of`) is computed
-    once per kernel. The file is recognised by its path, inode, size and times: :func:`write_shared` replaces it
-    by a new file, so a file written again is read again.
-    """
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    stamp = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    if _LAST_SHARED and _LAST_SHARED[0][0] == stamp:
-        return _LAST_SHARED[0][1]
-    _LAST_SHARED.clear()  # the state read before is not kept alongside the new one
     try:
         with open(path, "rb") as fh:
             payload = pickle.load(fh)
     except Exception:  # missing, truncated or foreign file: fall back to loading normally
         return None
-    _LAST_SHARED.append((stamp, payload))
-    return payload
+    if not isinstance(payload, dict) or payload.get("format") != SHARED_FORMAT or payload.get("key") != key:
+        return None
+    state = payload.get("state")
+    return state if isinstance(state, SharedState) else None
 
 
 def month_state(source: str | Path | None, config: str | Path | Config | None, period: str | None,
@@ -289,9 +263,8 @@ _COMPUTED: OrderedDict[tuple[object, ...], SharedState] = OrderedDict()
 
 
 def forget_computed() -> None:
-    """Drop the computed months this process keeps (:data:`COMPUTED_KEPT`) and the shared month it last read."""
+    """Drop the computed months this process keeps (:data:`COMPUTED_KEPT`)."""
     _COMPUTED.clear()
-    _LAST_SHARED.clear()
 
 
 def _stamp(path: Path) -> tuple[object, ...] | None:
