@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from interrupts import default_sigint
 from test_batch import PROGRAMS, write_source
 from testdata import data_path
 
@@ -134,7 +135,7 @@ def start_sleeping_run(src: Path, out: Path, nbs: Path, *extra: str) -> subproce
            "--portfolio-notebook", str(nbs / "batch_ok.ipynb")]
     env = {**os.environ, "PMO_NB_TEST_FAULT": "PRG-A"}  # PRG-A sleeps 60 s
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while not (kernels_in(nbs) and list(out.glob(".tmp-2026-10-*"))):
         if proc.poll() is not None or time.monotonic() >= deadline:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from interrupts import default_sigint
 
 from pmo_nb.cli import cli
 from pmo_nb.exceptions import ClusterError, ReportExecutionError
@@ -287,7 +288,8 @@ def pmo_run(out: Path, *extra: str, programs: str = "PRG-DCX,PRG-ERP") -> subpro
     env["SOURCE_DATE_EPOCH"] = EPOCH
     cmd = [sys.executable, "-m", "pmo_nb.cli", "run", "--source", str(SAMPLE_DIR), "--out", str(out), "--period",
            PERIOD, "--programs", programs, "--formats", "html", "--quiet", *extra]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)  # interrupted with SIGINT by the Ctrl-C test
 
 
 def finished(proc: subprocess.Popen[str], timeout: float = 400) -> Path:
