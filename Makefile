@@ -36,7 +36,7 @@ lint: setup ## Run ruff, the layering contract (import-linter) and the type chec
 test: setup lint ## Run the linters and the whole test suite (pytest + nbval on the report notebooks), one file per core
 	$(BIN)/python -m pytest -n auto --dist loadfile --nbval-lax tests pmo_nb/notebooks
 
-test-fast: setup ## Run everything but the slow end-to-end, browser and load tests (about 2 minutes on 2 cores)
+test-fast: setup ## Run everything but the slow end-to-end, browser and load tests (about 2.5 minutes on 2 cores)
 	$(BIN)/python -m pytest -n auto --dist loadfile -m "not slow" tests
 
 demo: setup ## Validate the bundled sample portfolio and run the monthly reports into reports/
