@@ -110,6 +110,7 @@ class _Plan:
     partial: bool = False  # only some programs were asked for
     kernel_env: dict[str, str] = field(default_factory=dict)  # the real source, when the parameters mask it
     links: dict[str, str] = field(default_factory=dict)  # where the HTML reports link to (all the month's programs)
+    fingerprint: str | None = None  # the source's, made once with the shared month (None: made for the manifest)
     pack: PackMode = "executive"
 
 
@@ -482,6 +483,7 @@ def run(
                 if pool is not None:
                     terminate_pool(pool)
                 raise
+            plan.fingerprint = month.state.fingerprint if month.state is not None else None
             kpis, shared = month.kpis, month.written
             plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
                                 "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
@@ -585,7 +587,8 @@ def _manifest(plan: _Plan, staging: Staging, results: list[ReportResult], pack: 
     manifest = build_manifest(
         folder=staging.folder, run_id=plan.run_id, generated_at=plan.generated_at, period=plan.period,
         command=scrub(shlex.join(list(command) if command is not None else sys.argv), plan.source),
-        source=plan.portfolio.source or masked(plan.source), source_fingerprint=plan.portfolio.fingerprint(),
+        source=plan.portfolio.source or masked(plan.source),
+        source_fingerprint=plan.fingerprint or plan.portfolio.fingerprint(),
         config=plan.cfg.to_dict(), formats=plan.formats, reports=[r.as_dict() for r in results], pack=pack,
         started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), duration=duration,
         jobs=plan.workers, kernel={"name": plan.jobs[0].kernel_name, "executable": plan.kernel_exe, "reuse": reuse},
