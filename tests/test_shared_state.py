@@ -282,3 +282,46 @@ def test_a_month_built_again_from_unchanged_files_is_reused_and_recomputed_when_
     again = month.month_state(src, None, PERIOD, None, None)
     assert again is not first  # a changed file: computed afresh, with its new content
     assert "Mobile App 2.1" in set(again.portfolio.projects["name"])
+
+
+def _wait_for(path: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 60  # a run that never takes a month back would otherwise wait forever
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_the_months_ahead_are_shared_between_the_workers_and_this_process(tmp_path, monkeypatch) -> None:
+    """With the run's pool busy, this process takes back the trend months no worker has started and computes them
+    itself, newest first; the months are the same as without a pool."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pmo_nb.metrics import history
+
+    cfg = load_config(None)
+    params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None, "previous_snapshot": None}
+    (tmp_path / "alone").mkdir()
+    alone = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / "alone" / SHARED_NAME).state
+    release, here = tmp_path / "release", []
+    real = history._recomputed
+
+    def recompute_here(portfolio, m, config):  # type: ignore[no-untyped-def]
+        here.append(str(m))
+        release.touch()  # the pool's worker may go on once this process has taken its first month
+        return real(portfolio, m, config)
+
+    monkeypatch.setattr(history, "_recomputed", recompute_here)  # in this process only
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_wait_for, str(release))  # the worker is busy until this process has started
+        shared = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME, pool).state
+    assert alone is not None and shared is not None
+    months = history.to_recompute(None, PERIOD, history.TREND_MONTHS, load(SAMPLE_DIR, cfg))
+    assert len(months) == 11
+    # this process took months from the newest down, the worker went on from the oldest (it had at least the
+    # one the pool queues beyond its workers): each month computed once, by one of them
+    assert 1 <= len(here) < len(months) and here == months[::-1][: len(here)]
+    assert sorted(shared.recomputed) == sorted(alone.recomputed)
+    for m in alone.recomputed:
+        pd.testing.assert_frame_equal(shared.recomputed[m], alone.recomputed[m])

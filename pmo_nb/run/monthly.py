@@ -185,9 +185,7 @@ def share_month(portfolio: Any, config: Config, params: Mapping[str, Any], path:
                     scrub(first_line(exc), unmasked_source(params["source"])))
         return SharedMonth(compute(in_key_order(portfolio), params["period"], config), None, False)
     if past_months:
-        for month, fut in ahead.items():
-            with contextlib.suppress(Exception):  # a month that failed there is recomputed here, as without a pool
-                state.recomputed[month] = fut.result()
+        _collect_months_ahead(state, ahead)
         _recompute_trend_months(state, params.get("reports_dir"))
         share_current(state)
     key = shared_key(params["source"], params["config"], params["period"], params["previous_snapshot"])
@@ -227,6 +225,22 @@ def _trend_months_ahead(portfolio: Any, config: Config, params: Mapping[str, Any
         return {m: pool.submit(recompute_month, portfolio, m, config) for m in months}
     except Exception:  # the months are then recomputed here
         return {}
+
+
+def _collect_months_ahead(state: Any, ahead: Mapping[str, Future[Any]]) -> None:
+    """Put the months computed ahead into ``state.recomputed``, taking a share of the work: the months the
+    workers have not started are taken back from the newest down, one at a time (:meth:`Future.cancel`), and
+    computed here while the workers go on from the oldest; a month that failed there is left out, to be
+    recomputed by :func:`_recompute_trend_months` as without a pool."""
+    from pmo_nb.metrics.history import recompute_month
+
+    for month, fut in reversed(list(ahead.items())):
+        if fut.cancel():
+            state.recomputed[month] = recompute_month(state.portfolio, month, state.config)
+    for month, fut in ahead.items():
+        if not fut.cancelled():
+            with contextlib.suppress(Exception):
+                state.recomputed[month] = fut.result()
 
 
 def _recompute_trend_months(state: Any, reports_dir: str | None) -> None:
