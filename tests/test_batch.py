@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from testdata import data_path
 
+from pmo_nb.contract import BATCH_ENV
 from pmo_nb.exceptions import DataValidationError, ReportError, ReportExecutionError
 from pmo_nb.run import kernels, rendering
 from pmo_nb.run.jobs import Job
@@ -640,3 +641,47 @@ def test_the_kernel_check_refuses_another_environment_on_the_same_binary(tmp_pat
     monkeypatch.setenv("JUPYTER_PATH", str(kernelspec(tmp_path / "jp2", "pmo-none", str(tmp_path / "no-python"))))
     with pytest.raises(ReportExecutionError, match="ipykernel install --sys-prefix"):
         kernel_executable("pmo-none")
+
+
+def test_the_overview_starts_the_next_reports_spare_kernel_while_it_executes(tmp_path: Path, monkeypatch) -> None:
+    """The overview's kernel is never used again: the spare for the worker's next report starts before the overview
+    executes, not once it has (the next report would otherwise wait for a kernel to start); a program report keeps
+    its kernel for the next one and starts no spare."""
+    import papermill
+
+    from pmo_nb.run import worker
+
+    mine = Kernels()
+    events: list[str] = []
+    real_spare, real_execute = mine.start_spare, papermill.execute_notebook
+
+    def start_spare(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not mine.has_spare():  # (otherwise a no-op)
+            events.append("spare")
+        return real_spare(*args, **kwargs)
+
+    def execute_notebook(notebook, output_path, **kwargs):  # type: ignore[no-untyped-def]
+        events.append(f"execute {Path(output_path).stem}")
+        try:
+            return real_execute(notebook, output_path, **kwargs)
+        finally:
+            events.append(f"executed {Path(output_path).stem}")
+
+    monkeypatch.setattr(mine, "start_spare", start_spare)
+    monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
+    prewarm = worker.Prewarm(kernels.KERNEL_NAME, {BATCH_ENV: "1"}, str(NOTEBOOKS))  # the jobs' kernel environment
+    monkeypatch.setattr(worker, "_PREWARM", [prewarm])
+    overview = Job(**{**job(tmp_path, "batch_ok", "portfolio", reuse_kernel=True).__dict__, "kind": "portfolio"})
+    try:
+        mine.start_spare(prewarm.kernel_name, prewarm.env, prewarm.cwd)  # as a worker does when it starts
+        results = [execute_report(j, mine) for j in
+                   (overview, job(tmp_path, "batch_ok", "PRG-A", reuse_kernel=True),
+                    job(tmp_path, "batch_ok", "PRG-B", reuse_kernel=True))]
+        assert [r.status for r in results] == ["ok", "ok", "ok"]
+        assert events == ["spare", "spare", "execute portfolio", "executed portfolio", "execute PRG-A",
+                          "executed PRG-A", "execute PRG-B", "executed PRG-B"]
+        assert [(r.kernel_prewarmed, r.kernel_reused) for r in results] == [(True, False), (True, False),
+                                                                            (False, True)]
+    finally:
+        mine.kill()
+    assert mine.live == set()

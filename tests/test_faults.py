@@ -114,10 +114,10 @@ def hostile_notebook(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def pmo_run(w: dict[str, Path], *extra: str, program: str = "batch_ok"):
+def pmo_run(w: dict[str, Path], *extra: str, program: str = "batch_ok", jobs: int = 1):
     """``pmo-nb run`` in-process (its workers and kernels are real processes)."""
     args = ["run", "--source", str(w["src"]), "--out", str(w["out"]), "--period", PERIOD, "--formats", "html",
-            "--jobs", "2", "--quiet", "--program-notebook", str(w["nbs"] / f"{program}.ipynb"),
+            "--jobs", str(jobs), "--quiet", "--program-notebook", str(w["nbs"] / f"{program}.ipynb"),
             "--portfolio-notebook", str(w["nbs"] / "batch_ok.ipynb"), *extra]
     return CliRunner().invoke(cli, args)
 
@@ -170,7 +170,7 @@ def disk_fills_writing_prg_a_html() -> None:
 def test_a_hostile_month_fails_three_reports_and_publishes_the_rest(world) -> None:
     before = published(world["out"])
     september = {k: v for k, v in before.items() if k.startswith("2026-09/")}
-    res = pmo_run(world, "--timeout", "3", program="batch_hostile")
+    res = pmo_run(world, "--timeout", "3", program="batch_hostile", jobs=2)  # the faults side by side
     assert res.exit_code == 1, res.output + res.stderr
     assert "Traceback" not in res.output + res.stderr
     lines = res.stdout.splitlines()
@@ -253,7 +253,7 @@ def test_a_kernel_that_never_starts_publishes_nothing(world, tmp_path: Path) -> 
     before = published(world["out"])
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", str(broken_kernelspec(tmp_path / "jupyter")))
-        res = pmo_run(world, "--programs", "PRG-A")
+        res = pmo_run(world, "--programs", "PRG-A", jobs=2)  # both reports' failed starts side by side
     assert_nothing_changed(world, before, res)
     assert "error: no report started executing (portfolio: RuntimeError: the kernel failed to start 3 times: " \
            "Kernel died before replying to kernel_info); nothing was published" in res.stderr

@@ -196,6 +196,13 @@ class Kernels:
             if id(km) not in spare:
                 self.discard(km)
 
+    def kill_unused(self, keep: Iterable[Any] = ()) -> None:
+        """Kill every kernel but those in ``keep``, the idle ones and the spare being started, which a background
+        thread moves into ``idle`` when it is ready (``idle`` is set before ``starting`` is cleared, so reading
+        ``starting`` first never misses it; ``dict.copy`` is atomic where iterating could see the dict grow)."""
+        starting = list(self.starting)
+        self.kill(keep=[*keep, *starting, *self.idle.copy().values()])
+
     def discard(self, km: Any) -> None:
         """Kill the kernel of ``km`` (its whole session) and forget it."""
         proc = getattr(getattr(km, "provisioner", None), "process", None)

@@ -190,6 +190,9 @@ def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) ->
                 km = kernels.new(job.kernel_name)
             km.pmo_prewarmed = False
             km.pmo_reusable = False
+            if job.kind == "portfolio" and _PREWARM and not kernels.closed:
+                # the overview's kernel is never used again: the next report's starts now, while this one executes
+                kernels.start_spare(_PREWARM[0].kernel_name, _PREWARM[0].env, _PREWARM[0].cwd)
             extra = {"engine_name": engine_name(reuse=True), "km": km, "pmo_reset": RESET_CODE.format(cwd=cwd)}
         try:
             nb = papermill.execute_notebook(
@@ -215,7 +218,7 @@ def _execute(job: Job, nb_path: Path, result: ReportResult, kernels: Kernels) ->
             result.kernel_executable = kernels.executable() or result.kernel_executable
             # nbclient has shut its own kernel down; this catches any left after a failure, and the kept
             # kernel's predecessors
-            kernels.kill(keep=[*([keep] if keep is not None else []), *kernels.idle.values(), *kernels.starting])
+            kernels.kill_unused(keep=[keep] if keep is not None else [])
         break
     if keep is not None and job.kind == "portfolio":  # one per run: its kernel would never be used again
         kernels.discard(keep)
