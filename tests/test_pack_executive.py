@@ -224,3 +224,36 @@ def test_full_mode_appends_the_reports_after_the_one_pagers(sample_state: Shared
     assert top == ["Cover", "Contents", "Portfolio overview", *ordered, *(f"{t} (full report)" for t in ordered)]
     pages = texts(reader)
     assert all(f"Page {i} of {len(pages)}" in text for i, text in enumerate(pages, start=1))
+
+
+def test_pages_laid_out_ahead_give_the_same_pack_and_are_not_laid_out_again(sample_state, monkeypatch) -> None:
+    """The run lays the pack's pages out while its reports run (pack.PagesAhead): the pack then takes those pages
+    instead of laying them out again, and its bytes are the same; a page whose entry differs from what was laid
+    out ahead (here a program named otherwise by its report) is laid out again."""
+    without = pack.build_pack(entries(sample_state), organisation="Northwind", period="2026-10", state=sample_state,
+                              generated_at=GENERATED)
+    ahead = pack.PagesAhead(sample_state, page_size="A4", orientation="landscape", period="2026-10",
+                            generated_at=GENERATED).start()
+    ahead.wait()  # (the pack stops it, taking what is laid out by then; here every page is waited for)
+    n = len(sample_state.kpis.programs)
+    assert len(ahead) == n + 1  # the overview and one page per program
+    laid_out: list[str] = []
+    real = pack.write_pdf
+    monkeypatch.setattr(pack, "write_pdf", lambda markup, css, *, where: laid_out.append(where) or real(
+        markup, css, where=where))
+    data = pack.build_pack(entries(sample_state), organisation="Northwind", period="2026-10", state=sample_state,
+                           generated_at=GENERATED, ahead=ahead)
+    assert data == without
+    assert laid_out == ["executive pack: Cover", "executive pack: Contents"] and len(ahead) == 0
+
+    renamed = [dataclasses.replace(e, title=f"{e.title} (renamed)") if i == 0 else e
+               for i, e in enumerate(entries(sample_state))]
+    ahead = pack.PagesAhead(sample_state, page_size="A4", orientation="landscape", period="2026-10",
+                            generated_at=GENERATED).start()
+    laid_out.clear()
+    again = pack.build_pack(renamed, organisation="Northwind", period="2026-10", state=sample_state,
+                            generated_at=GENERATED, ahead=ahead)
+    monkeypatch.undo()
+    assert again == pack.build_pack(renamed, organisation="Northwind", period="2026-10", state=sample_state,
+                                    generated_at=GENERATED)
+    assert f"executive pack: {renamed[0].title}" in laid_out

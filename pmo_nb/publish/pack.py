@@ -11,8 +11,11 @@ own outlines.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +32,7 @@ from pmo_nb.publish.joining import link_pages, page_number_css, stamp_page_numbe
 from pmo_nb.publish.pdf import normalise_page_size, page_css, write_pdf, write_pdf_plain
 from pmo_nb.publish.stamp import generated_label, run_stamp
 
-__all__ = ["PackEntry", "Omitted", "PackMode", "order_entries", "build_pack"]
+__all__ = ["PackEntry", "Omitted", "PackMode", "PagesAhead", "order_entries", "build_pack"]
 
 PackMode = Literal["executive", "full"]
 #: Sort rank of a program's RAG in the pack: worst first, unknown last.
@@ -139,10 +142,15 @@ class _Part(NamedTuple):
 
 
 class _Writer:
-    """Lays out the parts one at a time into ``folder`` with one page setup and running header/footer."""
+    """Lays out the parts one at a time into ``folder`` with one page setup and running header/footer.
 
-    def __init__(self, folder: Path, *, page_setup: str, month: str, stamp: str) -> None:
+    ``ahead``: parts already laid out (:class:`PagesAhead`), taken instead of laying the same part out again;
+    ``record``: where to keep each part laid out here (the thread laying pages out ahead)."""
+
+    def __init__(self, folder: Path, page_setup: str, month: str, stamp: str, *, ahead: PagesAhead | None = None,
+                 record: dict[bytes, bytes] | None = None) -> None:
         self.folder, self.page_setup, self.month, self.stamp = folder, page_setup, month, stamp
+        self.ahead, self.record = ahead, record
         self.count = 0
 
     def part(self, title: str, rag: str | None, body: str, *, kind: str, running: str | None = None,
@@ -155,13 +163,95 @@ class _Writer:
             f"@top-right {{ content: {_css_string(self.month)}; }} }}")
         extra = (f"@page {{ size: {self.page_setup}; @bottom-left {{ content: {_css_string(self.stamp)}; }} "
                  "@bottom-right { content: none; } }" + running_css)
-        data = write_pdf(markup, extra, where=f"executive pack: {title}")
+        key = hashlib.sha256(f"{markup}\0{extra}".encode()).digest()  # everything the layout depends on
+        data = self.ahead.take(key) if self.ahead is not None else None
+        if data is None:
+            data = write_pdf(markup, extra, where=f"executive pack: {title}")
+        if self.record is not None:
+            self.record[key] = data
         self.count += 1
         file = self.folder / f"part-{self.count:05d}.pdf"
         file.write_bytes(data)
         import pypdf
 
         return _Part(title, rag, file, len(pypdf.PdfReader(file).pages), id)
+
+
+class _Setup(NamedTuple):
+    """The page setup, month and footer stamp of every part of one pack."""
+
+    page_setup: str
+    month: str
+    stamp: str
+
+
+def _setup(page_size: str, orientation: str, period: str, generated_at: str) -> _Setup:
+    size = normalise_page_size(page_size) or page_size
+    return _Setup(f"{size} {orientation}", _period(period).label, f"Generated {generated_label(generated_at)}")
+
+
+class PagesAhead:
+    """The executive pack's overview and program pages, laid out in a background thread while the reports run.
+
+    The pack's pages are drawn from the month the run computed, not from the reports, so they can be laid out
+    before the reports are done; the pack then takes each page laid out ahead whose markup and CSS are exactly
+    the ones it needs (a page it would draw otherwise, e.g. for a program whose report named it differently,
+    is laid out again as usual), instead of laying the pages out one after another once the reports are done.
+    The thread stops at the next page when :meth:`stop` is called; a page that fails here is only left out (the
+    pack lays it out itself and reports its error).
+    """
+
+    def __init__(self, state: Any, *, page_size: str, orientation: str, period: str, generated_at: str) -> None:
+        self._state = state
+        self._setup = _setup(page_size, orientation, period, generated_at)
+        self._parts: dict[bytes, bytes] = {}
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._lay_out, name="pmo-pack-ahead", daemon=True)
+
+    def start(self) -> PagesAhead:
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        """Wait until every page is laid out."""
+        self._thread.join()
+
+    def stop(self) -> None:
+        """Stop laying pages out (after the page under way) and wait for the thread."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def take(self, key: bytes) -> bytes | None:
+        """The part laid out ahead for ``key`` (its markup and CSS), once."""
+        return self._parts.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def _lay_out(self) -> None:
+        with contextlib.suppress(Exception):  # whatever is not laid out here, the pack lays out itself
+            self._pages()
+
+    def _pages(self) -> None:
+        from pmo_nb.publish import onepager
+
+        state = self._state
+        # each program as its report names and rates it (report.ProgramReport: title_text, meta's rag), worst first
+        entries = order_entries([
+            PackEntry(None, "program", str(row.program_id), str(row.name),
+                      row.rag if isinstance(row.rag, str) and row.rag in _PACK_RANK else None)
+            for row in state.kpis.programs.itertuples(index=False)])
+        with tempfile.TemporaryDirectory(prefix="pmo-pack-ahead-") as tmp:
+            writer = _Writer(Path(tmp), *self._setup, record=self._parts)
+            with contextlib.suppress(Exception):
+                writer.part("Portfolio overview", None, onepager.overview_page(state), kind="overview",
+                            running="Portfolio overview")
+            for entry in entries:
+                if self._stopping.is_set():
+                    return
+                with contextlib.suppress(Exception):
+                    _program_part(writer, entry, state)
 
 
 def build_pack(
@@ -175,6 +265,7 @@ def build_pack(
     orientation: Literal["landscape", "portrait"] = "landscape",
     mode: PackMode = "executive",
     state: Any = None,
+    ahead: PagesAhead | None = None,
 ) -> bytes:
     """Build the executive pack PDF.
 
@@ -199,6 +290,9 @@ def build_pack(
     state:
         The month's :class:`~pmo_nb.metrics.month.SharedState` the run computed. None: recomputed from the
         parameters papermill recorded in the entries' notebooks.
+    ahead:
+        Pages laid out ahead from the same ``state`` and settings (:class:`PagesAhead`, started by the run before
+        its reports): stopped here, and each of its pages the pack needs is taken instead of laid out again.
 
     Raises
     ------
@@ -229,9 +323,10 @@ def build_pack(
             if mode == "executive":
                 raise
 
+    if ahead is not None:
+        ahead.stop()
     with tempfile.TemporaryDirectory(prefix="pmo-pack-") as tmp:
-        writer = _Writer(Path(tmp), page_setup=f"{size} {orientation}", month=month.label,
-                         stamp=f"Generated {generated_label(generated_at)}")
+        writer = _Writer(Path(tmp), *_setup(size, orientation, str(month), generated_at), ahead=ahead)
         parts = [] if state is None else _executive_parts(writer, ordered, state)
         if mode == "full":
             parts += _full_parts(writer, ordered, generated_at, appended=bool(parts))
@@ -271,16 +366,23 @@ def _executive_parts(writer: _Writer, ordered: Sequence[PackEntry], state: Any) 
     for entry in (e for e in ordered if e.kind == "program"):
         if str(entry.id) not in known:
             raise RenderError(f"pack entry {entry.id!r} is not a program of {state.period}.", path=entry.path)
-        page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)), kind="program",
-                           running=entry.title, id=entry.id)
-        for limits in onepager.TIGHTER:  # clamped lists and wrapped text fit; very long text gets fewer items
-            if page.pages == 1:
-                break
-            page.file.unlink()
-            page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id), limits),
-                               kind="program pmo-pack-dense", running=entry.title, id=entry.id)
-        parts.append(page)
+        parts.append(_program_part(writer, entry, state))
     return parts
+
+
+def _program_part(writer: _Writer, entry: PackEntry, state: Any) -> _Part:
+    """A program's one page: clamped lists and wrapped text fit; very long text gets fewer items."""
+    from pmo_nb.publish import onepager
+
+    page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id)), kind="program",
+                       running=entry.title, id=entry.id)
+    for limits in onepager.TIGHTER:
+        if page.pages == 1:
+            break
+        page.file.unlink()
+        page = writer.part(entry.title, entry.rag, onepager.program_page(state, str(entry.id), limits),
+                           kind="program pmo-pack-dense", running=entry.title, id=entry.id)
+    return page
 
 
 def _full_parts(writer: _Writer, ordered: Sequence[PackEntry], generated_at: str, *, appended: bool) -> list[_Part]:

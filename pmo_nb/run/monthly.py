@@ -45,7 +45,7 @@ from pmo_nb.run.kernels import KERNEL_NAME, kernel_executable
 from pmo_nb.run.linking import relink_overview, write_index
 from pmo_nb.run.manifest import build_manifest, first_line, write_manifest
 from pmo_nb.run.masking import masked, scrub
-from pmo_nb.run.packing import PACK_MODES, PackMode, make_pack, month_entries, pack_name
+from pmo_nb.run.packing import PACK_MODES, PackMode, make_pack, month_entries, pack_name, pages_ahead
 from pmo_nb.run.pool import Interrupted, run_reports, start_pool, terminate_pool
 from pmo_nb.run.published import carry_over, failed_folder, missing_reports, published_reports
 from pmo_nb.run.rendering import check_formats, links_for
@@ -481,6 +481,7 @@ def run(
     plan.pack = pack
     remote = _connect(plan, cluster, jobs, kernel_name)
     staging = Staging(out_dir, plan.period, plan.run_id, started=started)
+    ahead = None  # the executive pack's pages, laid out while the reports run
     with _sigterm_interrupts(), remote or contextlib.nullcontext():
         try:
             staging.open()
@@ -498,6 +499,8 @@ def run(
                     terminate_pool(pool)
                 raise
             plan.fingerprint = month.state.fingerprint if month.state is not None else None
+            if "pdf" in plan.formats and month.state is not None:
+                ahead = pages_ahead(month.state, cfg, str(plan.period), plan.generated_at)
             kpis, shared = month.kpis, month.written
             plan.jobs = [Job(**{**j.__dict__, "notebook": str(Path(nb_paths[j.kind]).resolve()),
                                 "folder": str(staging.folder), "timeout": timeout, "kernel_name": kernel_name,
@@ -518,7 +521,9 @@ def run(
             shared_path.unlink(missing_ok=True)  # never published
             previous = published_reports(staging.dest)
             everything = _with_carried(plan, results, previous, staging)
-            pack_info, pack_error = _navigation(plan, staging, everything, month)
+            pack_info, pack_error = _navigation(plan, staging, everything, month, ahead)
+            if ahead is not None:
+                ahead.stop()  # (the pack stops it; not when it was not built)
             duration = time.perf_counter() - t_start
             manifest = _manifest(plan, staging, everything, pack_info, command, started, duration, reuse_kernels)
             missing = missing_reports(previous, everything)
@@ -531,6 +536,8 @@ def run(
                 _keep_history(out_dir, kpis)
         except BaseException as exc:
             with signals_held():  # a second Ctrl-C must not cut the clean-up short
+                if ahead is not None:
+                    ahead.stop()
                 staging.discard()
             if isinstance(exc, OSError):  # EACCES, EROFS, ... while writing the month: one line with the fix
                 raise ReportExecutionError(
@@ -569,16 +576,17 @@ def _connect(plan: _Plan, cluster: str | None, jobs: int | None, kernel_name: st
     return remote
 
 
-def _navigation(plan: _Plan, staging: Staging, results: list[ReportResult], month: SharedMonth
+def _navigation(plan: _Plan, staging: Staging, results: list[ReportResult], month: SharedMonth, ahead: Any = None
                 ) -> tuple[dict[str, Any] | None, ReportError | None]:
-    """The overview's links made true, the executive pack (with pdf) and ``index.html``: (pack entry, error)."""
+    """The overview's links made true, the executive pack (with pdf; ``ahead``: its pages laid out during the
+    reports) and ``index.html``: (pack entry, error)."""
     listing = month_entries(staging, results, month.kpis.programs, plan.generated_at,
                             expected=plan.portfolio.program_ids)
     relink_overview(staging, results, plan.generated_at, plan.links)
     pack_info, pack_error = (None, None)
     if "pdf" in plan.formats:
         pack_info, pack_error = make_pack(staging, listing, plan.cfg, plan.period, plan.generated_at,
-                                          mode=plan.pack, state=month.state)
+                                          mode=plan.pack, state=month.state, ahead=ahead)
     write_index(staging, listing, organisation=plan.cfg.organisation, period=plan.period,
                 generated_at=plan.generated_at, formats=plan.formats,
                 pack=pack_name(plan.period) if pack_info is not None and pack_error is None else None)

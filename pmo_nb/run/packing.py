@@ -19,7 +19,7 @@ from pmo_nb.run.manifest import first_line, sha256_file
 from pmo_nb.run.staging import Staging, write_bytes
 
 __all__ = ["PackMode", "PACK_MODES", "Listing", "month_entries", "omitted_rows", "pack_name", "make_pack",
-           "build_pack", "pack_entry"]
+           "build_pack", "pack_entry", "pages_ahead"]
 
 PackMode = Literal["executive", "full"]
 PACK_MODES: tuple[PackMode, ...] = ("executive", "full")
@@ -40,9 +40,10 @@ def pack_name(period: str) -> str:
 
 
 def build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, config: Config, period: str,
-               generated_at: str, mode: PackMode = "executive", state: Any = None) -> bytes:
+               generated_at: str, mode: PackMode = "executive", state: Any = None, ahead: Any = None) -> bytes:
     """The executive pack PDF via pmo_nb.publish.pack (entries: kind, id, title, rag, path; notebooks are read
-    from ``path`` only in the full mode), with the month's computed ``state`` (a ``SharedState``) when known."""
+    from ``path`` only in the full mode), with the month's computed ``state`` (a ``SharedState``) when known and
+    the pages laid out ``ahead`` from it (:func:`pages_ahead`)."""
     from pmo_nb.publish.pack import Omitted, PackEntry
     from pmo_nb.publish.pack import build_pack as publish_pack
 
@@ -50,8 +51,18 @@ def build_pack(entries: list[dict[str, Any]], omitted: list[dict[str, Any]], *, 
         [PackEntry(**{"notebook": None, **e}) for e in entries], organisation=config.organisation, period=period,
         omitted=[Omitted(o["id"], o["name"], o["reason"]) for o in omitted], generated_at=generated_at,
         page_size=config.report.page_size, orientation=cast(Any, config.report.orientation), mode=mode,
-        state=state,
+        state=state, ahead=ahead,
     )
+
+
+def pages_ahead(state: Any, config: Config, period: str, generated_at: str) -> Any:
+    """Start laying out the executive pack's pages from the month's ``state`` while the reports run
+    (:class:`pmo_nb.publish.pack.PagesAhead`, with the page setup :func:`build_pack` uses); pass it to
+    :func:`make_pack`, or ``stop()`` it."""
+    from pmo_nb.publish.pack import PagesAhead
+
+    return PagesAhead(state, page_size=config.report.page_size, orientation=config.report.orientation,
+                      period=period, generated_at=generated_at).start()
 
 
 def pack_entry(nb: Any, res: ReportResult, path: str, generated_at: str) -> dict[str, Any]:
@@ -117,11 +128,13 @@ def _in_month(listing: Listing, state: Any) -> Listing:
 
 
 def make_pack(staging: Staging, listing: Listing, cfg: Config, period: str, generated_at: str, *,
-              mode: PackMode = "executive", state: Any = None) -> tuple[dict[str, Any], ReportError | None]:
+              mode: PackMode = "executive", state: Any = None, ahead: Any = None
+              ) -> tuple[dict[str, Any], ReportError | None]:
     """Build ``executive-pack-<period>.pdf``; returns (the manifest's pack entry, the error or None).
 
     ``state`` is the month the run computed (``pmo_nb.metrics.month.SharedState``): the executive pages are
-    drawn from it, so the pack recomputes nothing. A pack that fails to build is reported and the month still
+    drawn from it, so the pack recomputes nothing; ``ahead``: its pages laid out during the reports
+    (:func:`pages_ahead`). A pack that fails to build is reported and the month still
     published; one that cannot be written (``DiskFullError``) stops the run.
     """
     listing = _in_month(listing, state)
@@ -131,7 +144,7 @@ def make_pack(staging: Staging, listing: Listing, cfg: Config, period: str, gene
     t0 = time.perf_counter()
     try:
         data = build_pack(listing.entries, listing.omitted, config=cfg, period=period, generated_at=generated_at,
-                          mode=mode, state=state)
+                          mode=mode, state=state, ahead=ahead)
         path = staging.path(name)
         write_bytes(path, data)
     except DiskFullError:

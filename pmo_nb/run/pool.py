@@ -77,7 +77,7 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     manager = getattr(pool, "_executor_manager_thread", None)  # no public API
     if manager is not None and manager is not threading.current_thread():
         with contextlib.suppress(Exception):
-            manager.join(max(0.1, deadline + 2 - time.monotonic()))
+            manager.join(5)  # its own budget: under load the workers may have used all of theirs
 
 
 def _new_pool(workers: int, formats: tuple[str, ...], worker_setup: str | None,
