@@ -27,7 +27,8 @@ Measured on the development machine (2 CPUs, nothing else running), 12 programs,
 the start and 2.52 2.15 2.80 at the end: loop 246.0 s (+ 32.9 s weasyprint); html 30.1 s, 8.2x (met); html,pdf
 48.8 s, 5.7x (NOT met); overhead beyond the cells 27.9% (html), 57.0% (html,pdf), NOT met. On 2026-12-07 (load average
 0.86 at the start, 1.88 at the end): loop 254.2 s (+ 34.3 s); html 32.3 s, 7.9x; html,pdf 52.8 s, 5.5x; overhead 28.5%,
-56.9%: none met. Before the speed-ups
+56.9%: none met. Later that day (load average 1.79 at the start, 2.78 at the end): loop 259.0 s (+ 36.0 s); html
+34.7 s, 7.5x; html,pdf 52.1 s, 5.7x; overhead 23.6%, 53.7%: none met. Before the speed-ups
 (5 programs, load average about 7): 3.0x and 2.4x. Details and why: docs/scaling.md, "How fast a month runs".
 """
 
