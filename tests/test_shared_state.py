@@ -292,9 +292,11 @@ def _wait_for(path: str) -> None:
         time.sleep(0.05)
 
 
-def test_the_months_ahead_are_shared_between_the_workers_and_this_process(tmp_path, monkeypatch) -> None:
-    """With the run's pool busy, this process takes back the trend months no worker has started and computes them
-    itself, newest first; the months are the same as without a pool."""
+def _months_with_a_busy_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_once: str | None = None
+                             ) -> tuple[month.SharedState, month.SharedState, list[str]]:
+    """The shared month made alone and with a pool whose only worker is busy until this process has taken its first
+    month: (alone, with the pool, the months this process computed, in order); ``fail_once``: that month fails
+    the first time this process computes it."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -310,6 +312,8 @@ def test_the_months_ahead_are_shared_between_the_workers_and_this_process(tmp_pa
     def recompute_here(portfolio, m, config):  # type: ignore[no-untyped-def]
         here.append(str(m))
         release.touch()  # the pool's worker may go on once this process has taken its first month
+        if str(m) == fail_once and here.count(str(m)) == 1:
+            raise RuntimeError(f"{m} failed")
         return real(portfolio, m, config)
 
     monkeypatch.setattr(history, "_recomputed", recompute_here)  # in this process only
@@ -317,11 +321,30 @@ def test_the_months_ahead_are_shared_between_the_workers_and_this_process(tmp_pa
         pool.submit(_wait_for, str(release))  # the worker is busy until this process has started
         shared = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME, pool).state
     assert alone is not None and shared is not None
-    months = history.to_recompute(None, PERIOD, history.TREND_MONTHS, load(SAMPLE_DIR, cfg))
+    return alone, shared, here
+
+
+def assert_same_months(alone: month.SharedState, shared: month.SharedState) -> None:
+    assert sorted(shared.recomputed) == sorted(alone.recomputed)
+    for m in alone.recomputed:
+        pd.testing.assert_frame_equal(shared.recomputed[m], alone.recomputed[m])
+
+
+def test_the_months_ahead_are_shared_between_the_workers_and_this_process(tmp_path, monkeypatch) -> None:
+    """With the run's pool busy, this process takes back the trend months no worker has started and computes them
+    itself, newest first; the months are the same as without a pool."""
+    from pmo_nb.metrics import history
+
+    alone, shared, here = _months_with_a_busy_pool(tmp_path, monkeypatch)
+    months = history.to_recompute(None, PERIOD, history.TREND_MONTHS, load(SAMPLE_DIR, load_config(None)))
     assert len(months) == 11
     # this process took months from the newest down, the worker went on from the oldest (it had at least the
     # one the pool queues beyond its workers): each month computed once, by one of them
     assert 1 <= len(here) < len(months) and here == months[::-1][: len(here)]
-    assert sorted(shared.recomputed) == sorted(alone.recomputed)
-    for m in alone.recomputed:
-        pd.testing.assert_frame_equal(shared.recomputed[m], alone.recomputed[m])
+    assert_same_months(alone, shared)
+
+
+def test_a_month_that_fails_when_taken_back_is_computed_again_as_without_a_pool(tmp_path, monkeypatch) -> None:
+    alone, shared, here = _months_with_a_busy_pool(tmp_path, monkeypatch, fail_once="2026-09")
+    assert here[0] == "2026-09" and here.count("2026-09") == 2  # failed, then made again after the others
+    assert_same_months(alone, shared)

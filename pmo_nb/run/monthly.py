@@ -230,13 +230,14 @@ def _trend_months_ahead(portfolio: Any, config: Config, params: Mapping[str, Any
 def _collect_months_ahead(state: Any, ahead: Mapping[str, Future[Any]]) -> None:
     """Put the months computed ahead into ``state.recomputed``, taking a share of the work: the months the
     workers have not started are taken back from the newest down, one at a time (:meth:`Future.cancel`), and
-    computed here while the workers go on from the oldest; a month that failed there is left out, to be
-    recomputed by :func:`_recompute_trend_months` as without a pool."""
+    computed here while the workers go on from the oldest; a month that failed (there or here) is left out, to be
+    recomputed by :func:`_recompute_trend_months`, which says why, as without a pool."""
     from pmo_nb.metrics.history import recompute_month
 
     for month, fut in reversed(list(ahead.items())):
         if fut.cancel():
-            state.recomputed[month] = recompute_month(state.portfolio, month, state.config)
+            with contextlib.suppress(Exception):
+                state.recomputed[month] = recompute_month(state.portfolio, month, state.config)
     for month, fut in ahead.items():
         if not fut.cancelled():
             with contextlib.suppress(Exception):
