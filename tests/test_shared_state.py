@@ -292,20 +292,30 @@ def _wait_for(path: str) -> None:
         time.sleep(0.05)
 
 
+_PARAMS = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None, "previous_snapshot": None}
+
+
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory: pytest.TempPathFactory) -> month.SharedState:
+    """The shared month made without a pool (its 11 trend months computed in this process)."""
+    cfg = load_config(None)
+    made = share_month(load(SAMPLE_DIR, cfg), cfg, _PARAMS, tmp_path_factory.mktemp("alone") / SHARED_NAME).state
+    assert made is not None
+    return made
+
+
 def _months_with_a_busy_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_once: str | None = None
-                             ) -> tuple[month.SharedState, month.SharedState, list[str]]:
-    """The shared month made alone and with a pool whose only worker is busy until this process has taken its first
-    month: (alone, with the pool, the months this process computed, in order); ``fail_once``: that month fails
-    the first time this process computes it."""
+                             ) -> tuple[month.SharedState, list[str]]:
+    """The shared month made with a pool whose only worker is busy until this process has taken its first month:
+    (the month, the months this process computed, in order); ``fail_once``: that month fails the first time this
+    process computes it."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from pmo_nb.metrics import history
 
     cfg = load_config(None)
-    params = {"period": PERIOD, "source": str(SAMPLE_DIR), "config": None, "previous_snapshot": None}
-    (tmp_path / "alone").mkdir()
-    alone = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / "alone" / SHARED_NAME).state
+    params = _PARAMS
     release, here = tmp_path / "release", []
     real = history._recomputed
 
@@ -320,8 +330,8 @@ def _months_with_a_busy_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fa
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         pool.submit(_wait_for, str(release))  # the worker is busy until this process has started
         shared = share_month(load(SAMPLE_DIR, cfg), cfg, params, tmp_path / SHARED_NAME, pool).state
-    assert alone is not None and shared is not None
-    return alone, shared, here
+    assert shared is not None
+    return shared, here
 
 
 def assert_same_months(alone: month.SharedState, shared: month.SharedState) -> None:
@@ -330,12 +340,12 @@ def assert_same_months(alone: month.SharedState, shared: month.SharedState) -> N
         pd.testing.assert_frame_equal(shared.recomputed[m], alone.recomputed[m])
 
 
-def test_the_months_ahead_are_shared_between_the_workers_and_this_process(tmp_path, monkeypatch) -> None:
+def test_the_months_ahead_are_shared_between_the_workers_and_this_process(alone, tmp_path, monkeypatch) -> None:
     """With the run's pool busy, this process takes back the trend months no worker has started and computes them
     itself, newest first; the months are the same as without a pool."""
     from pmo_nb.metrics import history
 
-    alone, shared, here = _months_with_a_busy_pool(tmp_path, monkeypatch)
+    shared, here = _months_with_a_busy_pool(tmp_path, monkeypatch)
     months = history.to_recompute(None, PERIOD, history.TREND_MONTHS, load(SAMPLE_DIR, load_config(None)))
     assert len(months) == 11
     # this process took months from the newest down, the worker went on from the oldest (it had at least the
@@ -344,7 +354,8 @@ def test_the_months_ahead_are_shared_between_the_workers_and_this_process(tmp_pa
     assert_same_months(alone, shared)
 
 
-def test_a_month_that_fails_when_taken_back_is_computed_again_as_without_a_pool(tmp_path, monkeypatch) -> None:
-    alone, shared, here = _months_with_a_busy_pool(tmp_path, monkeypatch, fail_once="2026-09")
+def test_a_month_that_fails_when_taken_back_is_computed_again_as_without_a_pool(alone, tmp_path,
+                                                                                 monkeypatch) -> None:
+    shared, here = _months_with_a_busy_pool(tmp_path, monkeypatch, fail_once="2026-09")
     assert here[0] == "2026-09" and here.count("2026-09") == 2  # failed, then made again after the others
     assert_same_months(alone, shared)
