@@ -685,3 +685,23 @@ def test_the_overview_starts_the_next_reports_spare_kernel_while_it_executes(tmp
     finally:
         mine.kill()
     assert mine.live == set()
+
+
+def test_a_terminated_pool_is_left_out_of_the_interpreters_exit_wake_ups() -> None:
+    """Python 3.11's exit hook writes to every pool's wake-up pipe without the pool's lock while the pool's
+    management thread may be closing it ("OSError: [Errno 9] Bad file descriptor" and a traceback after a
+    Ctrl-C, seen in CI): a pool the run terminated is no longer among the pipes that hook writes to."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import process as cf_process
+
+    from pmo_nb.run.pool import terminate_pool
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    assert pool.submit(os.getpid).result(timeout=60) != os.getpid()
+    manager = pool._executor_manager_thread
+    assert manager in cf_process._threads_wakeups  # what the exit hook would wake
+    terminate_pool(pool)
+    assert manager not in cf_process._threads_wakeups
+    manager.join(10)
+    assert not manager.is_alive()  # the pool's thread still ends (the interpreter would join it at exit)

@@ -63,7 +63,8 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         with contextlib.suppress(Exception):
             if p.is_alive():
                 os.kill(p.pid, signal.SIGTERM)
-    pool.shutdown(wait=False, cancel_futures=True)
+    _unhook_exit_wakeup(pool)
+    pool.shutdown(wait=False, cancel_futures=True)  # wakes the management thread, which then closes its pipe
     deadline = time.monotonic() + 10
     for p in procs:
         with contextlib.suppress(Exception):
@@ -71,13 +72,28 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
             if p.is_alive():
                 p.kill()
                 p.join(2)
-    # let the pool's management thread finish closing its wake-up pipe now: the interpreter's exit hook would
-    # otherwise write to that pipe while the thread closes it (a race in Python 3.11's concurrent.futures that
-    # printed "OSError: [Errno 9] Bad file descriptor" with a traceback after a Ctrl-C)
+    # let the pool's management thread finish now rather than at the interpreter's exit
     manager = getattr(pool, "_executor_manager_thread", None)  # no public API
     if manager is not None and manager is not threading.current_thread():
         with contextlib.suppress(Exception):
             manager.join(5)  # its own budget: under load the workers may have used all of theirs
+
+
+def _unhook_exit_wakeup(pool: ProcessPoolExecutor) -> None:
+    """Take ``pool`` out of the wake-ups concurrent.futures sends at the interpreter's exit.
+
+    That exit hook writes to each pool's wake-up pipe without the pool's lock, while the pool's management thread
+    may be closing that pipe: Python 3.11 then prints "OSError: [Errno 9] Bad file descriptor" with a traceback
+    after a Ctrl-C (seen under load even with the join below). A terminated pool needs no wake-up at exit:
+    ``shutdown`` wakes its management thread, and the interpreter still joins that (non-daemon) thread.
+    """
+    from concurrent.futures import process
+
+    manager = getattr(pool, "_executor_manager_thread", None)  # no public API
+    wakeups = getattr(process, "_threads_wakeups", None)
+    if manager is not None and wakeups is not None:
+        with contextlib.suppress(Exception):
+            wakeups.pop(manager, None)
 
 
 def _new_pool(workers: int, formats: tuple[str, ...], worker_setup: str | None,
