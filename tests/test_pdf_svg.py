@@ -150,3 +150,90 @@ def test_only_the_pdf_is_given_the_simplified_charts(program_nb: nbformat.Notebo
     for svg in svgs:
         assert base64.b64encode(svg.encode()).decode() in html
         assert base64.b64encode(simplify_svg(svg).encode()).decode() in pdf_body
+
+
+# ----------------------------------------------------------------------------------------- chart labels (svg_text)
+
+LABELS = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300" font-family="sans-serif" font-size="12">'
+    '<text x="10" y="20">Start AVA Ta</text>'
+    '<text x="200" y="40" text-anchor="middle">Middle anchored</text>'
+    '<text x="390" y="60" text-anchor="end" font-weight="bold">End anchored, bold</text>'
+    '<text transform="translate(30,200) rotate(-90)" text-anchor="middle">Rotated title</text>'
+    '<text x="100" y="100" dy="3" dx="2" dominant-baseline="middle">Baseline shifted</text>'
+    '<text x="120" y="120"><tspan>Spanned</tspan> tail</text>'
+    '<text x="10 20 30" y="140">XYZ per letter</text>'
+    '<text x="10" y="160" letter-spacing="2">Spaced</text>'
+    '<text x="10" y="180" rotate="10">Turned</text>'
+    '</svg>'
+)
+PER_CHARACTER = {"XYZ per letter", "Spaced", "Turned"}
+
+
+def _drawn(fast: bool) -> tuple[dict[str, tuple[float, ...]], list[str], str]:
+    """Lay out :data:`LABELS` with the string-at-a-time drawing or WeasyPrint's own: each text's bounding box,
+    which texts reached WeasyPrint's own drawing, and the PDF's text."""
+    import io
+
+    import weasyprint.svg as svg_package
+    from pypdf import PdfReader
+
+    from pmo_nb.publish import pdf, svg_text
+
+    pdf._weasyprint()  # installs the drawing
+    assert svg_text.installed()
+    original = svg_text._ORIGINAL[0]
+    boxes: dict[str, tuple[float, ...]] = {}
+    own: list[str] = []
+
+    def spy(draw, record_own):
+        def drawn(svg, node, font_size):
+            draw(svg, node, font_size)
+            if node.text and node.text.strip():
+                boxes[node.text.strip()] = tuple(node.text_bounding_box)
+                if record_own:
+                    own.append(node.text.strip())
+        return drawn
+
+    kept = svg_text._ORIGINAL[:]
+    svg_text._ORIGINAL[:] = [spy(original, True)]
+    use = spy(svg_text._text, False) if fast else svg_text._ORIGINAL[0]
+    before = svg_package.text, dict(svg_package.TAGS)
+    svg_package.text = use
+    for tag in ("text", "tspan", "textPath"):
+        svg_package.TAGS[tag] = use
+    try:
+        data = pdf.write_pdf_plain(f"<html><body>{LABELS}</body></html>", "", where="labels")
+    finally:
+        svg_package.text = before[0]
+        svg_package.TAGS.clear()
+        svg_package.TAGS.update(before[1])
+        svg_text._ORIGINAL[:] = kept
+    return boxes, own, PdfReader(io.BytesIO(data)).pages[0].extract_text()
+
+
+def test_chart_labels_are_laid_out_as_strings_where_weasyprint_would_place_them() -> None:
+    """Each single-position label is drawn as one string with the box WeasyPrint's own drawing gives it (the
+    text-anchor shift is made from that box), the same words come out of the PDF, and labels placed a character at
+    a time still go to WeasyPrint's own drawing."""
+    ours, own_ours, text_ours = _drawn(fast=True)
+    theirs, own_theirs, text_theirs = _drawn(fast=False)
+    assert set(ours) == set(theirs) and len(ours) == 10
+    assert set(own_ours) == PER_CHARACTER  # only these reached WeasyPrint's own drawing
+    assert set(own_theirs) == set(theirs)
+    for label, (x, y, width, height) in theirs.items():
+        ox, oy, owidth, oheight = ours[label]
+        assert (ox, oy, oheight) == pytest.approx((x, y, height), abs=0.01), label
+        # kerning between letters is kept only by a string's layout: "AVA Ta" is narrower as a whole
+        assert owidth == pytest.approx(width, rel=0.04), label
+    assert ours["Start AVA Ta"][2] < theirs["Start AVA Ta"][2]
+    assert text_ours.split() == text_theirs.split()
+
+
+def test_the_string_drawing_is_installed_on_the_weasyprint_it_was_checked_on() -> None:
+    import weasyprint
+
+    from pmo_nb.publish import pdf, svg_text
+
+    pdf._weasyprint()
+    assert svg_text.installed() == (weasyprint.__version__.split(".")[0] in svg_text.SUPPORTED)

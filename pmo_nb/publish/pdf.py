@@ -25,10 +25,13 @@ __all__ = ["pdf_stylesheets", "merged_styles", "normalise_page_size", "page_css"
 def _weasyprint() -> Any:
     """Import WeasyPrint, silencing only its import-time notice that the optional system library
     HarfBuzz-Subset is missing (bare Debian images lack libharfbuzz-subset0; fonts are then subset with
-    fontTools and are still embedded). Any other warning still surfaces."""
+    fontTools and are still embedded). Any other warning still surfaces. Installs :mod:`pmo_nb.publish.svg_text`."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
         import weasyprint
+    from pmo_nb.publish import svg_text
+
+    svg_text.install()  # chart labels laid out a string at a time, not a character at a time
     return weasyprint
 
 
