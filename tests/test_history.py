@@ -295,3 +295,34 @@ def test_a_stored_month_is_checked_when_read_and_loaded_when_needed(tmp_path, pf
     path.unlink()  # read when a trend needs it, not before
     with pytest.raises(SourceError, match="2024-02.parquet cannot be read"):
         h.entity("program", "P1")
+
+
+def test_a_report_on_one_program_unpacks_its_programs_rows_and_reads_what_the_whole_frame_gives(pf, monkeypatch):
+    """Trend rows asked for some entities (or projects' milestones) unpack only the programs holding them in each
+    packed month, and give the rows the whole frame gives, also for a project that belonged to another program in
+    an earlier month and for ids no month has."""
+    config = compute(pf, "2024-03").config
+    stored = history.snapshot(compute(pf, "2024-02"))  # a stored month: its key milestones are read too
+    moved = stored["id"].eq("A") | (stored["level"].eq("milestone") & stored["project_id"].eq("A"))
+    assert stored.loc[moved, "program_id"].eq("P1").all() and moved.sum() == 3
+    stored.loc[moved, "program_id"] = "P2"  # project A was in program P2 that month
+    months = [history.recompute_month(pf, "2024-01", config), stored, history.snapshot(compute(pf, "2024-03"))]
+    parts = [history.PackedMonth(m) for m in months]
+    packed = history.History(months=(Period("2024-01"), Period("2024-02"), Period("2024-03")), parts=parts)
+    whole = history.History(frame=pd.concat(months, ignore_index=True), months=packed.months)
+
+    unpacked: list[int] = []
+    real = history._unpack
+    monkeypatch.setattr(history, "_unpack", lambda data: unpacked.append(len(data)) or real(data))
+    for level, id_ in [("program", "P2"), ("project", "C"), ("project", "A"), ("program", "P1")]:
+        _strictly_equal(packed.entity(level, id_), whole.entity(level, id_))
+    assert len(unpacked) == 4 * 3  # one program a month for each (A: P2's rows in February, P1's in the others)
+    for level, ids in [("program", ["P2", "P1", "nowhere"]), ("project", ["D", "A"]), ("project", [])]:
+        _strictly_equal(packed.level(level, ids).reset_index(drop=True), whole.level(level, ids).reset_index(drop=True))
+    _strictly_equal(packed.milestones({"A"}), whole.milestones({"A"}))
+    _strictly_equal(packed.milestones({"C", "D"}), whole.milestones({"C", "D"}))
+    # A's key milestone as stored in February (in P2) and March (in P1): the recomputed January has none
+    assert packed.milestones({"A"})["program_id"].tolist() == ["P2", "P1"]
+    # every row at once: the portfolio's trends, and anything read without ids, as before
+    _strictly_equal(packed.entity("portfolio"), whole.entity("portfolio"))
+    _strictly_equal(packed.level("project").reset_index(drop=True), whole.level("project").reset_index(drop=True))

@@ -72,8 +72,7 @@ def issue_trend_data(history: History, level: str, id: str | None = None) -> pd.
 
 def rag_strip_data(history: History, level: str, ids: list[str], names: dict[str, str]) -> pd.DataFrame:
     """The computed RAG of the entities ``ids`` (rows in that order, labelled by ``names``) by month."""
-    f = history.level(level)
-    rows = f[f["id"].isin(ids)]
+    rows = history.level(level, ids)
     order = {i: k for k, i in enumerate(ids)}
     rows = rows.assign(_o=rows["id"].map(order)).sort_values(["_o", "period"], kind="mergesort")
     return pd.DataFrame({"name": rows["id"].map(lambda i: names.get(i, i)).to_numpy(dtype="object"),

@@ -33,11 +33,10 @@ __all__ = ["compliance_trend_data", "benefit_register", "value_text", "benefits_
 def compliance_trend_data(history: History, ids: list[str], names: dict[str, str]) -> pd.DataFrame:
     """``period, program, value, recomputed``: the programs' ``compliance_pct`` by month (months without it left
     out: a history written before guidelines existed has none)."""
-    f = history.level("program")
+    rows = history.level("program", ids)
     columns = ["period", "program", "value", "recomputed"]
-    if "compliance_pct" not in f:
+    if "compliance_pct" not in rows:
         return pd.DataFrame(columns=columns)
-    rows = f[f["id"].isin(ids)]
     out = pd.DataFrame({"period": rows["period"].astype(str).to_numpy(),
                         "program": rows["id"].map(lambda i: names.get(i, i)).to_numpy(dtype="object"),
                         "value": pd.to_numeric(rows["compliance_pct"], errors="coerce").to_numpy(dtype="float64"),
