@@ -326,3 +326,21 @@ def test_a_report_on_one_program_unpacks_its_programs_rows_and_reads_what_the_wh
     # every row at once: the portfolio's trends, and anything read without ids, as before
     _strictly_equal(packed.entity("portfolio"), whole.entity("portfolio"))
     _strictly_equal(packed.level("project").reset_index(drop=True), whole.level("project").reset_index(drop=True))
+
+
+def test_many_programs_are_packed_in_groups_a_program_unpacks_its_own():
+    """With more programs than groups, a program's rows come from its group alone (about a sixteenth of the
+    portfolio), and every row still comes back in its order with its label."""
+    programs = [f"P{n:02d}" for n in range(40)]
+    ids = ["portfolio"] + programs + [f"{p}-J{k}" for k in range(3) for p in programs]  # programs mixed
+    rows = pd.DataFrame({"id": ids, "program_id": [None] + programs + programs * 3,
+                         "value": range(len(ids))}, index=range(500, 500 + len(ids)))
+    packed = history._ByProgram(rows, "id")
+    assert len(packed._packed) == history._PROGRAM_GROUPS
+    _strictly_equal(packed.rows(), rows)
+    for program in programs:
+        some = packed.rows({program, f"{program}-J1"})
+        assert len(some) <= 4 * -(-40 // history._PROGRAM_GROUPS)  # its group: at most 3 programs of 4 rows
+        pd.testing.assert_frame_equal(some[some["program_id"].eq(program)], rows[rows["program_id"].eq(program)],
+                                      check_index_type=False)  # same rows, labels and order
+    assert packed.rows({"nowhere"}).empty and list(packed.rows({"nowhere"}).columns) == list(rows.columns)
