@@ -243,8 +243,10 @@ class _ByProgram:
         """Every row, or those of the programs holding one of ``keys`` (a superset of the rows with those keys),
         in their order."""
         every = keys is None
-        groups = list(range(len(self._packed))) if every else sorted(
-            {g for k in keys for g in self._index.get(k, ())})  # type: ignore[union-attr]
+        if keys is None:
+            groups = list(range(len(self._packed)))
+        else:
+            groups = sorted({g for k in keys for g in self._index.get(k, ())})
         if not groups:
             empty: pd.DataFrame = _unpack(self._empty)
             return empty
@@ -428,15 +430,13 @@ class History:
         if self._frame is not None or not self._parts:
             return self.frame
         kind = "milestones" if milestones else "entities"
-        if keys is not None and kind not in self._trends and all(
-                isinstance(part, PackedMonth | pd.DataFrame) for part in self._parts):
+        in_part = [part for part in self._parts if isinstance(part, PackedMonth | pd.DataFrame)]
+        if keys is not None and kind not in self._trends and len(in_part) == len(self._parts):
             wanted = frozenset(keys)
             if (kind, wanted) not in self._some:
                 column = _KEYS[kind]
-                some = [part[_kind_mask(part, kind)] if isinstance(part, pd.DataFrame)
-                        else part.trend_rows(kind, wanted) for part in self._parts
-                        if isinstance(part, PackedMonth | pd.DataFrame)]  # (all of them, as checked above)
-                rows = pd.concat(some, ignore_index=True)
+                rows = pd.concat([part[_kind_mask(part, kind)] if isinstance(part, pd.DataFrame)
+                                  else part.trend_rows(kind, wanted) for part in in_part], ignore_index=True)
                 self._some[(kind, wanted)] = rows[rows[column].isin(wanted).to_numpy()].reset_index(drop=True)
             return self._some[(kind, wanted)]
         if kind not in self._trends:

@@ -63,23 +63,22 @@ def install() -> bool:
     return True
 
 
-def _single(node: Any, name: str) -> str | None:
-    """The one value of attribute ``name`` of ``node`` ("" when absent); None when it lists several."""
+def _position(node: Any) -> tuple[str, str, str, str] | None:
+    """The one value of each of ``x``, ``y``, ``dx`` and ``dy`` of ``node`` ("" when absent); None when ``node``
+    places its characters one by one (a list of values, ``rotate``, ``textLength``, a ``letter-spacing``: what
+    WeasyPrint's own drawing is for)."""
     from weasyprint.svg.utils import normalize
 
-    if name not in node.attrib:
-        return ""
-    values = normalize(node.attrib[name]).strip().split(" ")
-    return values[0] if len(values) == 1 else None
-
-
-def _per_character(node: Any) -> bool:
-    """Whether ``node`` places its characters one by one (what WeasyPrint's own drawing is for)."""
-    if "rotate" in node.attrib or "textLength" in node.attrib:
-        return True
-    if node.get("letter-spacing") not in (None, "", "0", "normal"):
-        return True
-    return any(_single(node, name) is None for name in ("x", "y", "dx", "dy"))
+    attrib = node.attrib
+    if "rotate" in attrib or "textLength" in attrib or node.get("letter-spacing") not in (None, "", "0", "normal"):
+        return None
+    values = []
+    for name in ("x", "y", "dx", "dy"):
+        listed = normalize(attrib[name]).strip().split(" ") if name in attrib else [""]
+        if len(listed) != 1:
+            return None
+        values.append(listed[0])
+    return values[0], values[1], values[2], values[3]
 
 
 def _style(svg: Any, node: Any, font_size: float) -> Any:
@@ -131,7 +130,8 @@ def _y_align(node: Any, font_size: float, height: float) -> float:
 
 def _text(svg: Any, node: Any, font_size: float) -> None:
     """Draw a ``<text>``/``<tspan>`` node: as one string when it has a single position, else as WeasyPrint does."""
-    if not node.text or _per_character(node):
+    position = _position(node) if node.text else None
+    if position is None:
         _ORIGINAL[0](svg, node, font_size)
         return
     from weasyprint.draw.text import draw_emojis, draw_first_line
@@ -143,7 +143,7 @@ def _text(svg: Any, node: Any, font_size: float) -> None:
 
     style = _style(svg, node, font_size)
     layout, _, _, width, height, baseline = split_first_line(node.text, style, svg.context, inf, 0)
-    x_value, y_value, dx_value, dy_value = (_single(node, name) for name in ("x", "y", "dx", "dy"))
+    x_value, y_value, dx_value, dy_value = position
     x = size(x_value, font_size, svg.inner_width) if x_value else None
     y = size(y_value, font_size, svg.inner_height) if y_value else None
     dx = size(dx_value, font_size, svg.inner_width) if dx_value else 0

@@ -63,7 +63,8 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         with contextlib.suppress(Exception):
             if p.is_alive():
                 os.kill(p.pid, signal.SIGTERM)
-    _unhook_exit_wakeup(pool)
+    manager = getattr(pool, "_executor_manager_thread", None)  # no public API
+    _unhook_exit_wakeup(manager)
     pool.shutdown(wait=False, cancel_futures=True)  # wakes the management thread, which then closes its pipe
     deadline = time.monotonic() + 10
     for p in procs:
@@ -73,14 +74,14 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
                 p.kill()
                 p.join(2)
     # let the pool's management thread finish now rather than at the interpreter's exit
-    manager = getattr(pool, "_executor_manager_thread", None)  # no public API
     if manager is not None and manager is not threading.current_thread():
         with contextlib.suppress(Exception):
             manager.join(5)  # its own budget: under load the workers may have used all of theirs
 
 
-def _unhook_exit_wakeup(pool: ProcessPoolExecutor) -> None:
-    """Take ``pool`` out of the wake-ups concurrent.futures sends at the interpreter's exit.
+def _unhook_exit_wakeup(manager: threading.Thread | None) -> None:
+    """Take the pool whose management thread is ``manager`` out of the wake-ups concurrent.futures sends at the
+    interpreter's exit.
 
     That exit hook writes to each pool's wake-up pipe without the pool's lock, while the pool's management thread
     may be closing that pipe: Python 3.11 then prints "OSError: [Errno 9] Bad file descriptor" with a traceback
@@ -89,7 +90,6 @@ def _unhook_exit_wakeup(pool: ProcessPoolExecutor) -> None:
     """
     from concurrent.futures import process
 
-    manager = getattr(pool, "_executor_manager_thread", None)  # no public API
     wakeups = getattr(process, "_threads_wakeups", None)
     if manager is not None and wakeups is not None:
         with contextlib.suppress(Exception):
